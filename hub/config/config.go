@@ -1,0 +1,202 @@
+// Package config is hookhub's configuration: the types, and Load, which reads
+// a JSON config file, validates it against schemas/config.schema.json, reads
+// ${env:NAME} references, overlays HOOKHUB_ environment variables (they win)
+// and checks what a schema cannot.
+package config
+
+import (
+	"encoding/json"
+	"fmt"
+	"time"
+)
+
+// Defaults.
+const (
+	DefaultNATSListen            = "127.0.0.1:4222"
+	DefaultDataDir               = "./data"
+	DefaultAPIAddr               = "127.0.0.1:8080"
+	DefaultSubjectPrefix         = "hookhub"
+	DefaultWebhookLimit          = 40
+	DefaultConcurrency           = 256
+	DefaultPerWebhookConcurrency = 16
+	DefaultResponseExcerptBytes  = 2048
+	DefaultConnectTimeout        = 5 * time.Second
+	DefaultTimeout               = 15 * time.Second
+	DefaultJitter                = 0.2
+	DefaultPluginMemoryMiB       = 16
+	DefaultPluginTimeout         = 100 * time.Millisecond
+)
+
+// DefaultSchedule is the delay before each retry when a webhook sets none:
+// as Svix, a few seconds, then minutes, up to about a day in all.
+var DefaultSchedule = []Duration{
+	Duration(5 * time.Second), Duration(5 * time.Minute), Duration(30 * time.Minute),
+	Duration(2 * time.Hour), Duration(5 * time.Hour), Duration(10 * time.Hour), Duration(10 * time.Hour),
+}
+
+// Config is the whole configuration of one hub process.
+type Config struct {
+	Schema        string `json:"$schema,omitempty"`
+	NATSURL       string `json:"nats_url,omitempty" env:"NATS_URL"`
+	NATSListen    string `json:"nats_listen,omitempty" env:"NATS_LISTEN"`
+	DataDir       string `json:"data_dir,omitempty" env:"DATA_DIR"`
+	APIAddr       string `json:"api_addr,omitempty" env:"API_ADDR"`
+	APIToken      Secret `json:"api_token,omitempty" env:"API_TOKEN"`
+	SubjectPrefix string `json:"subject_prefix,omitempty" env:"SUBJECT_PREFIX"`
+	LogLevel      string `json:"log_level,omitempty" env:"LOG_LEVEL"`
+	LogFormat     string `json:"log_format,omitempty" env:"LOG_FORMAT"`
+
+	Accounts []Account `json:"accounts,omitempty"`
+	Plugins  []Plugin  `json:"plugins,omitempty"`
+	Delivery Delivery  `json:"delivery"`
+	Webhooks []Webhook `json:"webhooks,omitempty"`
+
+	// File is the path the config was read from ("" when none); relative
+	// paths in it (plugins, ca_file) are resolved against its folder.
+	File string `json:"-"`
+}
+
+// Account holds an account's own settings.
+type Account struct {
+	ID           string `json:"id"`
+	WebhookLimit int    `json:"webhook_limit,omitempty"`
+}
+
+// Plugin is a WebAssembly transform module.
+type Plugin struct {
+	Name      string `json:"name"`
+	Path      string `json:"path"`
+	SHA256    string `json:"sha256,omitempty"`
+	MemoryMiB int    `json:"memory_mib,omitempty"`
+	TimeoutMS int    `json:"timeout_ms,omitempty"`
+}
+
+// Timeout is the plugin's time limit per call.
+func (p Plugin) Timeout() time.Duration {
+	if p.TimeoutMS <= 0 {
+		return DefaultPluginTimeout
+	}
+	return time.Duration(p.TimeoutMS) * time.Millisecond
+}
+
+// Delivery is how the hub sends requests.
+type Delivery struct {
+	AllowInsecureTargets  bool     `json:"allow_insecure_targets,omitempty" env:"ALLOW_INSECURE_TARGETS"`
+	AllowedPorts          []int    `json:"allowed_ports,omitempty"`
+	ConnectTimeout        Duration `json:"connect_timeout,omitempty"`
+	Timeout               Duration `json:"timeout,omitempty"`
+	CAFile                string   `json:"ca_file,omitempty"`
+	EgressRanges          []string `json:"egress_ranges,omitempty"`
+	Concurrency           int      `json:"concurrency,omitempty"`
+	PerWebhookConcurrency int      `json:"per_webhook_concurrency,omitempty"`
+	ResponseExcerptBytes  int      `json:"response_excerpt_bytes,omitempty"`
+	Retry                 Retry    `json:"retry"`
+}
+
+// Retry is a retry schedule.
+type Retry struct {
+	// Schedule is the delay before each retry: len(Schedule) retries, so
+	// len(Schedule)+1 attempts in all. nil means the default.
+	Schedule []Duration `json:"schedule,omitempty"`
+	// Jitter is the share of each delay drawn at random (0 to 1).
+	Jitter *float64 `json:"jitter,omitempty"`
+}
+
+// Webhook is one destination and what it receives.
+type Webhook struct {
+	ID          string            `json:"id"`
+	Account     string            `json:"account"`
+	Name        string            `json:"name,omitempty"`
+	Description string            `json:"description,omitempty"`
+	URL         string            `json:"url"`
+	Active      *bool             `json:"active,omitempty"`
+	Events      []string          `json:"events"`
+	Initiators  []string          `json:"initiators,omitempty"`
+	Lists       []string          `json:"lists,omitempty"`
+	Auth        *Auth             `json:"auth,omitempty"`
+	Headers     map[string]string `json:"headers,omitempty"`
+	Secret      Secret            `json:"secret,omitempty"`
+	Plugin      *PluginRef        `json:"plugin,omitempty"`
+	Retry       *Retry            `json:"retry,omitempty"`
+}
+
+// IsActive reports whether the webhook receives events (the default).
+func (w *Webhook) IsActive() bool { return w.Active == nil || *w.Active }
+
+// Auth is how the hub authenticates to a receiver.
+type Auth struct {
+	Type     string `json:"type"` // none, basic, token
+	Username string `json:"username,omitempty"`
+	Password Secret `json:"password,omitempty"`
+	Token    Secret `json:"token,omitempty"`
+}
+
+// PluginRef names a webhook's plugin and gives it its config.
+type PluginRef struct {
+	Name   string          `json:"name"`
+	Config json.RawMessage `json:"config,omitempty"`
+}
+
+// Secret is a string that never shows itself: it prints and marshals as
+// [redacted]. Reveal is the one way out.
+type Secret string
+
+const redacted = "[redacted]"
+
+func (s Secret) String() string { return redacted }
+
+// GoString keeps %#v from showing the secret.
+func (s Secret) GoString() string { return redacted }
+
+// Format keeps every fmt verb from showing the secret.
+func (s Secret) Format(f fmt.State, _ rune) { _, _ = f.Write([]byte(redacted)) }
+
+// MarshalJSON writes "[redacted]", or "" for an empty secret.
+func (s Secret) MarshalJSON() ([]byte, error) {
+	if s == "" {
+		return []byte(`""`), nil
+	}
+	return []byte(`"` + redacted + `"`), nil
+}
+
+// UnmarshalJSON reads a secret from a JSON string.
+func (s *Secret) UnmarshalJSON(b []byte) error {
+	var v string
+	if err := json.Unmarshal(b, &v); err != nil {
+		return fmt.Errorf("secret must be a string")
+	}
+	*s = Secret(v)
+	return nil
+}
+
+// UnmarshalText reads a secret from the environment.
+func (s *Secret) UnmarshalText(b []byte) error { *s = Secret(b); return nil }
+
+// Reveal returns the secret itself.
+func (s Secret) Reveal() string { return string(s) }
+
+// Duration is a time.Duration written as a Go duration string ("5s").
+type Duration time.Duration
+
+// D returns the time.Duration.
+func (d Duration) D() time.Duration { return time.Duration(d) }
+
+// MarshalJSON writes the duration as a string.
+func (d Duration) MarshalJSON() ([]byte, error) { return json.Marshal(time.Duration(d).String()) }
+
+// UnmarshalJSON reads "5s" and the like.
+func (d *Duration) UnmarshalJSON(b []byte) error {
+	var s string
+	if err := json.Unmarshal(b, &s); err != nil {
+		return fmt.Errorf("duration must be a string such as \"5s\"")
+	}
+	v, err := time.ParseDuration(s)
+	if err != nil {
+		return fmt.Errorf("duration %q: must be such as 500ms, 5s, 2h", s)
+	}
+	*d = Duration(v)
+	return nil
+}
+
+// UnmarshalText reads a duration from the environment.
+func (d *Duration) UnmarshalText(b []byte) error { return d.UnmarshalJSON([]byte(`"` + string(b) + `"`)) }

@@ -1,0 +1,323 @@
+package config
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"regexp"
+	"sort"
+	"strings"
+
+	"github.com/caarlos0/env/v11"
+
+	"github.com/hookhub/hookhub/hub/internal/schemacheck"
+	"github.com/hookhub/hookhub/hub/internal/target"
+	"github.com/hookhub/hookhub/sdk/event"
+	"github.com/hookhub/hookhub/sdk/signature"
+)
+
+// SchemaPath is the config's schema in package schemas.
+const SchemaPath = "config.schema.json"
+
+// FieldError says where a config is wrong and why:
+// "hookhub.json: webhooks[3].url: must use https".
+type FieldError struct {
+	File string // the config file, or "environment"
+	Path string // e.g. webhooks[3].url
+	Msg  string
+}
+
+func (e *FieldError) Error() string {
+	s := e.File
+	if s == "" {
+		s = "config"
+	}
+	if e.Path != "" {
+		s += ": " + e.Path
+	}
+	return s + ": " + e.Msg
+}
+
+// Load reads the config file at path ("" for none), checks it against its
+// schema, resolves ${env:NAME} from environ, overlays HOOKHUB_ variables from
+// environ, fills defaults and validates the result. All errors are returned at
+// once, joined, each a *FieldError.
+func Load(path string, environ map[string]string) (*Config, error) {
+	raw := []byte("{}")
+	name := ""
+	if path != "" {
+		b, err := os.ReadFile(path)
+		if err != nil {
+			return nil, &FieldError{File: path, Msg: "cannot read: " + unwrapPathErr(err)}
+		}
+		raw, name = b, path
+	}
+	c, err := Parse(name, raw, environ)
+	if err != nil {
+		return nil, err
+	}
+	c.File = path
+	return c, nil
+}
+
+func unwrapPathErr(err error) string {
+	var pe *os.PathError
+	if errors.As(err, &pe) {
+		return pe.Err.Error()
+	}
+	return err.Error()
+}
+
+// Parse is Load on bytes; name is used in errors.
+func Parse(name string, raw []byte, environ map[string]string) (*Config, error) {
+	if name == "" {
+		name = "config"
+	}
+	doc, err := schemacheck.Decode(raw)
+	if err != nil {
+		return nil, &FieldError{File: name, Msg: "not valid JSON: " + err.Error()}
+	}
+	set, err := schemacheck.Default()
+	if err != nil {
+		return nil, err
+	}
+	issues, err := set.Validate(SchemaPath, doc)
+	if err != nil {
+		return nil, err
+	}
+	if len(issues) > 0 {
+		errs := make([]error, len(issues))
+		for i, is := range issues {
+			errs[i] = &FieldError{File: name, Path: is.Path, Msg: is.Msg}
+		}
+		return nil, errors.Join(errs...)
+	}
+
+	expanded, errs := expandEnv(name, raw, environ)
+	if len(errs) > 0 {
+		return nil, errors.Join(errs...)
+	}
+	var c Config
+	dec := json.NewDecoder(bytes.NewReader(expanded))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&c); err != nil {
+		return nil, &FieldError{File: name, Msg: err.Error()}
+	}
+	if err := env.ParseWithOptions(&c, env.Options{Prefix: "HOOKHUB_", Environment: environ}); err != nil {
+		return nil, &FieldError{File: "environment", Msg: err.Error()}
+	}
+	c.fillDefaults()
+	if err := c.Validate(name); err != nil {
+		return nil, err
+	}
+	return &c, nil
+}
+
+var envRef = regexp.MustCompile(`\$\{env:([A-Za-z_][A-Za-z0-9_]*)\}`)
+
+// expandEnv replaces ${env:NAME} in every string value of the document.
+func expandEnv(name string, raw []byte, environ map[string]string) ([]byte, []error) {
+	if !bytes.Contains(raw, []byte("${env:")) {
+		return raw, nil
+	}
+	dec := json.NewDecoder(bytes.NewReader(raw))
+	dec.UseNumber()
+	var doc any
+	if err := dec.Decode(&doc); err != nil {
+		return nil, []error{&FieldError{File: name, Msg: err.Error()}}
+	}
+	var errs []error
+	var walk func(v any, path []string) any
+	walk = func(v any, path []string) any {
+		switch t := v.(type) {
+		case map[string]any:
+			for k, x := range t {
+				t[k] = walk(x, append(path, k))
+			}
+		case []any:
+			for i, x := range t {
+				t[i] = walk(x, append(path, fmt.Sprint(i)))
+			}
+		case string:
+			return envRef.ReplaceAllStringFunc(t, func(m string) string {
+				key := envRef.FindStringSubmatch(m)[1]
+				val, ok := environ[key]
+				if !ok {
+					errs = append(errs, &FieldError{File: name, Path: schemacheck.Path(path),
+						Msg: fmt.Sprintf("environment variable %s is not set", key)})
+				}
+				return val
+			})
+		}
+		return v
+	}
+	doc = walk(doc, nil)
+	if len(errs) > 0 {
+		return nil, errs
+	}
+	out, err := json.Marshal(doc)
+	if err != nil {
+		return nil, []error{&FieldError{File: name, Msg: err.Error()}}
+	}
+	return out, nil
+}
+
+func (c *Config) fillDefaults() {
+	if c.NATSListen == "" {
+		c.NATSListen = DefaultNATSListen
+	}
+	if c.DataDir == "" {
+		c.DataDir = DefaultDataDir
+	}
+	if c.APIAddr == "" {
+		c.APIAddr = DefaultAPIAddr
+	}
+	if c.SubjectPrefix == "" {
+		c.SubjectPrefix = DefaultSubjectPrefix
+	}
+	if c.LogLevel == "" {
+		c.LogLevel = "info"
+	}
+	if c.LogFormat == "" {
+		c.LogFormat = "auto"
+	}
+	d := &c.Delivery
+	if len(d.AllowedPorts) == 0 {
+		d.AllowedPorts = target.DefaultPorts
+	}
+	if d.ConnectTimeout == 0 {
+		d.ConnectTimeout = Duration(DefaultConnectTimeout)
+	}
+	if d.Timeout == 0 {
+		d.Timeout = Duration(DefaultTimeout)
+	}
+	if d.Concurrency == 0 {
+		d.Concurrency = DefaultConcurrency
+	}
+	if d.PerWebhookConcurrency == 0 {
+		d.PerWebhookConcurrency = DefaultPerWebhookConcurrency
+	}
+	if d.ResponseExcerptBytes == 0 {
+		d.ResponseExcerptBytes = DefaultResponseExcerptBytes
+	}
+	if d.Retry.Schedule == nil {
+		d.Retry.Schedule = DefaultSchedule
+	}
+	if d.Retry.Jitter == nil {
+		j := DefaultJitter
+		d.Retry.Jitter = &j
+	}
+}
+
+// TargetPolicy is the policy webhook URLs and connections are held to.
+func (c *Config) TargetPolicy() target.Policy {
+	return target.Policy{AllowInsecure: c.Delivery.AllowInsecureTargets, Ports: c.Delivery.AllowedPorts}
+}
+
+// WebhookLimit is the most webhooks account may hold.
+func (c *Config) WebhookLimit(account string) int {
+	for _, a := range c.Accounts {
+		if a.ID == account && a.WebhookLimit > 0 {
+			return a.WebhookLimit
+		}
+	}
+	return DefaultWebhookLimit
+}
+
+// Resolve makes a path in the config relative to the config file's folder.
+func (c *Config) Resolve(p string) string {
+	if p == "" || filepath.IsAbs(p) || c.File == "" {
+		return p
+	}
+	return filepath.Join(filepath.Dir(c.File), p)
+}
+
+// Validate checks what the schema cannot: URL policy, secrets, unique ids,
+// webhook limits, durations. name is used in errors.
+func (c *Config) Validate(name string) error {
+	var errs []error
+	bad := func(path, format string, args ...any) {
+		errs = append(errs, &FieldError{File: name, Path: path, Msg: fmt.Sprintf(format, args...)})
+	}
+	if !event.ValidAccount(c.SubjectPrefix) {
+		bad("subject_prefix", "must be letters, digits, '_' or '-'")
+	}
+	if c.Delivery.Timeout.D() <= 0 || c.Delivery.ConnectTimeout.D() <= 0 {
+		bad("delivery", "timeouts must be positive")
+	}
+	for i, r := range c.Delivery.Retry.Schedule {
+		if r.D() < 0 {
+			bad(fmt.Sprintf("delivery.retry.schedule[%d]", i), "must not be negative")
+		}
+	}
+	accounts := map[string]bool{}
+	for i, a := range c.Accounts {
+		if accounts[a.ID] {
+			bad(fmt.Sprintf("accounts[%d].id", i), "duplicate account %q", a.ID)
+		}
+		accounts[a.ID] = true
+	}
+	plugins := map[string]bool{}
+	for i, p := range c.Plugins {
+		if plugins[p.Name] {
+			bad(fmt.Sprintf("plugins[%d].name", i), "duplicate plugin %q", p.Name)
+		}
+		plugins[p.Name] = true
+	}
+	policy := c.TargetPolicy()
+	ids := map[string]int{}
+	perAccount := map[string]int{}
+	for i, w := range c.Webhooks {
+		at := fmt.Sprintf("webhooks[%d]", i)
+		if j, dup := ids[w.ID]; dup {
+			bad(at+".id", "duplicate webhook id %q (also webhooks[%d])", w.ID, j)
+		}
+		ids[w.ID] = i
+		perAccount[w.Account]++
+		if err := policy.CheckURL(w.URL); err != nil {
+			bad(at+".url", "%s", strings.TrimPrefix(err.Error(), target.ErrRefused.Error()+": "))
+		}
+		if w.Secret == "" {
+			bad(at+".secret", "is required: a Standard Webhooks secret such as whsec_<base64> (`hookhub secret` makes one)")
+		} else if _, err := signature.ParseSecret(w.Secret.Reveal()); err != nil {
+			bad(at+".secret", "must be whsec_ followed by base64 (the value is not shown)")
+		}
+		if w.Retry != nil {
+			for j, r := range w.Retry.Schedule {
+				if r.D() < 0 {
+					bad(fmt.Sprintf("%s.retry.schedule[%d]", at, j), "must not be negative")
+				}
+			}
+		}
+		for k := range w.Headers {
+			if ReservedHeader(k) {
+				bad(at+".headers."+k, "is set by the hub and cannot be configured")
+			}
+		}
+	}
+	accts := make([]string, 0, len(perAccount))
+	for a := range perAccount {
+		accts = append(accts, a)
+	}
+	sort.Strings(accts)
+	for _, a := range accts {
+		if n, lim := perAccount[a], c.WebhookLimit(a); n > lim {
+			bad("webhooks", "account %q has %d webhooks, more than its limit of %d", a, n, lim)
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// ReservedHeader reports whether a header name is set by the hub and may be set
+// neither by config nor by a plugin.
+func ReservedHeader(name string) bool {
+	switch strings.ToLower(name) {
+	case "webhook-id", "webhook-timestamp", "webhook-signature", "content-length", "host",
+		"transfer-encoding", "connection", "upgrade", "te", "trailer", "keep-alive", "proxy-authorization", "proxy-connection":
+		return true
+	}
+	return false
+}

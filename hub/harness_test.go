@@ -1,0 +1,155 @@
+package hub_test
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/nats-io/nats.go/jetstream"
+	"github.com/rs/zerolog"
+
+	"github.com/hookhub/hookhub/hub"
+	"github.com/hookhub/hookhub/hub/config"
+	"github.com/hookhub/hookhub/sdk/event"
+	"github.com/hookhub/hookhub/sdk/publish"
+)
+
+// testSecret is the Standard Webhooks spec's example secret.
+const testSecret = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"
+
+// running is a hub started for one test on a random loopback port with its
+// data in a temp dir.
+type running struct {
+	*hub.Hub
+	cfg  *config.Config
+	pub  *publish.Publisher
+	done chan error
+}
+
+// startHub runs a hub on the config JSON doc (data_dir, nats_listen and the
+// insecure-target switch are filled in unless set) until the test ends.
+func startHub(t *testing.T, doc string, environ map[string]string) *running {
+	t.Helper()
+	var m map[string]any
+	if err := json.Unmarshal([]byte(doc), &m); err != nil {
+		t.Fatalf("test config: %v", err)
+	}
+	if _, ok := m["data_dir"]; !ok {
+		m["data_dir"] = t.TempDir()
+	}
+	if _, ok := m["nats_listen"]; !ok {
+		m["nats_listen"] = "127.0.0.1:-1"
+	}
+	d, _ := m["delivery"].(map[string]any)
+	if d == nil {
+		d = map[string]any{}
+		m["delivery"] = d
+	}
+	if _, ok := d["allow_insecure_targets"]; !ok {
+		d["allow_insecure_targets"] = true
+	}
+	raw, _ := json.Marshal(m)
+	cfg, err := config.Parse("test.json", raw, environ)
+	if err != nil {
+		t.Fatalf("config: %v", err)
+	}
+	log := zerolog.New(zerolog.NewTestWriter(t)).Level(zerolog.WarnLevel)
+	h, err := hub.New(cfg, hub.WithLogger(log))
+	if err != nil {
+		t.Fatalf("hub.New: %v", err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	r := &running{Hub: h, cfg: cfg, pub: publish.New(h.JetStream(), cfg.SubjectPrefix), done: make(chan error, 1)}
+	go func() { r.done <- h.Run(ctx) }()
+	t.Cleanup(func() {
+		cancel()
+		select {
+		case err := <-r.done:
+			if err != nil {
+				t.Errorf("hub.Run: %v", err)
+			}
+		case <-time.After(30 * time.Second):
+			t.Errorf("hub.Run did not return within 30s of cancel")
+		}
+		_ = h.Close()
+	})
+	return r
+}
+
+// publish sends an event and fails the test if it is not stored.
+func (r *running) publish(t *testing.T, e *event.Event) *event.Event {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	if e.Source == "" {
+		e.Source = "test"
+	}
+	if _, err := r.pub.Publish(ctx, e); err != nil {
+		t.Fatalf("publish: %v", err)
+	}
+	return e
+}
+
+// streamMsgs reads every message of a stream (up to max), oldest first.
+func (r *running) streamMsgs(t *testing.T, stream string, max int) []jetstream.Msg {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	c, err := r.JetStream().OrderedConsumer(ctx, stream, jetstream.OrderedConsumerConfig{})
+	if err != nil {
+		t.Fatalf("consumer on %s: %v", stream, err)
+	}
+	var out []jetstream.Msg
+	for len(out) < max {
+		batch, err := c.FetchNoWait(max - len(out))
+		if err != nil {
+			t.Fatalf("fetch %s: %v", stream, err)
+		}
+		n := 0
+		for m := range batch.Messages() {
+			out = append(out, m)
+			n++
+		}
+		if err := batch.Error(); err != nil && !errors.Is(err, jetstream.ErrNoMessages) {
+			t.Fatalf("fetch %s: %v", stream, err)
+		}
+		if n == 0 {
+			break
+		}
+	}
+	return out
+}
+
+// waitStream waits until a stream holds at least n messages and returns them.
+func (r *running) waitStream(t *testing.T, stream string, n int, timeout time.Duration) []jetstream.Msg {
+	t.Helper()
+	deadline := time.Now().Add(timeout)
+	for {
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		s, err := r.JetStream().Stream(ctx, stream)
+		cancel()
+		if err != nil {
+			t.Fatalf("stream %s: %v", stream, err)
+		}
+		if s.CachedInfo().State.Msgs >= uint64(n) {
+			return r.streamMsgs(t, stream, n+100)
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("stream %s holds %d messages after %s, want %d", stream, s.CachedInfo().State.Msgs, timeout, n)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+func streamName(prefix, suffix string) string { return strings.ToUpper(prefix) + "_" + suffix }
+
+func webhookJSON(id, account, url string, extra string) string {
+	if extra != "" {
+		extra = "," + extra
+	}
+	return fmt.Sprintf(`{"id":%q,"account":%q,"url":%q,"secret":%q%s}`, id, account, url, testSecret, extra)
+}

@@ -1,0 +1,173 @@
+// Package hub is hookhub as a library: New wires the parts together from a
+// config, Run runs them until its context ends, Close releases them.
+//
+//	cfg, err := config.Load("hookhub.json", env)
+//	h, err := hub.New(cfg, hub.WithLogger(log))
+//	defer h.Close()
+//	err = h.Run(ctx) // until ctx is cancelled: in-flight deliveries finish first
+package hub
+
+import (
+	"context"
+	"crypto/x509"
+	"fmt"
+	"os"
+	"sync"
+	"time"
+
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
+	"github.com/rs/zerolog"
+	"golang.org/x/sync/errgroup"
+
+	"github.com/hookhub/hookhub/hub/config"
+	"github.com/hookhub/hookhub/hub/internal/bus"
+	"github.com/hookhub/hookhub/hub/internal/delivery"
+	"github.com/hookhub/hookhub/hub/internal/routing"
+	"github.com/hookhub/hookhub/hub/internal/schemacheck"
+	"github.com/hookhub/hookhub/hub/internal/webhooks"
+)
+
+// Version is the hub's version, sent in the User-Agent of every delivery.
+var Version = "0.1.0-dev"
+
+// Option changes how New builds a hub.
+type Option func(*options)
+
+type options struct {
+	log zerolog.Logger
+}
+
+// WithLogger sets the logger (the default discards everything).
+func WithLogger(l zerolog.Logger) Option { return func(o *options) { o.log = l } }
+
+// Hub is one hookhub process's worth of hub.
+type Hub struct {
+	cfg      *config.Config
+	log      zerolog.Logger
+	bus      *bus.Bus
+	registry *webhooks.Registry
+	router   *routing.Router
+	engine   *delivery.Engine
+
+	once     sync.Once
+	closeErr error
+}
+
+// New connects to NATS (or starts the embedded server), creates the streams
+// and consumers, and prepares the router and the delivery engine.
+func New(cfg *config.Config, opts ...Option) (*Hub, error) {
+	o := options{log: zerolog.Nop()}
+	for _, opt := range opts {
+		opt(&o)
+	}
+	h := &Hub{cfg: cfg, log: o.log}
+	reg, err := webhooks.NewRegistry(cfg)
+	if err != nil {
+		return nil, err
+	}
+	h.registry = reg
+	roots, err := rootCAs(cfg)
+	if err != nil {
+		return nil, err
+	}
+	set, err := schemacheck.Default()
+	if err != nil {
+		return nil, err
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	h.bus, err = bus.Open(ctx, bus.Options{
+		URL: cfg.NATSURL, Listen: cfg.NATSListen, DataDir: cfg.DataDir, Prefix: cfg.SubjectPrefix,
+		Name: "hookhub", Log: o.log,
+	})
+	if err != nil {
+		return nil, err
+	}
+	if err := h.bus.Setup(ctx); err != nil {
+		h.bus.Close()
+		return nil, err
+	}
+	h.router = routing.New(h.bus, reg, set, o.log, 0)
+	h.engine = delivery.New(delivery.Options{
+		Bus: h.bus, Webhooks: reg, Policy: cfg.TargetPolicy(), RootCAs: roots,
+		ConnectTimeout: cfg.Delivery.ConnectTimeout.D(), Timeout: cfg.Delivery.Timeout.D(),
+		Concurrency: cfg.Delivery.Concurrency, PerWebhook: cfg.Delivery.PerWebhookConcurrency,
+		ExcerptBytes: cfg.Delivery.ResponseExcerptBytes, UserAgent: "hookhub/" + Version, Log: o.log,
+	})
+	return h, nil
+}
+
+func rootCAs(cfg *config.Config) (*x509.CertPool, error) {
+	if cfg.Delivery.CAFile == "" {
+		return nil, nil
+	}
+	pool, err := x509.SystemCertPool()
+	if err != nil {
+		pool = x509.NewCertPool()
+	}
+	path := cfg.Resolve(cfg.Delivery.CAFile)
+	pem, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("delivery.ca_file: %w", err)
+	}
+	if !pool.AppendCertsFromPEM(pem) {
+		return nil, fmt.Errorf("delivery.ca_file: %s holds no PEM certificate", path)
+	}
+	return pool, nil
+}
+
+// Run routes and delivers until ctx is done. Then it stops taking new work,
+// lets the deliveries in flight finish, and returns.
+func (h *Hub) Run(ctx context.Context) error {
+	h.log.Info().Int("webhooks", h.registry.Snapshot().Len()).Str("nats", h.NATSURL()).
+		Str("prefix", h.cfg.SubjectPrefix).Msg("hub running")
+	g, ctx := errgroup.WithContext(ctx)
+	g.Go(func() error { return h.router.Run(ctx) })
+	g.Go(func() error { return h.engine.Run(ctx) })
+	err := g.Wait()
+	h.log.Info().Msg("hub stopped")
+	return err
+}
+
+// Close releases the NATS connection and stops the embedded server. It is
+// safe to call more than once.
+func (h *Hub) Close() error {
+	h.once.Do(func() {
+		if h.bus != nil {
+			h.bus.Close()
+		}
+	})
+	return h.closeErr
+}
+
+// NATSURL is where outside publishers reach the embedded NATS server ("" when
+// the hub uses an outside server or the embedded one listens on no address).
+func (h *Hub) NATSURL() string {
+	if h.bus.Server == nil {
+		return h.cfg.NATSURL
+	}
+	return h.bus.ClientURL()
+}
+
+// Conn is the hub's own NATS connection.
+func (h *Hub) Conn() *nats.Conn { return h.bus.NC }
+
+// JetStream is the hub's JetStream context.
+func (h *Hub) JetStream() jetstream.JetStream { return h.bus.JS }
+
+// Stats is a snapshot of the hub's counters.
+type Stats struct {
+	Events, Jobs, Rejected                                      int64
+	Delivered, Failed, Retried, DeadLettered, Skipped, Deferred int64
+}
+
+// Stats returns the counters of this process since it started.
+func (h *Hub) Stats() Stats {
+	r, e := &h.router.Stats, &h.engine.Stats
+	return Stats{
+		Events: r.Events.Load(), Jobs: r.Jobs.Load(), Rejected: r.Rejected.Load(),
+		Delivered: e.Delivered.Load(), Failed: e.Failed.Load(), Retried: e.Retried.Load(),
+		DeadLettered: e.DeadLettered.Load(), Skipped: e.Skipped.Load(), Deferred: e.Deferred.Load(),
+	}
+}

@@ -1,0 +1,160 @@
+// Package bus is hookhub's link to NATS JetStream: an embedded server or a
+// connection to an outside one, the subjects, and the streams, consumers and
+// buckets the hub keeps its state in, created or updated idempotently.
+package bus
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/nats-io/nats-server/v2/server"
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
+	"github.com/rs/zerolog"
+)
+
+// Options says which NATS to use.
+type Options struct {
+	// URL of an outside NATS server (comma-separated for a cluster). Empty
+	// starts an embedded server.
+	URL string
+	// Listen is the embedded server's client address: host:port, port -1
+	// for a free one, or "none" for no network listener at all.
+	Listen string
+	// DataDir holds the embedded server's JetStream files (DataDir/jetstream).
+	DataDir string
+	// Prefix is the first token of every subject and the start of every
+	// stream name.
+	Prefix string
+	// Name is the NATS connection name.
+	Name string
+	Log  zerolog.Logger
+}
+
+// Bus is an open link to JetStream.
+type Bus struct {
+	Server *server.Server // the embedded server, nil when outside
+	NC     *nats.Conn
+	JS     jetstream.JetStream
+	Names  Names
+	log    zerolog.Logger
+}
+
+// Open starts the embedded server (when opts.URL is empty) and connects.
+func Open(ctx context.Context, opts Options) (*Bus, error) {
+	b := &Bus{Names: NewNames(opts.Prefix), log: opts.Log}
+	name := opts.Name
+	if name == "" {
+		name = "hookhub"
+	}
+	connOpts := []nats.Option{nats.Name(name), nats.MaxReconnects(-1), nats.ReconnectWait(250 * time.Millisecond),
+		nats.DisconnectErrHandler(func(_ *nats.Conn, err error) {
+			if err != nil {
+				b.log.Warn().Err(err).Msg("nats disconnected")
+			}
+		}),
+		nats.ReconnectHandler(func(nc *nats.Conn) { b.log.Info().Str("url", nc.ConnectedUrlRedacted()).Msg("nats reconnected") }),
+	}
+	if opts.URL == "" {
+		s, err := StartServer(opts.Listen, filepath.Join(opts.DataDir, "jetstream"))
+		if err != nil {
+			return nil, err
+		}
+		b.Server = s
+		connOpts = append(connOpts, nats.InProcessServer(s))
+	}
+	nc, err := nats.Connect(opts.URL, connOpts...)
+	if err != nil {
+		b.Close()
+		return nil, fmt.Errorf("bus: connect to nats %s: %w", redactURL(opts.URL), err)
+	}
+	b.NC = nc
+	b.JS, err = jetstream.New(nc)
+	if err != nil {
+		b.Close()
+		return nil, fmt.Errorf("bus: jetstream: %w", err)
+	}
+	return b, nil
+}
+
+// StartServer starts a NATS server with JetStream storing files in storeDir,
+// listening on listen ("host:port", port -1 for any, "none" for no listener).
+func StartServer(listen, storeDir string) (*server.Server, error) {
+	so := &server.Options{
+		ServerName: "hookhub",
+		JetStream:  true,
+		StoreDir:   storeDir,
+		NoSigs:     true,
+		NoLog:      true,
+		MaxPayload: 8 << 20,
+	}
+	if listen == "none" {
+		so.DontListen = true
+	} else {
+		host, port, err := net.SplitHostPort(listen)
+		if err != nil {
+			return nil, fmt.Errorf("bus: nats listen address %q: %w", listen, err)
+		}
+		p, err := strconv.Atoi(port)
+		if err != nil {
+			return nil, fmt.Errorf("bus: nats listen port %q: %w", port, err)
+		}
+		so.Host, so.Port = host, p
+	}
+	if err := os.MkdirAll(storeDir, 0o750); err != nil {
+		return nil, fmt.Errorf("bus: data dir: %w", err)
+	}
+	s, err := server.NewServer(so)
+	if err != nil {
+		return nil, fmt.Errorf("bus: nats server: %w", err)
+	}
+	go s.Start()
+	if !s.ReadyForConnections(30 * time.Second) {
+		s.Shutdown()
+		return nil, errors.New("bus: embedded nats server did not start within 30s (is the listen address in use?)")
+	}
+	return s, nil
+}
+
+// ClientURL is where outside clients reach the embedded server ("" when the
+// hub uses an outside NATS or listens on no address).
+func (b *Bus) ClientURL() string {
+	if b.Server == nil || b.Server.Addr() == nil {
+		return ""
+	}
+	return b.Server.ClientURL()
+}
+
+// Close drains the connection and stops the embedded server.
+func (b *Bus) Close() {
+	if b.NC != nil {
+		_ = b.NC.Drain()
+		for i := 0; i < 100 && !b.NC.IsClosed(); i++ {
+			time.Sleep(20 * time.Millisecond)
+		}
+		b.NC.Close()
+	}
+	if b.Server != nil {
+		b.Server.Shutdown()
+		b.Server.WaitForShutdown()
+	}
+}
+
+func redactURL(u string) string {
+	parts := strings.Split(u, ",")
+	for i, p := range parts {
+		if at := strings.LastIndex(p, "@"); at >= 0 {
+			if s := strings.Index(p, "://"); s >= 0 && s < at {
+				parts[i] = p[:s+3] + "[redacted]" + p[at:]
+			}
+		}
+	}
+	return strings.Join(parts, ",")
+}

@@ -1,0 +1,232 @@
+package delivery
+
+import (
+	"bytes"
+	"context"
+	"crypto/tls"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"net/url"
+	"os"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"github.com/hookhub/hookhub/hub/config"
+	"github.com/hookhub/hookhub/hub/internal/target"
+	"github.com/hookhub/hookhub/hub/internal/webhooks"
+	"github.com/hookhub/hookhub/sdk/abi"
+	"github.com/hookhub/hookhub/sdk/event"
+	"github.com/hookhub/hookhub/sdk/signature"
+)
+
+// drainLimit is how much of a response body is read past the excerpt so that
+// the connection can be reused.
+const drainLimit = 64 << 10
+
+func newClient(o Options) *http.Client {
+	connect := o.ConnectTimeout
+	if connect <= 0 {
+		connect = config.DefaultConnectTimeout
+	}
+	tr := &http.Transport{
+		DialContext:         o.Policy.Dialer(&net.Dialer{Timeout: connect, KeepAlive: 30 * time.Second}),
+		TLSClientConfig:     &tls.Config{RootCAs: o.RootCAs, MinVersion: tls.VersionTLS12},
+		TLSHandshakeTimeout: connect,
+		ForceAttemptHTTP2:   true,
+		MaxIdleConns:        4 * o.Concurrency,
+		MaxIdleConnsPerHost: o.Concurrency,
+		IdleConnTimeout:     90 * time.Second,
+		Proxy:               nil, // deliveries never pick up a proxy from the environment by surprise
+	}
+	return &http.Client{
+		Transport: tr,
+		// 3xx is a failure, never followed: a redirect could lead anywhere.
+		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
+	}
+}
+
+// result is the outcome of one attempt.
+type result struct {
+	ev         *event.Event
+	status     int
+	latency    time.Duration
+	excerpt    string
+	skipped    bool
+	retryAfter time.Duration
+	headers    http.Header // as sent, secrets masked
+	err        error
+}
+
+// attempt builds, signs and sends the request for one job.
+func (e *Engine) attempt(ctx context.Context, w *webhooks.Webhook, j job, raw []byte) result {
+	ev, err := event.Parse(raw)
+	if err != nil {
+		return result{err: fmt.Errorf("%w: %v", ErrPermanent, err)}
+	}
+	res := result{ev: ev}
+	req := abi.Request{ContentType: "application/json", Headers: w.Headers, Body: Body(ev, j.stored)}
+	if w.Plugin != nil {
+		out, err := e.transform(ctx, w, raw, req)
+		if err != nil {
+			res.err = err
+			return res
+		}
+		if out.Skip {
+			res.skipped = true
+			return res
+		}
+		req = out.Request
+	}
+	u := w.Endpoint
+	if len(req.Query) > 0 {
+		c := *u
+		q := c.Query()
+		for k, v := range req.Query {
+			q.Set(k, v)
+		}
+		c.RawQuery = q.Encode()
+		u = &c
+	}
+	rctx, cancel := context.WithTimeout(ctx, e.timeout())
+	defer cancel()
+	hr, err := http.NewRequestWithContext(rctx, http.MethodPost, u.String(), bytes.NewReader(req.Body))
+	if err != nil {
+		res.err = fmt.Errorf("%w: building the request: %v", ErrPermanent, err)
+		return res
+	}
+	for k, v := range req.Headers {
+		hr.Header.Set(k, v)
+	}
+	ct := req.ContentType
+	if ct == "" {
+		ct = "application/json"
+	}
+	hr.Header.Set("Content-Type", ct)
+	hr.Header.Set("User-Agent", e.o.UserAgent)
+	if a := w.Auth; a != nil {
+		switch a.Type {
+		case "basic":
+			hr.SetBasicAuth(a.Username, a.Password.Reveal())
+		case "token":
+			hr.Header.Set("Authorization", "Bearer "+a.Token.Reveal())
+		}
+	}
+	now := time.Now()
+	hr.Header.Set(signature.HeaderID, j.id)
+	hr.Header.Set(signature.HeaderTimestamp, fmt.Sprint(now.Unix()))
+	hr.Header.Set(signature.HeaderSignature, signature.SignAll(w.Secrets, j.id, now, req.Body))
+	res.headers = masked(hr.Header)
+
+	resp, err := e.client.Do(hr)
+	res.latency = time.Since(now)
+	if err != nil {
+		res.err = describe(err, e.timeout())
+		return res
+	}
+	defer resp.Body.Close()
+	res.status = resp.StatusCode
+	res.excerpt = e.excerpt(resp.Body)
+	_, _ = io.CopyN(io.Discard, resp.Body, drainLimit)
+	if resp.StatusCode >= 200 && resp.StatusCode < 300 {
+		return res
+	}
+	res.retryAfter = parseRetryAfter(resp.Header.Get("Retry-After"), time.Now())
+	res.err = &AttemptError{Status: resp.StatusCode, RetryAfter: res.retryAfter,
+		Err: fmt.Errorf("receiver answered %d %s", resp.StatusCode, http.StatusText(resp.StatusCode))}
+	return res
+}
+
+func (e *Engine) timeout() time.Duration {
+	if e.o.Timeout > 0 {
+		return e.o.Timeout
+	}
+	return config.DefaultTimeout
+}
+
+// transform runs the webhook's plugin. Its failures are permanent: the same
+// input gives the same answer, so the job goes to the dead letters, from
+// where it can be redriven once the plugin or its config is mended.
+func (e *Engine) transform(ctx context.Context, w *webhooks.Webhook, raw []byte, req abi.Request) (*abi.Output, error) {
+	if e.o.Transformer == nil {
+		return nil, fmt.Errorf("%w: plugin %q: plugins are not available in this hub", ErrPermanent, w.Plugin.Name)
+	}
+	out, err := e.o.Transformer.Transform(ctx, w.Plugin.Name, &abi.Input{
+		Webhook: w.ID, Config: w.Plugin.Config, Events: [][]byte{raw}, Request: req,
+	})
+	if err != nil {
+		return nil, fmt.Errorf("%w: %v", ErrPermanent, err)
+	}
+	for k := range out.Request.Headers {
+		if config.ReservedHeader(k) {
+			return nil, fmt.Errorf("%w: plugin %q set header %q, which only the hub may set", ErrPermanent, w.Plugin.Name, k)
+		}
+	}
+	return out, nil
+}
+
+// describe turns a transport error into a reason without the URL (which may
+// carry a token in its query).
+func describe(err error, timeout time.Duration) error {
+	var ue *url.Error
+	if errors.As(err, &ue) {
+		err = ue.Err
+	}
+	switch {
+	case errors.Is(err, target.ErrRefused):
+		return fmt.Errorf("%w: %v", ErrPermanent, err)
+	case errors.Is(err, context.DeadlineExceeded):
+		return &AttemptError{Err: fmt.Errorf("no response within %s", timeout)}
+	}
+	var ne net.Error
+	if errors.As(err, &ne) && ne.Timeout() {
+		return &AttemptError{Err: fmt.Errorf("timed out: %v", err)}
+	}
+	if errors.Is(err, os.ErrDeadlineExceeded) {
+		return &AttemptError{Err: fmt.Errorf("no response within %s", timeout)}
+	}
+	return &AttemptError{Err: err}
+}
+
+func (e *Engine) excerpt(r io.Reader) string {
+	n := e.o.ExcerptBytes
+	if n <= 0 {
+		return ""
+	}
+	b, _ := io.ReadAll(io.LimitReader(r, int64(n)))
+	for len(b) > 0 && !utf8.Valid(b) { // do not cut a rune in half
+		b = b[:len(b)-1]
+	}
+	return string(b)
+}
+
+// masked copies h with credentials hidden: Authorization keeps its scheme,
+// and any header whose name suggests a credential is blanked.
+func masked(h http.Header) http.Header {
+	out := make(http.Header, len(h))
+	for k, v := range h {
+		lk := strings.ToLower(k)
+		switch {
+		case lk == "authorization" || lk == "proxy-authorization":
+			scheme, _, _ := strings.Cut(v[0], " ")
+			out[k] = []string{scheme + " [redacted]"}
+		case lk != "webhook-signature" && containsAny(lk, "key", "token", "secret", "auth", "pass", "cookie", "session", "signature"):
+			out[k] = []string{"[redacted]"}
+		default:
+			out[k] = v
+		}
+	}
+	return out
+}
+
+func containsAny(s string, subs ...string) bool {
+	for _, sub := range subs {
+		if strings.Contains(s, sub) {
+			return true
+		}
+	}
+	return false
+}

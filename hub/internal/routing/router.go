@@ -1,0 +1,215 @@
+// Package routing turns events into delivery jobs: a durable consumer on the
+// events stream checks each event, matches it against the webhooks of its
+// account and writes one job per match to the deliveries stream, de-duplicated
+// by <event id>:<webhook id>, before it acks the event. An event that cannot be
+// accepted goes to the rejected-events stream with its reason.
+package routing
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
+	"github.com/rs/zerolog"
+
+	"github.com/hookhub/hookhub/hub/internal/bus"
+	"github.com/hookhub/hookhub/hub/internal/schemacheck"
+	"github.com/hookhub/hookhub/hub/internal/webhooks"
+	"github.com/hookhub/hookhub/sdk/event"
+)
+
+// Snapshotter gives the current webhooks.
+type Snapshotter interface{ Snapshot() *webhooks.Snapshot }
+
+// Stats are the router's counters since start.
+type Stats struct {
+	Events   atomic.Int64 // events routed
+	Jobs     atomic.Int64 // delivery jobs written
+	Rejected atomic.Int64 // events rejected
+}
+
+// Router is the events-to-jobs worker.
+type Router struct {
+	bus      *bus.Bus
+	webhooks Snapshotter
+	schemas  *schemacheck.Set
+	log      zerolog.Logger
+	workers  int
+	Stats    Stats
+}
+
+// New returns a router. workers bounds the events routed at once.
+func New(b *bus.Bus, ws Snapshotter, schemas *schemacheck.Set, log zerolog.Logger, workers int) *Router {
+	if workers <= 0 {
+		workers = 128
+	}
+	return &Router{bus: b, webhooks: ws, schemas: schemas, log: log.With().Str("component", "router").Logger(), workers: workers}
+}
+
+// JobID is the id of the job delivering event eventID to webhook: the
+// webhook-id header of every attempt, and the job's Nats-Msg-Id.
+func JobID(eventID, webhook string) string { return eventID + ":" + webhook }
+
+// Run routes events until ctx is done, then finishes the events in hand.
+func (r *Router) Run(ctx context.Context) error {
+	n := r.bus.Names
+	cons, err := r.bus.JS.Consumer(ctx, n.EventsStream, n.RouterConsumer)
+	if err != nil {
+		return fmt.Errorf("router: consumer: %w", err)
+	}
+	work := context.WithoutCancel(ctx)
+	sem := make(chan struct{}, r.workers)
+	var wg sync.WaitGroup
+	cc, err := cons.Consume(func(m jetstream.Msg) {
+		sem <- struct{}{}
+		wg.Add(1)
+		go func() {
+			defer func() { <-sem; wg.Done() }()
+			r.handle(work, m)
+		}()
+	}, jetstream.PullMaxMessages(500), jetstream.ConsumeErrHandler(func(_ jetstream.ConsumeContext, err error) {
+		if !errors.Is(err, jetstream.ErrNoHeartbeat) {
+			r.log.Debug().Err(err).Msg("consume")
+		}
+	}))
+	if err != nil {
+		return fmt.Errorf("router: consume: %w", err)
+	}
+	<-ctx.Done()
+	cc.Stop()
+	<-cc.Closed()
+	wg.Wait()
+	return nil
+}
+
+func (r *Router) handle(ctx context.Context, m jetstream.Msg) {
+	raw := m.Data()
+	ev, reason := r.check(m.Subject(), raw)
+	if reason != "" {
+		r.reject(ctx, m, reason)
+		return
+	}
+	matches := r.webhooks.Snapshot().Match(ev, nil)
+	if len(matches) == 0 {
+		r.Stats.Events.Add(1)
+		_ = m.Ack()
+		return
+	}
+	n := r.bus.Names
+	futures := make([]jetstream.PubAckFuture, 0, len(matches))
+	var pubErr error
+	for _, w := range matches {
+		job := nats.NewMsg(n.Delivery(ev.Account, w.ID))
+		id := JobID(ev.ID, w.ID)
+		job.Header.Set(jetstream.MsgIDHeader, id)
+		job.Header.Set(bus.HeaderJob, id)
+		job.Header.Set(bus.HeaderWebhook, w.ID)
+		job.Header.Set(bus.HeaderEventID, ev.ID)
+		job.Data = raw
+		f, err := r.bus.JS.PublishMsgAsync(job)
+		if err != nil {
+			pubErr = err
+			break
+		}
+		futures = append(futures, f)
+	}
+	timeout := time.NewTimer(10 * time.Second)
+	defer timeout.Stop()
+	for _, f := range futures {
+		select {
+		case <-f.Ok():
+		case err := <-f.Err():
+			pubErr = err
+		case <-timeout.C:
+			pubErr = errors.New("timed out waiting for the deliveries stream")
+		case <-ctx.Done():
+			pubErr = ctx.Err()
+		}
+		if pubErr != nil {
+			break
+		}
+	}
+	if pubErr != nil {
+		// The jobs already written are de-duplicated when the event comes back.
+		r.log.Warn().Err(pubErr).Str("event", ev.ID).Msg("writing delivery jobs failed; event will be routed again")
+		_ = m.NakWithDelay(time.Second)
+		return
+	}
+	r.Stats.Events.Add(1)
+	r.Stats.Jobs.Add(int64(len(futures)))
+	_ = m.Ack()
+}
+
+// check parses and validates an event; reason says why it is rejected.
+func (r *Router) check(subject string, raw []byte) (*event.Event, string) {
+	ev, err := event.Parse(raw)
+	if err != nil {
+		return nil, err.Error()
+	}
+	if want := ev.NATSSubject(r.bus.Names.Prefix); subject != want {
+		return nil, fmt.Sprintf("subject %q does not match the event's account and type (want %q)", subject, want)
+	}
+	if reason := r.checkData(ev); reason != "" {
+		return nil, reason
+	}
+	return ev, ""
+}
+
+// checkData validates the event's data against its type's schema, when the
+// catalog has the type. Types outside the catalog are delivered unchecked.
+func (r *Router) checkData(ev *event.Event) string {
+	path := "events/" + ev.Type + ".schema.json"
+	if r.schemas == nil || !r.schemas.Has(path) {
+		return ""
+	}
+	data := ev.Data
+	if len(data) == 0 {
+		data = []byte("null")
+	}
+	doc, err := schemacheck.Decode(data)
+	if err != nil {
+		return "invalid event: data: " + err.Error()
+	}
+	issues, err := r.schemas.Validate(path, doc)
+	if err != nil {
+		return "invalid event: data: " + err.Error()
+	}
+	if len(issues) == 0 {
+		return ""
+	}
+	msgs := make([]string, 0, len(issues))
+	for _, is := range issues {
+		p := "data"
+		if is.Path != "" {
+			p += "." + is.Path
+		}
+		msgs = append(msgs, p+": "+is.Msg)
+	}
+	return fmt.Sprintf("invalid event: does not match the schema of %s: %s", ev.Type, strings.Join(msgs, "; "))
+}
+
+func (r *Router) reject(ctx context.Context, m jetstream.Msg, reason string) {
+	r.Stats.Rejected.Add(1)
+	out := nats.NewMsg(r.bus.Names.Rejected())
+	out.Header.Set(bus.HeaderReason, reason)
+	out.Header.Set("Hookhub-Subject", m.Subject())
+	if id := m.Headers().Get(jetstream.MsgIDHeader); id != "" {
+		out.Header.Set(bus.HeaderEventID, id)
+	}
+	out.Data = m.Data()
+	pctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	if _, err := r.bus.JS.PublishMsg(pctx, out); err != nil {
+		r.log.Warn().Err(err).Msg("storing a rejected event failed; will retry")
+		_ = m.NakWithDelay(time.Second)
+		return
+	}
+	r.log.Warn().Str("subject", m.Subject()).Str("reason", reason).Msg("event rejected")
+	_ = m.Ack()
+}

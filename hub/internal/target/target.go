@@ -1,0 +1,125 @@
+// Package target decides where the hub may deliver: the scheme and port of a
+// webhook's URL when it is configured, and the address a delivery actually
+// connects to (checked after DNS, at dial time, so a name that resolves to a
+// private address is refused however it was spelled).
+package target
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"net/netip"
+	"net/url"
+	"slices"
+	"strconv"
+	"syscall"
+)
+
+// DefaultPorts are the ports a webhook URL may use unless configured otherwise.
+var DefaultPorts = []int{443}
+
+// ErrRefused is wrapped by every refusal of a target.
+var ErrRefused = errors.New("target refused")
+
+// Policy is where deliveries may go.
+type Policy struct {
+	// AllowInsecure permits http://, loopback and private addresses, and any
+	// port: for local development and tests only.
+	AllowInsecure bool
+	// Ports a URL may use; empty means DefaultPorts.
+	Ports []int
+}
+
+// CheckURL reports whether raw is a webhook URL the policy accepts. Its error
+// says why, and is fit to show the user.
+func (p Policy) CheckURL(raw string) error {
+	u, err := url.Parse(raw)
+	if err != nil {
+		return fmt.Errorf("%w: not a URL", ErrRefused)
+	}
+	if u.User != nil {
+		return fmt.Errorf("%w: credentials in the URL are not allowed; use auth", ErrRefused)
+	}
+	switch u.Scheme {
+	case "https":
+	case "http":
+		if !p.AllowInsecure {
+			return fmt.Errorf("%w: must use https (http:// is allowed only with HOOKHUB_ALLOW_INSECURE_TARGETS=true)", ErrRefused)
+		}
+	default:
+		return fmt.Errorf("%w: scheme must be https, not %q", ErrRefused, u.Scheme)
+	}
+	if u.Hostname() == "" {
+		return fmt.Errorf("%w: has no host", ErrRefused)
+	}
+	if u.Fragment != "" {
+		return fmt.Errorf("%w: must not have a #fragment", ErrRefused)
+	}
+	if p.AllowInsecure {
+		return nil
+	}
+	port := 443
+	if s := u.Port(); s != "" {
+		n, err := strconv.Atoi(s)
+		if err != nil {
+			return fmt.Errorf("%w: bad port %q", ErrRefused, s)
+		}
+		port = n
+	}
+	ports := p.Ports
+	if len(ports) == 0 {
+		ports = DefaultPorts
+	}
+	if !slices.Contains(ports, port) {
+		return fmt.Errorf("%w: port %d is not allowed (allowed: %v)", ErrRefused, port, ports)
+	}
+	if ip, err := netip.ParseAddr(u.Hostname()); err == nil {
+		if err := p.CheckAddr(ip); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// CheckAddr reports whether the hub may connect to ip.
+func (p Policy) CheckAddr(ip netip.Addr) error {
+	if p.AllowInsecure {
+		return nil
+	}
+	ip = ip.Unmap()
+	switch {
+	case ip.IsLoopback():
+		return fmt.Errorf("%w: %s is a loopback address", ErrRefused, ip)
+	case ip.IsPrivate():
+		return fmt.Errorf("%w: %s is a private address", ErrRefused, ip)
+	case ip.IsLinkLocalUnicast(), ip.IsLinkLocalMulticast():
+		return fmt.Errorf("%w: %s is a link-local address", ErrRefused, ip)
+	case ip.IsUnspecified():
+		return fmt.Errorf("%w: %s is unspecified", ErrRefused, ip)
+	case ip.IsMulticast(), ip.IsInterfaceLocalMulticast():
+		return fmt.Errorf("%w: %s is a multicast address", ErrRefused, ip)
+	case cgnat.Contains(ip):
+		return fmt.Errorf("%w: %s is a shared (CGNAT) address", ErrRefused, ip)
+	}
+	return nil
+}
+
+var cgnat = netip.MustParsePrefix("100.64.0.0/10")
+
+// Control is a net.Dialer Control function that refuses addresses the policy
+// does not allow. It sees the address actually dialled, after DNS.
+func (p Policy) Control(_, address string, _ syscall.RawConn) error {
+	ap, err := netip.ParseAddrPort(address)
+	if err != nil {
+		return fmt.Errorf("%w: cannot parse %q", ErrRefused, address)
+	}
+	return p.CheckAddr(ap.Addr())
+}
+
+// Dialer returns a dialer that enforces the policy.
+func (p Policy) Dialer(d *net.Dialer) func(ctx context.Context, network, addr string) (net.Conn, error) {
+	dd := *d
+	dd.Control = p.Control
+	return dd.DialContext
+}

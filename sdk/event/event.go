@@ -1,0 +1,220 @@
+// Package event is hookhub's event envelope: CloudEvents 1.0 in JSON structured
+// mode with the extension attributes account, initiator and lists.
+//
+// Publishers build an Event and marshal it; the hub parses what arrives with
+// Parse, which checks the envelope (not the data: that is the hub's catalog's
+// job). It uses only the standard library.
+package event
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+)
+
+// SpecVersion is the CloudEvents version hookhub speaks.
+const SpecVersion = "1.0"
+
+// Initiators: who caused an event, as in ActiveCampaign's "initialized by".
+const (
+	InitiatorContact = "contact"
+	InitiatorUser    = "user"
+	InitiatorSystem  = "system"
+	InitiatorAPI     = "api"
+)
+
+// Limits of the envelope's attributes.
+const (
+	MaxIDLen      = 256
+	MaxTypeLen    = 128
+	MaxAccountLen = 64
+)
+
+// Event is one CloudEvent as hookhub carries it.
+type Event struct {
+	SpecVersion     string          `json:"specversion"`
+	ID              string          `json:"id"`
+	Source          string          `json:"source"`
+	Type            string          `json:"type"`
+	Subject         string          `json:"subject,omitempty"`
+	Time            *time.Time      `json:"time,omitempty"`
+	DataContentType string          `json:"datacontenttype,omitempty"`
+	Account         string          `json:"account"`
+	Initiator       string          `json:"initiator,omitempty"`
+	Lists           string          `json:"lists,omitempty"`
+	Data            json.RawMessage `json:"data,omitempty"`
+}
+
+// ErrInvalid is wrapped by every error Parse and Check return.
+var ErrInvalid = errors.New("invalid event")
+
+// FieldError says which attribute of an event is wrong and why.
+type FieldError struct {
+	Field  string
+	Reason string
+}
+
+func (e *FieldError) Error() string { return "invalid event: " + e.Field + ": " + e.Reason }
+
+// Unwrap lets errors.Is(err, ErrInvalid) match.
+func (e *FieldError) Unwrap() error { return ErrInvalid }
+
+// Parse decodes a CloudEvent from JSON and checks its envelope.
+func Parse(b []byte) (*Event, error) {
+	var e Event
+	if err := json.Unmarshal(b, &e); err != nil {
+		return nil, fmt.Errorf("%w: not a JSON CloudEvent: %s", ErrInvalid, jsonReason(err))
+	}
+	if err := e.Check(); err != nil {
+		return nil, err
+	}
+	return &e, nil
+}
+
+func jsonReason(err error) string {
+	var se *json.SyntaxError
+	if errors.As(err, &se) {
+		return fmt.Sprintf("%s (at byte %d)", se.Error(), se.Offset)
+	}
+	var te *json.UnmarshalTypeError
+	if errors.As(err, &te) {
+		return fmt.Sprintf("%s must be a %s, not %s", te.Field, te.Type, te.Value)
+	}
+	return err.Error()
+}
+
+// Check reports the first attribute of e that hookhub cannot accept.
+func (e *Event) Check() error {
+	switch {
+	case e.SpecVersion != SpecVersion:
+		return &FieldError{"specversion", fmt.Sprintf("must be %q, got %q", SpecVersion, clip(e.SpecVersion))}
+	case e.ID == "":
+		return &FieldError{"id", "is required"}
+	case len(e.ID) > MaxIDLen || !visibleASCII(e.ID):
+		return &FieldError{"id", fmt.Sprintf("must be 1 to %d visible ASCII characters", MaxIDLen)}
+	case e.Source == "":
+		return &FieldError{"source", "is required"}
+	case e.Type == "":
+		return &FieldError{"type", "is required"}
+	case !ValidType(e.Type):
+		return &FieldError{"type", fmt.Sprintf("%q is not a dotted lowercase type such as contact.updated", clip(e.Type))}
+	case e.Account == "":
+		return &FieldError{"account", "is required"}
+	case !ValidAccount(e.Account):
+		return &FieldError{"account", fmt.Sprintf("%q must be 1 to %d letters, digits, '_' or '-'", clip(e.Account), MaxAccountLen)}
+	case e.Initiator != "" && !ValidInitiator(e.Initiator):
+		return &FieldError{"initiator", fmt.Sprintf("%q must be one of contact, user, system, api", clip(e.Initiator))}
+	case e.Lists != "" && !validLists(e.Lists):
+		return &FieldError{"lists", "must be comma-separated list ids (letters, digits, '_' or '-')"}
+	case e.DataContentType != "" && !strings.HasPrefix(e.DataContentType, "application/json"):
+		return &FieldError{"datacontenttype", "must be application/json"}
+	case len(e.Data) > 0 && e.Data[0] != '{':
+		return &FieldError{"data", "must be a JSON object"}
+	}
+	return nil
+}
+
+// ListIDs returns the ids in the lists attribute.
+func (e *Event) ListIDs() []string {
+	if e.Lists == "" {
+		return nil
+	}
+	return strings.Split(e.Lists, ",")
+}
+
+// HasList reports whether the event concerns list id.
+func (e *Event) HasList(id string) bool {
+	for rest := e.Lists; rest != ""; {
+		var l string
+		l, rest, _ = strings.Cut(rest, ",")
+		if l == id {
+			return true
+		}
+	}
+	return false
+}
+
+// Subject is the NATS subject an event is published on:
+// <prefix>.events.<account>.<type>.
+func Subject(prefix, account, eventType string) string {
+	return prefix + ".events." + account + "." + eventType
+}
+
+// NATSSubject is the NATS subject e is published on under prefix.
+func (e *Event) NATSSubject(prefix string) string { return Subject(prefix, e.Account, e.Type) }
+
+// ValidInitiator reports whether s is one of the four initiators.
+func ValidInitiator(s string) bool {
+	switch s {
+	case InitiatorContact, InitiatorUser, InitiatorSystem, InitiatorAPI:
+		return true
+	}
+	return false
+}
+
+// ValidAccount reports whether s can be an account id (it is a subject token).
+func ValidAccount(s string) bool {
+	if len(s) == 0 || len(s) > MaxAccountLen {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		if !idChar(s[i]) {
+			return false
+		}
+	}
+	return true
+}
+
+// ValidType reports whether s is a dotted, lowercase event type such as
+// "email.clicked": two or more tokens of [a-z0-9_].
+func ValidType(s string) bool {
+	if len(s) == 0 || len(s) > MaxTypeLen {
+		return false
+	}
+	tokens := 0
+	for _, tok := range strings.Split(s, ".") {
+		if tok == "" {
+			return false
+		}
+		for i := 0; i < len(tok); i++ {
+			c := tok[i]
+			if !(c >= 'a' && c <= 'z' || c >= '0' && c <= '9' || c == '_') {
+				return false
+			}
+		}
+		tokens++
+	}
+	return tokens >= 2
+}
+
+func validLists(s string) bool {
+	for _, l := range strings.Split(s, ",") {
+		if !ValidAccount(l) { // same alphabet as account ids
+			return false
+		}
+	}
+	return true
+}
+
+func idChar(c byte) bool {
+	return c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '_' || c == '-'
+}
+
+func visibleASCII(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if s[i] < 0x21 || s[i] > 0x7e {
+			return false
+		}
+	}
+	return true
+}
+
+// clip shortens a bad value quoted in an error.
+func clip(s string) string {
+	if len(s) > 64 {
+		return s[:64] + "..."
+	}
+	return s
+}

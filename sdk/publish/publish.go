@@ -1,0 +1,106 @@
+// Package publish sends hookhub events to NATS JetStream: it checks the
+// envelope, picks the subject and sets Nats-Msg-Id to the event id so that a
+// republished event is stored once.
+//
+//	js, _ := jetstream.New(nc)
+//	p := publish.New(js, "hookhub")
+//	ack, err := p.Publish(ctx, &event.Event{Type: "contact.updated", Account: "acme", ...})
+package publish
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"time"
+
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
+
+	"github.com/hookhub/hookhub/sdk/event"
+)
+
+// DefaultPrefix is the subject prefix of a hub with default settings.
+const DefaultPrefix = "hookhub"
+
+// Publisher publishes events on one hub's subjects.
+type Publisher struct {
+	js     jetstream.JetStream
+	prefix string
+}
+
+// New returns a Publisher for the hub whose subject prefix is prefix
+// ("" means DefaultPrefix).
+func New(js jetstream.JetStream, prefix string) *Publisher {
+	if prefix == "" {
+		prefix = DefaultPrefix
+	}
+	return &Publisher{js: js, prefix: prefix}
+}
+
+// Fill sets what a publisher may leave out: specversion, a random id, the
+// time and the content type.
+func Fill(e *event.Event) {
+	if e.SpecVersion == "" {
+		e.SpecVersion = event.SpecVersion
+	}
+	if e.ID == "" {
+		var b [12]byte
+		_, _ = rand.Read(b[:])
+		e.ID = "evt_" + hex.EncodeToString(b[:])
+	}
+	if e.Time == nil {
+		t := time.Now().UTC().Truncate(time.Millisecond)
+		e.Time = &t
+	}
+	if e.DataContentType == "" && len(e.Data) > 0 {
+		e.DataContentType = "application/json"
+	}
+}
+
+// Msg builds the NATS message for e (after Fill and Check).
+func (p *Publisher) Msg(e *event.Event) (*nats.Msg, error) {
+	Fill(e)
+	if err := e.Check(); err != nil {
+		return nil, err
+	}
+	b, err := json.Marshal(e)
+	if err != nil {
+		return nil, fmt.Errorf("publish: encode event %s: %w", e.ID, err)
+	}
+	m := nats.NewMsg(e.NATSSubject(p.prefix))
+	m.Header.Set(jetstream.MsgIDHeader, e.ID)
+	m.Data = b
+	return m, nil
+}
+
+// Publish sends e and waits for JetStream to store it. ack.Duplicate is true
+// when an event with the same id was already stored.
+func (p *Publisher) Publish(ctx context.Context, e *event.Event) (*jetstream.PubAck, error) {
+	m, err := p.Msg(e)
+	if err != nil {
+		return nil, err
+	}
+	ack, err := p.js.PublishMsg(ctx, m)
+	if err != nil {
+		return nil, fmt.Errorf("publish: event %s on %s: %w", e.ID, m.Subject, err)
+	}
+	return ack, nil
+}
+
+// PublishRaw sends an already encoded CloudEvent after checking its envelope.
+func (p *Publisher) PublishRaw(ctx context.Context, raw []byte) (*jetstream.PubAck, error) {
+	e, err := event.Parse(raw)
+	if err != nil {
+		return nil, err
+	}
+	m := nats.NewMsg(e.NATSSubject(p.prefix))
+	m.Header.Set(jetstream.MsgIDHeader, e.ID)
+	m.Data = raw
+	ack, err := p.js.PublishMsg(ctx, m)
+	if err != nil {
+		return nil, fmt.Errorf("publish: event %s on %s: %w", e.ID, m.Subject, err)
+	}
+	return ack, nil
+}
