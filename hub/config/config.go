@@ -199,4 +199,6 @@ func (d *Duration) UnmarshalJSON(b []byte) error {
 }
 
 // UnmarshalText reads a duration from the environment.
-func (d *Duration) UnmarshalText(b []byte) error { return d.UnmarshalJSON([]byte(`"` + string(b) + `"`)) }
+func (d *Duration) UnmarshalText(b []byte) error {
+	return d.UnmarshalJSON([]byte(`"` + string(b) + `"`))
+}

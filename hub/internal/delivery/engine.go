@@ -36,7 +36,9 @@ type Transformer interface {
 }
 
 // Lookup finds a webhook by id.
-type Lookup interface{ Get(id string) *webhooks.Webhook }
+type Lookup interface {
+	Get(id string) *webhooks.Webhook
+}
 
 // Options configure an Engine.
 type Options struct {
@@ -57,7 +59,7 @@ type Options struct {
 	// it is stopped; those still running then are cancelled and handed back
 	// to JetStream, uncounted, for the next hub to deliver. Default 10s.
 	ShutdownGrace time.Duration
-	Log       zerolog.Logger
+	Log           zerolog.Logger
 }
 
 // Stats are the engine's counters since start.
