@@ -90,7 +90,7 @@ func TestSIGKILLLosesNothing(t *testing.T) {
 	const events = 300
 	secret, _ := signature.ParseSecret("whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw")
 	var mu sync.Mutex
-	delivered := map[string]int{}  // webhook-id -> successful deliveries
+	delivered := map[string]int{}    // webhook-id -> successful deliveries
 	bodyEvent := map[string]string{} // webhook-id -> event id in the body
 	rc := hubtest.NewReceiver(t)
 	killNow := make(chan struct{})
@@ -111,7 +111,7 @@ func TestSIGKILLLosesNothing(t *testing.T) {
 		_ = json.Unmarshal(req.Body, &p)
 		id := req.Header.Get("webhook-id")
 		time.Sleep(2 * time.Millisecond) // keep some deliveries in flight
-		if n%5 == 0 { // every fifth request fails: retries are pending when the hub dies
+		if n%5 == 0 {                    // every fifth request fails: retries are pending when the hub dies
 			http.Error(w, "try later", http.StatusServiceUnavailable)
 			return
 		}
