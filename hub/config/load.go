@@ -89,9 +89,22 @@ func Parse(name string, raw []byte, environ map[string]string) (*Config, error) 
 		return nil, err
 	}
 	if len(issues) > 0 {
-		errs := make([]error, len(issues))
-		for i, is := range issues {
-			errs[i] = &FieldError{File: name, Path: is.Path, Msg: is.Msg}
+		errs := make([]error, 0, len(issues))
+		seen := map[string]bool{}
+		for _, is := range issues {
+			errs = append(errs, &FieldError{File: name, Path: is.Path, Msg: is.Msg})
+			seen[is.Path] = true
+		}
+		// Say what else is wrong too, where the schema had nothing to say.
+		var loose Config
+		if expanded, xerrs := expandEnv(name, raw, environ); len(xerrs) == 0 && json.Unmarshal(expanded, &loose) == nil {
+			loose.fillDefaults()
+			for _, err := range flatten(loose.Validate(name)) {
+				var fe *FieldError
+				if errors.As(err, &fe) && !seen[fe.Path] {
+					errs = append(errs, err)
+				}
+			}
 		}
 		return nil, errors.Join(errs...)
 	}
@@ -320,4 +333,14 @@ func ReservedHeader(name string) bool {
 		return true
 	}
 	return false
+}
+
+func flatten(err error) []error {
+	if err == nil {
+		return nil
+	}
+	if j, ok := err.(interface{ Unwrap() []error }); ok {
+		return j.Unwrap()
+	}
+	return []error{err}
 }
