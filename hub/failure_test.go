@@ -11,9 +11,9 @@ import (
 
 	"github.com/nats-io/nats.go"
 
+	"github.com/hookhub/hookhub/hub/hubtest"
 	"github.com/hookhub/hookhub/hub/internal/bus"
 	"github.com/hookhub/hookhub/hub/internal/delivery"
-	"github.com/hookhub/hookhub/hub/internal/hubtest"
 	"github.com/hookhub/hookhub/sdk/event"
 )
 

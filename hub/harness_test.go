@@ -2,7 +2,6 @@ package hub_test
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"strings"
@@ -10,74 +9,28 @@ import (
 	"time"
 
 	"github.com/nats-io/nats.go/jetstream"
-	"github.com/rs/zerolog"
 
 	"github.com/hookhub/hookhub/hub"
-	"github.com/hookhub/hookhub/hub/config"
+	"github.com/hookhub/hookhub/hub/hubtest"
 	"github.com/hookhub/hookhub/sdk/event"
 	"github.com/hookhub/hookhub/sdk/publish"
 )
 
-// testSecret is the Standard Webhooks spec's example secret.
-const testSecret = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"
+const testSecret = hubtest.Secret
 
 // running is a hub started for one test on a random loopback port with its
 // data in a temp dir.
 type running struct {
 	*hub.Hub
-	cfg  *config.Config
-	pub  *publish.Publisher
-	done chan error
+	pub *publish.Publisher
 }
 
-// startHub runs a hub on the config JSON doc (data_dir, nats_listen and the
-// insecure-target switch are filled in unless set) until the test ends.
+// startHub runs a hub on the config JSON doc until the test ends (see
+// hubtest.StartHub).
 func startHub(t *testing.T, doc string, environ map[string]string) *running {
 	t.Helper()
-	var m map[string]any
-	if err := json.Unmarshal([]byte(doc), &m); err != nil {
-		t.Fatalf("test config: %v", err)
-	}
-	if _, ok := m["data_dir"]; !ok {
-		m["data_dir"] = t.TempDir()
-	}
-	if _, ok := m["nats_listen"]; !ok {
-		m["nats_listen"] = "127.0.0.1:-1"
-	}
-	d, _ := m["delivery"].(map[string]any)
-	if d == nil {
-		d = map[string]any{}
-		m["delivery"] = d
-	}
-	if _, ok := d["allow_insecure_targets"]; !ok {
-		d["allow_insecure_targets"] = true
-	}
-	raw, _ := json.Marshal(m)
-	cfg, err := config.Parse("test.json", raw, environ)
-	if err != nil {
-		t.Fatalf("config: %v", err)
-	}
-	log := zerolog.New(zerolog.NewTestWriter(t)).Level(zerolog.WarnLevel)
-	h, err := hub.New(cfg, hub.WithLogger(log))
-	if err != nil {
-		t.Fatalf("hub.New: %v", err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	r := &running{Hub: h, cfg: cfg, pub: publish.New(h.JetStream(), cfg.SubjectPrefix), done: make(chan error, 1)}
-	go func() { r.done <- h.Run(ctx) }()
-	t.Cleanup(func() {
-		cancel()
-		select {
-		case err := <-r.done:
-			if err != nil {
-				t.Errorf("hub.Run: %v", err)
-			}
-		case <-time.After(30 * time.Second):
-			t.Errorf("hub.Run did not return within 30s of cancel")
-		}
-		_ = h.Close()
-	})
-	return r
+	h := hubtest.StartHub(t, doc, environ)
+	return &running{Hub: h, pub: publish.New(h.JetStream(), "hookhub")}
 }
 
 // publish sends an event and fails the test if it is not stored.

@@ -10,7 +10,7 @@ import (
 
 	standardwebhooks "github.com/standard-webhooks/standard-webhooks/libraries/go"
 
-	"github.com/hookhub/hookhub/hub/internal/hubtest"
+	"github.com/hookhub/hookhub/hub/hubtest"
 	"github.com/hookhub/hookhub/sdk/event"
 )
 

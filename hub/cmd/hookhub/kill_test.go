@@ -19,7 +19,7 @@ import (
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 
-	"github.com/hookhub/hookhub/hub/internal/hubtest"
+	"github.com/hookhub/hookhub/hub/hubtest"
 	"github.com/hookhub/hookhub/sdk/event"
 	"github.com/hookhub/hookhub/sdk/publish"
 	"github.com/hookhub/hookhub/sdk/signature"

@@ -1,4 +1,4 @@
-// Package hubtest has what the hub's tests share: loopback receivers that
+// Package hubtest helps test code that works with hookhub: loopback receivers that
 // record what arrives, and waiting helpers. Everything is real: httptest
 // servers, real TLS.
 package hubtest
