@@ -98,8 +98,8 @@ func (rc *Receiver) WaitFor(t testing.TB, n int, timeout time.Duration) []Reques
 	deadline := time.NewTimer(timeout)
 	defer deadline.Stop()
 	for {
-		if reqs := rc.Requests(); len(reqs) >= n {
-			return reqs
+		if rc.Count() >= n {
+			return rc.Requests()
 		}
 		select {
 		case <-rc.arrived:

@@ -74,7 +74,7 @@ type Engine struct {
 	log    zerolog.Logger
 	sem    chan struct{}
 	mu     sync.Mutex
-	lanes  map[string]*atomic.Int32
+	lanes  map[string]*lane
 	Stats  Stats
 }
 
@@ -97,7 +97,7 @@ func New(o Options) *Engine {
 		client: newClient(o),
 		log:    o.Log.With().Str("component", "delivery").Logger(),
 		sem:    make(chan struct{}, o.Concurrency),
-		lanes:  map[string]*atomic.Int32{},
+		lanes:  map[string]*lane{},
 	}
 }
 
@@ -122,9 +122,11 @@ func (e *Engine) Run(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("delivery: consume: %w", err)
 	}
+	go e.keepQueued(work)
 	<-ctx.Done()
 	cc.Stop()
 	<-cc.Closed()
+	e.handBack()
 	drained := make(chan struct{})
 	go func() { wg.Wait(); close(drained) }()
 	select {
@@ -137,35 +139,112 @@ func (e *Engine) Run(ctx context.Context) error {
 	return nil
 }
 
-func (e *Engine) lane(webhook string) *atomic.Int32 {
+// lane is one webhook's share of this process: at most PerWebhook jobs
+// running, and a bounded queue of jobs waiting for one of them.
+type lane struct {
+	mu      sync.Mutex
+	running int
+	queue   []jetstream.Msg
+}
+
+func (e *Engine) lane(webhook string) *lane {
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	l := e.lanes[webhook]
 	if l == nil {
-		l = new(atomic.Int32)
+		l = &lane{}
 		e.lanes[webhook] = l
 	}
 	return l
 }
 
-// dispatch runs in the consumer's goroutine: it must not wait on a receiver.
+// dispatch runs in the consumer's goroutine: it never waits on a receiver.
+// A job runs at once if its webhook has a free slot, waits in the webhook's
+// queue if not, and is handed back to JetStream for a moment when even the
+// queue is full, so that a slow webhook takes no worker from the others.
 func (e *Engine) dispatch(ctx context.Context, m jetstream.Msg, wg *sync.WaitGroup) {
 	id := m.Headers().Get(bus.HeaderWebhook)
-	lane := e.lane(id)
-	if lane.Add(1) > int32(e.o.PerWebhook) {
-		// The webhook has its fill in flight: hand the job back for later
-		// rather than let it take a worker from the other webhooks.
-		lane.Add(-1)
+	l := e.lane(id)
+	l.mu.Lock()
+	switch {
+	case l.running < e.o.PerWebhook:
+		l.running++
+		l.mu.Unlock()
+		e.sem <- struct{}{}
+		wg.Add(1)
+		go e.runLane(ctx, l, id, m, wg)
+	case len(l.queue) < e.queueCap():
+		l.queue = append(l.queue, m)
+		l.mu.Unlock()
+	default:
+		l.mu.Unlock()
 		e.Stats.Deferred.Add(1)
 		_ = m.NakWithDelay(time.Duration(500+rand.IntN(1000)) * time.Millisecond)
-		return
 	}
-	e.sem <- struct{}{}
-	wg.Add(1)
-	go func() {
-		defer func() { lane.Add(-1); <-e.sem; wg.Done() }()
-		e.process(ctx, m, id)
-	}()
+}
+
+func (e *Engine) queueCap() int { return 8 * e.o.PerWebhook }
+
+// runLane processes m, then the webhook's queued jobs, until its queue is empty.
+func (e *Engine) runLane(ctx context.Context, l *lane, webhook string, m jetstream.Msg, wg *sync.WaitGroup) {
+	defer wg.Done()
+	for {
+		e.process(ctx, m, webhook)
+		<-e.sem
+		l.mu.Lock()
+		if len(l.queue) == 0 || ctx.Err() != nil {
+			l.running--
+			l.mu.Unlock()
+			return
+		}
+		m = l.queue[0]
+		l.queue = l.queue[1:]
+		l.mu.Unlock()
+		e.sem <- struct{}{}
+	}
+}
+
+// keepQueued tells JetStream, while jobs wait in a lane's queue, that they
+// are in hand, so that none is redelivered to another worker meanwhile.
+func (e *Engine) keepQueued(ctx context.Context) {
+	t := time.NewTicker(bus.DelivererAck / 3)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+		e.eachLane(func(l *lane) {
+			for _, m := range l.queue {
+				_ = m.InProgress()
+			}
+		})
+	}
+}
+
+// handBack returns every queued job to JetStream, at shutdown.
+func (e *Engine) handBack() {
+	e.eachLane(func(l *lane) {
+		for _, m := range l.queue {
+			_ = m.Nak()
+		}
+		l.queue = nil
+	})
+}
+
+func (e *Engine) eachLane(f func(*lane)) {
+	e.mu.Lock()
+	lanes := make([]*lane, 0, len(e.lanes))
+	for _, l := range e.lanes {
+		lanes = append(lanes, l)
+	}
+	e.mu.Unlock()
+	for _, l := range lanes {
+		l.mu.Lock()
+		f(l)
+		l.mu.Unlock()
+	}
 }
 
 // job is what a delivery job message says.
