@@ -1,0 +1,60 @@
+package delivery
+
+import (
+	"encoding/json"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/hookhub/hookhub/sdk/event"
+)
+
+func TestBackoff(t *testing.T) {
+	s := []time.Duration{5 * time.Second, 5 * time.Minute, 30 * time.Minute}
+	for n, want := range map[int]time.Duration{1: 5 * time.Second, 2: 5 * time.Minute, 3: 30 * time.Minute, 9: 30 * time.Minute} {
+		if got := backoff(s, 0, n, 0); got != want {
+			t.Errorf("backoff(retry %d) = %s, want %s", n, got, want)
+		}
+	}
+	for range 200 {
+		if got := backoff(s, 0.2, 2, 0); got < 4*time.Minute || got > 6*time.Minute {
+			t.Fatalf("backoff with 20%% jitter = %s, want within 4m..6m", got)
+		}
+	}
+	if got := backoff(s, 0, 1, time.Minute); got != time.Minute {
+		t.Errorf("Retry-After 1m over a 5s step: got %s", got)
+	}
+	if got := backoff(s, 0, 1, 48*time.Hour); got != MaxRetryAfter {
+		t.Errorf("Retry-After 48h: got %s, want the cap %s", got, MaxRetryAfter)
+	}
+}
+
+func TestParseRetryAfter(t *testing.T) {
+	now := time.Date(2026, 11, 22, 10, 0, 0, 0, time.UTC)
+	cases := map[string]time.Duration{
+		"120": 2 * time.Minute, "0": 0, "-5": 0, "soon": 0, "": 0,
+		now.Add(90 * time.Second).Format(http.TimeFormat): 90 * time.Second,
+		now.Add(-time.Hour).Format(http.TimeFormat):       0,
+		"999999999":                                        MaxRetryAfter,
+	}
+	for in, want := range cases {
+		if got := parseRetryAfter(in, now); got != want {
+			t.Errorf("parseRetryAfter(%q) = %s, want %s", in, got, want)
+		}
+	}
+}
+
+func TestBody(t *testing.T) {
+	when := time.Date(2026, 11, 22, 10, 0, 0, 0, time.UTC)
+	e := &event.Event{Type: "contact.updated", Account: "acme", Initiator: "api", Time: &when, Data: json.RawMessage(`{"note":"<b>"}`)}
+	got := string(Body(e, time.Time{}))
+	want := `{"type":"contact.updated","timestamp":"2026-11-22T10:00:00Z","account":"acme","initiator":"api","data":{"note":"<b>"}}`
+	if got != want {
+		t.Errorf("Body = %s\nwant   %s", got, want)
+	}
+	e.Time = nil
+	if got := string(Body(e, when.Add(time.Minute))); !strings.Contains(got, `"timestamp":"2026-11-22T10:01:00Z"`) {
+		t.Errorf("without an event time the published time is used: %s", got)
+	}
+}

@@ -1,0 +1,84 @@
+package event_test
+
+import (
+	"encoding/json"
+	"errors"
+	"reflect"
+	"strings"
+	"testing"
+
+	"github.com/hookhub/hookhub/sdk/event"
+)
+
+const example = `{"specversion":"1.0","id":"evt_2f9c","source":"crm/contacts","type":"contact.updated",
+ "time":"2026-11-22T10:00:00Z","datacontenttype":"application/json",
+ "account":"acme","initiator":"api","lists":"12,15",
+ "data":{"email":"ada@example.com","attributes":{"FIRSTNAME":"Ada"}}}`
+
+func TestParseExample(t *testing.T) {
+	e, err := event.Parse([]byte(example))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if e.NATSSubject("hookhub") != "hookhub.events.acme.contact.updated" || !e.HasList("15") || e.HasList("1") ||
+		!reflect.DeepEqual(e.ListIDs(), []string{"12", "15"}) {
+		t.Errorf("parsed %+v", e)
+	}
+}
+
+func TestParseRejects(t *testing.T) {
+	cases := []struct{ name, from, to, field string }{
+		{"specversion", `"specversion":"1.0"`, `"specversion":"0.3"`, "specversion"},
+		{"empty id", `"id":"evt_2f9c"`, `"id":""`, "id"},
+		{"id with space", `"id":"evt_2f9c"`, `"id":"evt 2f9c"`, "id"},
+		{"long id", `"id":"evt_2f9c"`, `"id":"` + strings.Repeat("x", 257) + `"`, "id"},
+		{"no source", `"source":"crm/contacts",`, ``, "source"},
+		{"one-token type", `"type":"contact.updated"`, `"type":"x"`, "type"},
+		{"upper-case type", `"type":"contact.updated"`, `"type":"Contact.Updated"`, "type"},
+		{"empty token", `"type":"contact.updated"`, `"type":"a..b"`, "type"},
+		{"no account", `"account":"acme",`, ``, "account"},
+		{"dotted account", `"account":"acme"`, `"account":"a.b"`, "account"},
+		{"wildcard account", `"account":"acme"`, `"account":"a*"`, "account"},
+		{"long account", `"account":"acme"`, `"account":"` + strings.Repeat("a", 65) + `"`, "account"},
+		{"initiator", `"initiator":"api"`, `"initiator":"robot"`, "initiator"},
+		{"lists", `"lists":"12,15"`, `"lists":"12,,3"`, "lists"},
+		{"array data", `"data":{"email":"ada@example.com","attributes":{"FIRSTNAME":"Ada"}}`, `"data":[1]`, "data"},
+	}
+	for _, c := range cases {
+		doc := strings.Replace(example, c.from, c.to, 1)
+		if doc == example {
+			t.Fatalf("%s: replacement did not apply", c.name)
+		}
+		_, err := event.Parse([]byte(doc))
+		var fe *event.FieldError
+		if !errors.As(err, &fe) || fe.Field != c.field || !errors.Is(err, event.ErrInvalid) {
+			t.Errorf("%s: got %v, want a FieldError on %s", c.name, err, c.field)
+		}
+	}
+	if _, err := event.Parse([]byte(`{nope`)); !errors.Is(err, event.ErrInvalid) || !strings.Contains(err.Error(), "not a JSON CloudEvent") {
+		t.Errorf("non-JSON: got %v", err)
+	}
+}
+
+func FuzzParse(f *testing.F) {
+	f.Add([]byte(example))
+	f.Add([]byte(`{"specversion":"1.0","id":"a","source":"s","type":"a.b","account":"x"}`))
+	f.Add([]byte(`{}`))
+	f.Fuzz(func(t *testing.T, b []byte) {
+		e, err := event.Parse(b)
+		if err != nil {
+			return
+		}
+		again, err := json.Marshal(e)
+		if err != nil {
+			t.Fatalf("accepted event does not marshal: %v", err)
+		}
+		e2, err := event.Parse(again)
+		if err != nil {
+			t.Fatalf("accepted event does not parse after a round trip: %v\n%s", err, again)
+		}
+		if e.ID != e2.ID || e.Type != e2.Type || e.Account != e2.Account || e.Lists != e2.Lists {
+			t.Fatalf("round trip changed the event: %+v vs %+v", e, e2)
+		}
+	})
+}
