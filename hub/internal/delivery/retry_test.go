@@ -36,7 +36,7 @@ func TestParseRetryAfter(t *testing.T) {
 		"120": 2 * time.Minute, "0": 0, "-5": 0, "soon": 0, "": 0,
 		now.Add(90 * time.Second).Format(http.TimeFormat): 90 * time.Second,
 		now.Add(-time.Hour).Format(http.TimeFormat):       0,
-		"999999999":                                        MaxRetryAfter,
+		"999999999": MaxRetryAfter,
 	}
 	for in, want := range cases {
 		if got := parseRetryAfter(in, now); got != want {
