@@ -118,7 +118,21 @@ type Webhook struct {
 	Secret      Secret            `json:"secret,omitempty"`
 	Plugin      *PluginRef        `json:"plugin,omitempty"`
 	Retry       *Retry            `json:"retry,omitempty"`
+	Batch       *Batch            `json:"batch,omitempty"`
 }
+
+// Batch makes a webhook send events in batches.
+type Batch struct {
+	MaxEvents int      `json:"max_events,omitempty"`
+	MaxWait   Duration `json:"max_wait,omitempty"`
+}
+
+// Batch defaults and bounds.
+const (
+	DefaultBatchEvents = 100
+	DefaultBatchWait   = time.Second
+	MaxBatchWait       = 30 * time.Second
+)
 
 // IsActive reports whether the webhook receives events (the default).
 func (w *Webhook) IsActive() bool { return w.Active == nil || *w.Active }

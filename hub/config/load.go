@@ -305,6 +305,9 @@ func (c *Config) Validate(name string) error {
 				}
 			}
 		}
+		if w.Batch != nil && w.Batch.MaxWait.D() > MaxBatchWait {
+			bad(at+".batch.max_wait", "must be at most %s", MaxBatchWait)
+		}
 		for k := range w.Headers {
 			if ReservedHeader(k) {
 				bad(at+".headers."+k, "is set by the hub and cannot be configured")

@@ -14,9 +14,7 @@ import (
 	"crypto/x509"
 	"errors"
 	"fmt"
-	"math/rand/v2"
 	"net/http"
-	"strconv"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -76,6 +74,9 @@ type Engine struct {
 	mu     sync.Mutex
 	lanes  map[string]*lane
 	Stats  Stats
+
+	work context.Context // the context units run in; set by Run
+	wg   sync.WaitGroup  // units running
 }
 
 // New returns an engine; Run starts it.
@@ -111,8 +112,8 @@ func (e *Engine) Run(ctx context.Context) error {
 	}
 	work, abort := context.WithCancel(context.WithoutCancel(ctx))
 	defer abort()
-	var wg sync.WaitGroup
-	cc, err := cons.Consume(func(m jetstream.Msg) { e.dispatch(work, m, &wg) },
+	e.work = work
+	cc, err := cons.Consume(e.dispatch,
 		jetstream.PullMaxMessages(max(500, e.o.Concurrency)),
 		jetstream.ConsumeErrHandler(func(_ jetstream.ConsumeContext, err error) {
 			if !errors.Is(err, jetstream.ErrNoHeartbeat) {
@@ -122,13 +123,13 @@ func (e *Engine) Run(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("delivery: consume: %w", err)
 	}
-	go e.keepQueued(work)
+	go e.keepWaiting(work)
 	<-ctx.Done()
 	cc.Stop()
 	<-cc.Closed()
 	e.handBack()
 	drained := make(chan struct{})
-	go func() { wg.Wait(); close(drained) }()
+	go func() { e.wg.Wait(); close(drained) }()
 	select {
 	case <-drained:
 	case <-time.After(e.o.ShutdownGrace):
@@ -139,74 +140,9 @@ func (e *Engine) Run(ctx context.Context) error {
 	return nil
 }
 
-// lane is one webhook's share of this process: at most PerWebhook jobs
-// running, and a bounded queue of jobs waiting for one of them.
-type lane struct {
-	mu      sync.Mutex
-	running int
-	queue   []jetstream.Msg
-}
-
-func (e *Engine) lane(webhook string) *lane {
-	e.mu.Lock()
-	defer e.mu.Unlock()
-	l := e.lanes[webhook]
-	if l == nil {
-		l = &lane{}
-		e.lanes[webhook] = l
-	}
-	return l
-}
-
-// dispatch runs in the consumer's goroutine: it never waits on a receiver.
-// A job runs at once if its webhook has a free slot, waits in the webhook's
-// queue if not, and is handed back to JetStream for a moment when even the
-// queue is full, so that a slow webhook takes no worker from the others.
-func (e *Engine) dispatch(ctx context.Context, m jetstream.Msg, wg *sync.WaitGroup) {
-	id := m.Headers().Get(bus.HeaderWebhook)
-	l := e.lane(id)
-	l.mu.Lock()
-	switch {
-	case l.running < e.o.PerWebhook:
-		l.running++
-		l.mu.Unlock()
-		e.sem <- struct{}{}
-		wg.Add(1)
-		go e.runLane(ctx, l, id, m, wg)
-	case len(l.queue) < e.queueCap():
-		l.queue = append(l.queue, m)
-		l.mu.Unlock()
-	default:
-		l.mu.Unlock()
-		e.Stats.Deferred.Add(1)
-		_ = m.NakWithDelay(time.Duration(500+rand.IntN(1000)) * time.Millisecond)
-	}
-}
-
-func (e *Engine) queueCap() int { return 8 * e.o.PerWebhook }
-
-// runLane processes m, then the webhook's queued jobs, until its queue is empty.
-func (e *Engine) runLane(ctx context.Context, l *lane, webhook string, m jetstream.Msg, wg *sync.WaitGroup) {
-	defer wg.Done()
-	for {
-		e.process(ctx, m, webhook)
-		<-e.sem
-		l.mu.Lock()
-		if len(l.queue) == 0 || ctx.Err() != nil {
-			l.running--
-			l.mu.Unlock()
-			return
-		}
-		m = l.queue[0]
-		l.queue = l.queue[1:]
-		l.mu.Unlock()
-		e.sem <- struct{}{}
-	}
-}
-
-// keepQueued tells JetStream, while jobs wait in a lane's queue, that they
-// are in hand, so that none is redelivered to another worker meanwhile.
-func (e *Engine) keepQueued(ctx context.Context) {
+// keepWaiting tells JetStream, while jobs wait in a queue or a gathering
+// batch, that they are in hand, so that none is redelivered meanwhile.
+func (e *Engine) keepWaiting(ctx context.Context) {
 	t := time.NewTicker(bus.DelivererAck / 3)
 	defer t.Stop()
 	for {
@@ -214,82 +150,29 @@ func (e *Engine) keepQueued(ctx context.Context) {
 		case <-ctx.Done():
 			return
 		case <-t.C:
+			e.eachWaiting(func(m jetstream.Msg) { _ = m.InProgress() })
 		}
-		e.eachLane(func(l *lane) {
-			for _, m := range l.queue {
-				_ = m.InProgress()
-			}
-		})
 	}
 }
 
-// handBack returns every queued job to JetStream, at shutdown.
-func (e *Engine) handBack() {
-	e.eachLane(func(l *lane) {
-		for _, m := range l.queue {
-			_ = m.Nak()
-		}
-		l.queue = nil
-	})
-}
-
-func (e *Engine) eachLane(f func(*lane)) {
-	e.mu.Lock()
-	lanes := make([]*lane, 0, len(e.lanes))
-	for _, l := range e.lanes {
-		lanes = append(lanes, l)
-	}
-	e.mu.Unlock()
-	for _, l := range lanes {
-		l.mu.Lock()
-		f(l)
-		l.mu.Unlock()
-	}
-}
-
-// job is what a delivery job message says.
-type job struct {
-	id      string // the webhook-id header: <event id>:<webhook id>
-	webhook string
-	attempt int
-	seq     uint64
-	stored  time.Time
-}
-
-func readJob(m jetstream.Msg, webhook string) job {
-	h := m.Headers()
-	j := job{id: h.Get(bus.HeaderJob), webhook: webhook, attempt: 1}
-	if a, err := strconv.Atoi(h.Get(bus.HeaderAttempt)); err == nil && a > 0 {
-		j.attempt = a
-	}
-	if md, err := m.Metadata(); err == nil {
-		j.seq, j.stored = md.Sequence.Stream, md.Timestamp
-	}
-	if j.id == "" {
-		j.id = h.Get(bus.HeaderEventID) + ":" + webhook
-	}
-	return j
-}
-
-// process makes one attempt and settles the job.
-func (e *Engine) process(ctx context.Context, m jetstream.Msg, webhook string) {
-	j := readJob(m, webhook)
-	w := e.o.Webhooks.Get(webhook)
+// process makes one attempt and settles the unit.
+func (e *Engine) process(ctx context.Context, u *unit) {
+	w := e.o.Webhooks.Get(u.webhook)
 	var res result
 	switch {
 	case w == nil:
-		res.err = fmt.Errorf("%w: webhook %q no longer exists", ErrPermanent, webhook)
+		res.err = fmt.Errorf("%w: webhook %q no longer exists", ErrPermanent, u.webhook)
 	case !w.IsActive():
-		res.err = fmt.Errorf("%w: webhook %q is inactive", ErrPermanent, webhook)
+		res.err = fmt.Errorf("%w: webhook %q is inactive", ErrPermanent, u.webhook)
 	default:
-		res = e.attempt(ctx, w, j, m.Data())
+		res = e.attempt(ctx, w, u)
 	}
 	if ctx.Err() != nil {
 		// Cancelled by shutdown: not the receiver's fault, not an attempt.
-		_ = m.Nak()
+		for _, m := range u.msgs {
+			_ = m.Nak()
+		}
 		return
 	}
-	if err := e.settle(ctx, m, w, j, res); err != nil {
-		e.log.Warn().Err(err).Str("job", j.id).Msg("settling a job failed; it will be delivered again")
-	}
+	e.settle(ctx, w, u, res)
 }

@@ -11,6 +11,7 @@ import (
 	"net/http"
 	"net/url"
 	"os"
+	"strconv"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -51,7 +52,7 @@ func newClient(o Options) *http.Client {
 
 // result is the outcome of one attempt.
 type result struct {
-	ev         *event.Event
+	evs        []*event.Event // the unit's events, parsed
 	status     int
 	latency    time.Duration
 	excerpt    string
@@ -61,16 +62,27 @@ type result struct {
 	err        error
 }
 
-// attempt builds, signs and sends the request for one job.
-func (e *Engine) attempt(ctx context.Context, w *webhooks.Webhook, j job, raw []byte) result {
-	ev, err := event.Parse(raw)
-	if err != nil {
-		return result{err: fmt.Errorf("%w: %v", ErrPermanent, err)}
+// attempt builds, signs and sends the request for one unit.
+func (e *Engine) attempt(ctx context.Context, w *webhooks.Webhook, u *unit) result {
+	var res result
+	raws := make([][]byte, len(u.items))
+	bodies := make([][]byte, len(u.items))
+	for i, it := range u.items {
+		ev, err := event.Parse(it.Raw)
+		if err != nil {
+			res.err = fmt.Errorf("%w: job %s: %v", ErrPermanent, it.Job, err)
+			return res
+		}
+		res.evs = append(res.evs, ev)
+		raws[i], bodies[i] = it.Raw, Body(ev, it.Stored)
 	}
-	res := result{ev: ev}
-	req := abi.Request{ContentType: "application/json", Headers: w.Headers, Body: Body(ev, j.stored)}
+	body := bodies[0]
+	if u.batch {
+		body = append(append([]byte("["), bytes.Join(bodies, []byte(","))...), ']')
+	}
+	req := abi.Request{ContentType: "application/json", Headers: w.Headers, Body: body}
 	if w.Plugin != nil {
-		out, err := e.transform(ctx, w, raw, req)
+		out, err := e.transform(ctx, w, raws, req)
 		if err != nil {
 			res.err = err
 			return res
@@ -81,19 +93,19 @@ func (e *Engine) attempt(ctx context.Context, w *webhooks.Webhook, j job, raw []
 		}
 		req = out.Request
 	}
-	u := w.Endpoint
+	endpoint := w.Endpoint
 	if len(req.Query) > 0 {
-		c := *u
+		c := *endpoint
 		q := c.Query()
 		for k, v := range req.Query {
 			q.Set(k, v)
 		}
 		c.RawQuery = q.Encode()
-		u = &c
+		endpoint = &c
 	}
 	rctx, cancel := context.WithTimeout(ctx, e.timeout())
 	defer cancel()
-	hr, err := http.NewRequestWithContext(rctx, http.MethodPost, u.String(), bytes.NewReader(req.Body))
+	hr, err := http.NewRequestWithContext(rctx, http.MethodPost, endpoint.String(), bytes.NewReader(req.Body))
 	if err != nil {
 		res.err = fmt.Errorf("%w: building the request: %v", ErrPermanent, err)
 		return res
@@ -116,9 +128,9 @@ func (e *Engine) attempt(ctx context.Context, w *webhooks.Webhook, j job, raw []
 		}
 	}
 	now := time.Now()
-	hr.Header.Set(signature.HeaderID, j.id)
-	hr.Header.Set(signature.HeaderTimestamp, fmt.Sprint(now.Unix()))
-	hr.Header.Set(signature.HeaderSignature, signature.SignAll(w.Secrets, j.id, now, req.Body))
+	hr.Header.Set(signature.HeaderID, u.id)
+	hr.Header.Set(signature.HeaderTimestamp, strconv.FormatInt(now.Unix(), 10))
+	hr.Header.Set(signature.HeaderSignature, signature.SignAll(w.Secrets, u.id, now, req.Body))
 	res.headers = masked(hr.Header)
 
 	resp, err := e.client.Do(hr)
@@ -150,12 +162,12 @@ func (e *Engine) timeout() time.Duration {
 // transform runs the webhook's plugin. Its failures are permanent: the same
 // input gives the same answer, so the job goes to the dead letters, from
 // where it can be redriven once the plugin or its config is mended.
-func (e *Engine) transform(ctx context.Context, w *webhooks.Webhook, raw []byte, req abi.Request) (*abi.Output, error) {
+func (e *Engine) transform(ctx context.Context, w *webhooks.Webhook, raws [][]byte, req abi.Request) (*abi.Output, error) {
 	if e.o.Transformer == nil {
 		return nil, fmt.Errorf("%w: plugin %q: plugins are not available in this hub", ErrPermanent, w.Plugin.Name)
 	}
 	out, err := e.o.Transformer.Transform(ctx, w.Plugin.Name, &abi.Input{
-		Webhook: w.ID, Config: w.Plugin.Config, Events: [][]byte{raw}, Request: req,
+		Webhook: w.ID, Config: w.Plugin.Config, Events: raws, Request: req,
 	})
 	if err != nil {
 		return nil, fmt.Errorf("%w: %v", ErrPermanent, err)

@@ -26,7 +26,8 @@ const (
 
 // Attempt is one record of the attempt log (the attempts stream).
 type Attempt struct {
-	Job         string              `json:"job"` // the webhook-id header
+	Job         string              `json:"job"`             // the webhook-id header of a single delivery
+	Batch       string              `json:"batch,omitempty"` // the webhook-id header, when the event went in a batch
 	Webhook     string              `json:"webhook"`
 	Account     string              `json:"account"`
 	EventID     string              `json:"event_id"`
@@ -42,53 +43,54 @@ type Attempt struct {
 	NextRetryAt *time.Time          `json:"next_retry_at,omitempty"`
 }
 
-// settle acks, schedules or dead-letters the job after an attempt, and records
-// the attempt. An error means the job was handed back to JetStream as it was.
-func (e *Engine) settle(ctx context.Context, m jetstream.Msg, w *webhooks.Webhook, j job, res result) error {
-	rec := e.record(m, j, res)
+// settle acks, schedules or dead-letters the unit after an attempt, and
+// records the attempt of each of its events. When it cannot, the unit's
+// messages go back to JetStream as they were: nothing is lost.
+func (e *Engine) settle(ctx context.Context, w *webhooks.Webhook, u *unit, res result) {
+	outcome := OutcomeDelivered
+	var next *time.Time
 	switch {
 	case res.skipped:
-		e.Stats.Skipped.Add(1)
-		rec.Outcome = OutcomeSkipped
-		e.log.Debug().Str("job", j.id).Msg("skipped by plugin")
-		return e.ackAndRecord(m, rec)
+		e.Stats.Skipped.Add(int64(len(u.items)))
+		outcome = OutcomeSkipped
 	case res.err == nil:
-		e.Stats.Delivered.Add(1)
-		rec.Outcome = OutcomeDelivered
-		return e.ackAndRecord(m, rec)
-	}
-	e.Stats.Failed.Add(1)
-	if errors.Is(res.err, ErrPermanent) || w == nil || j.attempt >= w.Attempts() {
-		if err := e.deadLetter(ctx, m, j, rec, res); err != nil {
-			_ = m.NakWithDelay(5 * time.Second)
-			return err
+		e.Stats.Delivered.Add(int64(len(u.items)))
+	case errors.Is(res.err, ErrPermanent) || w == nil || u.attempt >= w.Attempts():
+		e.Stats.Failed.Add(1)
+		if err := e.deadLetter(ctx, u, res); err != nil {
+			e.handBackUnit(u, 5*time.Second, err)
+			return
 		}
-		e.Stats.DeadLettered.Add(1)
-		rec.Outcome = OutcomeDead
-		e.log.Warn().Str("job", j.id).Str("webhook", j.webhook).Int("attempt", j.attempt).
-			Str("reason", rec.Error).Msg("delivery failed for good; moved to dead letters")
-		return e.ackAndRecord(m, rec)
+		e.Stats.DeadLettered.Add(int64(len(u.items)))
+		outcome = OutcomeDead
+		e.log.Warn().Str("job", u.id).Str("webhook", u.webhook).Int("attempt", u.attempt).
+			Str("reason", res.err.Error()).Msg("delivery failed for good; moved to dead letters")
+	default:
+		e.Stats.Failed.Add(1)
+		delay := backoff(w.Schedule, w.Jitter, u.attempt, res.retryAfter)
+		at, err := e.scheduleRetry(ctx, u, delay)
+		if err != nil {
+			e.handBackUnit(u, delay, err)
+			return
+		}
+		e.Stats.Retried.Add(1)
+		outcome, next = OutcomeRetrying, &at
+		e.log.Info().Str("job", u.id).Str("webhook", u.webhook).Int("attempt", u.attempt).
+			Str("reason", res.err.Error()).Time("next_retry_at", at).Msg("delivery failed; will retry")
 	}
-	delay := backoff(w.Schedule, w.Jitter, j.attempt, res.retryAfter)
-	at, err := e.scheduleRetry(ctx, m, j, delay)
-	if err != nil {
-		_ = m.NakWithDelay(delay)
-		return err
+	for _, m := range u.msgs {
+		if err := m.Ack(); err != nil {
+			e.log.Warn().Err(err).Str("job", u.id).Msg("ack failed; the job will be delivered again")
+		}
 	}
-	e.Stats.Retried.Add(1)
-	rec.Outcome = OutcomeRetrying
-	rec.NextRetryAt = &at
-	e.log.Info().Str("job", j.id).Str("webhook", j.webhook).Int("attempt", j.attempt).
-		Str("reason", rec.Error).Time("next_retry_at", at).Msg("delivery failed; will retry")
-	return e.ackAndRecord(m, rec)
+	e.record(u, res, outcome, next)
 }
 
-func (e *Engine) ackAndRecord(m jetstream.Msg, rec *Attempt) error {
-	if err := m.Ack(); err != nil {
-		return fmt.Errorf("ack: %w", err)
+func (e *Engine) handBackUnit(u *unit, delay time.Duration, err error) {
+	e.log.Warn().Err(err).Str("job", u.id).Msg("settling failed; the job will be delivered again")
+	for _, m := range u.msgs {
+		_ = m.NakWithDelay(delay)
 	}
-	e.publishRecord(rec)
-	return nil
 }
 
 // accountOf reads the account from a job subject <prefix>.deliveries.<account>.<webhook>.
@@ -100,54 +102,64 @@ func accountOf(subject string) string {
 	return parts[len(parts)-2]
 }
 
-func (e *Engine) record(m jetstream.Msg, j job, res result) *Attempt {
-	rec := &Attempt{
-		Job: j.id, Webhook: j.webhook, Account: accountOf(m.Subject()),
-		EventID: m.Headers().Get(bus.HeaderEventID), Attempt: j.attempt,
-		Status: res.status, LatencyMS: float64(res.latency.Microseconds()) / 1000,
-		Response: res.excerpt, Headers: res.headers, At: time.Now().UTC(),
+// record publishes one attempt record per event of the unit.
+func (e *Engine) record(u *unit, res result, outcome string, next *time.Time) {
+	at := time.Now().UTC()
+	for i, it := range u.items {
+		rec := &Attempt{
+			Job: it.Job, Webhook: u.webhook, Account: u.account(), EventID: it.EventID, Attempt: u.attempt,
+			Outcome: outcome, Status: res.status, LatencyMS: float64(res.latency.Microseconds()) / 1000,
+			Response: res.excerpt, Headers: res.headers, At: at, NextRetryAt: next,
+		}
+		if u.batch {
+			rec.Batch = u.id
+		}
+		if i < len(res.evs) {
+			rec.EventType = res.evs[i].Type
+		}
+		if res.err != nil {
+			rec.Error = res.err.Error()
+		}
+		b, err := json.Marshal(rec)
+		if err != nil {
+			continue
+		}
+		msg := nats.NewMsg(e.o.Bus.Names.Attempt(rec.Account, rec.Webhook))
+		msg.Data = b
+		if _, err := e.o.Bus.JS.PublishMsgAsync(msg); err != nil {
+			e.log.Warn().Err(err).Str("job", rec.Job).Msg("recording the attempt failed")
+		}
 	}
-	if res.ev != nil {
-		rec.EventType = res.ev.Type
-	}
-	if res.err != nil {
-		rec.Error = res.err.Error()
-	}
-	return rec
 }
 
-func (e *Engine) publishRecord(rec *Attempt) {
-	b, err := json.Marshal(rec)
-	if err != nil {
-		return
-	}
-	msg := nats.NewMsg(e.o.Bus.Names.Attempt(rec.Account, rec.Webhook))
-	msg.Data = b
-	if _, err := e.o.Bus.JS.PublishMsgAsync(msg); err != nil {
-		e.log.Warn().Err(err).Str("job", rec.Job).Msg("recording the attempt failed")
-	}
-}
-
-// scheduleRetry stores the job as a message the server moves back to the job
-// subject when it is due, then the caller acks the current one. A crash in
-// between delivers the current one again; the retry's message id keeps the
-// schedule from being stored twice.
-func (e *Engine) scheduleRetry(ctx context.Context, m jetstream.Msg, j job, delay time.Duration) (time.Time, error) {
+// scheduleRetry stores the unit as a message the server moves back to the job
+// subject when it is due; the caller then acks the unit's messages. A crash
+// in between delivers them again; the retry's message id keeps the schedule
+// from being stored twice. A batch is retried as a unit.
+func (e *Engine) scheduleRetry(ctx context.Context, u *unit, delay time.Duration) (time.Time, error) {
 	at := time.Now().Add(delay)
 	if at.Nanosecond() != 0 { // the schedule has whole seconds: never early
 		at = at.Truncate(time.Second).Add(time.Second)
 	}
-	next := j.attempt + 1
-	msg := nats.NewMsg(e.o.Bus.Names.Retry(j.seq))
-	h := m.Headers()
-	msg.Header.Set(bus.HeaderJob, j.id)
-	msg.Header.Set(bus.HeaderWebhook, j.webhook)
-	msg.Header.Set(bus.HeaderEventID, h.Get(bus.HeaderEventID))
+	next := u.attempt + 1
+	msg := nats.NewMsg(e.o.Bus.Names.Retry(u.seq))
+	msg.Header.Set(bus.HeaderJob, u.id)
+	msg.Header.Set(bus.HeaderWebhook, u.webhook)
 	msg.Header.Set(bus.HeaderAttempt, strconv.Itoa(next))
 	msg.Header.Set("Nats-Schedule", "@at "+at.UTC().Format(time.RFC3339))
-	msg.Header.Set("Nats-Schedule-Target", m.Subject())
-	msg.Header.Set(jetstream.MsgIDHeader, j.id+"#"+strconv.Itoa(next))
-	msg.Data = m.Data()
+	msg.Header.Set("Nats-Schedule-Target", u.subject)
+	msg.Header.Set(jetstream.MsgIDHeader, u.id+"#"+strconv.Itoa(next))
+	if u.batch {
+		b, err := json.Marshal(u.items)
+		if err != nil {
+			return at, err
+		}
+		msg.Header.Set(HeaderBatch, strconv.Itoa(len(u.items)))
+		msg.Data = b
+	} else {
+		msg.Header.Set(bus.HeaderEventID, u.items[0].EventID)
+		msg.Data = u.items[0].Raw
+	}
 	pctx, cancel := context.WithTimeout(ctx, 10*time.Second)
 	defer cancel()
 	if _, err := e.o.Bus.JS.PublishMsg(pctx, msg); err != nil {
@@ -156,24 +168,32 @@ func (e *Engine) scheduleRetry(ctx context.Context, m jetstream.Msg, j job, dela
 	return at, nil
 }
 
-// deadLetter stores the job with its reason in the dead-letter stream.
-func (e *Engine) deadLetter(ctx context.Context, m jetstream.Msg, j job, rec *Attempt, res result) error {
-	msg := nats.NewMsg(e.o.Bus.Names.DeadLetter(rec.Account, j.webhook))
-	msg.Header.Set(bus.HeaderJob, j.id)
-	msg.Header.Set(bus.HeaderWebhook, j.webhook)
-	msg.Header.Set(bus.HeaderEventID, rec.EventID)
-	msg.Header.Set(bus.HeaderReason, oneLine(rec.Error, 1024))
-	msg.Header.Set(bus.HeaderAttempts, strconv.Itoa(j.attempt))
-	if res.status != 0 {
-		msg.Header.Set(bus.HeaderStatus, strconv.Itoa(res.status))
-	}
-	msg.Header.Set(bus.HeaderFailedAt, rec.At.Format(time.RFC3339Nano))
-	msg.Header.Set(jetstream.MsgIDHeader, j.id+"#"+strconv.Itoa(j.attempt)+"#dead")
-	msg.Data = m.Data()
-	pctx, cancel := context.WithTimeout(ctx, 10*time.Second)
-	defer cancel()
-	if _, err := e.o.Bus.JS.PublishMsg(pctx, msg); err != nil {
-		return fmt.Errorf("dead-lettering: %w", err)
+// deadLetter stores each event of the unit, with the reason, in the
+// dead-letter stream: one message per event, so each can be redriven.
+func (e *Engine) deadLetter(ctx context.Context, u *unit, res result) error {
+	failedAt := time.Now().UTC().Format(time.RFC3339Nano)
+	for _, it := range u.items {
+		msg := nats.NewMsg(e.o.Bus.Names.DeadLetter(u.account(), u.webhook))
+		msg.Header.Set(bus.HeaderJob, it.Job)
+		msg.Header.Set(bus.HeaderWebhook, u.webhook)
+		msg.Header.Set(bus.HeaderEventID, it.EventID)
+		msg.Header.Set(bus.HeaderReason, oneLine(res.err.Error(), 1024))
+		msg.Header.Set(bus.HeaderAttempts, strconv.Itoa(u.attempt))
+		if res.status != 0 {
+			msg.Header.Set(bus.HeaderStatus, strconv.Itoa(res.status))
+		}
+		if u.batch {
+			msg.Header.Set(HeaderBatch, u.id)
+		}
+		msg.Header.Set(bus.HeaderFailedAt, failedAt)
+		msg.Header.Set(jetstream.MsgIDHeader, it.Job+"#"+strconv.Itoa(u.attempt)+"#dead")
+		msg.Data = it.Raw
+		pctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+		_, err := e.o.Bus.JS.PublishMsg(pctx, msg)
+		cancel()
+		if err != nil {
+			return fmt.Errorf("dead-lettering: %w", err)
+		}
 	}
 	return nil
 }

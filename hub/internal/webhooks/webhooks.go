@@ -55,6 +55,16 @@ func New(w config.Webhook, defaults config.Retry, readOnly bool) (*Webhook, erro
 			r.Jitter = w.Retry.Jitter
 		}
 	}
+	if w.Batch != nil {
+		b := *w.Batch
+		if b.MaxEvents <= 0 {
+			b.MaxEvents = config.DefaultBatchEvents
+		}
+		if b.MaxWait <= 0 {
+			b.MaxWait = config.Duration(config.DefaultBatchWait)
+		}
+		out.Batch = &b
+	}
 	for _, d := range r.Schedule {
 		out.Schedule = append(out.Schedule, d.D())
 	}

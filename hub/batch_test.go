@@ -1,0 +1,109 @@
+package hub_test
+
+import (
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"sort"
+	"strings"
+	"testing"
+	"time"
+
+	standardwebhooks "github.com/standard-webhooks/standard-webhooks/libraries/go"
+
+	"github.com/hookhub/hookhub/hub/hubtest"
+)
+
+func batchIDs(t *testing.T, body []byte) []string {
+	t.Helper()
+	var items []struct {
+		Type string `json:"type"`
+		Data struct {
+			Email string `json:"email"`
+		} `json:"data"`
+	}
+	if err := json.Unmarshal(body, &items); err != nil {
+		t.Fatalf("batch body is not a JSON array: %v: %s", err, body)
+	}
+	var out []string
+	for _, it := range items {
+		out = append(out, it.Data.Email)
+	}
+	sort.Strings(out)
+	return out
+}
+
+// TestBatchBySize: ten events with max_events 5 arrive as two signed POSTs of
+// five, every event exactly once.
+func TestBatchBySize(t *testing.T) {
+	rc := hubtest.NewReceiver(t)
+	doc := `{"webhooks":[` + webhookJSON("gr", "acme", rc.URL, `"events":["*"],"batch":{"max_events":5,"max_wait":"10s"}`) + `]}`
+	r := startHub(t, doc, nil)
+	for i := range 10 {
+		e := contact(fmt.Sprintf("evt_b%d", i))
+		e.Data = json.RawMessage(fmt.Sprintf(`{"email":"c%d@example.com"}`, i))
+		r.publish(t, e)
+	}
+	reqs := rc.WaitFor(t, 2, 20*time.Second)
+	wh, _ := standardwebhooks.NewWebhook(testSecret)
+	var all []string
+	for _, q := range reqs {
+		if err := wh.Verify(q.Body, q.Header); err != nil {
+			t.Errorf("batch signature: %v", err)
+		}
+		if !strings.HasPrefix(q.Header.Get("webhook-id"), "batch_") {
+			t.Errorf("webhook-id = %q, want a batch id", q.Header.Get("webhook-id"))
+		}
+		ids := batchIDs(t, q.Body)
+		if len(ids) != 5 {
+			t.Errorf("batch of %d events, want 5", len(ids))
+		}
+		all = append(all, ids...)
+	}
+	sort.Strings(all)
+	if len(all) != 10 || all[0] != "c0@example.com" || all[9] != "c9@example.com" {
+		t.Errorf("events delivered: %v", all)
+	}
+}
+
+// TestBatchByTimeRetriedAsUnit: three events with room for a hundred go after
+// max_wait as one request; the receiver fails it once and the retry carries
+// the same batch under the same webhook-id.
+func TestBatchByTimeRetriedAsUnit(t *testing.T) {
+	rc := hubtest.NewReceiver(t)
+	rc.SetRespond(func(n int, w http.ResponseWriter, _ *http.Request) {
+		if n == 1 {
+			w.WriteHeader(http.StatusServiceUnavailable)
+			return
+		}
+		w.WriteHeader(http.StatusOK)
+	})
+	doc := `{"webhooks":[` + webhookJSON("gr", "acme", rc.URL, `"events":["*"],"batch":{"max_events":100,"max_wait":"300ms"},"retry":{"schedule":["1s"],"jitter":0}`) + `]}`
+	r := startHub(t, doc, nil)
+	for i := range 3 {
+		e := contact(fmt.Sprintf("evt_t%d", i))
+		e.Data = json.RawMessage(fmt.Sprintf(`{"email":"t%d@example.com"}`, i))
+		r.publish(t, e)
+	}
+	reqs := rc.WaitFor(t, 2, 20*time.Second)
+	first, second := batchIDs(t, reqs[0].Body), batchIDs(t, reqs[1].Body)
+	if fmt.Sprint(first) != "[t0@example.com t1@example.com t2@example.com]" || fmt.Sprint(second) != fmt.Sprint(first) {
+		t.Errorf("first batch %v, retry %v: want the same three events", first, second)
+	}
+	if a, b := reqs[0].Header.Get("webhook-id"), reqs[1].Header.Get("webhook-id"); a != b {
+		t.Errorf("retry webhook-id %q differs from %q", b, a)
+	}
+	recs := attempts(t, r, 6)
+	delivered := 0
+	for _, rec := range recs {
+		if rec.Batch != reqs[0].Header.Get("webhook-id") {
+			t.Errorf("attempt record without its batch: %+v", rec)
+		}
+		if rec.Outcome == "delivered" {
+			delivered++
+		}
+	}
+	if delivered != 3 {
+		t.Errorf("%d events recorded delivered, want 3", delivered)
+	}
+}

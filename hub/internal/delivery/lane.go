@@ -1,0 +1,245 @@
+package delivery
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"math/rand/v2"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/nats-io/nats.go/jetstream"
+
+	"github.com/hookhub/hookhub/hub/internal/bus"
+)
+
+// HeaderBatch marks a scheduled retry that carries a whole batch.
+const HeaderBatch = "Hookhub-Batch"
+
+// item is one event of a unit.
+type item struct {
+	Job     string          `json:"job"` // <event id>:<webhook id>
+	EventID string          `json:"event_id"`
+	Raw     json.RawMessage `json:"event"`
+	Stored  time.Time       `json:"stored"` // when the job was first written
+}
+
+// unit is what one attempt delivers: one job, or a batch of them.
+type unit struct {
+	msgs    []jetstream.Msg // what the unit settles: one job, one scheduled batch, or a fresh batch's jobs
+	items   []item
+	id      string // the webhook-id header
+	webhook string
+	subject string // <prefix>.deliveries.<account>.<webhook>
+	attempt int
+	seq     uint64 // stream sequence of msgs[0], which names its retry subject
+	batch   bool
+}
+
+func (u *unit) account() string { return accountOf(u.subject) }
+
+// singleUnit reads a job message.
+func singleUnit(m jetstream.Msg, webhook string) *unit {
+	h := m.Headers()
+	u := &unit{msgs: []jetstream.Msg{m}, id: h.Get(bus.HeaderJob), webhook: webhook, subject: m.Subject(), attempt: attemptOf(h.Get(bus.HeaderAttempt))}
+	it := item{Job: u.id, EventID: h.Get(bus.HeaderEventID), Raw: m.Data()}
+	if md, err := m.Metadata(); err == nil {
+		u.seq, it.Stored = md.Sequence.Stream, md.Timestamp
+	}
+	if u.id == "" {
+		u.id = it.EventID + ":" + webhook
+		it.Job = u.id
+	}
+	u.items = []item{it}
+	return u
+}
+
+// scheduledBatch reads a batch that came back for its next attempt.
+func scheduledBatch(m jetstream.Msg, webhook string) (*unit, error) {
+	h := m.Headers()
+	u := &unit{msgs: []jetstream.Msg{m}, id: h.Get(bus.HeaderJob), webhook: webhook, subject: m.Subject(),
+		attempt: attemptOf(h.Get(bus.HeaderAttempt)), batch: true}
+	if md, err := m.Metadata(); err == nil {
+		u.seq = md.Sequence.Stream
+	}
+	if err := json.Unmarshal(m.Data(), &u.items); err != nil || len(u.items) == 0 {
+		return u, fmt.Errorf("%w: a scheduled batch is unreadable", ErrPermanent)
+	}
+	return u, nil
+}
+
+// freshBatch joins job messages of one webhook into a batch.
+func freshBatch(msgs []jetstream.Msg, webhook string) *unit {
+	u := &unit{msgs: msgs, webhook: webhook, subject: msgs[0].Subject(), attempt: 1, batch: true}
+	ids := make([]string, 0, len(msgs))
+	for _, m := range msgs {
+		s := singleUnit(m, webhook)
+		u.items = append(u.items, s.items[0])
+		ids = append(ids, s.items[0].Job)
+	}
+	if md, err := msgs[0].Metadata(); err == nil {
+		u.seq = md.Sequence.Stream
+	}
+	sum := sha256.Sum256([]byte(strings.Join(ids, "\n")))
+	u.id = "batch_" + hex.EncodeToString(sum[:12])
+	return u
+}
+
+func attemptOf(h string) int {
+	if a, err := strconv.Atoi(h); err == nil && a > 0 {
+		return a
+	}
+	return 1
+}
+
+// lane is one webhook's share of this process: at most PerWebhook units
+// running, a bounded queue of units waiting for a slot, and for a batching
+// webhook the jobs gathering into the next batch.
+type lane struct {
+	webhook string
+	running int
+	queue   []*unit
+	pending []jetstream.Msg // jobs gathering into a batch
+	timer   *time.Timer
+}
+
+func (e *Engine) lane(webhook string) *lane {
+	l := e.lanes[webhook]
+	if l == nil {
+		l = &lane{webhook: webhook}
+		e.lanes[webhook] = l
+	}
+	return l
+}
+
+// dispatch runs in the consumer's goroutine and never waits on a receiver.
+func (e *Engine) dispatch(m jetstream.Msg) {
+	webhook := m.Headers().Get(bus.HeaderWebhook)
+	if m.Headers().Get(HeaderBatch) != "" {
+		u, err := scheduledBatch(m, webhook)
+		if err != nil {
+			e.wg.Add(1)
+			go func() { defer e.wg.Done(); e.settle(e.work, nil, u, result{err: err}) }()
+			return
+		}
+		e.submit(u)
+		return
+	}
+	if w := e.o.Webhooks.Get(webhook); w != nil && w.Batch != nil && w.IsActive() {
+		e.gather(m, webhook, w.Batch.MaxEvents, w.Batch.MaxWait.D())
+		return
+	}
+	e.submit(singleUnit(m, webhook))
+}
+
+// gather adds a job to its webhook's next batch, which goes when it is full
+// or maxWait after its first job.
+func (e *Engine) gather(m jetstream.Msg, webhook string, maxEvents int, maxWait time.Duration) {
+	e.mu.Lock()
+	l := e.lane(webhook)
+	l.pending = append(l.pending, m)
+	var full []jetstream.Msg
+	switch {
+	case len(l.pending) >= maxEvents:
+		full, l.pending = l.pending, nil
+		if l.timer != nil {
+			l.timer.Stop()
+			l.timer = nil
+		}
+	case l.timer == nil:
+		l.timer = time.AfterFunc(maxWait, func() { e.flush(webhook) })
+	}
+	e.mu.Unlock()
+	if full != nil {
+		e.submit(freshBatch(full, webhook))
+	}
+}
+
+func (e *Engine) flush(webhook string) {
+	e.mu.Lock()
+	l := e.lane(webhook)
+	msgs := l.pending
+	l.pending, l.timer = nil, nil
+	e.mu.Unlock()
+	if len(msgs) > 0 {
+		e.submit(freshBatch(msgs, webhook))
+	}
+}
+
+// submit runs u at once if its webhook has a free slot, queues it if not, and
+// hands it back to JetStream for a moment when even the queue is full, so
+// that a slow webhook takes no worker from the others.
+func (e *Engine) submit(u *unit) {
+	e.mu.Lock()
+	l := e.lane(u.webhook)
+	switch {
+	case l.running < e.o.PerWebhook:
+		l.running++
+		e.mu.Unlock()
+		e.sem <- struct{}{}
+		e.wg.Add(1)
+		go e.runLane(l, u)
+	case len(l.queue) < e.queueCap():
+		l.queue = append(l.queue, u)
+		e.mu.Unlock()
+	default:
+		e.mu.Unlock()
+		e.Stats.Deferred.Add(1)
+		for _, m := range u.msgs {
+			_ = m.NakWithDelay(time.Duration(500+rand.IntN(1000)) * time.Millisecond)
+		}
+	}
+}
+
+func (e *Engine) queueCap() int { return 8 * e.o.PerWebhook }
+
+// runLane processes u, then the lane's queued units, until the queue is empty.
+func (e *Engine) runLane(l *lane, u *unit) {
+	defer e.wg.Done()
+	for {
+		e.process(e.work, u)
+		<-e.sem
+		e.mu.Lock()
+		if len(l.queue) == 0 || e.work.Err() != nil {
+			l.running--
+			e.mu.Unlock()
+			return
+		}
+		u = l.queue[0]
+		l.queue = l.queue[1:]
+		e.mu.Unlock()
+		e.sem <- struct{}{}
+	}
+}
+
+// eachWaiting calls f on every message waiting in a queue or a gathering batch.
+func (e *Engine) eachWaiting(f func(jetstream.Msg)) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	for _, l := range e.lanes {
+		for _, u := range l.queue {
+			for _, m := range u.msgs {
+				f(m)
+			}
+		}
+		for _, m := range l.pending {
+			f(m)
+		}
+	}
+}
+
+// handBack returns every waiting job to JetStream, at shutdown.
+func (e *Engine) handBack() {
+	e.eachWaiting(func(m jetstream.Msg) { _ = m.Nak() })
+	e.mu.Lock()
+	for _, l := range e.lanes {
+		l.queue, l.pending = nil, nil
+		if l.timer != nil {
+			l.timer.Stop()
+			l.timer = nil
+		}
+	}
+	e.mu.Unlock()
+}
