@@ -1,0 +1,75 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"syscall"
+	"text/tabwriter"
+	"time"
+
+	"github.com/hookhub/hookhub/hub/internal/benchmark"
+)
+
+func runBench(args []string, stdout, stderr io.Writer) error {
+	fs := newFlags("bench", "bench [flags]", stderr)
+	var o benchmark.Options
+	fs.IntVar(&o.Events, "events", 20000, "events to publish")
+	fs.IntVar(&o.Rate, "rate", 0, "events/s, open loop (0: as fast as possible)")
+	fs.IntVar(&o.Size, "size", 1024, "bytes of event data, about")
+	fs.IntVar(&o.Fanout, "fanout", 1, "webhooks per event")
+	fs.IntVar(&o.Batch, "batch", 0, "events per request (0: no batching)")
+	fs.Float64Var(&o.FailRatio, "fail", 0, "share of requests the receivers answer 503 (0 to 1)")
+	fs.BoolVar(&o.Plain, "plain", false, "plain HTTP receivers (default: TLS)")
+	fs.StringVar(&o.Plugin, "plugin", "", "plugin every webhook runs (default: none)")
+	fs.IntVar(&o.PerWebhook, "per-webhook", 64, "deliveries in flight per webhook")
+	fs.DurationVar(&o.Timeout, "timeout", 5*time.Minute, "give up after this long")
+	fs.BoolVar(&o.SkipLimits, "skip-limits", false, "do not measure the machine's JetStream and HTTP limits")
+	asJSON := fs.Bool("json", false, "print one JSON object")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	o.Progress = stderr
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	res, err := benchmark.Run(ctx, o)
+	fmt.Fprint(stderr, "\r\033[K")
+	if err != nil {
+		return err
+	}
+	if *asJSON {
+		enc := json.NewEncoder(stdout)
+		return enc.Encode(res)
+	}
+	printResult(stdout, res)
+	if res.Lost > 0 {
+		return fmt.Errorf("%d deliveries lost", res.Lost)
+	}
+	return nil
+}
+
+func printResult(w io.Writer, r *benchmark.Result) {
+	scheme := "https"
+	if !r.TLS {
+		scheme = "http"
+	}
+	fmt.Fprintf(w, "hookhub bench: %d events of %d B, fan-out %d, %s, GOMAXPROCS %d\n\n", r.Events, r.PayloadBytes, r.Fanout, scheme, r.GOMAXPROCS)
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	row := func(k, v string) { fmt.Fprintf(tw, "%s\t%s\n", k, v) }
+	row("events published/s", fmt.Sprintf("%.0f", r.PublishedPerS))
+	row("deliveries/s", fmt.Sprintf("%.0f", r.DeliveriesPerS))
+	row("latency p50 / p90 / p99 / max", fmt.Sprintf("%.1f / %.1f / %.1f / %.1f ms", r.P50ms, r.P90ms, r.P99ms, r.MaxMs))
+	row("CPU per 1,000 deliveries", fmt.Sprintf("%.3f s (hub, publisher and receivers together)", r.CPUPer1000))
+	row("peak RSS", fmt.Sprintf("%.0f MiB (the whole process)", r.RSSMiB))
+	row("delivered / lost / duplicates", fmt.Sprintf("%d / %d / %d", r.Delivered, r.Lost, r.Duplicates))
+	row("requests", fmt.Sprintf("%d", r.Requests))
+	if r.JetStreamLimit > 0 {
+		row("limit: JetStream publish+consume+ack", fmt.Sprintf("%.0f msg/s", r.JetStreamLimit))
+		row("limit: HTTP POST, no hub", fmt.Sprintf("%.0f req/s", r.HTTPLimit))
+		row("hub / lower limit", fmt.Sprintf("%.2f", r.LimitRatio))
+	}
+	_ = tw.Flush()
+}

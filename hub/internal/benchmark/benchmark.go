@@ -1,0 +1,404 @@
+// Package benchmark measures a complete hub on this machine: its own
+// JetStream (embedded, on a temp dir), its own loopback receivers and
+// publisher, and beside it the two limits that bound any hub here: JetStream
+// publish+consume+ack with no hub logic, and HTTP POSTs with no hub logic.
+package benchmark
+
+import (
+	"context"
+	"crypto/tls"
+	"crypto/x509"
+	"encoding/json"
+	"encoding/pem"
+	"fmt"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"runtime"
+	"sort"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"syscall"
+	"time"
+
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
+	"github.com/rs/zerolog"
+
+	"github.com/hookhub/hookhub/hub"
+	"github.com/hookhub/hookhub/hub/config"
+)
+
+// Options of a run.
+type Options struct {
+	Events     int           // events to publish
+	Rate       int           // events/s, open loop; 0: as fast as possible
+	Size       int           // bytes of each event's data, about
+	Fanout     int           // webhooks each event goes to
+	Batch      int           // events per request; 0: no batching
+	FailRatio  float64       // share of requests the receivers answer 503
+	Plain      bool          // plain HTTP receivers instead of TLS
+	Plugin     string        // plugin each webhook runs ("" none)
+	PerWebhook int           // deliveries in flight per webhook (0: the hub's default)
+	Timeout    time.Duration // the whole run gives up after this
+	SkipLimits bool          // do not measure the machine limits
+	Progress   io.Writer     // a progress line while it runs (nil: none)
+}
+
+// Result is what a run measured. JSON field names are an interface.
+type Result struct {
+	Events          int     `json:"events"`
+	Fanout          int     `json:"fanout"`
+	Expected        int     `json:"expected_deliveries"`
+	Delivered       int     `json:"delivered"`
+	Lost            int     `json:"lost"`
+	Duplicates      int     `json:"duplicates"`
+	Requests        int64   `json:"requests"`
+	PublishedPerS   float64 `json:"published_per_s"`
+	DeliveriesPerS  float64 `json:"deliveries_per_s"`
+	P50ms           float64 `json:"p50_ms"`
+	P90ms           float64 `json:"p90_ms"`
+	P99ms           float64 `json:"p99_ms"`
+	MaxMs           float64 `json:"max_ms"`
+	CPUPer1000      float64 `json:"cpu_s_per_1000_deliveries"`
+	RSSMiB          float64 `json:"rss_mib"`
+	JetStreamLimit  float64 `json:"jetstream_limit_per_s,omitempty"`
+	HTTPLimit       float64 `json:"http_limit_per_s,omitempty"`
+	LimitRatio      float64 `json:"limit_ratio,omitempty"`
+	Seconds         float64 `json:"seconds"`
+	TLS             bool    `json:"tls"`
+	Batch           int     `json:"batch,omitempty"`
+	FailRatio       float64 `json:"fail_ratio,omitempty"`
+	Plugin          string  `json:"plugin,omitempty"`
+	PayloadBytes    int     `json:"payload_bytes"`
+	TimedOut        bool    `json:"timed_out,omitempty"`
+	GOMAXPROCS      int     `json:"gomaxprocs"`
+	PerWebhookLimit int     `json:"per_webhook_concurrency"`
+}
+
+func (o *Options) defaults() {
+	if o.Events <= 0 {
+		o.Events = 20000
+	}
+	if o.Size <= 0 {
+		o.Size = 1024
+	}
+	if o.Fanout <= 0 {
+		o.Fanout = 1
+	}
+	if o.Timeout <= 0 {
+		o.Timeout = 5 * time.Minute
+	}
+	if o.PerWebhook <= 0 {
+		o.PerWebhook = 64
+	}
+}
+
+// receivers are the loopback endpoints of a run.
+type receivers struct {
+	srv      *httptest.Server
+	caFile   string
+	failEach int // answer 503 to every failEach-th request (0: never)
+	n        atomic.Int64
+	mu       sync.Mutex
+	seen     map[string]int // event id + webhook -> deliveries
+	lat      []time.Duration
+}
+
+func newReceivers(dir string, plain bool, failRatio float64) (*receivers, error) {
+	r := &receivers{seen: map[string]int{}}
+	if failRatio > 0 {
+		r.failEach = int(1 / failRatio)
+	}
+	h := http.HandlerFunc(r.serve)
+	if plain {
+		r.srv = httptest.NewServer(h)
+		return r, nil
+	}
+	r.srv = httptest.NewUnstartedServer(h)
+	r.srv.EnableHTTP2 = true
+	r.srv.StartTLS()
+	r.caFile = filepath.Join(dir, "ca.pem")
+	pemBytes := pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: r.srv.Certificate().Raw})
+	return r, os.WriteFile(r.caFile, pemBytes, 0o600)
+}
+
+// serve records each event of a request with its publish-to-receive latency.
+func (r *receivers) serve(w http.ResponseWriter, req *http.Request) {
+	body, _ := io.ReadAll(req.Body)
+	if req.URL.Path == "/limit" { // the HTTP limit's requests: answered, not counted
+		w.WriteHeader(http.StatusOK)
+		return
+	}
+	n := r.n.Add(1)
+	if r.failEach > 0 && n%int64(r.failEach) == 0 {
+		w.WriteHeader(http.StatusServiceUnavailable)
+		return
+	}
+	now := time.Now()
+	hook := strings.TrimPrefix(req.URL.Path, "/")
+	var one struct {
+		Data struct {
+			ID   string `json:"bench_id"`
+			Sent int64  `json:"sent_ns"`
+		} `json:"data"`
+	}
+	var many []json.RawMessage
+	if len(body) > 0 && body[0] == '[' {
+		_ = json.Unmarshal(body, &many)
+	} else {
+		many = []json.RawMessage{body}
+	}
+	r.mu.Lock()
+	for _, b := range many {
+		if json.Unmarshal(b, &one) == nil && one.Data.ID != "" {
+			r.seen[one.Data.ID+"/"+hook]++
+			r.lat = append(r.lat, now.Sub(time.Unix(0, one.Data.Sent)))
+		}
+	}
+	r.mu.Unlock()
+	w.WriteHeader(http.StatusOK)
+}
+
+func (r *receivers) delivered() int {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return len(r.seen)
+}
+
+// Run runs one benchmark.
+func Run(ctx context.Context, o Options) (*Result, error) {
+	o.defaults()
+	ctx, cancel := context.WithTimeout(ctx, o.Timeout)
+	defer cancel()
+	dir, err := os.MkdirTemp("", "hookhub-bench")
+	if err != nil {
+		return nil, err
+	}
+	defer os.RemoveAll(dir)
+	rc, err := newReceivers(dir, o.Plain, o.FailRatio)
+	if err != nil {
+		return nil, err
+	}
+	defer rc.srv.Close()
+
+	res := &Result{Events: o.Events, Fanout: o.Fanout, Expected: o.Events * o.Fanout, TLS: !o.Plain, Batch: o.Batch,
+		FailRatio: o.FailRatio, Plugin: o.Plugin, PayloadBytes: o.Size, GOMAXPROCS: runtime.GOMAXPROCS(0), PerWebhookLimit: o.PerWebhook}
+	bodies := eventBodies(o.Events, o.Size)
+
+	if !o.SkipLimits {
+		progress(o.Progress, "measuring the JetStream limit...")
+		if res.JetStreamLimit, err = jetStreamLimit(ctx, filepath.Join(dir, "js-limit"), bodies); err != nil {
+			return nil, fmt.Errorf("jetstream limit: %w", err)
+		}
+		progress(o.Progress, "measuring the HTTP limit...")
+		if res.HTTPLimit, err = httpLimit(ctx, rc, bodies, o.Fanout*o.PerWebhook); err != nil {
+			return nil, fmt.Errorf("http limit: %w", err)
+		}
+	}
+
+	h, err := startHub(rc, dir, o)
+	if err != nil {
+		return nil, err
+	}
+	defer h.Close()
+	hctx, stop := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- h.Run(hctx) }()
+	defer func() { stop(); <-done }()
+
+	cpu0 := cpuTime()
+	requests0 := rc.n.Load()
+	start := time.Now()
+	js := h.JetStream()
+	var pubEnd time.Time
+	pubErr := make(chan error, 1)
+	go func() {
+		pubErr <- publish(ctx, js, bodies, o.Rate)
+		pubEnd = time.Now()
+	}()
+	tick := time.NewTicker(time.Second)
+	defer tick.Stop()
+	var perr error
+	published := false
+	for rc.delivered() < res.Expected {
+		select {
+		case <-ctx.Done():
+			res.TimedOut = true
+		case perr = <-pubErr:
+			published = true
+			if perr != nil {
+				return nil, fmt.Errorf("publishing: %w", perr)
+			}
+			continue
+		case <-tick.C:
+			progress(o.Progress, fmt.Sprintf("%6.1fs  delivered %d of %d", time.Since(start).Seconds(), rc.delivered(), res.Expected))
+			continue
+		case <-time.After(20 * time.Millisecond):
+			continue
+		}
+		break
+	}
+	elapsed := time.Since(start)
+	if !published {
+		if perr = <-pubErr; perr != nil && !res.TimedOut {
+			return nil, perr
+		}
+	}
+	// Let late duplicates (if any) arrive before counting them.
+	time.Sleep(200 * time.Millisecond)
+	cpu := cpuTime() - cpu0
+	res.Seconds = elapsed.Seconds()
+	if !pubEnd.IsZero() {
+		res.PublishedPerS = float64(o.Events) / pubEnd.Sub(start).Seconds()
+	}
+	rc.mu.Lock()
+	res.Delivered = len(rc.seen)
+	for _, n := range rc.seen {
+		res.Duplicates += n - 1
+	}
+	lat := append([]time.Duration(nil), rc.lat...)
+	rc.mu.Unlock()
+	res.Requests = rc.n.Load() - requests0
+	res.Lost = res.Expected - res.Delivered
+	res.DeliveriesPerS = float64(res.Delivered) / elapsed.Seconds()
+	if res.Delivered > 0 {
+		res.CPUPer1000 = cpu.Seconds() / float64(res.Delivered) * 1000
+	}
+	sort.Slice(lat, func(i, j int) bool { return lat[i] < lat[j] })
+	res.P50ms, res.P90ms, res.P99ms = pct(lat, 0.50), pct(lat, 0.90), pct(lat, 0.99)
+	if len(lat) > 0 {
+		res.MaxMs = ms(lat[len(lat)-1])
+	}
+	res.RSSMiB = peakRSSMiB()
+	if lim := lower(res.JetStreamLimit, res.HTTPLimit); lim > 0 {
+		res.LimitRatio = res.DeliveriesPerS / lim
+	}
+	return res, nil
+}
+
+func startHub(rc *receivers, dir string, o Options) (*hub.Hub, error) {
+	var hooks []string
+	for i := range o.Fanout {
+		extra := ""
+		if o.Batch > 0 {
+			extra += fmt.Sprintf(`,"batch":{"max_events":%d,"max_wait":"200ms"}`, o.Batch)
+		}
+		if o.Plugin != "" {
+			extra += fmt.Sprintf(`,"plugin":{"name":%q}`, o.Plugin)
+		}
+		hooks = append(hooks, fmt.Sprintf(`{"id":"w%d","account":"bench","url":"%s/w%d","events":["contact.*"],"secret":"whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw","retry":{"schedule":["1s","1s","2s","5s"],"jitter":0}%s}`,
+			i, rc.srv.URL, i, extra))
+	}
+	ca := ""
+	if rc.caFile != "" {
+		ca = fmt.Sprintf(`"ca_file":%q,`, rc.caFile)
+	}
+	doc := fmt.Sprintf(`{"data_dir":%q,"nats_listen":"none","api_addr":"off","accounts":[{"id":"bench","webhook_limit":%d}],
+		"delivery":{%s"allow_insecure_targets":true,"per_webhook_concurrency":%d,"concurrency":%d},"webhooks":[%s]}`,
+		filepath.Join(dir, "hub"), max(40, o.Fanout), ca, o.PerWebhook, max(256, o.PerWebhook*o.Fanout), strings.Join(hooks, ","))
+	cfg, err := config.Parse("bench", []byte(doc), nil)
+	if err != nil {
+		return nil, err
+	}
+	return hub.New(cfg, hub.WithLogger(zerolog.Nop()))
+}
+
+// eventBodies makes n CloudEvents of about size bytes of data each, the
+// publish time to be filled in.
+func eventBodies(n, size int) [][]byte {
+	pad := strings.Repeat("x", max(0, size-120))
+	out := make([][]byte, n)
+	for i := range n {
+		out[i] = []byte(fmt.Sprintf(`{"specversion":"1.0","id":"b%d","source":"bench","type":"contact.updated","account":"bench","initiator":"system",`+
+			`"data":{"bench_id":"b%d","sent_ns":%%d,"email":"c%d@example.com","pad":"%s"}}`, i, i, i, pad))
+	}
+	return out
+}
+
+// publish sends the events, open loop at rate per second when rate > 0.
+func publish(ctx context.Context, js jetstream.JetStream, bodies [][]byte, rate int) error {
+	var interval time.Duration
+	if rate > 0 {
+		interval = time.Second / time.Duration(rate)
+	}
+	start := time.Now()
+	for i, tmpl := range bodies {
+		if interval > 0 {
+			if d := time.Until(start.Add(time.Duration(i) * interval)); d > 0 {
+				time.Sleep(d)
+			}
+		}
+		m := nats.NewMsg("hookhub.events.bench.contact.updated")
+		m.Header.Set(jetstream.MsgIDHeader, "b"+strconv.Itoa(i))
+		m.Data = []byte(fmt.Sprintf(string(tmpl), time.Now().UnixNano()))
+		if _, err := js.PublishMsgAsync(m); err != nil {
+			return err
+		}
+		if ctx.Err() != nil {
+			return ctx.Err()
+		}
+	}
+	select {
+	case <-js.PublishAsyncComplete():
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+func pct(s []time.Duration, p float64) float64 {
+	if len(s) == 0 {
+		return 0
+	}
+	return ms(s[min(len(s)-1, int(float64(len(s))*p))])
+}
+
+func ms(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 }
+
+func lower(a, b float64) float64 {
+	switch {
+	case a <= 0:
+		return b
+	case b <= 0:
+		return a
+	}
+	return min(a, b)
+}
+
+func cpuTime() time.Duration {
+	var ru syscall.Rusage
+	if syscall.Getrusage(syscall.RUSAGE_SELF, &ru) != nil {
+		return 0
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}
+
+func peakRSSMiB() float64 {
+	var ru syscall.Rusage
+	if syscall.Getrusage(syscall.RUSAGE_SELF, &ru) != nil {
+		return 0
+	}
+	return float64(ru.Maxrss) / 1024 // Linux reports KiB
+}
+
+func progress(w io.Writer, s string) {
+	if w != nil {
+		fmt.Fprintf(w, "\r%-60s", s)
+	}
+}
+
+// tlsClient trusts the receivers' certificate.
+func tlsClient(rc *receivers, conns int) *http.Client {
+	tr := &http.Transport{MaxIdleConnsPerHost: conns, ForceAttemptHTTP2: true}
+	if rc.srv.TLS != nil {
+		pool := x509.NewCertPool()
+		pool.AddCert(rc.srv.Certificate())
+		tr.TLSClientConfig = &tls.Config{RootCAs: pool}
+	}
+	return &http.Client{Transport: tr}
+}
