@@ -38,6 +38,12 @@ func BenchmarkEndToEnd(b *testing.B) {
 		}
 	}
 	<-js.PublishAsyncComplete()
+	if testing.Verbose() {
+		for _, name := range []string{"HOOKHUB_EVENTS", "HOOKHUB_DELIVERIES"} {
+			s, _ := js.Stream(b.Context(), name)
+			b.Logf("after %s of publishing: %s holds %d, received %d", time.Since(start), name, s.CachedInfo().State.Msgs, rc.Count())
+		}
+	}
 	rc.WaitFor(b, b.N, 5*time.Minute)
 	b.ReportMetric(float64(b.N)/time.Since(start).Seconds(), "deliveries/s")
 }

@@ -83,7 +83,7 @@ func (b *Bus) Setup(ctx context.Context) error {
 		}},
 		{n.DeliveriesStream, jetstream.ConsumerConfig{
 			Durable: n.DelivererConsumer, Description: "delivers jobs to webhooks",
-			AckPolicy: jetstream.AckExplicitPolicy, AckWait: DelivererAck, MaxDeliver: -1, MaxAckPending: 20000,
+			AckPolicy: jetstream.AckExplicitPolicy, AckWait: DelivererAck, MaxDeliver: -1, MaxAckPending: 65536,
 			FilterSubject: n.DeliveriesAll(),
 		}},
 	}

@@ -188,12 +188,15 @@ func (e *Engine) submit(u *unit) {
 		e.mu.Unlock()
 		e.Stats.Deferred.Add(1)
 		for _, m := range u.msgs {
-			_ = m.NakWithDelay(time.Duration(500+rand.IntN(1000)) * time.Millisecond)
+			_ = m.NakWithDelay(time.Duration(200+rand.IntN(400)) * time.Millisecond)
 		}
 	}
 }
 
-func (e *Engine) queueCap() int { return 8 * e.o.PerWebhook }
+// queueCap bounds the units waiting in one lane: enough to ride out a burst
+// to one webhook without handing jobs back, small enough that a webhook that
+// hangs holds few of the consumer's pending acks.
+func (e *Engine) queueCap() int { return max(1024, 16*e.o.PerWebhook) }
 
 // runLane processes u, then the lane's queued units, until the queue is empty.
 func (e *Engine) runLane(l *lane, u *unit) {
