@@ -82,3 +82,14 @@ func FuzzParse(f *testing.F) {
 		}
 	})
 }
+
+func BenchmarkParse(b *testing.B) {
+	raw := []byte(strings.Replace(example, `"FIRSTNAME":"Ada"`, `"FIRSTNAME":"Ada","NOTE":"`+strings.Repeat("x", 800)+`"`, 1))
+	b.SetBytes(int64(len(raw)))
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := event.Parse(raw); err != nil {
+			b.Fatal(err)
+		}
+	}
+}

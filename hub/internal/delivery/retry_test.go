@@ -58,3 +58,13 @@ func TestBody(t *testing.T) {
 		t.Errorf("without an event time the published time is used: %s", got)
 	}
 }
+
+func BenchmarkBody(b *testing.B) {
+	when := time.Date(2026, 11, 22, 10, 0, 0, 0, time.UTC)
+	e := &event.Event{Type: "contact.updated", Account: "acme", Initiator: "api", Time: &when,
+		Data: json.RawMessage(`{"email":"ada@example.com","note":"` + strings.Repeat("x", 900) + `"}`)}
+	b.ReportAllocs()
+	for b.Loop() {
+		_ = Body(e, when)
+	}
+}

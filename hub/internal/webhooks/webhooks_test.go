@@ -1,0 +1,76 @@
+package webhooks_test
+
+import (
+	"encoding/json"
+	"fmt"
+	"sort"
+	"testing"
+
+	"github.com/hookhub/hookhub/hub/config"
+	"github.com/hookhub/hookhub/hub/internal/webhooks"
+	"github.com/hookhub/hookhub/sdk/event"
+)
+
+const secret = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"
+
+func hook(t testing.TB, id, account string, events ...string) *webhooks.Webhook {
+	w, err := webhooks.New(config.Webhook{ID: id, Account: account, URL: "https://example.com/" + id, Events: events, Secret: secret}, config.Retry{}, true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return w
+}
+
+func ids(ws []*webhooks.Webhook) string {
+	out := ""
+	for _, w := range ws {
+		out += w.ID + " "
+	}
+	return out
+}
+
+func TestMatchIndex(t *testing.T) {
+	off := hook(t, "off", "acme", "*")
+	no := false
+	off.Active = &no
+	s := webhooks.NewSnapshot([]*webhooks.Webhook{
+		hook(t, "both", "acme", "contact.updated", "contact.*"), // exact and wildcard: once
+		hook(t, "exact", "acme", "contact.updated"),
+		hook(t, "prefix", "acme", "contact.*"),
+		hook(t, "other", "acme", "email.*"),
+		hook(t, "elsewhere", "globex", "*"),
+		off,
+	})
+	e := &event.Event{Type: "contact.updated", Account: "acme", Data: json.RawMessage(`{}`)}
+	got := s.Match(e, nil)
+	sort.Slice(got, func(i, j int) bool { return got[i].ID < got[j].ID })
+	if ids(got) != "both exact prefix " {
+		t.Errorf("Match = %q, want both, exact and prefix, each once", ids(got))
+	}
+	if got := s.Match(&event.Event{Type: "deal.created", Account: "nobody"}, nil); len(got) != 0 {
+		t.Errorf("unknown account matched %v", ids(got))
+	}
+}
+
+// BenchmarkMatch routes one event in an account of n webhooks, one of which
+// matches: the cost must not grow with n.
+func BenchmarkMatch(b *testing.B) {
+	for _, n := range []int{10, 10000} {
+		b.Run(fmt.Sprintf("webhooks=%d", n), func(b *testing.B) {
+			ws := []*webhooks.Webhook{hook(b, "match", "acme", "contact.updated")}
+			for i := range n - 1 {
+				ws = append(ws, hook(b, fmt.Sprintf("w%d", i), "acme", fmt.Sprintf("deal.t%d", i)))
+			}
+			s := webhooks.NewSnapshot(ws)
+			e := &event.Event{Type: "contact.updated", Account: "acme"}
+			var dst []*webhooks.Webhook
+			b.ReportAllocs()
+			for b.Loop() {
+				dst = s.Match(e, dst[:0])
+			}
+			if len(dst) != 1 {
+				b.Fatalf("matched %d", len(dst))
+			}
+		})
+	}
+}
