@@ -106,3 +106,9 @@ func webhookJSON(id, account, url string, extra string) string {
 	}
 	return fmt.Sprintf(`{"id":%q,"account":%q,"url":%q,"secret":%q%s}`, id, account, url, testSecret, extra)
 }
+
+func publishEvent(js jetstream.JetStream, e *event.Event) (*jetstream.PubAck, error) {
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	return publish.New(js, "hookhub").Publish(ctx, e)
+}

@@ -92,7 +92,7 @@ func New(cfg *config.Config, opts ...Option) (*Hub, error) {
 	h.engine = delivery.New(delivery.Options{
 		Bus: h.bus, Webhooks: reg, Policy: cfg.TargetPolicy(), RootCAs: roots,
 		ConnectTimeout: cfg.Delivery.ConnectTimeout.D(), Timeout: cfg.Delivery.Timeout.D(),
-		Concurrency: cfg.Delivery.Concurrency, PerWebhook: cfg.Delivery.PerWebhookConcurrency,
+		Concurrency: cfg.Delivery.Concurrency, PerWebhook: cfg.Delivery.PerWebhookConcurrency, PerHost: cfg.Delivery.PerHostConcurrency,
 		ExcerptBytes: cfg.Delivery.ResponseExcerptBytes, UserAgent: "hookhub/" + Version, Log: o.log,
 	})
 	return h, nil

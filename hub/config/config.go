@@ -89,6 +89,7 @@ type Delivery struct {
 	EgressRanges          []string `json:"egress_ranges,omitempty"`
 	Concurrency           int      `json:"concurrency,omitempty"`
 	PerWebhookConcurrency int      `json:"per_webhook_concurrency,omitempty"`
+	PerHostConcurrency    int      `json:"per_host_concurrency,omitempty"`
 	ResponseExcerptBytes  int      `json:"response_excerpt_bytes,omitempty"`
 	Retry                 Retry    `json:"retry"`
 }
@@ -119,6 +120,13 @@ type Webhook struct {
 	Plugin      *PluginRef        `json:"plugin,omitempty"`
 	Retry       *Retry            `json:"retry,omitempty"`
 	Batch       *Batch            `json:"batch,omitempty"`
+	RateLimit   *RateLimit        `json:"rate_limit,omitempty"`
+}
+
+// RateLimit bounds the requests per second to a webhook, per hub process.
+type RateLimit struct {
+	PerSecond float64 `json:"per_second"`
+	Burst     int     `json:"burst,omitempty"`
 }
 
 // Batch makes a webhook send events in batches.

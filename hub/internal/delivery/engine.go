@@ -47,8 +47,9 @@ type Options struct {
 	RootCAs     *x509.CertPool // nil: the system's
 	// ConnectTimeout bounds connecting (TCP and TLS); Timeout the whole request.
 	ConnectTimeout, Timeout time.Duration
-	// Concurrency bounds deliveries in flight; PerWebhook those to one webhook.
-	Concurrency, PerWebhook int
+	// Concurrency bounds deliveries in flight; PerWebhook those to one
+	// webhook; PerHost (0: no bound) those to one host, across its webhooks.
+	Concurrency, PerWebhook, PerHost int
 	// ExcerptBytes of each response body are kept in the attempt log.
 	ExcerptBytes int
 	// UserAgent of every request.
@@ -74,6 +75,9 @@ type Engine struct {
 	mu     sync.Mutex
 	lanes  map[string]*lane
 	Stats  Stats
+
+	hostMu sync.Mutex
+	hosts  map[string]chan struct{}
 
 	work context.Context // the context units run in; set by Run
 	wg   sync.WaitGroup  // units running
@@ -108,6 +112,9 @@ func (e *Engine) Run(ctx context.Context) error {
 	n := e.o.Bus.Names
 	cons, err := e.o.Bus.JS.Consumer(ctx, n.DeliveriesStream, n.DelivererConsumer)
 	if err != nil {
+		if ctx.Err() != nil {
+			return nil // stopped before it started
+		}
 		return fmt.Errorf("delivery: consumer: %w", err)
 	}
 	work, abort := context.WithCancel(context.WithoutCancel(ctx))
@@ -156,8 +163,7 @@ func (e *Engine) keepWaiting(ctx context.Context) {
 }
 
 // process makes one attempt and settles the unit.
-func (e *Engine) process(ctx context.Context, u *unit) {
-	w := e.o.Webhooks.Get(u.webhook)
+func (e *Engine) process(ctx context.Context, w *webhooks.Webhook, u *unit) result {
 	var res result
 	switch {
 	case w == nil:
@@ -172,7 +178,8 @@ func (e *Engine) process(ctx context.Context, u *unit) {
 		for _, m := range u.msgs {
 			_ = m.Nak()
 		}
-		return
+		return res
 	}
 	e.settle(ctx, w, u, res)
+	return res
 }

@@ -103,12 +103,13 @@ type lane struct {
 	queue   []*unit
 	pending []jetstream.Msg // jobs gathering into a batch
 	timer   *time.Timer
+	flow    flow
 }
 
 func (e *Engine) lane(webhook string) *lane {
 	l := e.lanes[webhook]
 	if l == nil {
-		l = &lane{webhook: webhook}
+		l = &lane{webhook: webhook, flow: flow{limit: e.o.PerWebhook}}
 		e.lanes[webhook] = l
 	}
 	return l
@@ -175,10 +176,9 @@ func (e *Engine) submit(u *unit) {
 	e.mu.Lock()
 	l := e.lane(u.webhook)
 	switch {
-	case l.running < e.o.PerWebhook:
+	case l.running < l.flow.limit:
 		l.running++
 		e.mu.Unlock()
-		e.sem <- struct{}{}
 		e.wg.Add(1)
 		go e.runLane(l, u)
 	case len(l.queue) < e.queueCap():
@@ -198,14 +198,14 @@ func (e *Engine) submit(u *unit) {
 // hangs holds few of the consumer's pending acks.
 func (e *Engine) queueCap() int { return max(1024, 16*e.o.PerWebhook) }
 
-// runLane processes u, then the lane's queued units, until the queue is empty.
+// runLane processes u, then the lane's queued units, until the queue is empty
+// or the lane's flow control wants fewer units running.
 func (e *Engine) runLane(l *lane, u *unit) {
 	defer e.wg.Done()
 	for {
-		e.process(e.work, u)
-		<-e.sem
+		e.runUnit(l, u)
 		e.mu.Lock()
-		if len(l.queue) == 0 || e.work.Err() != nil {
+		if len(l.queue) == 0 || e.work.Err() != nil || l.running > l.flow.limit {
 			l.running--
 			e.mu.Unlock()
 			return
@@ -213,8 +213,27 @@ func (e *Engine) runLane(l *lane, u *unit) {
 		u = l.queue[0]
 		l.queue = l.queue[1:]
 		e.mu.Unlock()
-		e.sem <- struct{}{}
 	}
+}
+
+// runUnit waits for what flow control asks (a pause, the rate limit, a slot
+// at the host), then takes a worker and processes the unit.
+func (e *Engine) runUnit(l *lane, u *unit) {
+	w := e.o.Webhooks.Get(u.webhook)
+	release, err := e.admit(e.work, l, w)
+	if err != nil { // shutting down
+		for _, m := range u.msgs {
+			_ = m.Nak()
+		}
+		return
+	}
+	e.sem <- struct{}{}
+	res := e.process(e.work, w, u)
+	<-e.sem
+	release()
+	e.mu.Lock()
+	l.flow.observe(res, e.o.PerWebhook, time.Now())
+	e.mu.Unlock()
 }
 
 // eachWaiting calls f on every message waiting in a queue or a gathering batch.

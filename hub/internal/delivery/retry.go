@@ -19,6 +19,7 @@ var ErrPermanent = errors.New("permanent failure")
 type AttemptError struct {
 	Status     int           // HTTP status, 0 when no response came
 	RetryAfter time.Duration // the receiver's Retry-After, if any
+	Timeout    bool          // no answer in time
 	Err        error
 }
 

@@ -190,15 +190,12 @@ func describe(err error, timeout time.Duration) error {
 	switch {
 	case errors.Is(err, target.ErrRefused):
 		return fmt.Errorf("%w: %v", ErrPermanent, err)
-	case errors.Is(err, context.DeadlineExceeded):
-		return &AttemptError{Err: fmt.Errorf("no response within %s", timeout)}
+	case errors.Is(err, context.DeadlineExceeded), errors.Is(err, os.ErrDeadlineExceeded):
+		return &AttemptError{Timeout: true, Err: fmt.Errorf("no response within %s", timeout)}
 	}
 	var ne net.Error
 	if errors.As(err, &ne) && ne.Timeout() {
-		return &AttemptError{Err: fmt.Errorf("timed out: %v", err)}
-	}
-	if errors.Is(err, os.ErrDeadlineExceeded) {
-		return &AttemptError{Err: fmt.Errorf("no response within %s", timeout)}
+		return &AttemptError{Timeout: true, Err: fmt.Errorf("timed out: %v", err)}
 	}
 	return &AttemptError{Err: err}
 }

@@ -61,6 +61,9 @@ func (r *Router) Run(ctx context.Context) error {
 	n := r.bus.Names
 	cons, err := r.bus.JS.Consumer(ctx, n.EventsStream, n.RouterConsumer)
 	if err != nil {
+		if ctx.Err() != nil {
+			return nil // stopped before it started
+		}
 		return fmt.Errorf("router: consumer: %w", err)
 	}
 	work := context.WithoutCancel(ctx)
