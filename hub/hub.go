@@ -23,6 +23,7 @@ import (
 	"github.com/hookhub/hookhub/hub/config"
 	"github.com/hookhub/hookhub/hub/internal/bus"
 	"github.com/hookhub/hookhub/hub/internal/delivery"
+	"github.com/hookhub/hookhub/hub/internal/health"
 	"github.com/hookhub/hookhub/hub/internal/routing"
 	"github.com/hookhub/hookhub/hub/internal/schemacheck"
 	"github.com/hookhub/hookhub/hub/internal/webhooks"
@@ -49,6 +50,7 @@ type Hub struct {
 	registry *webhooks.Registry
 	router   *routing.Router
 	engine   *delivery.Engine
+	health   *health.Tracker
 
 	once     sync.Once
 	closeErr error
@@ -88,9 +90,14 @@ func New(cfg *config.Config, opts ...Option) (*Hub, error) {
 		h.bus.Close()
 		return nil, err
 	}
+	h.health, err = health.Open(ctx, h.bus, cfg.Delivery.DisableAfter.D(), o.log)
+	if err != nil {
+		h.bus.Close()
+		return nil, err
+	}
 	h.router = routing.New(h.bus, reg, set, o.log, 0)
 	h.engine = delivery.New(delivery.Options{
-		Bus: h.bus, Webhooks: reg, Policy: cfg.TargetPolicy(), RootCAs: roots,
+		Bus: h.bus, Webhooks: reg, Health: h.health, Policy: cfg.TargetPolicy(), RootCAs: roots,
 		ConnectTimeout: cfg.Delivery.ConnectTimeout.D(), Timeout: cfg.Delivery.Timeout.D(),
 		Concurrency: cfg.Delivery.Concurrency, PerWebhook: cfg.Delivery.PerWebhookConcurrency, PerHost: cfg.Delivery.PerHostConcurrency,
 		ExcerptBytes: cfg.Delivery.ResponseExcerptBytes, UserAgent: "hookhub/" + Version, Log: o.log,
@@ -125,6 +132,7 @@ func (h *Hub) Run(ctx context.Context) error {
 	g, ctx := errgroup.WithContext(ctx)
 	g.Go(func() error { return h.router.Run(ctx) })
 	g.Go(func() error { return h.engine.Run(ctx) })
+	g.Go(func() error { return h.health.Run(ctx) })
 	err := g.Wait()
 	h.log.Info().Msg("hub stopped")
 	return err
@@ -155,6 +163,14 @@ func (h *Hub) Conn() *nats.Conn { return h.bus.NC }
 
 // JetStream is the hub's JetStream context.
 func (h *Hub) JetStream() jetstream.JetStream { return h.bus.JS }
+
+// EnableWebhook clears a webhook the hub disabled (after a 410 Gone, or
+// failing for too long). Its jobs of the disabled span are in the dead
+// letters, from where they can be redriven.
+func (h *Hub) EnableWebhook(ctx context.Context, id string) error { return h.health.Enable(ctx, id) }
+
+// WebhookHealth is what the hub knows of a webhook's health.
+func (h *Hub) WebhookHealth(id string) health.State { return h.health.Get(id) }
 
 // Stats is a snapshot of the hub's counters.
 type Stats struct {

@@ -90,6 +90,7 @@ type Delivery struct {
 	Concurrency           int      `json:"concurrency,omitempty"`
 	PerWebhookConcurrency int      `json:"per_webhook_concurrency,omitempty"`
 	PerHostConcurrency    int      `json:"per_host_concurrency,omitempty"`
+	DisableAfter          Duration `json:"disable_after,omitempty"`
 	ResponseExcerptBytes  int      `json:"response_excerpt_bytes,omitempty"`
 	Retry                 Retry    `json:"retry"`
 }

@@ -33,6 +33,14 @@ type Transformer interface {
 	Transform(ctx context.Context, plugin string, in *abi.Input) (*abi.Output, error)
 }
 
+// Health follows whether webhooks work; health.Tracker is one.
+type Health interface {
+	Disabled(webhook string) (bool, string)
+	Succeeded(ctx context.Context, account, webhook string)
+	Failed(ctx context.Context, account, webhook string, status int) (disabled bool)
+	Exhausted(ctx context.Context, account, webhook, reason string)
+}
+
 // Lookup finds a webhook by id.
 type Lookup interface {
 	Get(id string) *webhooks.Webhook
@@ -43,6 +51,7 @@ type Options struct {
 	Bus         *bus.Bus
 	Webhooks    Lookup
 	Transformer Transformer // nil: webhooks naming a plugin fail
+	Health      Health      // nil: no 410 or failing-too-long disabling
 	Policy      target.Policy
 	RootCAs     *x509.CertPool // nil: the system's
 	// ConnectTimeout bounds connecting (TCP and TLS); Timeout the whole request.
@@ -170,6 +179,8 @@ func (e *Engine) process(ctx context.Context, w *webhooks.Webhook, u *unit) resu
 		res.err = fmt.Errorf("%w: webhook %q no longer exists", ErrPermanent, u.webhook)
 	case !w.IsActive():
 		res.err = fmt.Errorf("%w: webhook %q is inactive", ErrPermanent, u.webhook)
+	case e.disabled(w.ID) != "":
+		res.err = fmt.Errorf("%w: webhook %q was disabled by the hub: %s", errDisabled, u.webhook, e.disabled(w.ID))
 	default:
 		res = e.attempt(ctx, w, u)
 	}
@@ -182,4 +193,14 @@ func (e *Engine) process(ctx context.Context, w *webhooks.Webhook, u *unit) resu
 	}
 	e.settle(ctx, w, u, res)
 	return res
+}
+
+func (e *Engine) disabled(webhook string) string {
+	if e.o.Health == nil {
+		return ""
+	}
+	if off, why := e.o.Health.Disabled(webhook); off {
+		return why
+	}
+	return ""
 }

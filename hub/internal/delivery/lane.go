@@ -40,6 +40,17 @@ type unit struct {
 
 func (u *unit) account() string { return accountOf(u.subject) }
 
+// operational reports whether the unit carries the hub's own operational
+// events (hookhub.*).
+func (u *unit) operational() bool {
+	for _, it := range u.items {
+		if !strings.HasPrefix(it.Job, "hh_hookhub.") {
+			return false
+		}
+	}
+	return true
+}
+
 // singleUnit reads a job message.
 func singleUnit(m jetstream.Msg, webhook string) *unit {
 	h := m.Headers()

@@ -2,6 +2,7 @@ package delivery
 
 import (
 	"errors"
+	"fmt"
 	"math/rand/v2"
 	"net/http"
 	"strconv"
@@ -14,6 +15,9 @@ const MaxRetryAfter = 24 * time.Hour
 // ErrPermanent marks a failure that no retry can mend: the job goes to the
 // dead-letter stream at once.
 var ErrPermanent = errors.New("permanent failure")
+
+// errDisabled is the permanent failure of a job whose webhook the hub disabled.
+var errDisabled = fmt.Errorf("%w (disabled)", ErrPermanent)
 
 // AttemptError is a failed attempt.
 type AttemptError struct {

@@ -49,13 +49,24 @@ type Attempt struct {
 func (e *Engine) settle(ctx context.Context, w *webhooks.Webhook, u *unit, res result) {
 	outcome := OutcomeDelivered
 	var next *time.Time
+	opsAccount := u.account() // where operational events about this unit go
+	if u.operational() {
+		opsAccount = "" // a failing ops webhook must not feed itself events
+	}
+	disabledNow := false
+	if res.err != nil && !res.skipped && e.o.Health != nil && w != nil && !errors.Is(res.err, ErrPermanent) {
+		disabledNow = e.o.Health.Failed(ctx, opsAccount, u.webhook, res.status)
+	}
 	switch {
 	case res.skipped:
 		e.Stats.Skipped.Add(int64(len(u.items)))
 		outcome = OutcomeSkipped
 	case res.err == nil:
 		e.Stats.Delivered.Add(int64(len(u.items)))
-	case errors.Is(res.err, ErrPermanent) || w == nil || u.attempt >= w.Attempts():
+		if e.o.Health != nil {
+			e.o.Health.Succeeded(ctx, opsAccount, u.webhook)
+		}
+	case errors.Is(res.err, ErrPermanent) || w == nil || u.attempt >= w.Attempts() || disabledNow:
 		e.Stats.Failed.Add(1)
 		if err := e.deadLetter(ctx, u, res); err != nil {
 			e.handBackUnit(u, 5*time.Second, err)
@@ -63,6 +74,9 @@ func (e *Engine) settle(ctx context.Context, w *webhooks.Webhook, u *unit, res r
 		}
 		e.Stats.DeadLettered.Add(int64(len(u.items)))
 		outcome = OutcomeDead
+		if e.o.Health != nil && !errors.Is(res.err, errDisabled) {
+			e.o.Health.Exhausted(ctx, opsAccount, u.webhook, oneLine(res.err.Error(), 512))
+		}
 		e.log.Warn().Str("job", u.id).Str("webhook", u.webhook).Int("attempt", u.attempt).
 			Str("reason", res.err.Error()).Msg("delivery failed for good; moved to dead letters")
 	default:

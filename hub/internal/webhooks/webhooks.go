@@ -87,9 +87,17 @@ func New(w config.Webhook, defaults config.Retry, readOnly bool) (*Webhook, erro
 // Attempts is the most attempts a job to this webhook gets.
 func (w *Webhook) Attempts() int { return len(w.Schedule) + 1 }
 
+// OperationalPrefix starts the types of the hub's own operational events,
+// which only a webhook naming them (hookhub.* or an exact type) receives: *
+// does not cover them.
+const OperationalPrefix = "hookhub."
+
 // WantsType reports whether the webhook subscribes to eventType.
 func (w *Webhook) WantsType(eventType string) bool {
-	if w.all || w.exact[eventType] {
+	if w.exact[eventType] {
+		return true
+	}
+	if w.all && !strings.HasPrefix(eventType, OperationalPrefix) {
 		return true
 	}
 	for _, p := range w.prefixes {

@@ -1,0 +1,90 @@
+package hub_test
+
+import (
+	"encoding/json"
+	"net/http"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/hookhub/hookhub/hub/hubtest"
+	"github.com/hookhub/hookhub/hub/internal/bus"
+)
+
+func opsTypes(reqs []hubtest.Request) []string {
+	var out []string
+	for _, q := range reqs {
+		var p struct {
+			Type string `json:"type"`
+			Data struct {
+				Webhook string `json:"webhook"`
+			} `json:"data"`
+		}
+		_ = json.Unmarshal(q.Body, &p)
+		out = append(out, p.Type+"/"+p.Data.Webhook)
+	}
+	return out
+}
+
+// TestGoneDisablesWebhook: a 410 disables the webhook, the ops webhook hears
+// of it, later events wait in the dead letters instead of being sent, and
+// enabling it again delivers.
+func TestGoneDisablesWebhook(t *testing.T) {
+	var gone atomic.Bool
+	gone.Store(true)
+	rc := hubtest.NewReceiver(t)
+	rc.SetRespond(func(_ int, w http.ResponseWriter, _ *http.Request) {
+		if gone.Load() {
+			w.WriteHeader(http.StatusGone)
+			return
+		}
+		w.WriteHeader(http.StatusOK)
+	})
+	ops := hubtest.NewReceiver(t)
+	doc := `{"webhooks":[` + webhookJSON("old", "acme", rc.URL, `"events":["*"]`) + "," +
+		webhookJSON("ops", "acme", ops.URL, `"events":["hookhub.*"]`) + `]}`
+	r := startHub(t, doc, nil)
+	r.publish(t, contact("evt_g1"))
+	got := opsTypes(ops.WaitFor(t, 2, 20*time.Second))
+	if !strings.Contains(strings.Join(got, " "), "hookhub.webhook.disabled/old") || !strings.Contains(strings.Join(got, " "), "hookhub.attempt.exhausted/old") {
+		t.Errorf("ops webhook got %v, want disabled and exhausted events for old", got)
+	}
+	if st := r.WebhookHealth("old"); !st.Disabled || !strings.Contains(st.Reason, "410") {
+		t.Errorf("health = %+v, want disabled for 410", st)
+	}
+	r.publish(t, contact("evt_g2"))
+	dl := r.waitStream(t, streamName("hookhub", "DLQ"), 2, 20*time.Second)
+	if reason := dl[1].Headers().Get(bus.HeaderReason); !strings.Contains(reason, "disabled by the hub") {
+		t.Errorf("second event's dead-letter reason %q", reason)
+	}
+	if n := rc.Count(); n != 1 {
+		t.Errorf("the disabled webhook got %d requests, want only the first", n)
+	}
+	gone.Store(false)
+	if err := r.EnableWebhook(t.Context(), "old"); err != nil {
+		t.Fatal(err)
+	}
+	r.publish(t, contact("evt_g3"))
+	reqs := rc.WaitFor(t, 2, 20*time.Second)
+	if reqs[1].Header.Get("webhook-id") != "evt_g3:old" {
+		t.Errorf("after enabling, got %s", reqs[1].Header.Get("webhook-id"))
+	}
+}
+
+// TestFailingTooLongDisables: a webhook failing without a success for longer
+// than disable_after is disabled.
+func TestFailingTooLongDisables(t *testing.T) {
+	rc := hubtest.NewReceiver(t)
+	rc.SetRespond(func(_ int, w http.ResponseWriter, _ *http.Request) { w.WriteHeader(http.StatusInternalServerError) })
+	doc := `{"delivery":{"disable_after":"1s"},"webhooks":[` + webhookJSON("flaky", "acme", rc.URL, `"events":["*"],"retry":{"schedule":["1s","1s","1s","1s"],"jitter":0}`) + `]}`
+	r := startHub(t, doc, nil)
+	r.publish(t, contact("evt_f1"))
+	hubtest.Eventually(t, 20*time.Second, "the webhook to be disabled", func() bool { return r.WebhookHealth("flaky").Disabled })
+	if st := r.WebhookHealth("flaky"); !strings.Contains(st.Reason, "no successful delivery since") {
+		t.Errorf("reason %q", st.Reason)
+	}
+	if n := rc.Count(); n < 2 || n > 3 {
+		t.Errorf("%d attempts before disabling after 1s of failures with 1s retries, want 2 or 3", n)
+	}
+}
