@@ -81,7 +81,7 @@ func New(cfg *config.Config, opts ...Option) (*Hub, error) {
 	defer cancel()
 	h.bus, err = bus.Open(ctx, bus.Options{
 		URL: cfg.NATSURL, Listen: cfg.NATSListen, DataDir: cfg.DataDir, Prefix: cfg.SubjectPrefix,
-		Name: "hookhub", Log: o.log,
+		Name: "hookhub", Replicas: cfg.StreamReplicas, Log: o.log,
 	})
 	if err != nil {
 		return nil, err

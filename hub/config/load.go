@@ -258,6 +258,9 @@ func (c *Config) Validate(name string) error {
 	if !event.ValidAccount(c.SubjectPrefix) {
 		bad("subject_prefix", "must be letters, digits, '_' or '-'")
 	}
+	if c.NATSURL == "" && c.StreamReplicas > 1 {
+		bad("stream_replicas", "%d replicas need a NATS cluster (nats_url); the embedded server is a single node", c.StreamReplicas)
+	}
 	if c.Delivery.Timeout.D() <= 0 || c.Delivery.ConnectTimeout.D() <= 0 {
 		bad("delivery", "timeouts must be positive")
 	}

@@ -35,21 +35,24 @@ type Options struct {
 	Prefix string
 	// Name is the NATS connection name.
 	Name string
-	Log  zerolog.Logger
+	// Replicas of every stream and bucket (0 or 1: one copy).
+	Replicas int
+	Log      zerolog.Logger
 }
 
 // Bus is an open link to JetStream.
 type Bus struct {
-	Server *server.Server // the embedded server, nil when outside
-	NC     *nats.Conn
-	JS     jetstream.JetStream
-	Names  Names
-	log    zerolog.Logger
+	Server   *server.Server // the embedded server, nil when outside
+	NC       *nats.Conn
+	JS       jetstream.JetStream
+	Names    Names
+	Replicas int
+	log      zerolog.Logger
 }
 
 // Open starts the embedded server (when opts.URL is empty) and connects.
 func Open(ctx context.Context, opts Options) (*Bus, error) {
-	b := &Bus{Names: NewNames(opts.Prefix), log: opts.Log}
+	b := &Bus{Names: NewNames(opts.Prefix), Replicas: max(1, opts.Replicas), log: opts.Log}
 	name := opts.Name
 	if name == "" {
 		name = "hookhub"

@@ -68,6 +68,7 @@ func (b *Bus) Setup(ctx context.Context) error {
 		},
 	}
 	for _, sc := range streams {
+		sc.Replicas = b.Replicas
 		if _, err := b.JS.CreateOrUpdateStream(ctx, sc); err != nil {
 			return fmt.Errorf("bus: stream %s: %w", sc.Name, err)
 		}
@@ -88,6 +89,7 @@ func (b *Bus) Setup(ctx context.Context) error {
 		}},
 	}
 	for _, c := range consumers {
+		c.cfg.Replicas = b.Replicas
 		if _, err := b.JS.CreateOrUpdateConsumer(ctx, c.stream, c.cfg); err != nil {
 			return fmt.Errorf("bus: consumer %s on %s: %w", c.cfg.Durable, c.stream, err)
 		}

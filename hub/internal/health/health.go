@@ -61,6 +61,7 @@ func Open(ctx context.Context, b *bus.Bus, disableAfter time.Duration, log zerol
 	}
 	kv, err := b.JS.CreateOrUpdateKeyValue(ctx, jetstream.KeyValueConfig{
 		Bucket: b.Names.Prefix + "_health", Description: "webhook health: failing since, disabled", Storage: jetstream.FileStorage,
+		Replicas: b.Replicas,
 	})
 	if err != nil {
 		return nil, fmt.Errorf("health: bucket: %w", err)

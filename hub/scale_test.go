@@ -1,0 +1,119 @@
+package hub_test
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
+
+	"github.com/hookhub/hookhub/hub"
+	"github.com/hookhub/hookhub/hub/hubtest"
+	"github.com/hookhub/hookhub/sdk/publish"
+)
+
+// counting records deliveries by webhook-id.
+type counting struct {
+	mu   sync.Mutex
+	seen map[string]int
+}
+
+func newCounting(rc *hubtest.Receiver) *counting {
+	c := &counting{seen: map[string]int{}}
+	rc.SetRespond(func(n int, w http.ResponseWriter, r *http.Request) {
+		c.mu.Lock()
+		c.seen[r.Header.Get("webhook-id")]++
+		c.mu.Unlock()
+		w.WriteHeader(http.StatusOK)
+	})
+	return c
+}
+
+func (c *counting) unique() int { c.mu.Lock(); defer c.mu.Unlock(); return len(c.seen) }
+
+// publishMany publishes n events from an outside client, retrying each until
+// JetStream stores it (as a publisher does through a node failure).
+func publishMany(t *testing.T, url string, n int, prefix string) {
+	t.Helper()
+	nc, err := nats.Connect(url, nats.MaxReconnects(-1), nats.ReconnectWait(100*time.Millisecond))
+	if err != nil {
+		t.Error(err)
+		return
+	}
+	defer nc.Close()
+	js, _ := jetstream.New(nc)
+	p := publish.New(js, "hookhub")
+	for i := range n {
+		e := contact(fmt.Sprintf("%s_%d", prefix, i))
+		e.Source = "scale-test"
+		deadline := time.Now().Add(60 * time.Second)
+		for {
+			ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+			_, err := p.Publish(ctx, e)
+			cancel()
+			if err == nil {
+				break
+			}
+			if time.Now().After(deadline) {
+				t.Errorf("publish %d: %v", i, err)
+				return
+			}
+			time.Sleep(100 * time.Millisecond)
+		}
+	}
+}
+
+// TestSeveralHubsShareTheWork: three hubs on one NATS deliver every event,
+// and each does part of the work.
+func TestSeveralHubsShareTheWork(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs three hubs")
+	}
+	ns := hubtest.StartNATS(t)
+	rc := hubtest.NewReceiver(t)
+	seen := newCounting(rc)
+	doc := fmt.Sprintf(`{"nats_url":%q,"webhooks":[%s]}`, ns.ClientURL(), webhookJSON("shared", "acme", rc.URL, `"events":["*"]`))
+	var hubs []*hub.Hub
+	for range 3 {
+		hubs = append(hubs, hubtest.StartHub(t, doc, nil))
+	}
+	const n = 600
+	publishMany(t, ns.ClientURL(), n, "evt_s")
+	hubtest.Eventually(t, 60*time.Second, "every event delivered", func() bool { return seen.unique() == n })
+	var shares []string
+	for i, h := range hubs {
+		s := h.Stats()
+		shares = append(shares, fmt.Sprintf("hub %d: routed %d, delivered %d", i, s.Events, s.Delivered))
+		if s.Delivered == 0 || s.Events == 0 {
+			t.Errorf("hub %d did no work: %+v", i, s)
+		}
+	}
+	t.Log(strings.Join(shares, "; "))
+}
+
+// TestClusterNodeLoss: two hubs on a three-node NATS cluster with three
+// replicas; a node is shut down mid-load; every event is still delivered.
+func TestClusterNodeLoss(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs a three-node NATS cluster")
+	}
+	c := hubtest.StartCluster(t, 3)
+	rc := hubtest.NewReceiver(t)
+	seen := newCounting(rc)
+	doc := fmt.Sprintf(`{"nats_url":%q,"stream_replicas":3,"webhooks":[%s]}`, c.URL(), webhookJSON("shared", "acme", rc.URL, `"events":["*"]`))
+	hubtest.StartHub(t, doc, nil)
+	hubtest.StartHub(t, doc, nil)
+	const n = 400
+	done := make(chan struct{})
+	go func() { defer close(done); publishMany(t, c.URL(), n, "evt_c") }()
+	hubtest.Eventually(t, 60*time.Second, "a first share delivered", func() bool { return seen.unique() >= n/4 })
+	c.Servers[0].Shutdown()
+	t.Logf("node n1 shut down after %d deliveries", seen.unique())
+	<-done
+	hubtest.Eventually(t, 90*time.Second, "every event delivered", func() bool { return seen.unique() == n })
+}
