@@ -1,0 +1,27 @@
+package main
+
+import (
+	"os"
+	"testing"
+
+	"github.com/hookhub/hookhub/sdk/abi"
+)
+
+func TestTransform(t *testing.T) {
+	ev, err := os.ReadFile("testdata/event.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	out, err := Transform(&abi.Input{Events: [][]byte{ev}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := `{"event":"contact.updated","email":"ada@example.com","at":"2026-11-22T10:00:00Z","source":"crm/contacts"}`
+	if string(out.Request.Body) != want || out.Request.Headers["X-Event-Type"] != "contact.updated" {
+		t.Errorf("got %s %v\nwant %s", out.Request.Body, out.Request.Headers, want)
+	}
+	out, err = Transform(&abi.Input{Events: [][]byte{[]byte(`{"specversion":"1.0","type":"contact.deleted","data":{}}`)}})
+	if err != nil || !out.Skip {
+		t.Errorf("an event without email: got %+v, %v; want a skip", out, err)
+	}
+}

@@ -1,0 +1,111 @@
+package pluginhost_test
+
+import (
+	"context"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/hookhub/hookhub/hub/internal/pluginhost"
+	"github.com/hookhub/hookhub/hub/internal/wasmtest"
+	"github.com/hookhub/hookhub/plugins"
+)
+
+// TestHostileGuests: each misbehaving module fails its call with a clear
+// reason, the host survives, and a healthy plugin beside it keeps working.
+func TestHostileGuests(t *testing.T) {
+	h := newHost(t)
+	load(t, h, "healthy", "plugins/passthrough/wasm", 16, time.Second)
+	cases := []struct {
+		name    string
+		mib     int
+		timeout time.Duration
+		want    string
+	}{
+		{"loop", 16, 200 * time.Millisecond, "exceeded its time limit"},
+		{"memory", 16, 5 * time.Second, "plugin memory"},
+		{"exit", 16, time.Second, "exited with code 3 (stderr: giving up)"},
+		{"huge", 64, 5 * time.Second, "more than the limit"},
+	}
+	ctx := context.Background()
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			load(t, h, c.name, "hub/internal/pluginhost/testdata/hostile/"+c.name, c.mib, c.timeout)
+			for round := range 2 { // the spoiled instance is replaced, and fails the same way
+				_, err := h.Transform(ctx, c.name, input(100))
+				if err == nil || !strings.Contains(err.Error(), "plugin "+c.name) {
+					t.Fatalf("round %d: got %v, want an error naming the plugin", round, err)
+				}
+				if c.name != "memory" && !strings.Contains(err.Error(), c.want) {
+					t.Errorf("round %d: %v, want it to say %q", round, err, c.want)
+				}
+				if c.name == "memory" && !strings.Contains(err.Error(), "memory") && !strings.Contains(err.Error(), "trapped") {
+					t.Errorf("round %d: %v, want it to say it ran out of memory or trapped", round, err)
+				}
+			}
+			if _, err := h.Transform(ctx, "healthy", input(100)); err != nil {
+				t.Errorf("the healthy plugin beside it failed: %v", err)
+			}
+		})
+	}
+}
+
+// TestNoFilesNoRealClock: a module sees no file system, no environment, a
+// fake clock and fake randomness.
+func TestNoFilesNoRealClock(t *testing.T) {
+	h := newHost(t)
+	load(t, h, "files", "hub/internal/pluginhost/testdata/hostile/files", 16, time.Second)
+	load(t, h, "clock", "hub/internal/pluginhost/testdata/hostile/clock", 16, time.Second)
+	out, err := h.Transform(context.Background(), "files", input(10))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := string(out.Request.Body); !strings.HasPrefix(got, "read 0 bytes, err=") || strings.Contains(got, "err=<nil>") || !strings.HasSuffix(got, "env=0") {
+		t.Errorf("the module read something: %s", got)
+	}
+	out, err = h.Transform(context.Background(), "clock", input(10))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if year := time.Now().UTC().Format("2006"); strings.HasPrefix(string(out.Request.Body), year) {
+		t.Errorf("the module saw the real clock: %s", out.Request.Body)
+	}
+}
+
+func TestLoadRefusals(t *testing.T) {
+	h := newHost(t)
+	ctx := context.Background()
+	wasm := wasmtest.Build(t, "plugins/passthrough/wasm")
+	err := h.Load(ctx, pluginhost.Module{Name: "pinned", Wasm: wasm, SHA256: strings.Repeat("0", 64)})
+	if err == nil || !strings.Contains(err.Error(), "the config pins") {
+		t.Errorf("sha256 pin: got %v", err)
+	}
+	if err := h.Load(ctx, pluginhost.Module{Name: "junk", Wasm: []byte("not wasm")}); err == nil || !strings.Contains(err.Error(), "not a valid WebAssembly module") {
+		t.Errorf("junk: got %v", err)
+	}
+	if _, err := h.Transform(ctx, "nothing", input(1)); err == nil {
+		t.Error("an unknown plugin transformed")
+	}
+}
+
+func TestValidateConfig(t *testing.T) {
+	h := newHost(t)
+	for name, p := range plugins.FirstParty {
+		if err := h.Register(name, pluginhost.Native{Transform: p.Transform, ConfigSchema: p.ConfigSchema}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := h.ValidateConfig("mapper", []byte(`{"filter":{"field":"data.plan","in":["pro"]},"rename":{"data.email":"email"}}`)); err != nil {
+		t.Errorf("a good mapper config: %v", err)
+	}
+	err := h.ValidateConfig("mapper", []byte(`{"filter":{"feild":"data.plan"},"token":"s3cr3t-value"}`))
+	if err == nil || !strings.Contains(err.Error(), "config.filter") || !strings.Contains(err.Error(), "token") {
+		t.Errorf("a bad mapper config: got %v", err)
+	}
+	if err != nil && strings.Contains(err.Error(), "s3cr3t-value") {
+		t.Errorf("a config value shows in the error: %v", err)
+	}
+	if err := h.ValidateConfig("nope", nil); err == nil {
+		t.Error("an unknown plugin's config validated")
+	}
+}

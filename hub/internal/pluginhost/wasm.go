@@ -1,0 +1,292 @@
+package pluginhost
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"regexp"
+	"strings"
+	"sync"
+
+	"github.com/rs/zerolog"
+	"github.com/tetratelabs/wazero"
+	"github.com/tetratelabs/wazero/api"
+	"github.com/tetratelabs/wazero/sys"
+
+	"github.com/hookhub/hookhub/hub/config"
+	"github.com/hookhub/hookhub/sdk/abi"
+)
+
+// pool holds one module's runtime, compiled code and idle instances.
+type pool struct {
+	m        Module
+	rt       wazero.Runtime
+	compiled wazero.CompiledModule
+	schema   []byte
+	log      zerolog.Logger
+
+	slots chan struct{}  // one per instance that may exist
+	idle  chan *instance // instances ready for a call
+	mu    sync.Mutex
+	bufs  sync.Pool
+}
+
+// instance is one instantiated module.
+type instance struct {
+	mod       api.Module
+	alloc     api.Function
+	transform api.Function
+	stderr    *limitedBuffer
+}
+
+func newPool(ctx context.Context, cache wazero.CompilationCache, m Module, log zerolog.Logger) (*pool, error) {
+	cfg := wazero.NewRuntimeConfigCompiler().
+		WithCompilationCache(cache).
+		WithMemoryLimitPages(uint32(m.MemoryMiB) * 16). // 64 KiB pages
+		WithCloseOnContextDone(true)
+	rt := wazero.NewRuntimeWithConfig(ctx, cfg)
+	if err := wasiInstantiate(ctx, rt); err != nil {
+		_ = rt.Close(ctx)
+		return nil, fmt.Errorf("plugin %s: wasi: %w", m.Name, err)
+	}
+	compiled, err := rt.CompileModule(ctx, m.Wasm)
+	if err != nil {
+		_ = rt.Close(ctx)
+		return nil, fmt.Errorf("plugin %s: not a valid WebAssembly module: %w", m.Name, err)
+	}
+	for _, exp := range []string{"hookhub_abi_version", "hookhub_alloc", "hookhub_transform"} {
+		if _, ok := compiled.ExportedFunctions()[exp]; !ok {
+			_ = rt.Close(ctx)
+			return nil, fmt.Errorf("plugin %s: does not export %s (see sdk/README.md)", m.Name, exp)
+		}
+	}
+	p := &pool{m: m, rt: rt, compiled: compiled, log: log,
+		slots: make(chan struct{}, m.Instances), idle: make(chan *instance, m.Instances)}
+	// One instance now: it proves the module works and reads its schema.
+	p.slots <- struct{}{}
+	inst, err := p.instantiate(ctx)
+	if err != nil {
+		<-p.slots
+		_ = rt.Close(ctx)
+		return nil, err
+	}
+	if v := inst.mod.ExportedFunction("hookhub_abi_version"); v != nil {
+		r, err := v.Call(ctx)
+		if err != nil || len(r) != 1 || uint32(r[0]) != abi.Version {
+			_ = rt.Close(ctx)
+			return nil, fmt.Errorf("plugin %s: speaks ABI version %v, the hub speaks %d", m.Name, r, abi.Version)
+		}
+	}
+	if f := inst.mod.ExportedFunction("hookhub_config_schema"); f != nil {
+		if r, err := f.Call(ctx); err == nil && len(r) == 1 && r[0] != 0 {
+			if b, ok := inst.mod.Memory().Read(uint32(r[0]>>32), uint32(r[0])); ok {
+				p.schema = bytes.Clone(b)
+			}
+		}
+	}
+	p.idle <- inst
+	return p, nil
+}
+
+func (p *pool) instantiate(ctx context.Context) (*instance, error) {
+	stderr := &limitedBuffer{max: 4096}
+	// No file system, no environment or arguments, fake clocks and
+	// randomness: wazero's defaults. _initialize runs the Go runtime's setup.
+	mc := wazero.NewModuleConfig().WithName("").WithStartFunctions("_initialize").WithStderr(stderr)
+	ictx, cancel := context.WithTimeout(ctx, max(p.m.Timeout*10, defaultInitTimeout))
+	defer cancel()
+	mod, err := p.rt.InstantiateModule(ictx, p.compiled, mc)
+	if err != nil {
+		return nil, fmt.Errorf("plugin %s: instantiating: %s", p.m.Name, describeTrap(err, stderr, ictx))
+	}
+	return &instance{mod: mod, alloc: mod.ExportedFunction("hookhub_alloc"),
+		transform: mod.ExportedFunction("hookhub_transform"), stderr: stderr}, nil
+}
+
+// get takes an idle instance, or makes one if the bound allows, or waits.
+func (p *pool) get(ctx context.Context) (*instance, error) {
+	select {
+	case inst := <-p.idle:
+		return inst, nil
+	default:
+	}
+	select {
+	case inst := <-p.idle:
+		return inst, nil
+	case p.slots <- struct{}{}:
+		inst, err := p.instantiate(context.WithoutCancel(ctx))
+		if err != nil {
+			<-p.slots
+			return nil, err
+		}
+		return inst, nil
+	case <-ctx.Done():
+		return nil, fmt.Errorf("plugin %s: no instance free: %w", p.m.Name, ctx.Err())
+	}
+}
+
+// put returns a healthy instance to the pool, or closes a spoiled one and
+// frees its slot for a fresh one.
+func (p *pool) put(inst *instance, spoiled bool) {
+	if spoiled {
+		_ = inst.mod.Close(context.Background())
+		<-p.slots
+		return
+	}
+	p.idle <- inst
+}
+
+// call runs one transform with the module's time limit.
+func (p *pool) call(ctx context.Context, in *abi.Input) (*abi.Output, error) {
+	inst, err := p.get(ctx)
+	if err != nil {
+		return nil, err
+	}
+	cctx, cancel := context.WithTimeout(ctx, p.m.Timeout)
+	defer cancel()
+	buf, _ := p.bufs.Get().(*[]byte)
+	if buf == nil {
+		buf = new([]byte)
+	}
+	enc := abi.AppendInput((*buf)[:0], in)
+	out, err := p.invoke(cctx, inst, enc)
+	*buf = enc
+	p.bufs.Put(buf)
+	// A guest's own error leaves the instance sound; anything else spoils it.
+	var ge *abi.GuestError
+	p.put(inst, err != nil && !errors.As(err, &ge))
+	if err != nil {
+		if errors.As(err, &ge) {
+			return nil, fmt.Errorf("plugin %s: %s", p.m.Name, ge.Msg)
+		}
+		return nil, err
+	}
+	return out, checkOutput(p.m.Name, out)
+}
+
+func (p *pool) invoke(ctx context.Context, inst *instance, enc []byte) (*abi.Output, error) {
+	name := p.m.Name
+	r, err := inst.alloc.Call(ctx, uint64(len(enc)))
+	if err != nil {
+		return nil, fmt.Errorf("plugin %s: alloc: %s", name, describeTrap(err, inst.stderr, ctx))
+	}
+	ptr := uint32(r[0])
+	if len(enc) > 0 && !inst.mod.Memory().Write(ptr, enc) {
+		return nil, fmt.Errorf("plugin %s: alloc returned %d, outside its memory", name, ptr)
+	}
+	r, err = inst.transform.Call(ctx, uint64(ptr), uint64(len(enc)))
+	if err != nil {
+		return nil, fmt.Errorf("plugin %s: %s", name, describeTrap(err, inst.stderr, ctx))
+	}
+	optr, olen := uint32(r[0]>>32), uint32(r[0])
+	if olen > MaxOutput {
+		return nil, fmt.Errorf("plugin %s: answered %d bytes, more than the limit of %d", name, olen, MaxOutput)
+	}
+	view, ok := inst.mod.Memory().Read(optr, olen)
+	if !ok {
+		return nil, fmt.Errorf("plugin %s: its answer lies outside its memory", name)
+	}
+	out, err := abi.DecodeOutput(bytes.Clone(view))
+	if err != nil {
+		var ge *abi.GuestError
+		if errors.As(err, &ge) {
+			return nil, err
+		}
+		return nil, fmt.Errorf("plugin %s: malformed answer: %w", name, err)
+	}
+	return out, nil
+}
+
+func (p *pool) close(ctx context.Context) { _ = p.rt.Close(ctx) }
+
+// describeTrap says why a call failed: the time limit, the memory cap, an
+// exit, or a trap with what the guest printed to stderr.
+func describeTrap(err error, stderr *limitedBuffer, ctx context.Context) string {
+	var exit *sys.ExitError
+	if errors.As(err, &exit) {
+		switch exit.ExitCode() {
+		case sys.ExitCodeDeadlineExceeded:
+			return "exceeded its time limit"
+		case sys.ExitCodeContextCanceled:
+			return "cancelled"
+		}
+		if ctx.Err() != nil {
+			return "exceeded its time limit"
+		}
+		return fmt.Sprintf("exited with code %d%s", exit.ExitCode(), stderr.reason())
+	}
+	if ctx.Err() != nil {
+		return "exceeded its time limit"
+	}
+	msg := err.Error()
+	if bytes.Contains(stderr.Bytes(), []byte("out of memory")) {
+		return "ran out of memory (its cap is set by memory_mib)" + stderr.reason()
+	}
+	return "trapped: " + firstLine(msg) + stderr.reason()
+}
+
+func firstLine(s string) string {
+	if i := bytes.IndexByte([]byte(s), '\n'); i >= 0 {
+		return s[:i]
+	}
+	return s
+}
+
+// checkOutput refuses what a plugin may not do: set the headers the hub
+// signs or owns, or answer more than MaxOutput.
+func checkOutput(name string, out *abi.Output) error {
+	for k := range out.Request.Headers {
+		if config.ReservedHeader(k) {
+			return fmt.Errorf("plugin %s: may not set the %s header", name, k)
+		}
+	}
+	if len(out.Request.Body) > MaxOutput {
+		return fmt.Errorf("plugin %s: body of %d bytes, more than the limit of %d", name, len(out.Request.Body), MaxOutput)
+	}
+	return nil
+}
+
+var quoted = regexp.MustCompile(`'[^']*'`)
+
+// redactValues hides the quoted values the schema validator puts in its
+// messages (a plugin config may hold secrets), but keeps property names.
+func redactValues(msg string) string {
+	if strings.Contains(msg, "properties") {
+		return msg // names of fields, not values
+	}
+	return quoted.ReplaceAllString(msg, "a value")
+}
+
+// limitedBuffer keeps the first max bytes written to it.
+type limitedBuffer struct {
+	mu  sync.Mutex
+	max int
+	buf bytes.Buffer
+}
+
+func (b *limitedBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if room := b.max - b.buf.Len(); room > 0 {
+		b.buf.Write(p[:min(len(p), room)])
+	}
+	return len(p), nil
+}
+
+func (b *limitedBuffer) Bytes() []byte {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return bytes.Clone(b.buf.Bytes())
+}
+
+func (b *limitedBuffer) reason() string {
+	s := bytes.TrimSpace(b.Bytes())
+	if len(s) == 0 {
+		return ""
+	}
+	if i := bytes.IndexByte(s, '\n'); i >= 0 {
+		s = s[:i]
+	}
+	return " (stderr: " + string(s) + ")"
+}

@@ -1,0 +1,31 @@
+// Package plugins is the first-party set of transform plugins, built into the
+// hub and run natively (they are hub code). Each also builds to WebAssembly
+// from its wasm folder, for the conformance suite or to run it sandboxed.
+package plugins
+
+import (
+	"github.com/hookhub/hookhub/plugins/brevo"
+	"github.com/hookhub/hookhub/plugins/form"
+	"github.com/hookhub/hookhub/plugins/getresponse"
+	"github.com/hookhub/hookhub/plugins/mapper"
+	"github.com/hookhub/hookhub/plugins/passthrough"
+	"github.com/hookhub/hookhub/plugins/slack"
+	"github.com/hookhub/hookhub/sdk/abi"
+)
+
+// Plugin is one first-party plugin.
+type Plugin struct {
+	Transform    func(*abi.Input) (*abi.Output, error)
+	ConfigSchema []byte
+}
+
+// FirstParty maps each first-party plugin's name (what a webhook's
+// plugin.name says) to the plugin. Its wasm build is ./plugins/<name>/wasm.
+var FirstParty = map[string]Plugin{
+	"form":        {form.Transform, form.ConfigSchema},
+	"brevo":       {brevo.Transform, brevo.ConfigSchema},
+	"getresponse": {getresponse.Transform, getresponse.ConfigSchema},
+	"slack":       {slack.Transform, slack.ConfigSchema},
+	"mapper":      {mapper.Transform, mapper.ConfigSchema},
+	"passthrough": {passthrough.Transform, nil},
+}

@@ -1,0 +1,111 @@
+package abi_test
+
+import (
+	"errors"
+	"reflect"
+	"strings"
+	"testing"
+
+	"github.com/hookhub/hookhub/sdk/abi"
+)
+
+func sampleInput() *abi.Input {
+	return &abi.Input{
+		Webhook: "wh_crm", Config: []byte(`{"root":"contact"}`),
+		Events: [][]byte{[]byte(`{"specversion":"1.0","id":"e1","type":"contact.updated"}`), []byte(`{"id":"e2"}`)},
+		Request: abi.Request{ContentType: "application/json", Headers: map[string]string{"X-A": "1", "X-B": "2"},
+			Query: map[string]string{"q": "v"}, Body: []byte(`{"type":"contact.updated"}`)},
+	}
+}
+
+func TestRoundTrip(t *testing.T) {
+	in := sampleInput()
+	got, err := abi.DecodeInput(abi.AppendInput(nil, in))
+	if err != nil || !reflect.DeepEqual(got, in) {
+		t.Fatalf("input round trip: %v\n got %+v\nwant %+v", err, got, in)
+	}
+	out := &abi.Output{Request: in.Request}
+	gotOut, err := abi.DecodeOutput(abi.AppendOutput(nil, out, nil))
+	if err != nil || !reflect.DeepEqual(gotOut, out) {
+		t.Fatalf("output round trip: %v %+v", err, gotOut)
+	}
+	skip, err := abi.DecodeOutput(abi.AppendOutput(nil, &abi.Output{Skip: true}, nil))
+	if err != nil || !skip.Skip {
+		t.Fatalf("skip: %v %+v", err, skip)
+	}
+	_, err = abi.DecodeOutput(abi.AppendOutput(nil, nil, errors.New("no email in data")))
+	var ge *abi.GuestError
+	if !errors.As(err, &ge) || ge.Msg != "no email in data" {
+		t.Fatalf("guest error: %v", err)
+	}
+}
+
+func TestMalformed(t *testing.T) {
+	good := abi.AppendInput(nil, sampleInput())
+	cases := map[string][]byte{
+		"empty":        nil,
+		"bad magic":    append([]byte("XXXX"), good[4:]...),
+		"truncated":    good[:len(good)-3],
+		"trailing":     append(append([]byte{}, good...), 0),
+		"huge length":  append([]byte("HHI1"), 0xff, 0xff, 0xff, 0xff),
+		"huge count":   append(append([]byte("HHI1"), 0, 0, 0, 0, 0, 0, 0, 0), 0xff, 0xff, 0xff, 0x7f),
+		"output kind":  []byte("HHO1\x09"),
+		"output short": []byte("HHO1\x00\x05\x00"),
+	}
+	for name, b := range cases {
+		var err error
+		if strings.HasPrefix(name, "output") {
+			_, err = abi.DecodeOutput(b)
+		} else {
+			_, err = abi.DecodeInput(b)
+		}
+		if !errors.Is(err, abi.ErrMalformed) {
+			t.Errorf("%s: got %v, want ErrMalformed", name, err)
+		}
+	}
+}
+
+func FuzzDecodeInput(f *testing.F) {
+	f.Add(abi.AppendInput(nil, sampleInput()))
+	f.Add([]byte("HHI1"))
+	f.Fuzz(func(t *testing.T, b []byte) {
+		in, err := abi.DecodeInput(b)
+		if err != nil {
+			return
+		}
+		again, err := abi.DecodeInput(abi.AppendInput(nil, in))
+		if err != nil || !reflect.DeepEqual(normalize(again), normalize(in)) {
+			t.Fatalf("re-encoding an accepted input changed it: %v", err)
+		}
+	})
+}
+
+func FuzzDecodeOutput(f *testing.F) {
+	f.Add(abi.AppendOutput(nil, &abi.Output{Request: sampleInput().Request}, nil))
+	f.Add(abi.AppendOutput(nil, &abi.Output{Skip: true}, nil))
+	f.Add(abi.AppendOutput(nil, nil, errors.New("x")))
+	f.Fuzz(func(t *testing.T, b []byte) { _, _ = abi.DecodeOutput(b) })
+}
+
+// normalize makes empty and nil slices and maps compare equal.
+func normalize(in *abi.Input) *abi.Input {
+	c := *in
+	if len(c.Config) == 0 {
+		c.Config = nil
+	}
+	if len(c.Request.Body) == 0 {
+		c.Request.Body = nil
+	}
+	if len(c.Request.Headers) == 0 {
+		c.Request.Headers = nil
+	}
+	if len(c.Request.Query) == 0 {
+		c.Request.Query = nil
+	}
+	for i, e := range c.Events {
+		if len(e) == 0 {
+			c.Events[i] = nil
+		}
+	}
+	return &c
+}

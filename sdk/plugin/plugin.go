@@ -1,0 +1,64 @@
+// Package plugin is the guest side of a hookhub transform plugin in Go: a
+// plugin is a plain function from abi.Input to abi.Output, tested with go
+// test on the host, and registered with Handle in the main package that is
+// built to WebAssembly:
+//
+//	// main.go
+//	package main
+//
+//	func init() { plugin.Handle(mytransform.Transform) }
+//	func main() {}
+//
+//	GOOS=wasip1 GOARCH=wasm go build -buildmode=c-shared -o my.wasm .
+//
+// The exports the host calls (hookhub_abi_version, hookhub_alloc,
+// hookhub_transform, hookhub_config_schema) are in plugin_wasip1.go; sdk/README.md
+// documents them for any language.
+package plugin
+
+import (
+	"fmt"
+
+	"github.com/hookhub/hookhub/sdk/abi"
+)
+
+// Func transforms one call's input into the request to send, a skip, or an
+// error (which fails the delivery with the error's text as its reason).
+type Func func(in *abi.Input) (*abi.Output, error)
+
+var (
+	handler      Func
+	configSchema []byte
+)
+
+// Handle registers the plugin's function. Call it from an init function.
+func Handle(f Func) { handler = f }
+
+// HandleWithSchema registers the function and the JSON Schema of the
+// plugin's config, which the hub checks every webhook's config against.
+func HandleWithSchema(f Func, schema []byte) { handler, configSchema = f, schema }
+
+// Skip drops the event for this webhook: nothing is sent.
+func Skip() (*abi.Output, error) { return &abi.Output{Skip: true}, nil }
+
+// Send answers with the request to send.
+func Send(req abi.Request) (*abi.Output, error) { return &abi.Output{Request: req}, nil }
+
+// Call runs f on an encoded input and returns the encoded output. A panic in
+// f becomes an error, so bad input never traps the module.
+func Call(f Func, input []byte) (encoded []byte) {
+	in, err := abi.DecodeInput(input)
+	if err != nil {
+		return abi.AppendOutput(nil, nil, err)
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			encoded = abi.AppendOutput(nil, nil, fmt.Errorf("plugin panicked: %v", r))
+		}
+	}()
+	if f == nil {
+		return abi.AppendOutput(nil, nil, fmt.Errorf("plugin registered no function (call plugin.Handle in init)"))
+	}
+	out, err := f(in)
+	return abi.AppendOutput(nil, out, err)
+}

@@ -1,0 +1,47 @@
+package plugin
+
+import (
+	"unsafe"
+
+	"github.com/hookhub/hookhub/sdk/abi"
+)
+
+// Buffers the host reads and writes; kept referenced so the collector never
+// frees them while the host holds their addresses.
+var inBuf, outBuf []byte
+
+//go:wasmexport hookhub_abi_version
+func abiVersion() int32 { return abi.Version }
+
+//go:wasmexport hookhub_alloc
+func alloc(size int32) int32 {
+	if size <= 0 {
+		inBuf = inBuf[:0]
+		return 0
+	}
+	if cap(inBuf) < int(size) {
+		inBuf = make([]byte, size)
+	}
+	inBuf = inBuf[:size]
+	return int32(uintptr(unsafe.Pointer(unsafe.SliceData(inBuf))))
+}
+
+//go:wasmexport hookhub_transform
+func transform(ptr, size int32) int64 {
+	var in []byte
+	if size > 0 && len(inBuf) >= int(size) && int32(uintptr(unsafe.Pointer(unsafe.SliceData(inBuf)))) == ptr {
+		in = inBuf[:size]
+	}
+	outBuf = Call(handler, in)
+	return packed(outBuf)
+}
+
+//go:wasmexport hookhub_config_schema
+func configSchemaExport() int64 { return packed(configSchema) }
+
+func packed(b []byte) int64 {
+	if len(b) == 0 {
+		return 0
+	}
+	return int64(uintptr(unsafe.Pointer(unsafe.SliceData(b))))<<32 | int64(len(b))
+}
