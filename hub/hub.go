@@ -24,6 +24,7 @@ import (
 	"github.com/hookhub/hookhub/hub/internal/bus"
 	"github.com/hookhub/hookhub/hub/internal/delivery"
 	"github.com/hookhub/hookhub/hub/internal/health"
+	"github.com/hookhub/hookhub/hub/internal/pluginhost"
 	"github.com/hookhub/hookhub/hub/internal/routing"
 	"github.com/hookhub/hookhub/hub/internal/schemacheck"
 	"github.com/hookhub/hookhub/hub/internal/webhooks"
@@ -51,6 +52,7 @@ type Hub struct {
 	router   *routing.Router
 	engine   *delivery.Engine
 	health   *health.Tracker
+	plugins  *pluginhost.Host
 
 	once     sync.Once
 	closeErr error
@@ -79,25 +81,27 @@ func New(cfg *config.Config, opts ...Option) (*Hub, error) {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
+	h.plugins, err = newPlugins(ctx, cfg, pluginCacheDir(cfg), o.log)
+	if err != nil {
+		return nil, err
+	}
+	fail := func(err error) (*Hub, error) { _ = h.Close(); return nil, err }
 	h.bus, err = bus.Open(ctx, bus.Options{
 		URL: cfg.NATSURL, Listen: cfg.NATSListen, DataDir: cfg.DataDir, Prefix: cfg.SubjectPrefix,
 		Name: "hookhub", Replicas: cfg.StreamReplicas, Log: o.log,
 	})
 	if err != nil {
-		return nil, err
+		return fail(err)
 	}
 	if err := h.bus.Setup(ctx); err != nil {
-		h.bus.Close()
-		return nil, err
+		return fail(err)
 	}
-	h.health, err = health.Open(ctx, h.bus, cfg.Delivery.DisableAfter.D(), o.log)
-	if err != nil {
-		h.bus.Close()
-		return nil, err
+	if h.health, err = health.Open(ctx, h.bus, cfg.Delivery.DisableAfter.D(), o.log); err != nil {
+		return fail(err)
 	}
 	h.router = routing.New(h.bus, reg, set, o.log, 0)
 	h.engine = delivery.New(delivery.Options{
-		Bus: h.bus, Webhooks: reg, Health: h.health, Policy: cfg.TargetPolicy(), RootCAs: roots,
+		Bus: h.bus, Webhooks: reg, Health: h.health, Transformer: h.plugins, Policy: cfg.TargetPolicy(), RootCAs: roots,
 		ConnectTimeout: cfg.Delivery.ConnectTimeout.D(), Timeout: cfg.Delivery.Timeout.D(),
 		Concurrency: cfg.Delivery.Concurrency, PerWebhook: cfg.Delivery.PerWebhookConcurrency, PerHost: cfg.Delivery.PerHostConcurrency,
 		ExcerptBytes: cfg.Delivery.ResponseExcerptBytes, UserAgent: "hookhub/" + Version, Log: o.log,
@@ -144,6 +148,9 @@ func (h *Hub) Close() error {
 	h.once.Do(func() {
 		if h.bus != nil {
 			h.bus.Close()
+		}
+		if h.plugins != nil {
+			h.closeErr = h.plugins.Close(context.Background())
 		}
 	})
 	return h.closeErr

@@ -83,6 +83,9 @@ func runValidate(args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
+	if err := hub.Validate(cfg); err != nil {
+		return err
+	}
 	fmt.Fprintf(stdout, "%s: valid (%d webhooks, %d plugins)\n", fs.Arg(0), len(cfg.Webhooks), len(cfg.Plugins))
 	return nil
 }

@@ -1,7 +1,6 @@
 package delivery
 
 import (
-	"bytes"
 	"context"
 	"crypto/tls"
 	"errors"
@@ -11,7 +10,6 @@ import (
 	"net/http"
 	"net/url"
 	"os"
-	"strconv"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -19,9 +17,7 @@ import (
 	"github.com/hookhub/hookhub/hub/config"
 	"github.com/hookhub/hookhub/hub/internal/target"
 	"github.com/hookhub/hookhub/hub/internal/webhooks"
-	"github.com/hookhub/hookhub/sdk/abi"
 	"github.com/hookhub/hookhub/sdk/event"
-	"github.com/hookhub/hookhub/sdk/signature"
 )
 
 // drainLimit is how much of a response body is read past the excerpt so that
@@ -65,72 +61,26 @@ type result struct {
 // attempt builds, signs and sends the request for one unit.
 func (e *Engine) attempt(ctx context.Context, w *webhooks.Webhook, u *unit) result {
 	var res result
-	raws := make([][]byte, len(u.items))
-	bodies := make([][]byte, len(u.items))
+	items := make([]Item, len(u.items))
 	for i, it := range u.items {
-		ev, err := event.Parse(it.Raw)
-		if err != nil {
-			res.err = fmt.Errorf("%w: job %s: %v", ErrPermanent, it.Job, err)
-			return res
-		}
-		res.evs = append(res.evs, ev)
-		raws[i], bodies[i] = it.Raw, Body(ev, it.Stored)
-	}
-	body := bodies[0]
-	if u.batch {
-		body = append(append([]byte("["), bytes.Join(bodies, []byte(","))...), ']')
-	}
-	req := abi.Request{ContentType: "application/json", Headers: w.Headers, Body: body}
-	if w.Plugin != nil {
-		out, err := e.transform(ctx, w, raws, req)
-		if err != nil {
-			res.err = err
-			return res
-		}
-		if out.Skip {
-			res.skipped = true
-			return res
-		}
-		req = out.Request
-	}
-	endpoint := w.Endpoint
-	if len(req.Query) > 0 {
-		c := *endpoint
-		q := c.Query()
-		for k, v := range req.Query {
-			q.Set(k, v)
-		}
-		c.RawQuery = q.Encode()
-		endpoint = &c
+		items[i] = Item{Raw: it.Raw, Stored: it.Stored}
 	}
 	rctx, cancel := context.WithTimeout(ctx, e.timeout())
 	defer cancel()
-	hr, err := http.NewRequestWithContext(rctx, http.MethodPost, endpoint.String(), bytes.NewReader(req.Body))
-	if err != nil {
-		res.err = fmt.Errorf("%w: building the request: %v", ErrPermanent, err)
+	now := time.Now()
+	b, err := Build(rctx, e.o.Transformer, e.o.UserAgent, w, u.id, items, u.batch, now)
+	if b != nil {
+		res.evs = b.Events
+	}
+	switch {
+	case err != nil:
+		res.err = err
+		return res
+	case b.Skipped:
+		res.skipped = true
 		return res
 	}
-	for k, v := range req.Headers {
-		hr.Header.Set(k, v)
-	}
-	ct := req.ContentType
-	if ct == "" {
-		ct = "application/json"
-	}
-	hr.Header.Set("Content-Type", ct)
-	hr.Header.Set("User-Agent", e.o.UserAgent)
-	if a := w.Auth; a != nil {
-		switch a.Type {
-		case "basic":
-			hr.SetBasicAuth(a.Username, a.Password.Reveal())
-		case "token":
-			hr.Header.Set("Authorization", "Bearer "+a.Token.Reveal())
-		}
-	}
-	now := time.Now()
-	hr.Header.Set(signature.HeaderID, u.id)
-	hr.Header.Set(signature.HeaderTimestamp, strconv.FormatInt(now.Unix(), 10))
-	hr.Header.Set(signature.HeaderSignature, signature.SignAll(w.Secrets, u.id, now, req.Body))
+	hr := b.Request
 	res.headers = masked(hr.Header)
 
 	resp, err := e.client.Do(hr)
@@ -157,27 +107,6 @@ func (e *Engine) timeout() time.Duration {
 		return e.o.Timeout
 	}
 	return config.DefaultTimeout
-}
-
-// transform runs the webhook's plugin. Its failures are permanent: the same
-// input gives the same answer, so the job goes to the dead letters, from
-// where it can be redriven once the plugin or its config is mended.
-func (e *Engine) transform(ctx context.Context, w *webhooks.Webhook, raws [][]byte, req abi.Request) (*abi.Output, error) {
-	if e.o.Transformer == nil {
-		return nil, fmt.Errorf("%w: plugin %q: plugins are not available in this hub", ErrPermanent, w.Plugin.Name)
-	}
-	out, err := e.o.Transformer.Transform(ctx, w.Plugin.Name, &abi.Input{
-		Webhook: w.ID, Config: w.Plugin.Config, Events: raws, Request: req,
-	})
-	if err != nil {
-		return nil, fmt.Errorf("%w: %v", ErrPermanent, err)
-	}
-	for k := range out.Request.Headers {
-		if config.ReservedHeader(k) {
-			return nil, fmt.Errorf("%w: plugin %q set header %q, which only the hub may set", ErrPermanent, w.Plugin.Name, k)
-		}
-	}
-	return out, nil
 }
 
 // describe turns a transport error into a reason without the URL (which may

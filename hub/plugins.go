@@ -1,0 +1,88 @@
+package hub
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+
+	"github.com/rs/zerolog"
+
+	"github.com/hookhub/hookhub/hub/config"
+	"github.com/hookhub/hookhub/hub/internal/delivery"
+	"github.com/hookhub/hookhub/hub/internal/pluginhost"
+	"github.com/hookhub/hookhub/plugins"
+)
+
+var _ delivery.Transformer = (*pluginhost.Host)(nil)
+
+// newPlugins starts the plugin host: the first-party plugins natively, the
+// config's modules compiled (cached under cacheDir when set), and every
+// webhook's plugin and config checked. Errors name the config path.
+func newPlugins(ctx context.Context, cfg *config.Config, cacheDir string, log zerolog.Logger) (*pluginhost.Host, error) {
+	h, err := pluginhost.New(pluginhost.Options{CacheDir: cacheDir, Log: log})
+	if err != nil {
+		return nil, err
+	}
+	for name, p := range plugins.FirstParty {
+		if err := h.Register(name, pluginhost.Native{Transform: p.Transform, ConfigSchema: p.ConfigSchema}); err != nil {
+			_ = h.Close(ctx)
+			return nil, err
+		}
+	}
+	file := cfg.File
+	if file == "" {
+		file = "config"
+	}
+	var errs []error
+	bad := func(path, format string, args ...any) {
+		errs = append(errs, &config.FieldError{File: file, Path: path, Msg: fmt.Sprintf(format, args...)})
+	}
+	for i, p := range cfg.Plugins {
+		wasm, err := os.ReadFile(cfg.Resolve(p.Path))
+		if err != nil {
+			var pe *os.PathError
+			if errors.As(err, &pe) {
+				err = pe.Err
+			}
+			bad(fmt.Sprintf("plugins[%d].path", i), "cannot read %s: %v", p.Path, err)
+			continue
+		}
+		err = h.Load(ctx, pluginhost.Module{Name: p.Name, Wasm: wasm, SHA256: p.SHA256, MemoryMiB: p.MemoryMiB, Timeout: p.Timeout()})
+		if err != nil {
+			bad(fmt.Sprintf("plugins[%d]", i), "%v", err)
+		}
+	}
+	for i, w := range cfg.Webhooks {
+		if w.Plugin == nil {
+			continue
+		}
+		if !h.Has(w.Plugin.Name) {
+			bad(fmt.Sprintf("webhooks[%d].plugin.name", i), "unknown plugin %q (first-party: form, brevo, getresponse, slack, mapper, passthrough; or one of plugins[])", w.Plugin.Name)
+			continue
+		}
+		if err := h.ValidateConfig(w.Plugin.Name, w.Plugin.Config); err != nil {
+			bad(fmt.Sprintf("webhooks[%d].plugin.config", i), "%v", err)
+		}
+	}
+	if len(errs) > 0 {
+		_ = h.Close(ctx)
+		return nil, errors.Join(errs...)
+	}
+	return h, nil
+}
+
+// Validate checks what the config loader cannot without running: that every
+// plugin module loads and every webhook's plugin exists and accepts its
+// config. hookhub validate calls it after config.Load.
+func Validate(cfg *config.Config) error {
+	ctx := context.Background()
+	h, err := newPlugins(ctx, cfg, "", zerolog.Nop())
+	if err != nil {
+		return err
+	}
+	return h.Close(ctx)
+}
+
+func pluginCacheDir(cfg *config.Config) string { return filepath.Join(cfg.DataDir, "plugin-cache") }
