@@ -4,15 +4,19 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net/http"
 	"os"
 	"path/filepath"
+	"time"
 
 	"github.com/rs/zerolog"
 
 	"github.com/hookhub/hookhub/hub/config"
 	"github.com/hookhub/hookhub/hub/internal/delivery"
 	"github.com/hookhub/hookhub/hub/internal/pluginhost"
+	"github.com/hookhub/hookhub/hub/internal/webhooks"
 	"github.com/hookhub/hookhub/plugins"
+	"github.com/hookhub/hookhub/sdk/event"
 )
 
 var _ delivery.Transformer = (*pluginhost.Host)(nil)
@@ -86,3 +90,36 @@ func Validate(cfg *config.Config) error {
 }
 
 func pluginCacheDir(cfg *config.Config) string { return filepath.Join(cfg.DataDir, "plugin-cache") }
+
+// Preview builds the request the hub would send to webhook w for events
+// (CloudEvents JSON; more than one for a batch), with its plugin, headers,
+// auth and signature, and sends nothing. Skipped says the plugin drops the
+// events for this webhook.
+func Preview(ctx context.Context, cfg *config.Config, w config.Webhook, events [][]byte) (req *http.Request, body []byte, skipped bool, err error) {
+	h, err := newPlugins(ctx, &config.Config{File: cfg.File, DataDir: cfg.DataDir, Plugins: cfg.Plugins,
+		Webhooks: []config.Webhook{w}}, "", zerolog.Nop())
+	if err != nil {
+		return nil, nil, false, err
+	}
+	defer h.Close(ctx)
+	wh, err := webhooks.New(w, cfg.Delivery.Retry, true)
+	if err != nil {
+		return nil, nil, false, err
+	}
+	now := time.Now()
+	items := make([]delivery.Item, len(events))
+	for i, e := range events {
+		items[i] = delivery.Item{Raw: e, Stored: now}
+	}
+	id := "preview"
+	if len(events) == 1 {
+		if ev, err := event.Parse(events[0]); err == nil {
+			id = ev.ID + ":" + w.ID
+		}
+	}
+	b, err := delivery.Build(ctx, h, "hookhub/"+Version, wh, id, items, len(events) > 1, now)
+	if err != nil {
+		return nil, nil, false, err
+	}
+	return b.Request, b.Body, b.Skipped, nil
+}

@@ -27,6 +27,7 @@ func commands() []command {
 		{"serve", "serve", "run the hub (the default)", runServe},
 		{"demo", "demo", "run the hub on examples/hookhub.json with a local receiver that prints what arrives", runDemo},
 		{"publish", "publish [flags]", "publish one event to the hub's NATS", runPublish},
+		{"plugin", "plugin run [flags]", "dry run: print the exact request a plugin makes for an event; nothing is sent", runPlugin},
 		{"bench", "bench [flags]", "measure a complete hub and this machine's limits (--json for machines)", runBench},
 		{"validate", "validate FILE", "check a config file against its schema and rules, without starting", runValidate},
 		{"secret", "secret", "print a new Standard Webhooks signing secret (whsec_...)", runSecret},
