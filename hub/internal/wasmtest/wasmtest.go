@@ -68,3 +68,23 @@ func FirstParty(t testing.TB) []string {
 	}
 	return names
 }
+
+// BuildWAT assembles a WebAssembly text file (relative to the module root)
+// with wabt's wat2wasm, and skips the test with a clear message where wabt
+// is not installed (apt-get install wabt).
+func BuildWAT(t testing.TB, file string) []byte {
+	t.Helper()
+	tool, err := exec.LookPath("wat2wasm")
+	if err != nil {
+		t.Skip("wat2wasm is not installed (Debian: apt-get install wabt): the WebAssembly-text plugin is not checked")
+	}
+	out := filepath.Join(t.TempDir(), "plugin.wasm")
+	if b, err := exec.Command(tool, filepath.Join(Root(t), file), "-o", out).CombinedOutput(); err != nil {
+		t.Fatalf("wat2wasm %s: %v\n%s", file, err, b)
+	}
+	b, err := os.ReadFile(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
