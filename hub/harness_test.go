@@ -11,6 +11,7 @@ import (
 	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/hookhub/hookhub/hub"
+	"github.com/hookhub/hookhub/hub/config"
 	"github.com/hookhub/hookhub/hub/hubtest"
 	"github.com/hookhub/hookhub/sdk/event"
 	"github.com/hookhub/hookhub/sdk/publish"
@@ -111,4 +112,13 @@ func publishEvent(js jetstream.JetStream, e *event.Event) (*jetstream.PubAck, er
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
 	return publish.New(js, "hookhub").Publish(ctx, e)
+}
+
+func mustConfig(t *testing.T, doc string) *config.Config {
+	t.Helper()
+	cfg, err := config.Parse("test.json", []byte(doc), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return cfg
 }

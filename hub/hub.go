@@ -11,6 +11,7 @@ import (
 	"context"
 	"crypto/x509"
 	"fmt"
+	"net"
 	"os"
 	"sync"
 	"time"
@@ -21,6 +22,7 @@ import (
 	"golang.org/x/sync/errgroup"
 
 	"github.com/hookhub/hookhub/hub/config"
+	"github.com/hookhub/hookhub/hub/internal/admin"
 	"github.com/hookhub/hookhub/hub/internal/bus"
 	"github.com/hookhub/hookhub/hub/internal/delivery"
 	"github.com/hookhub/hookhub/hub/internal/health"
@@ -53,6 +55,9 @@ type Hub struct {
 	engine   *delivery.Engine
 	health   *health.Tracker
 	plugins  *pluginhost.Host
+	store    *webhooks.Store
+	api      *admin.Server
+	apiLn    net.Listener
 
 	once     sync.Once
 	closeErr error
@@ -99,6 +104,19 @@ func New(cfg *config.Config, opts ...Option) (*Hub, error) {
 	if h.health, err = health.Open(ctx, h.bus, cfg.Delivery.DisableAfter.D(), o.log); err != nil {
 		return fail(err)
 	}
+	if h.store, err = webhooks.OpenStore(ctx, h.bus.JS, cfg.SubjectPrefix+"_webhooks", cfg.StreamReplicas, reg, cfg, o.log); err != nil {
+		return fail(err)
+	}
+	if cfg.APIAddr != "off" {
+		h.api, err = admin.New(admin.Deps{Config: cfg, Bus: h.bus, Registry: reg, Store: h.store, Health: h.health,
+			CheckPlugin: h.plugins.ValidateConfig, Log: o.log})
+		if err != nil {
+			return fail(err)
+		}
+		if h.apiLn, err = net.Listen("tcp", cfg.APIAddr); err != nil {
+			return fail(fmt.Errorf("api: listen on %s: %w", cfg.APIAddr, err))
+		}
+	}
 	h.router = routing.New(h.bus, reg, set, o.log, 0)
 	h.engine = delivery.New(delivery.Options{
 		Bus: h.bus, Webhooks: reg, Health: h.health, Transformer: h.plugins, Policy: cfg.TargetPolicy(), RootCAs: roots,
@@ -137,6 +155,10 @@ func (h *Hub) Run(ctx context.Context) error {
 	g.Go(func() error { return h.router.Run(ctx) })
 	g.Go(func() error { return h.engine.Run(ctx) })
 	g.Go(func() error { return h.health.Run(ctx) })
+	g.Go(func() error { return h.store.Run(ctx) })
+	if h.api != nil {
+		g.Go(func() error { return h.api.Serve(ctx, h.apiLn) })
+	}
 	err := g.Wait()
 	h.log.Info().Msg("hub stopped")
 	return err
@@ -146,6 +168,9 @@ func (h *Hub) Run(ctx context.Context) error {
 // safe to call more than once.
 func (h *Hub) Close() error {
 	h.once.Do(func() {
+		if h.apiLn != nil {
+			_ = h.apiLn.Close()
+		}
 		if h.bus != nil {
 			h.bus.Close()
 		}
@@ -163,6 +188,17 @@ func (h *Hub) NATSURL() string {
 		return h.cfg.NATSURL
 	}
 	return h.bus.ClientURL()
+}
+
+// Snapshot is the current set of webhooks (config file and run time).
+func (h *Hub) Snapshot() *webhooks.Snapshot { return h.registry.Snapshot() }
+
+// APIURL is the management API's base URL ("" when it is off).
+func (h *Hub) APIURL() string {
+	if h.apiLn == nil {
+		return ""
+	}
+	return "http://" + h.apiLn.Addr().String()
 }
 
 // Conn is the hub's own NATS connection.

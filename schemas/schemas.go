@@ -17,6 +17,12 @@ import (
 //go:embed *.schema.json events/*.schema.json
 var FS embed.FS
 
+//go:embed openapi.json
+var openapi []byte
+
+// OpenAPI is the management API's OpenAPI 3.1 document.
+func OpenAPI() []byte { return openapi }
+
 // BaseURL is the prefix of every schema's $id.
 const BaseURL = "https://hookhub.dev/schemas/"
 

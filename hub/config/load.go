@@ -283,7 +283,6 @@ func (c *Config) Validate(name string) error {
 		}
 		plugins[p.Name] = true
 	}
-	policy := c.TargetPolicy()
 	ids := map[string]int{}
 	perAccount := map[string]int{}
 	for i, w := range c.Webhooks {
@@ -293,29 +292,7 @@ func (c *Config) Validate(name string) error {
 		}
 		ids[w.ID] = i
 		perAccount[w.Account]++
-		if err := policy.CheckURL(w.URL); err != nil {
-			bad(at+".url", "%s", strings.TrimPrefix(err.Error(), target.ErrRefused.Error()+": "))
-		}
-		if w.Secret == "" {
-			bad(at+".secret", "is required: a Standard Webhooks secret such as whsec_<base64> (`hookhub secret` makes one)")
-		} else if _, err := signature.ParseSecret(w.Secret.Reveal()); err != nil {
-			bad(at+".secret", "must be whsec_ followed by base64 (the value is not shown)")
-		}
-		if w.Retry != nil {
-			for j, r := range w.Retry.Schedule {
-				if r.D() < 0 {
-					bad(fmt.Sprintf("%s.retry.schedule[%d]", at, j), "must not be negative")
-				}
-			}
-		}
-		if w.Batch != nil && w.Batch.MaxWait.D() > MaxBatchWait {
-			bad(at+".batch.max_wait", "must be at most %s", MaxBatchWait)
-		}
-		for k := range w.Headers {
-			if ReservedHeader(k) {
-				bad(at+".headers."+k, "is set by the hub and cannot be configured")
-			}
-		}
+		errs = append(errs, c.CheckWebhook(name, at, w)...)
 	}
 	accts := make([]string, 0, len(perAccount))
 	for a := range perAccount {
@@ -349,4 +326,41 @@ func flatten(err error) []error {
 		return j.Unwrap()
 	}
 	return []error{err}
+}
+
+// CheckWebhook checks one webhook beyond its schema: target policy, secret,
+// retry schedule, batch, headers. Errors name file and path (at, such as
+// webhooks[3]), never a secret's value.
+func (c *Config) CheckWebhook(file, at string, w Webhook) []error {
+	var errs []error
+	bad := func(path, format string, args ...any) {
+		if at != "" {
+			path = at + "." + path
+		}
+		errs = append(errs, &FieldError{File: file, Path: path, Msg: fmt.Sprintf(format, args...)})
+	}
+	if err := c.TargetPolicy().CheckURL(w.URL); err != nil {
+		bad("url", "%s", strings.TrimPrefix(err.Error(), target.ErrRefused.Error()+": "))
+	}
+	if w.Secret == "" {
+		bad("secret", "is required: a Standard Webhooks secret such as whsec_<base64> (`hookhub secret` makes one)")
+	} else if _, err := signature.ParseSecret(w.Secret.Reveal()); err != nil {
+		bad("secret", "must be whsec_ followed by base64 (the value is not shown)")
+	}
+	if w.Retry != nil {
+		for j, r := range w.Retry.Schedule {
+			if r.D() < 0 {
+				bad(fmt.Sprintf("retry.schedule[%d]", j), "must not be negative")
+			}
+		}
+	}
+	if w.Batch != nil && w.Batch.MaxWait.D() > MaxBatchWait {
+		bad("batch.max_wait", "must be at most %s", MaxBatchWait)
+	}
+	for k := range w.Headers {
+		if ReservedHeader(k) {
+			bad("headers."+k, "is set by the hub and cannot be configured")
+		}
+	}
+	return errs
 }

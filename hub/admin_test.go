@@ -1,0 +1,353 @@
+package hub_test
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/santhosh-tekuri/jsonschema/v6"
+
+	"github.com/hookhub/hookhub/hub"
+	"github.com/hookhub/hookhub/hub/hubtest"
+	"github.com/hookhub/hookhub/hub/internal/admin"
+	"github.com/hookhub/hookhub/schemas"
+)
+
+const apiToken = "t0ken-for-tests"
+
+// api is a client of a running hub's management API that checks every
+// answer against the OpenAPI document.
+type api struct {
+	t    *testing.T
+	base string
+	doc  *openAPI
+}
+
+func (a *api) do(method, path, body string, token string) (int, map[string]any, []byte) {
+	a.t.Helper()
+	var r io.Reader
+	if body != "" {
+		r = strings.NewReader(body)
+	}
+	req, _ := http.NewRequest(method, a.base+path, r)
+	if token != "" {
+		req.Header.Set("Authorization", "Bearer "+token)
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		a.t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	raw, _ := io.ReadAll(resp.Body)
+	var m map[string]any
+	_ = json.Unmarshal(raw, &m)
+	if resp.StatusCode >= 500 {
+		a.t.Errorf("%s %s: %d %s (a caller's mistake must never be a 5xx)", method, path, resp.StatusCode, raw)
+	}
+	a.doc.check(a.t, method, path, resp.StatusCode, raw)
+	return resp.StatusCode, m, raw
+}
+
+func (a *api) call(method, path, body string) (int, map[string]any) {
+	a.t.Helper()
+	code, m, _ := a.do(method, path, body, apiToken)
+	return code, m
+}
+
+func errCode(m map[string]any) string {
+	e, _ := m["error"].(map[string]any)
+	c, _ := e["code"].(string)
+	return c
+}
+
+func startAPIHub(t *testing.T, doc string) (*running, *api) {
+	t.Helper()
+	var m map[string]any
+	_ = json.Unmarshal([]byte(doc), &m)
+	m["api_addr"], m["api_token"] = "127.0.0.1:0", apiToken
+	raw, _ := json.Marshal(m)
+	r := startHub(t, string(raw), nil)
+	return r, &api{t: t, base: r.APIURL(), doc: loadOpenAPI(t)}
+}
+
+func TestAPIWebhooks(t *testing.T) {
+	rc := hubtest.NewReceiver(t)
+	r, a := startAPIHub(t, `{"accounts":[{"id":"small","webhook_limit":1}],"webhooks":[`+webhookJSON("from_file", "acme", rc.URL+"/file", `"events":["email.*"]`)+`]}`)
+
+	// Auth.
+	if code, m, _ := a.do("GET", "/v1/webhooks", "", ""); code != 401 || errCode(m) != "unauthorized" {
+		t.Errorf("no token: %d %v", code, m)
+	}
+	if code, _, _ := a.do("GET", "/v1/webhooks", "", "wrong"); code != 401 {
+		t.Errorf("wrong token: %d", code)
+	}
+
+	// Create: the secret is generated and shown once.
+	code, created := a.call("POST", "/v1/webhooks", fmt.Sprintf(`{"id":"wh_api","account":"acme","url":%q,"events":["contact.*"]}`, rc.URL+"/api"))
+	secret, _ := created["secret"].(string)
+	if code != 201 || !strings.HasPrefix(secret, "whsec_") || len(secret) < 40 {
+		t.Fatalf("create: %d %v", code, created)
+	}
+	if _, got := a.call("GET", "/v1/webhooks/wh_api", ""); got["secret"] == secret || !strings.Contains(got["secret"].(string), "...") {
+		t.Errorf("the secret is shown again in full: %v", got["secret"])
+	}
+	// It receives an event published right after.
+	r.publish(t, contact("evt_api1"))
+	req := rc.WaitFor(t, 1, 10*time.Second)[0]
+	if req.Path != "/api" {
+		t.Errorf("delivered to %s", req.Path)
+	}
+
+	// Validation names the field; policy and schema alike.
+	code, m := a.call("POST", "/v1/webhooks", `{"account":"acme","url":"ftp://x.example.com","events":["contact.*"]}`)
+	if code != 400 || errCode(m) != "validation_failed" || !strings.Contains(fmt.Sprint(m), "url") {
+		t.Errorf("bad url: %d %v", code, m)
+	}
+	code, m = a.call("POST", "/v1/webhooks", `{"account":"acme","url":"https://x.example.com","events":["Not A Type"],"colour":"red"}`)
+	if code != 400 || len(m["error"].(map[string]any)["details"].([]any)) < 2 {
+		t.Errorf("schema errors, all at once: %d %v", code, m)
+	}
+	if code, m = a.call("POST", "/v1/webhooks", `{not json`); code != 400 || errCode(m) != "invalid_json" {
+		t.Errorf("bad JSON: %d %v", code, m)
+	}
+	if code, m = a.call("POST", "/v1/webhooks", `{"account":"acme","url":"https://x.example.com","events":["*"],"plugin":{"name":"mapper","config":{"nope":1}}}`); code != 400 || !strings.Contains(fmt.Sprint(m), "plugin") {
+		t.Errorf("bad plugin config: %d %v", code, m)
+	}
+
+	// The account limit.
+	if code, _ = a.call("POST", "/v1/webhooks", `{"account":"small","url":"https://a.example.com","events":["*"]}`); code != 201 {
+		t.Fatalf("first of small: %d", code)
+	}
+	if code, m = a.call("POST", "/v1/webhooks", `{"account":"small","url":"https://b.example.com","events":["*"]}`); code != 422 || errCode(m) != "webhook_limit" {
+		t.Errorf("over the limit: %d %v", code, m)
+	}
+
+	// Config-file webhooks are read-only.
+	if code, m = a.call("DELETE", "/v1/webhooks/from_file", ""); code != 409 || errCode(m) != "read_only" {
+		t.Errorf("delete read-only: %d %v", code, m)
+	}
+	if _, m = a.call("GET", "/v1/webhooks/from_file", ""); m["read_only"] != true {
+		t.Errorf("from_file: %v", m)
+	}
+
+	// Update keeps the secret; deactivate stops deliveries; delete.
+	code, m = a.call("PUT", "/v1/webhooks/wh_api", fmt.Sprintf(`{"account":"acme","url":%q,"events":["contact.*","deal.*"],"name":"renamed"}`, rc.URL+"/api"))
+	if code != 200 || m["name"] != "renamed" {
+		t.Errorf("update: %d %v", code, m)
+	}
+	if code, m = a.call("POST", "/v1/webhooks/wh_api/deactivate", ""); code != 200 || m["active"] != false {
+		t.Errorf("deactivate: %d %v", code, m)
+	}
+	r.publish(t, contact("evt_api2"))
+	time.Sleep(500 * time.Millisecond)
+	if n := rc.Count(); n != 1 {
+		t.Errorf("an inactive webhook got %d requests", n-1)
+	}
+	if code, _ = a.call("POST", "/v1/webhooks/wh_api/activate", ""); code != 200 {
+		t.Errorf("activate: %d", code)
+	}
+	r.publish(t, contact("evt_api3"))
+	reqs := rc.WaitFor(t, 2, 10*time.Second)
+	if reqs[1].Header.Get("webhook-id") != "evt_api3:wh_api" {
+		t.Errorf("after activate: %s", reqs[1].Header.Get("webhook-id"))
+	}
+	if code, _ = a.call("DELETE", "/v1/webhooks/wh_api", ""); code != 204 {
+		t.Errorf("delete: %d", code)
+	}
+	if code, m = a.call("GET", "/v1/webhooks/wh_api", ""); code != 404 || errCode(m) != "not_found" {
+		t.Errorf("get deleted: %d %v", code, m)
+	}
+}
+
+// TestAPILiveOnSecondHub: a webhook created through one hub's API reaches a
+// second hub process sharing its NATS within a second.
+func TestAPILiveOnSecondHub(t *testing.T) {
+	rc := hubtest.NewReceiver(t)
+	first, a := startAPIHub(t, `{}`)
+	second := hubtest.StartHub(t, fmt.Sprintf(`{"nats_url":%q}`, first.NATSURL()), nil)
+	if code, _ := a.call("POST", "/v1/webhooks", fmt.Sprintf(`{"id":"wh_live","account":"acme","url":%q,"events":["*"]}`, rc.URL)); code != 201 {
+		t.Fatal("create failed")
+	}
+	hubtest.Eventually(t, time.Second, "the second hub to see the new webhook", func() bool {
+		return second.Snapshot().Get("wh_live") != nil
+	})
+}
+
+// TestAPIEventsDeadLettersAttempts: events in through the API, the catalog,
+// the attempt log newest first, and a dead letter redriven and delivered.
+func TestAPIEventsDeadLettersAttempts(t *testing.T) {
+	rc := hubtest.NewReceiver(t)
+	var failing atomic.Bool
+	failing.Store(true)
+	rc.SetRespond(func(_ int, w http.ResponseWriter, _ *http.Request) {
+		if failing.Load() {
+			w.WriteHeader(500)
+			return
+		}
+		w.WriteHeader(200)
+	})
+	r, a := startAPIHub(t, `{"webhooks":[`+webhookJSON("wh", "acme", rc.URL, `"events":["*"],"retry":{"schedule":[]}`)+`]}`)
+	_ = r
+	if code, m := a.call("GET", "/v1/event-types?category=contact", ""); code != 200 || len(m["data"].([]any)) < 8 {
+		t.Errorf("catalog: %d %v", code, m)
+	}
+	if code, m := a.call("GET", "/v1/event-types/email.clicked", ""); code != 200 || m["sample"] == nil || m["schema"] == nil {
+		t.Errorf("type: %d %v", code, m)
+	}
+	if code, m := a.call("POST", "/v1/events", `{"type":"contact.updated","source":"api-test","data":{"email":"a@example.com"}}`); code != 400 || errCode(m) != "invalid_event" || m["error"].(map[string]any)["field"] != "account" {
+		t.Errorf("event without account: %d %v", code, m)
+	}
+	for i := range 2 {
+		code, m := a.call("POST", "/v1/events", fmt.Sprintf(`{"id":"evt_d%d","type":"contact.updated","source":"api-test","account":"acme","data":{"email":"a@example.com"}}`, i))
+		if code != 202 || m["id"] != fmt.Sprintf("evt_d%d", i) {
+			t.Fatalf("post event: %d %v", code, m)
+		}
+	}
+	hubtest.Eventually(t, 10*time.Second, "two dead letters", func() bool {
+		_, m := a.call("GET", "/v1/webhooks/wh/dead-letters", "")
+		return len(m["data"].([]any)) == 2
+	})
+	_, m := a.call("GET", "/v1/webhooks/wh/attempts?outcome=dead", "")
+	atts := m["data"].([]any)
+	if len(atts) != 2 || atts[0].(map[string]any)["seq"].(float64) < atts[1].(map[string]any)["seq"].(float64) {
+		t.Errorf("attempts, newest first: %v", atts)
+	}
+	_, m = a.call("GET", "/v1/webhooks/wh/dead-letters?limit=1", "")
+	first := m["data"].([]any)[0].(map[string]any)
+	if first["reason"] == "" || first["attempts"].(float64) != 1 || first["event"] == nil {
+		t.Errorf("dead letter: %v", first)
+	}
+	failing.Store(false)
+	seq := int(first["seq"].(float64))
+	if code, m := a.call("POST", fmt.Sprintf("/v1/dead-letters/%d/redrive", seq), ""); code != 202 || m["redriven"].(float64) != 1 {
+		t.Errorf("redrive one: %d %v", code, m)
+	}
+	if code, _ := a.call("GET", fmt.Sprintf("/v1/dead-letters/%d", seq), ""); code != 404 {
+		t.Errorf("a redriven dead letter is still there: %d", code)
+	}
+	if code, m := a.call("POST", "/v1/webhooks/wh/dead-letters/redrive?since=2000-01-01T00:00:00Z", ""); code != 202 || m["redriven"].(float64) != 1 {
+		t.Errorf("redrive all: %d %v", code, m)
+	}
+	hubtest.Eventually(t, 10*time.Second, "both redriven events delivered", func() bool {
+		n := 0
+		for _, q := range rc.Requests() {
+			if bytes.Contains(q.Body, []byte("a@example.com")) {
+				n++
+			}
+		}
+		return n >= 4 // 2 failed + 2 redriven
+	})
+	if code, m := a.call("GET", "/v1/webhooks/wh/attempts?limit=abc", ""); code != 400 || errCode(m) != "bad_parameter" {
+		t.Errorf("bad limit: %d %v", code, m)
+	}
+}
+
+// TestAPIRefusesOpenAddressWithoutToken: no token, no API beyond loopback.
+func TestAPIRefusesOpenAddressWithoutToken(t *testing.T) {
+	cfgDoc := `{"api_addr":"0.0.0.0:0","nats_listen":"none","data_dir":"` + t.TempDir() + `"}`
+	cfg := mustConfig(t, cfgDoc)
+	if _, err := hub.New(cfg); err == nil || !strings.Contains(err.Error(), "without a token") {
+		t.Errorf("got %v", err)
+	}
+}
+
+// openAPI checks that routes and answers match schemas/openapi.json.
+type openAPI struct {
+	doc      map[string]any
+	compiler *jsonschema.Compiler
+}
+
+func loadOpenAPI(t *testing.T) *openAPI {
+	t.Helper()
+	var doc map[string]any
+	if err := json.Unmarshal(schemas.OpenAPI(), &doc); err != nil {
+		t.Fatalf("openapi.json: %v", err)
+	}
+	c := jsonschema.NewCompiler()
+	for _, name := range []string{"config.schema.json", "event.schema.json"} {
+		b, _ := schemas.FS.ReadFile(name)
+		d, _ := jsonschema.UnmarshalJSON(bytes.NewReader(b))
+		_ = c.AddResource(schemas.BaseURL+name, d)
+	}
+	od, _ := jsonschema.UnmarshalJSON(bytes.NewReader(schemas.OpenAPI()))
+	_ = c.AddResource("https://hookhub.dev/openapi.json", od)
+	return &openAPI{doc: doc, compiler: c}
+}
+
+// template finds the documented path for a concrete one.
+func (o *openAPI) template(path string) string {
+	path, _, _ = strings.Cut(path, "?")
+	segs := strings.Split(path, "/")
+	for p := range o.doc["paths"].(map[string]any) {
+		ps := strings.Split(p, "/")
+		if len(ps) != len(segs) {
+			continue
+		}
+		ok := true
+		for i := range ps {
+			if ps[i] != segs[i] && !strings.HasPrefix(ps[i], "{") {
+				ok = false
+			}
+		}
+		if ok {
+			return p
+		}
+	}
+	return ""
+}
+
+func (o *openAPI) check(t *testing.T, method, path string, status int, body []byte) {
+	t.Helper()
+	p := o.template(path)
+	op, _ := o.doc["paths"].(map[string]any)[p].(map[string]any)[strings.ToLower(method)].(map[string]any)
+	if op == nil {
+		t.Errorf("%s %s is not in openapi.json", method, path)
+		return
+	}
+	r, _ := op["responses"].(map[string]any)[fmt.Sprint(status)].(map[string]any)
+	if r == nil {
+		t.Errorf("%s %s answered %d, which openapi.json does not list", method, p, status)
+		return
+	}
+	if len(body) == 0 {
+		return
+	}
+	ptr := "#/paths/" + strings.NewReplacer("~", "~0", "/", "~1").Replace(p) + "/" + strings.ToLower(method) + "/responses/" + fmt.Sprint(status) + "/content/application~1json/schema"
+	if ref, _ := r["$ref"].(string); ref != "" {
+		ptr = ref + "/content/application~1json/schema"
+	}
+	sch, err := o.compiler.Compile("https://hookhub.dev/openapi.json" + ptr)
+	if err != nil {
+		return // a response without a body schema
+	}
+	inst, err := jsonschema.UnmarshalJSON(bytes.NewReader(body))
+	if err != nil {
+		t.Errorf("%s %s: answer is not JSON: %s", method, p, body)
+		return
+	}
+	if err := sch.Validate(inst); err != nil {
+		t.Errorf("%s %s %d: answer does not match openapi.json: %v", method, p, status, err)
+	}
+}
+
+// TestOpenAPICoversEveryRoute: each route the API registers is documented.
+func TestOpenAPICoversEveryRoute(t *testing.T) {
+	_, _ = startAPIHub(t, `{}`)
+	o := loadOpenAPI(t)
+	if len(admin.Routes) < 10 {
+		t.Fatalf("only %d routes registered", len(admin.Routes))
+	}
+	for _, route := range admin.Routes {
+		method, path, _ := strings.Cut(route, " ")
+		op := o.doc["paths"].(map[string]any)[path]
+		if op == nil || op.(map[string]any)[strings.ToLower(method)] == nil {
+			t.Errorf("%s is not in schemas/openapi.json", route)
+		}
+	}
+}

@@ -1,0 +1,289 @@
+package admin
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"strconv"
+	"time"
+
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
+
+	"github.com/hookhub/hookhub/hub/internal/bus"
+	"github.com/hookhub/hookhub/hub/internal/delivery"
+)
+
+// scanLimit bounds how many messages one listing reads.
+const scanLimit = 100000
+
+func (s *Server) deliveryRoutes() {
+	s.handle("GET /v1/webhooks/{id}/attempts", s.listAttempts, false)
+	s.handle("GET /v1/webhooks/{id}/dead-letters", s.listDeadLetters, false)
+	s.handle("POST /v1/webhooks/{id}/dead-letters/redrive", s.redriveAll, false)
+	s.handle("GET /v1/dead-letters/{seq}", s.getDeadLetter, false)
+	s.handle("POST /v1/dead-letters/{seq}/redrive", s.redriveOne, false)
+}
+
+// page reads ?limit= (1..500, default 50) and ?before= (a sequence).
+func page(r *http.Request) (limit int, before uint64, err error) {
+	limit = 50
+	if v := r.URL.Query().Get("limit"); v != "" {
+		if limit, err = strconv.Atoi(v); err != nil || limit < 1 || limit > 500 {
+			return 0, 0, badRequest("bad_parameter", "limit", "limit must be 1 to 500")
+		}
+	}
+	if v := r.URL.Query().Get("before"); v != "" {
+		if before, err = strconv.ParseUint(v, 10, 64); err != nil {
+			return 0, 0, badRequest("bad_parameter", "before", "before must be a sequence number")
+		}
+	}
+	return limit, before, nil
+}
+
+// newest reads the messages of stream on subject, newest first, keeping at
+// most limit with a sequence below before (0: no bound) that keep says to.
+func (s *Server) newest(ctx context.Context, stream, subject string, limit int, before uint64, keep func(jetstream.Msg) bool) ([]jetstream.Msg, error) {
+	c, err := s.d.Bus.JS.OrderedConsumer(ctx, stream, jetstream.OrderedConsumerConfig{FilterSubjects: []string{subject}})
+	if err != nil {
+		return nil, err
+	}
+	var ring []jetstream.Msg
+	for read := 0; read < scanLimit; {
+		batch, err := c.FetchNoWait(500)
+		if err != nil {
+			return nil, err
+		}
+		n := 0
+		for m := range batch.Messages() {
+			n++
+			md, _ := m.Metadata()
+			if md != nil && before != 0 && md.Sequence.Stream >= before {
+				continue
+			}
+			if keep != nil && !keep(m) {
+				continue
+			}
+			ring = append(ring, m)
+			if len(ring) > limit {
+				ring = ring[1:]
+			}
+		}
+		read += n
+		if n == 0 {
+			break
+		}
+	}
+	for i, j := 0, len(ring)-1; i < j; i, j = i+1, j-1 {
+		ring[i], ring[j] = ring[j], ring[i]
+	}
+	return ring, nil
+}
+
+func (s *Server) webhookOr404(id string) (account string, err error) {
+	wh := s.d.Registry.Get(id)
+	if wh == nil {
+		return "", notFound("webhook", id)
+	}
+	return wh.Account, nil
+}
+
+// AttemptView is one attempt record with its sequence (for ?before=).
+type AttemptView struct {
+	Seq uint64 `json:"seq"`
+	delivery.Attempt
+}
+
+func (s *Server) listAttempts(w http.ResponseWriter, r *http.Request) error {
+	id := r.PathValue("id")
+	acct, err := s.webhookOr404(id)
+	if err != nil {
+		return err
+	}
+	limit, before, err := page(r)
+	if err != nil {
+		return err
+	}
+	outcome, typ := r.URL.Query().Get("outcome"), r.URL.Query().Get("event_type")
+	msgs, err := s.newest(r.Context(), s.d.Bus.Names.AttemptsStream, s.d.Bus.Names.Attempt(acct, id), limit, before, func(m jetstream.Msg) bool {
+		if outcome == "" && typ == "" {
+			return true
+		}
+		var a delivery.Attempt
+		return json.Unmarshal(m.Data(), &a) == nil && (outcome == "" || a.Outcome == outcome) && (typ == "" || a.EventType == typ)
+	})
+	if err != nil {
+		return err
+	}
+	out := make([]AttemptView, 0, len(msgs))
+	for _, m := range msgs {
+		var v AttemptView
+		if json.Unmarshal(m.Data(), &v.Attempt) == nil {
+			if md, _ := m.Metadata(); md != nil {
+				v.Seq = md.Sequence.Stream
+			}
+			out = append(out, v)
+		}
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"data": out})
+	return nil
+}
+
+// DeadLetterView is one dead letter.
+type DeadLetterView struct {
+	Seq      uint64          `json:"seq"`
+	Webhook  string          `json:"webhook"`
+	Job      string          `json:"job"`
+	EventID  string          `json:"event_id"`
+	Reason   string          `json:"reason"`
+	Attempts int             `json:"attempts"`
+	Status   int             `json:"status,omitempty"`
+	FailedAt string          `json:"failed_at"`
+	Event    json.RawMessage `json:"event"`
+}
+
+func deadLetterView(seq uint64, h nats.Header, data []byte) DeadLetterView {
+	v := DeadLetterView{Seq: seq, Webhook: h.Get(bus.HeaderWebhook), Job: h.Get(bus.HeaderJob), EventID: h.Get(bus.HeaderEventID),
+		Reason: h.Get(bus.HeaderReason), FailedAt: h.Get(bus.HeaderFailedAt)}
+	v.Attempts, _ = strconv.Atoi(h.Get(bus.HeaderAttempts))
+	v.Status, _ = strconv.Atoi(h.Get(bus.HeaderStatus))
+	if json.Valid(data) {
+		v.Event = data
+	}
+	return v
+}
+
+func (s *Server) listDeadLetters(w http.ResponseWriter, r *http.Request) error {
+	id := r.PathValue("id")
+	acct, err := s.webhookOr404(id)
+	if err != nil {
+		return err
+	}
+	limit, before, err := page(r)
+	if err != nil {
+		return err
+	}
+	msgs, err := s.newest(r.Context(), s.d.Bus.Names.DLQStream, s.d.Bus.Names.DeadLetter(acct, id), limit, before, nil)
+	if err != nil {
+		return err
+	}
+	out := make([]DeadLetterView, 0, len(msgs))
+	for _, m := range msgs {
+		md, _ := m.Metadata()
+		if md != nil {
+			out = append(out, deadLetterView(md.Sequence.Stream, m.Headers(), m.Data()))
+		}
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"data": out})
+	return nil
+}
+
+func (s *Server) dlq(ctx context.Context) (jetstream.Stream, error) {
+	return s.d.Bus.JS.Stream(ctx, s.d.Bus.Names.DLQStream)
+}
+
+func seqParam(r *http.Request) (uint64, error) {
+	seq, err := strconv.ParseUint(r.PathValue("seq"), 10, 64)
+	if err != nil {
+		return 0, badRequest("bad_parameter", "seq", "seq must be a sequence number")
+	}
+	return seq, nil
+}
+
+func (s *Server) getDeadLetter(w http.ResponseWriter, r *http.Request) error {
+	seq, err := seqParam(r)
+	if err != nil {
+		return err
+	}
+	st, err := s.dlq(r.Context())
+	if err != nil {
+		return err
+	}
+	m, err := st.GetMsg(r.Context(), seq)
+	if err != nil {
+		return notFound("dead letter", strconv.FormatUint(seq, 10))
+	}
+	writeJSON(w, http.StatusOK, deadLetterView(seq, m.Header, m.Data))
+	return nil
+}
+
+// redrive puts a dead letter back as a fresh job (attempt 1) and removes it
+// from the dead letters.
+func (s *Server) redrive(ctx context.Context, st jetstream.Stream, seq uint64) error {
+	m, err := st.GetMsg(ctx, seq)
+	if err != nil {
+		return notFound("dead letter", strconv.FormatUint(seq, 10))
+	}
+	webhook := m.Header.Get(bus.HeaderWebhook)
+	wh := s.d.Registry.Get(webhook)
+	if wh == nil {
+		return &Error{Status: http.StatusConflict, Code: "webhook_gone", Message: fmt.Sprintf("webhook %q of this dead letter no longer exists", webhook)}
+	}
+	job := nats.NewMsg(s.d.Bus.Names.Delivery(wh.Account, webhook))
+	job.Header.Set(bus.HeaderJob, m.Header.Get(bus.HeaderJob))
+	job.Header.Set(bus.HeaderWebhook, webhook)
+	job.Header.Set(bus.HeaderEventID, m.Header.Get(bus.HeaderEventID))
+	job.Header.Set(jetstream.MsgIDHeader, fmt.Sprintf("%s#redrive-%d", m.Header.Get(bus.HeaderJob), seq))
+	job.Data = m.Data
+	if _, err := s.d.Bus.JS.PublishMsg(ctx, job); err != nil {
+		return err
+	}
+	return st.DeleteMsg(ctx, seq)
+}
+
+func (s *Server) redriveOne(w http.ResponseWriter, r *http.Request) error {
+	seq, err := seqParam(r)
+	if err != nil {
+		return err
+	}
+	st, err := s.dlq(r.Context())
+	if err != nil {
+		return err
+	}
+	if err := s.redrive(r.Context(), st, seq); err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusAccepted, map[string]any{"redriven": 1})
+	return nil
+}
+
+// redriveAll redrives a webhook's dead letters, failed since ?since= (RFC
+// 3339) when given: Svix's "recover".
+func (s *Server) redriveAll(w http.ResponseWriter, r *http.Request) error {
+	id := r.PathValue("id")
+	acct, err := s.webhookOr404(id)
+	if err != nil {
+		return err
+	}
+	var since time.Time
+	if v := r.URL.Query().Get("since"); v != "" {
+		if since, err = time.Parse(time.RFC3339, v); err != nil {
+			return badRequest("bad_parameter", "since", "since must be an RFC 3339 time")
+		}
+	}
+	msgs, err := s.newest(r.Context(), s.d.Bus.Names.DLQStream, s.d.Bus.Names.DeadLetter(acct, id), scanLimit, 0, func(m jetstream.Msg) bool {
+		t, err := time.Parse(time.RFC3339Nano, m.Headers().Get(bus.HeaderFailedAt))
+		return since.IsZero() || (err == nil && !t.Before(since))
+	})
+	if err != nil {
+		return err
+	}
+	st, err := s.dlq(r.Context())
+	if err != nil {
+		return err
+	}
+	n := 0
+	for i := len(msgs) - 1; i >= 0; i-- { // oldest first
+		md, _ := msgs[i].Metadata()
+		if md == nil {
+			continue
+		}
+		if err := s.redrive(r.Context(), st, md.Sequence.Stream); err != nil {
+			return err
+		}
+		n++
+	}
+	writeJSON(w, http.StatusAccepted, map[string]any{"redriven": n})
+	return nil
+}

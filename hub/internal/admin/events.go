@@ -1,0 +1,73 @@
+package admin
+
+import (
+	"encoding/json"
+	"errors"
+	"net/http"
+
+	"github.com/hookhub/hookhub/schemas"
+	"github.com/hookhub/hookhub/sdk/event"
+	"github.com/hookhub/hookhub/sdk/publish"
+)
+
+func (s *Server) eventRoutes() {
+	s.handle("GET /v1/event-types", s.listEventTypes, false)
+	s.handle("GET /v1/event-types/{type}", s.getEventType, false)
+	s.handle("POST /v1/events", s.postEvent, false)
+}
+
+type eventTypeSummary struct {
+	Type        string `json:"type"`
+	Category    string `json:"category"`
+	Title       string `json:"title"`
+	Description string `json:"description"`
+}
+
+func (s *Server) listEventTypes(w http.ResponseWriter, r *http.Request) error {
+	cat := r.URL.Query().Get("category")
+	out := []eventTypeSummary{}
+	for _, t := range schemas.Catalog() {
+		if cat == "" || cat == t.Category {
+			out = append(out, eventTypeSummary{t.Type, t.Category, t.Title, t.Description})
+		}
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"data": out, "categories": schemas.Categories()})
+	return nil
+}
+
+func (s *Server) getEventType(w http.ResponseWriter, r *http.Request) error {
+	t, ok := schemas.Lookup(r.PathValue("type"))
+	if !ok {
+		return notFound("event type", r.PathValue("type"))
+	}
+	writeJSON(w, http.StatusOK, t)
+	return nil
+}
+
+// postEvent publishes an event onto the bus, for services that do not speak
+// NATS; the router then validates it exactly as it does NATS publishers'.
+func (s *Server) postEvent(w http.ResponseWriter, r *http.Request) error {
+	body, err := readJSON(r)
+	if err != nil {
+		return err
+	}
+	var e event.Event
+	if err := json.Unmarshal(body, &e); err != nil {
+		return badRequest("invalid_event", "", "not a JSON CloudEvent: "+err.Error())
+	}
+	publish.Fill(&e)
+	if err := e.Check(); err != nil {
+		var fe *event.FieldError
+		if errors.As(err, &fe) {
+			return badRequest("invalid_event", fe.Field, err.Error())
+		}
+		return badRequest("invalid_event", "", err.Error())
+	}
+	raw, _ := json.Marshal(&e)
+	ack, err := publish.New(s.d.Bus.JS, s.d.Bus.Names.Prefix).PublishRaw(r.Context(), raw)
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusAccepted, map[string]any{"id": e.ID, "duplicate": ack.Duplicate, "sequence": ack.Sequence})
+	return nil
+}

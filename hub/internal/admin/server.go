@@ -1,0 +1,208 @@
+// Package admin is hookhub's management API: HTTP+JSON over Go's own
+// net/http routing, bearer-token auth, and errors as JSON with a stable code,
+// a message and the field at fault. Its OpenAPI document is
+// schemas/openapi.json, served at /openapi.json.
+package admin
+
+import (
+	"context"
+	"crypto/subtle"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/rs/zerolog"
+
+	"github.com/hookhub/hookhub/hub/config"
+	"github.com/hookhub/hookhub/hub/internal/bus"
+	"github.com/hookhub/hookhub/hub/internal/health"
+	"github.com/hookhub/hookhub/hub/internal/webhooks"
+	"github.com/hookhub/hookhub/schemas"
+)
+
+// MaxBody bounds a request body.
+const MaxBody = 1 << 20
+
+// Deps is what the API works on; the hub passes them in.
+type Deps struct {
+	Config   *config.Config
+	Bus      *bus.Bus
+	Registry *webhooks.Registry
+	Store    *webhooks.Store
+	Health   *health.Tracker
+	// CheckPlugin validates a webhook's plugin name and config.
+	CheckPlugin func(name string, config []byte) error
+	Log         zerolog.Logger
+}
+
+// Server is the management API.
+type Server struct {
+	d     Deps
+	mux   *http.ServeMux
+	token string
+	log   zerolog.Logger
+}
+
+// New builds the API. It refuses a non-loopback address without a token.
+func New(d Deps) (*Server, error) {
+	s := &Server{d: d, mux: http.NewServeMux(), token: d.Config.APIToken.Reveal(), log: d.Log.With().Str("component", "api").Logger()}
+	if s.token == "" && !loopback(d.Config.APIAddr) {
+		return nil, fmt.Errorf("api: refusing to serve the management API on %s without a token: set HOOKHUB_API_TOKEN, or listen on 127.0.0.1", d.Config.APIAddr)
+	}
+	s.routes()
+	return s, nil
+}
+
+func loopback(addr string) bool {
+	host, _, err := net.SplitHostPort(addr)
+	if err != nil {
+		return false
+	}
+	if host == "localhost" {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
+}
+
+// Routes lists every route, "METHOD /path"; the OpenAPI test checks each is documented.
+var Routes []string
+
+func (s *Server) handle(pattern string, h func(http.ResponseWriter, *http.Request) error, public bool) {
+	Routes = appendOnce(Routes, pattern)
+	s.mux.HandleFunc(pattern, func(w http.ResponseWriter, r *http.Request) {
+		if !public && !s.authorized(r) {
+			writeError(w, &Error{Status: http.StatusUnauthorized, Code: "unauthorized", Message: "a valid bearer token is required (Authorization: Bearer <HOOKHUB_API_TOKEN>)"})
+			return
+		}
+		r.Body = http.MaxBytesReader(w, r.Body, MaxBody)
+		if err := h(w, r); err != nil {
+			var e *Error
+			if !errors.As(err, &e) {
+				s.log.Error().Err(err).Str("route", pattern).Msg("api")
+				e = &Error{Status: http.StatusServiceUnavailable, Code: "unavailable", Message: "the hub could not do that now; try again"}
+			}
+			writeError(w, e)
+		}
+	})
+}
+
+func appendOnce(list []string, s string) []string {
+	for _, x := range list {
+		if x == s {
+			return list
+		}
+	}
+	return append(list, s)
+}
+
+func (s *Server) authorized(r *http.Request) bool {
+	if s.token == "" {
+		return true
+	}
+	got, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
+	return ok && subtle.ConstantTimeCompare([]byte(got), []byte(s.token)) == 1
+}
+
+// Handler is the API's HTTP handler.
+func (s *Server) Handler() http.Handler { return s.mux }
+
+// Run serves on the config's api_addr until ctx ends.
+func (s *Server) Run(ctx context.Context) error {
+	ln, err := net.Listen("tcp", s.d.Config.APIAddr)
+	if err != nil {
+		return fmt.Errorf("api: listen on %s: %w", s.d.Config.APIAddr, err)
+	}
+	return s.Serve(ctx, ln)
+}
+
+// Serve serves on ln until ctx ends.
+func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
+	srv := &http.Server{Handler: s.mux, ReadHeaderTimeout: 10 * time.Second, ReadTimeout: 30 * time.Second, WriteTimeout: 60 * time.Second}
+	s.log.Info().Str("addr", ln.Addr().String()).Bool("token", s.token != "").Msg("management API listening")
+	errc := make(chan error, 1)
+	go func() { errc <- srv.Serve(ln) }()
+	select {
+	case <-ctx.Done():
+		sctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		_ = srv.Shutdown(sctx)
+		return nil
+	case err := <-errc:
+		return err
+	}
+}
+
+// Error is an API error: a status, a stable code, a message, and the field
+// at fault when there is one.
+type Error struct {
+	Status  int          `json:"-"`
+	Code    string       `json:"code"`
+	Message string       `json:"message"`
+	Field   string       `json:"field,omitempty"`
+	Details []FieldIssue `json:"details,omitempty"`
+}
+
+// FieldIssue is one thing wrong with a request body.
+type FieldIssue struct {
+	Field   string `json:"field"`
+	Message string `json:"message"`
+}
+
+func (e *Error) Error() string { return e.Code + ": " + e.Message }
+
+func writeError(w http.ResponseWriter, e *Error) {
+	writeJSON(w, e.Status, map[string]*Error{"error": e})
+}
+
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(status)
+	enc := json.NewEncoder(w)
+	enc.SetEscapeHTML(false)
+	_ = enc.Encode(v)
+}
+
+func notFound(what, id string) *Error {
+	return &Error{Status: http.StatusNotFound, Code: "not_found", Message: fmt.Sprintf("no %s %q", what, id)}
+}
+
+func badRequest(code, field, msg string) *Error {
+	return &Error{Status: http.StatusBadRequest, Code: code, Field: field, Message: msg}
+}
+
+// readJSON reads the body; errors are 400 or 413 with the reason.
+func readJSON(r *http.Request) ([]byte, error) {
+	b, err := io.ReadAll(r.Body)
+	if err != nil {
+		var mbe *http.MaxBytesError
+		if errors.As(err, &mbe) {
+			return nil, &Error{Status: http.StatusRequestEntityTooLarge, Code: "body_too_large", Message: fmt.Sprintf("the body is over %d bytes", MaxBody)}
+		}
+		return nil, badRequest("bad_body", "", "reading the body: "+err.Error())
+	}
+	if !json.Valid(b) {
+		return nil, badRequest("invalid_json", "", "the body is not valid JSON")
+	}
+	return b, nil
+}
+
+func (s *Server) routes() {
+	s.handle("GET /healthz", func(w http.ResponseWriter, r *http.Request) error {
+		writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
+		return nil
+	}, true)
+	s.handle("GET /openapi.json", func(w http.ResponseWriter, r *http.Request) error {
+		w.Header().Set("Content-Type", "application/json")
+		_, err := w.Write(schemas.OpenAPI())
+		return err
+	}, true)
+	s.webhookRoutes()
+	s.eventRoutes()
+	s.deliveryRoutes()
+}

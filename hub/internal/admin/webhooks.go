@@ -1,0 +1,263 @@
+package admin
+
+import (
+	"bytes"
+	"crypto/rand"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/http"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/hookhub/hookhub/hub/config"
+	"github.com/hookhub/hookhub/hub/internal/schemacheck"
+	"github.com/hookhub/hookhub/hub/internal/webhooks"
+	"github.com/hookhub/hookhub/sdk/event"
+	"github.com/hookhub/hookhub/sdk/signature"
+)
+
+// WebhookView is a webhook as the API shows it: secrets masked, except the
+// signing secret once, in the answer to its creation.
+type WebhookView struct {
+	config.Webhook
+	Secret         string     `json:"secret"`
+	ReadOnly       bool       `json:"read_only"`
+	Disabled       bool       `json:"disabled,omitempty"`
+	DisabledReason string     `json:"disabled_reason,omitempty"`
+	LastSuccess    *time.Time `json:"last_success,omitempty"`
+	FailingSince   *time.Time `json:"failing_since,omitempty"`
+}
+
+func (s *Server) view(w *webhooks.Webhook) WebhookView {
+	v := WebhookView{Webhook: w.Webhook, Secret: maskSecret(w.Secret.Reveal()), ReadOnly: w.ReadOnly}
+	if s.d.Health != nil {
+		st := s.d.Health.Get(w.ID)
+		v.Disabled, v.DisabledReason, v.LastSuccess, v.FailingSince = st.Disabled, st.Reason, st.LastSuccess, st.FailingSince
+	}
+	return v
+}
+
+// maskSecret shows a secret's prefix and last four characters.
+func maskSecret(s string) string {
+	if len(s) < 12 {
+		return "[redacted]"
+	}
+	return s[:6] + "..." + s[len(s)-4:]
+}
+
+func (s *Server) webhookRoutes() {
+	s.handle("GET /v1/webhooks", s.listWebhooks, false)
+	s.handle("POST /v1/webhooks", s.createWebhook, false)
+	s.handle("GET /v1/webhooks/{id}", s.getWebhook, false)
+	s.handle("PUT /v1/webhooks/{id}", s.updateWebhook, false)
+	s.handle("DELETE /v1/webhooks/{id}", s.deleteWebhook, false)
+	s.handle("POST /v1/webhooks/{id}/activate", s.setActive(true), false)
+	s.handle("POST /v1/webhooks/{id}/deactivate", s.setActive(false), false)
+	s.handle("POST /v1/webhooks/{id}/enable", s.enableWebhook, false)
+}
+
+func (s *Server) listWebhooks(w http.ResponseWriter, r *http.Request) error {
+	snap := s.d.Registry.Snapshot()
+	var list []*webhooks.Webhook
+	if acct := r.URL.Query().Get("account"); acct != "" {
+		list = snap.Account(acct)
+	} else {
+		list = snap.All()
+	}
+	sort.Slice(list, func(i, j int) bool { return list[i].ID < list[j].ID })
+	out := make([]WebhookView, 0, len(list))
+	for _, wh := range list {
+		out = append(out, s.view(wh))
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"data": out})
+	return nil
+}
+
+func (s *Server) getWebhook(w http.ResponseWriter, r *http.Request) error {
+	wh := s.d.Registry.Get(r.PathValue("id"))
+	if wh == nil {
+		return notFound("webhook", r.PathValue("id"))
+	}
+	writeJSON(w, http.StatusOK, s.view(wh))
+	return nil
+}
+
+func (s *Server) createWebhook(w http.ResponseWriter, r *http.Request) error {
+	body, err := readJSON(r)
+	if err != nil {
+		return err
+	}
+	wh, err := s.parseWebhook(body, "")
+	if err != nil {
+		return err
+	}
+	if s.d.Registry.Get(wh.ID) != nil {
+		return &Error{Status: http.StatusConflict, Code: "exists", Field: "id", Message: fmt.Sprintf("a webhook %q exists", wh.ID)}
+	}
+	if n, lim := len(s.d.Registry.Snapshot().Account(wh.Account)), s.d.Config.WebhookLimit(wh.Account); n >= lim {
+		return &Error{Status: http.StatusUnprocessableEntity, Code: "webhook_limit", Field: "account",
+			Message: fmt.Sprintf("account %q has %d webhooks, its limit", wh.Account, lim)}
+	}
+	if err := s.d.Store.Put(r.Context(), wh); err != nil {
+		return err
+	}
+	v := s.view(s.d.Registry.Get(wh.ID))
+	v.Secret = wh.Secret.Reveal() // shown once, now
+	writeJSON(w, http.StatusCreated, v)
+	return nil
+}
+
+func (s *Server) updateWebhook(w http.ResponseWriter, r *http.Request) error {
+	id := r.PathValue("id")
+	cur := s.d.Registry.Get(id)
+	if cur == nil {
+		return notFound("webhook", id)
+	}
+	if cur.ReadOnly {
+		return readOnly(id)
+	}
+	body, err := readJSON(r)
+	if err != nil {
+		return err
+	}
+	wh, err := s.parseWebhook(body, id)
+	if err != nil {
+		return err
+	}
+	if wh.Account != cur.Account {
+		return badRequest("account_change", "account", "a webhook cannot move to another account")
+	}
+	if wh.Secret == "" || strings.Contains(wh.Secret.Reveal(), "...") {
+		wh.Secret = cur.Secret // unchanged unless a new one is given
+	}
+	if err := s.d.Store.Put(r.Context(), wh); err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, s.view(s.d.Registry.Get(id)))
+	return nil
+}
+
+func readOnly(id string) *Error {
+	return &Error{Status: http.StatusConflict, Code: "read_only", Message: fmt.Sprintf("webhook %q comes from the config file; change it there", id)}
+}
+
+func (s *Server) deleteWebhook(w http.ResponseWriter, r *http.Request) error {
+	id := r.PathValue("id")
+	switch err := s.d.Store.Delete(r.Context(), id); {
+	case errors.Is(err, webhooks.ErrNotFound):
+		return notFound("webhook", id)
+	case errors.Is(err, webhooks.ErrReadOnly):
+		return readOnly(id)
+	case err != nil:
+		return err
+	}
+	w.WriteHeader(http.StatusNoContent)
+	return nil
+}
+
+func (s *Server) setActive(active bool) func(http.ResponseWriter, *http.Request) error {
+	return func(w http.ResponseWriter, r *http.Request) error {
+		id := r.PathValue("id")
+		cur := s.d.Registry.Get(id)
+		if cur == nil {
+			return notFound("webhook", id)
+		}
+		if cur.ReadOnly {
+			return readOnly(id)
+		}
+		wh := cur.Webhook
+		wh.Active = &active
+		if err := s.d.Store.Put(r.Context(), wh); err != nil {
+			return err
+		}
+		writeJSON(w, http.StatusOK, s.view(s.d.Registry.Get(id)))
+		return nil
+	}
+}
+
+// enableWebhook clears a webhook the hub disabled (410 Gone, failing too long).
+func (s *Server) enableWebhook(w http.ResponseWriter, r *http.Request) error {
+	id := r.PathValue("id")
+	cur := s.d.Registry.Get(id)
+	if cur == nil {
+		return notFound("webhook", id)
+	}
+	if err := s.d.Health.Enable(r.Context(), id); err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, s.view(cur))
+	return nil
+}
+
+// parseWebhook validates a webhook body with the config's schema and rules;
+// id, when set, is the path's id. It fills id and secret when absent.
+func (s *Server) parseWebhook(body []byte, id string) (config.Webhook, error) {
+	var m map[string]any
+	if err := json.Unmarshal(body, &m); err != nil || m == nil {
+		return config.Webhook{}, badRequest("invalid_json", "", "the body must be a JSON object")
+	}
+	if id != "" {
+		m["id"] = id
+	} else if _, ok := m["id"]; !ok {
+		var b [8]byte
+		_, _ = rand.Read(b[:])
+		m["id"] = "wh_" + hex.EncodeToString(b[:])
+	}
+	generated := ""
+	if _, ok := m["secret"]; !ok {
+		sec, err := signature.NewSecret()
+		if err != nil {
+			return config.Webhook{}, err
+		}
+		generated = sec.Reveal()
+		m["secret"] = generated
+	}
+	norm, _ := json.Marshal(m)
+	set, err := schemacheck.Default()
+	if err != nil {
+		return config.Webhook{}, err
+	}
+	doc, _ := schemacheck.Decode(norm)
+	issues, err := set.Validate(config.SchemaPath+"#/$defs/webhook", doc)
+	if err != nil {
+		return config.Webhook{}, err
+	}
+	var details []FieldIssue
+	for _, is := range issues {
+		details = append(details, FieldIssue{Field: is.Path, Message: is.Msg})
+	}
+	var wh config.Webhook
+	if len(details) == 0 {
+		dec := json.NewDecoder(bytes.NewReader(norm))
+		dec.DisallowUnknownFields()
+		if err := dec.Decode(&wh); err != nil {
+			return wh, badRequest("invalid_webhook", "", err.Error())
+		}
+		for _, e := range s.d.Config.CheckWebhook("", "", wh) {
+			var fe *config.FieldError
+			if errors.As(e, &fe) {
+				details = append(details, FieldIssue{Field: fe.Path, Message: fe.Msg})
+			}
+		}
+		if !event.ValidAccount(wh.Account) {
+			details = append(details, FieldIssue{Field: "account", Message: "must be letters, digits, '_' or '-'"})
+		}
+		if wh.Plugin != nil && s.d.CheckPlugin != nil {
+			if err := s.d.CheckPlugin(wh.Plugin.Name, wh.Plugin.Config); err != nil {
+				details = append(details, FieldIssue{Field: "plugin", Message: err.Error()})
+			}
+		}
+	}
+	if len(details) > 0 {
+		e := badRequest("validation_failed", details[0].Field, details[0].Field+": "+details[0].Message)
+		if details[0].Field == "" {
+			e.Message = details[0].Message
+		}
+		e.Details = details
+		return wh, e
+	}
+	return wh, nil
+}

@@ -1,0 +1,193 @@
+package webhooks
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"sort"
+	"sync"
+
+	"github.com/nats-io/nats.go/jetstream"
+	"github.com/rs/zerolog"
+
+	"github.com/hookhub/hookhub/hub/config"
+)
+
+// ErrNotFound is returned for a webhook id that does not exist.
+var ErrNotFound = errors.New("webhook not found")
+
+// ErrReadOnly is returned for changes to a webhook from the config file.
+var ErrReadOnly = errors.New("webhook comes from the config file and is read-only")
+
+// Store keeps the webhooks created at run time in a JetStream KV bucket and
+// merges them with the config file's into the registry's snapshot. Every hub
+// process watches the bucket, so a change applies on all of them.
+type Store struct {
+	kv       jetstream.KeyValue
+	reg      *Registry
+	file     []*Webhook
+	defaults config.Retry
+	log      zerolog.Logger
+
+	watch jetstream.KeyWatcher
+
+	mu      sync.Mutex
+	runtime map[string]config.Webhook
+}
+
+// stored is a webhook as the bucket holds it: config.Webhook with its
+// secrets in the clear (config.Secret marshals as [redacted] everywhere else).
+type stored struct {
+	config.Webhook
+	SecretValue   string `json:"secret_value"`
+	PasswordValue string `json:"password_value,omitempty"`
+	TokenValue    string `json:"token_value,omitempty"`
+}
+
+func encode(w config.Webhook) ([]byte, error) {
+	s := stored{Webhook: w, SecretValue: w.Secret.Reveal()}
+	if w.Auth != nil {
+		s.PasswordValue, s.TokenValue = w.Auth.Password.Reveal(), w.Auth.Token.Reveal()
+	}
+	return json.Marshal(s)
+}
+
+func decode(b []byte) (config.Webhook, error) {
+	var s stored
+	if err := json.Unmarshal(b, &s); err != nil {
+		return config.Webhook{}, err
+	}
+	w := s.Webhook
+	w.Secret = config.Secret(s.SecretValue)
+	if w.Auth != nil {
+		a := *w.Auth
+		a.Password, a.Token = config.Secret(s.PasswordValue), config.Secret(s.TokenValue)
+		w.Auth = &a
+	}
+	return w, nil
+}
+
+// OpenStore creates the bucket (idempotently) and loads what it holds.
+func OpenStore(ctx context.Context, js jetstream.JetStream, bucket string, replicas int, reg *Registry, cfg *config.Config, log zerolog.Logger) (*Store, error) {
+	kv, err := js.CreateOrUpdateKeyValue(ctx, jetstream.KeyValueConfig{
+		Bucket: bucket, Description: "webhooks created through the management API", Storage: jetstream.FileStorage, Replicas: max(1, replicas),
+	})
+	if err != nil {
+		return nil, fmt.Errorf("webhooks: bucket %s: %w", bucket, err)
+	}
+	s := &Store{kv: kv, reg: reg, file: reg.Snapshot().All(), defaults: cfg.Delivery.Retry,
+		log: log.With().Str("component", "webhooks").Logger(), runtime: map[string]config.Webhook{}}
+	// Watch from now on, so that no change between loading and running is
+	// missed: the watcher first gives the current values, then a nil.
+	s.watch, err = kv.WatchAll(context.Background())
+	if err != nil {
+		return nil, fmt.Errorf("webhooks: watch: %w", err)
+	}
+	for {
+		select {
+		case e := <-s.watch.Updates():
+			if e == nil {
+				s.rebuild()
+				return s, nil
+			}
+			s.apply(e)
+		case <-ctx.Done():
+			_ = s.watch.Stop()
+			return nil, fmt.Errorf("webhooks: loading the bucket: %w", ctx.Err())
+		}
+	}
+}
+
+func (s *Store) apply(e jetstream.KeyValueEntry) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if e.Operation() == jetstream.KeyValuePut {
+		if wh, err := decode(e.Value()); err == nil {
+			s.runtime[e.Key()] = wh
+		} else {
+			s.log.Warn().Str("webhook", e.Key()).Msg("unreadable webhook in the bucket ignored")
+		}
+	} else {
+		delete(s.runtime, e.Key())
+	}
+}
+
+// Run applies the bucket's changes, made by any hub process, until ctx ends.
+func (s *Store) Run(ctx context.Context) error {
+	defer func() { _ = s.watch.Stop() }()
+	for {
+		select {
+		case <-ctx.Done():
+			return nil
+		case e, ok := <-s.watch.Updates():
+			if !ok {
+				return nil
+			}
+			if e != nil {
+				s.apply(e)
+				s.rebuild()
+			}
+		}
+	}
+}
+
+// rebuild swaps in a snapshot of the file's webhooks and the bucket's.
+func (s *Store) rebuild() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	all := append([]*Webhook(nil), s.file...)
+	ids := make([]string, 0, len(s.runtime))
+	for id := range s.runtime {
+		ids = append(ids, id)
+	}
+	sort.Strings(ids)
+	for _, id := range ids {
+		w, err := New(s.runtime[id], s.defaults, false)
+		if err != nil {
+			s.log.Warn().Err(err).Str("webhook", id).Msg("webhook in the bucket ignored")
+			continue
+		}
+		all = append(all, w)
+	}
+	s.reg.Replace(NewSnapshot(all))
+}
+
+// Put creates or replaces a run-time webhook, and applies it here at once.
+// The caller has validated it.
+func (s *Store) Put(ctx context.Context, w config.Webhook) error {
+	if cur := s.reg.Get(w.ID); cur != nil && cur.ReadOnly {
+		return ErrReadOnly
+	}
+	b, err := encode(w)
+	if err != nil {
+		return err
+	}
+	if _, err := s.kv.Put(ctx, w.ID, b); err != nil {
+		return fmt.Errorf("webhooks: store %s: %w", w.ID, err)
+	}
+	s.mu.Lock()
+	s.runtime[w.ID] = w
+	s.mu.Unlock()
+	s.rebuild()
+	return nil
+}
+
+// Delete removes a run-time webhook.
+func (s *Store) Delete(ctx context.Context, id string) error {
+	cur := s.reg.Get(id)
+	switch {
+	case cur == nil:
+		return ErrNotFound
+	case cur.ReadOnly:
+		return ErrReadOnly
+	}
+	if err := s.kv.Delete(ctx, id); err != nil {
+		return fmt.Errorf("webhooks: delete %s: %w", id, err)
+	}
+	s.mu.Lock()
+	delete(s.runtime, id)
+	s.mu.Unlock()
+	s.rebuild()
+	return nil
+}
