@@ -27,6 +27,9 @@ func commands() []command {
 		{"serve", "serve", "run the hub (the default)", runServe},
 		{"demo", "demo", "run the hub on examples/hookhub.json with a local receiver that prints what arrives", runDemo},
 		{"publish", "publish [flags]", "publish one event to the hub's NATS", runPublish},
+		{"webhooks", "webhooks list|get|create|...", "manage webhooks through the hub's API (HOOKHUB_API_ADDR, HOOKHUB_API_TOKEN)", runWebhooks},
+		{"dlq", "dlq list|redrive WEBHOOK", "list and redrive dead letters", runDLQ},
+		{"attempts", "attempts list WEBHOOK", "the attempt log of a webhook, newest first", runAttempts},
 		{"plugin", "plugin run [flags]", "dry run: print the exact request a plugin makes for an event; nothing is sent", runPlugin},
 		{"bench", "bench [flags]", "measure a complete hub and this machine's limits (--json for machines)", runBench},
 		{"validate", "validate FILE", "check a config file against its schema and rules, without starting", runValidate},
@@ -96,4 +99,20 @@ func environ() map[string]string {
 		}
 	}
 	return m
+}
+
+// parseInterspersed parses flags that may come before or after the
+// positional arguments (hookhub webhooks get ID --json), and returns those.
+func parseInterspersed(fs *flag.FlagSet, args []string) ([]string, error) {
+	var pos []string
+	for {
+		if err := fs.Parse(args); err != nil {
+			return nil, err
+		}
+		if fs.NArg() == 0 {
+			return pos, nil
+		}
+		pos = append(pos, fs.Arg(0))
+		args = fs.Args()[1:]
+	}
 }

@@ -1,0 +1,327 @@
+package main
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"os"
+	"strings"
+	"text/tabwriter"
+	"time"
+)
+
+// apiClient talks to a hub's management API, from HOOKHUB_API_ADDR and
+// HOOKHUB_API_TOKEN (or --api and --token).
+type apiClient struct {
+	base, token string
+	http        *http.Client
+}
+
+func newAPIClient(addr, token string) *apiClient {
+	base := addr
+	if !strings.Contains(base, "://") {
+		base = "http://" + base
+	}
+	return &apiClient{base: strings.TrimSuffix(base, "/"), token: token, http: &http.Client{Timeout: 30 * time.Second}}
+}
+
+// call sends a request; an API error becomes a Go error with its code,
+// message and field.
+func (c *apiClient) call(method, path string, body []byte) (json.RawMessage, error) {
+	var r io.Reader
+	if body != nil {
+		r = bytes.NewReader(body)
+	}
+	req, err := http.NewRequest(method, c.base+path, r)
+	if err != nil {
+		return nil, err
+	}
+	if c.token != "" {
+		req.Header.Set("Authorization", "Bearer "+c.token)
+	}
+	if body != nil {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	resp, err := c.http.Do(req)
+	if err != nil {
+		return nil, fmt.Errorf("the hub's API at %s: %w", c.base, err)
+	}
+	defer resp.Body.Close()
+	raw, _ := io.ReadAll(io.LimitReader(resp.Body, 64<<20))
+	if resp.StatusCode >= 400 {
+		var e struct {
+			Error struct {
+				Code, Message, Field string
+				Details              []struct{ Field, Message string }
+			}
+		}
+		if json.Unmarshal(raw, &e) == nil && e.Error.Code != "" {
+			msg := e.Error.Code + ": " + e.Error.Message
+			for _, d := range e.Error.Details[min(1, len(e.Error.Details)):] {
+				msg += "\n" + d.Field + ": " + d.Message
+			}
+			return nil, errors.New(msg)
+		}
+		return nil, fmt.Errorf("%s %s: %s", method, path, resp.Status)
+	}
+	return raw, nil
+}
+
+type apiFlags struct {
+	addr, token *string
+	json        *bool
+}
+
+func addAPIFlags(fs interface {
+	String(string, string, string) *string
+	Bool(string, bool, string) *bool
+}) apiFlags {
+	return apiFlags{
+		addr:  fs.String("api", envOr("HOOKHUB_API_ADDR", "127.0.0.1:8080"), "the hub's management API (env HOOKHUB_API_ADDR)"),
+		token: fs.String("token", os.Getenv("HOOKHUB_API_TOKEN"), "API token (env HOOKHUB_API_TOKEN)"),
+		json:  fs.Bool("json", false, "print JSON, for scripts"),
+	}
+}
+
+func runWebhooks(args []string, stdout, stderr io.Writer) error {
+	sub := ""
+	if len(args) > 0 {
+		sub, args = args[0], args[1:]
+	}
+	fs := newFlags("webhooks "+sub, "webhooks list|get|create|update|delete|activate|deactivate|enable [ID] [flags]", stderr)
+	af := addAPIFlags(fs)
+	account := fs.String("account", "", "account (list: only this account's)")
+	file := fs.String("file", "", "create/update: the webhook as JSON, from this file or - for stdin")
+	hookURL := fs.String("url", "", "create: the target URL")
+	events := fs.String("events", "", "create: comma-separated event types or wildcards, e.g. contact.*,email.clicked")
+	name := fs.String("name", "", "create: a name")
+	id := fs.String("id", "", "create: the webhook id (default: generated)")
+	pos, err := parseInterspersed(fs, args)
+	if err != nil {
+		return err
+	}
+	c := newAPIClient(*af.addr, *af.token)
+	arg := ""
+	if len(pos) > 0 {
+		arg = pos[0]
+	}
+	needID := func() error {
+		if arg == "" {
+			fs.Usage()
+			return errUsage
+		}
+		return nil
+	}
+	var raw json.RawMessage
+	switch sub {
+	case "list":
+		q := ""
+		if *account != "" {
+			q = "?account=" + url.QueryEscape(*account)
+		}
+		raw, err = c.call("GET", "/v1/webhooks"+q, nil)
+	case "get":
+		if err := needID(); err != nil {
+			return err
+		}
+		raw, err = c.call("GET", "/v1/webhooks/"+url.PathEscape(arg), nil)
+	case "create", "update":
+		var body []byte
+		if *file != "" {
+			if body, err = readFileOrStdin(*file); err != nil {
+				return err
+			}
+		} else {
+			m := map[string]any{}
+			for k, v := range map[string]string{"id": *id, "account": *account, "url": *hookURL, "name": *name} {
+				if v != "" {
+					m[k] = v
+				}
+			}
+			if *events != "" {
+				m["events"] = strings.Split(*events, ",")
+			}
+			body, _ = json.Marshal(m)
+		}
+		if sub == "create" {
+			raw, err = c.call("POST", "/v1/webhooks", body)
+		} else {
+			if err := needID(); err != nil {
+				return err
+			}
+			raw, err = c.call("PUT", "/v1/webhooks/"+url.PathEscape(arg), body)
+		}
+	case "delete":
+		if err := needID(); err != nil {
+			return err
+		}
+		if _, err = c.call("DELETE", "/v1/webhooks/"+url.PathEscape(arg), nil); err == nil {
+			fmt.Fprintf(stdout, "deleted %s\n", arg)
+		}
+		return err
+	case "activate", "deactivate", "enable":
+		if err := needID(); err != nil {
+			return err
+		}
+		raw, err = c.call("POST", "/v1/webhooks/"+url.PathEscape(arg)+"/"+sub, nil)
+	default:
+		fs.Usage()
+		return errUsage
+	}
+	if err != nil {
+		return err
+	}
+	if *af.json {
+		_, err := stdout.Write(append(raw, '\n'))
+		return err
+	}
+	var list struct{ Data []map[string]any }
+	if sub == "list" {
+		_ = json.Unmarshal(raw, &list)
+	} else {
+		var one map[string]any
+		_ = json.Unmarshal(raw, &one)
+		list.Data = []map[string]any{one}
+		if sub == "create" {
+			fmt.Fprintf(stdout, "created %v; its signing secret, shown this once: %v\n\n", one["id"], one["secret"])
+		}
+	}
+	tw := tabwriter.NewWriter(stdout, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(tw, "ID\tACCOUNT\tACTIVE\tEVENTS\tURL\tSOURCE")
+	for _, w := range list.Data {
+		active := w["active"] != false && w["disabled"] != true
+		src := "api"
+		if w["read_only"] == true {
+			src = "config"
+		}
+		fmt.Fprintf(tw, "%v\t%v\t%v\t%v\t%v\t%s\n", w["id"], w["account"], active, joinAny(w["events"]), w["url"], src)
+	}
+	return tw.Flush()
+}
+
+func joinAny(v any) string {
+	list, _ := v.([]any)
+	s := make([]string, len(list))
+	for i, x := range list {
+		s[i] = fmt.Sprint(x)
+	}
+	return strings.Join(s, ",")
+}
+
+func runDLQ(args []string, stdout, stderr io.Writer) error {
+	sub := ""
+	if len(args) > 0 {
+		sub, args = args[0], args[1:]
+	}
+	fs := newFlags("dlq "+sub, "dlq list WEBHOOK | redrive WEBHOOK [--since TIME] | redrive --seq N", stderr)
+	af := addAPIFlags(fs)
+	seq := fs.Int("seq", 0, "redrive: only this dead letter")
+	since := fs.String("since", "", "redrive: only those failed since this RFC 3339 time")
+	limit := fs.Int("limit", 50, "list: how many")
+	pos, err := parseInterspersed(fs, args)
+	if err != nil {
+		return err
+	}
+	c := newAPIClient(*af.addr, *af.token)
+	hook := ""
+	if len(pos) > 0 {
+		hook = pos[0]
+	}
+	switch {
+	case sub == "list" && hook != "":
+		raw, err := c.call("GET", fmt.Sprintf("/v1/webhooks/%s/dead-letters?limit=%d", url.PathEscape(hook), *limit), nil)
+		if err != nil {
+			return err
+		}
+		if *af.json {
+			_, err := stdout.Write(append(raw, '\n'))
+			return err
+		}
+		var list struct{ Data []map[string]any }
+		_ = json.Unmarshal(raw, &list)
+		tw := tabwriter.NewWriter(stdout, 0, 0, 2, ' ', 0)
+		fmt.Fprintln(tw, "SEQ\tJOB\tATTEMPTS\tFAILED AT\tREASON")
+		for _, d := range list.Data {
+			fmt.Fprintf(tw, "%v\t%v\t%v\t%v\t%v\n", d["seq"], d["job"], d["attempts"], d["failed_at"], d["reason"])
+		}
+		return tw.Flush()
+	case sub == "redrive" && *seq > 0:
+		_, err := c.call("POST", fmt.Sprintf("/v1/dead-letters/%d/redrive", *seq), nil)
+		if err == nil {
+			fmt.Fprintf(stdout, "redrove dead letter %d\n", *seq)
+		}
+		return err
+	case sub == "redrive" && hook != "":
+		q := ""
+		if *since != "" {
+			q = "?since=" + url.QueryEscape(*since)
+		}
+		raw, err := c.call("POST", "/v1/webhooks/"+url.PathEscape(hook)+"/dead-letters/redrive"+q, nil)
+		if err != nil {
+			return err
+		}
+		var r struct{ Redriven int }
+		_ = json.Unmarshal(raw, &r)
+		fmt.Fprintf(stdout, "redrove %d dead letters of %s\n", r.Redriven, hook)
+		return nil
+	}
+	fs.Usage()
+	return errUsage
+}
+
+func runAttempts(args []string, stdout, stderr io.Writer) error {
+	if len(args) == 0 || args[0] != "list" {
+		fmt.Fprintln(stderr, "Usage: hookhub attempts list WEBHOOK [--outcome delivered|retrying|dead|skipped] [--limit N] [--json]")
+		return errUsage
+	}
+	fs := newFlags("attempts list", "attempts list WEBHOOK [flags]", stderr)
+	af := addAPIFlags(fs)
+	outcome := fs.String("outcome", "", "only this outcome")
+	limit := fs.Int("limit", 50, "how many, newest first")
+	pos, err := parseInterspersed(fs, args[1:])
+	if err != nil {
+		return err
+	}
+	if len(pos) != 1 {
+		fs.Usage()
+		return errUsage
+	}
+	q := fmt.Sprintf("?limit=%d", *limit)
+	if *outcome != "" {
+		q += "&outcome=" + url.QueryEscape(*outcome)
+	}
+	raw, err := newAPIClient(*af.addr, *af.token).call("GET", "/v1/webhooks/"+url.PathEscape(pos[0])+"/attempts"+q, nil)
+	if err != nil {
+		return err
+	}
+	if *af.json {
+		_, err := stdout.Write(append(raw, '\n'))
+		return err
+	}
+	var list struct{ Data []map[string]any }
+	_ = json.Unmarshal(raw, &list)
+	tw := tabwriter.NewWriter(stdout, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(tw, "AT\tJOB\tATTEMPT\tOUTCOME\tSTATUS\tLATENCY MS\tERROR")
+	for _, a := range list.Data {
+		fmt.Fprintf(tw, "%v\t%v\t%v\t%v\t%v\t%v\t%v\n", a["at"], a["job"], a["attempt"], a["outcome"], orDash(a["status"]), a["latency_ms"], orDash(a["error"]))
+	}
+	return tw.Flush()
+}
+
+func orDash(v any) any {
+	if v == nil || v == "" {
+		return "-"
+	}
+	return v
+}
+
+func readFileOrStdin(file string) ([]byte, error) {
+	if file == "-" {
+		return io.ReadAll(io.LimitReader(os.Stdin, 1<<20))
+	}
+	return os.ReadFile(file)
+}

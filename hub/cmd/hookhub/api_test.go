@@ -1,0 +1,62 @@
+package main
+
+import (
+	"encoding/json"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/hookhub/hookhub/hub/hubtest"
+)
+
+// TestAPICommands drives a real hub's API with the CLI: create, list, get,
+// deactivate, attempts, dead letters and redrive, delete.
+func TestAPICommands(t *testing.T) {
+	rc := hubtest.NewReceiver(t)
+	h := hubtest.StartHub(t, `{"api_addr":"127.0.0.1:0","api_token":"tok"}`, nil)
+	api := []string{"--api", h.APIURL(), "--token", "tok"}
+	cli := func(args ...string) (string, string, int) { return runCLI(t, append(args, api...)...) }
+
+	out, errs, code := cli("webhooks", "create", "--id", "wh_cli", "--account", "acme", "--url", rc.URL, "--events", "contact.*")
+	if code != 0 || !strings.Contains(out, "its signing secret, shown this once: whsec_") || !strings.Contains(out, "wh_cli") {
+		t.Fatalf("create (exit %d): %s%s", code, out, errs)
+	}
+	out, _, code = cli("webhooks", "list", "--account", "acme")
+	if code != 0 || !strings.Contains(out, "wh_cli") || !strings.Contains(out, "contact.*") {
+		t.Errorf("list (exit %d): %s", code, out)
+	}
+	out, _, code = cli("webhooks", "get", "wh_cli", "--json")
+	var got map[string]any
+	if code != 0 || json.Unmarshal([]byte(out), &got) != nil || got["id"] != "wh_cli" {
+		t.Errorf("get --json (exit %d): %s", code, out)
+	}
+	_, errs, code = cli("webhooks", "create", "--account", "acme", "--url", "ftp://x", "--events", "*")
+	if code != 1 || !strings.Contains(errs, "validation_failed") {
+		t.Errorf("bad create (exit %d): %s", code, errs)
+	}
+	rc.SetRespond(nil)
+	if _, err := h.JetStream().Publish(t.Context(), "hookhub.events.acme.contact.updated",
+		[]byte(`{"specversion":"1.0","id":"evt_cli","source":"t","type":"contact.updated","account":"acme","data":{"email":"a@example.com"}}`)); err != nil {
+		t.Fatal(err)
+	}
+	rc.WaitFor(t, 1, 10*time.Second)
+	hubtest.Eventually(t, 5*time.Second, "an attempt in the log", func() bool {
+		out, _, _ := cli("attempts", "list", "wh_cli")
+		return strings.Contains(out, "evt_cli:wh_cli") && strings.Contains(out, "delivered")
+	})
+	if out, _, code = cli("dlq", "list", "wh_cli"); code != 0 || !strings.Contains(out, "SEQ") {
+		t.Errorf("dlq list (exit %d): %s", code, out)
+	}
+	if out, _, code = cli("dlq", "redrive", "wh_cli"); code != 0 || !strings.Contains(out, "redrove 0 dead letters") {
+		t.Errorf("dlq redrive (exit %d): %s", code, out)
+	}
+	if out, _, code = cli("webhooks", "deactivate", "wh_cli"); code != 0 || !strings.Contains(out, "false") {
+		t.Errorf("deactivate (exit %d): %s", code, out)
+	}
+	if out, _, code = cli("webhooks", "delete", "wh_cli"); code != 0 || !strings.Contains(out, "deleted wh_cli") {
+		t.Errorf("delete (exit %d): %s", code, out)
+	}
+	if _, errs, code = runCLI(t, "webhooks", "list", "--api", h.APIURL(), "--token", "wrong"); code != 1 || !strings.Contains(errs, "unauthorized") {
+		t.Errorf("wrong token (exit %d): %s", code, errs)
+	}
+}
