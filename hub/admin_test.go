@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/santhosh-tekuri/jsonschema/v6"
+	standardwebhooks "github.com/standard-webhooks/standard-webhooks/libraries/go"
 
 	"github.com/hookhub/hookhub/hub"
 	"github.com/hookhub/hookhub/hub/hubtest"
@@ -349,5 +350,46 @@ func TestOpenAPICoversEveryRoute(t *testing.T) {
 		if op == nil || op.(map[string]any)[strings.ToLower(method)] == nil {
 			t.Errorf("%s is not in schemas/openapi.json", route)
 		}
+	}
+}
+
+// TestAPIRotationAndTestSend: after a rotation both secrets verify during the
+// grace period; a test send goes through the real path, marked, and reports.
+func TestAPIRotationAndTestSend(t *testing.T) {
+	rc := hubtest.NewReceiver(t)
+	r, a := startAPIHub(t, `{}`)
+	code, m := a.call("POST", "/v1/webhooks", fmt.Sprintf(`{"id":"wh_rot","account":"acme","url":%q,"events":["*"]}`, rc.URL))
+	if code != 201 {
+		t.Fatal(m)
+	}
+	oldSecret := m["secret"].(string)
+	code, m = a.call("POST", "/v1/webhooks/wh_rot/rotate-secret", "")
+	newSecret, _ := m["secret"].(string)
+	if code != 200 || newSecret == oldSecret || !strings.HasPrefix(newSecret, "whsec_") {
+		t.Fatalf("rotate: %d %v", code, m)
+	}
+	hubtest.Eventually(t, time.Second, "the new secret in the snapshot", func() bool { return r.Snapshot().Get("wh_rot").Secret.Reveal() == newSecret })
+	r.publish(t, contact("evt_rot"))
+	req := rc.WaitFor(t, 1, 10*time.Second)[0]
+	if sigs := strings.Fields(req.Header.Get("webhook-signature")); len(sigs) != 2 {
+		t.Errorf("during the grace period want two signatures, got %q", req.Header.Get("webhook-signature"))
+	}
+	for _, sec := range []string{oldSecret, newSecret} {
+		wh, _ := standardwebhooks.NewWebhook(sec)
+		if err := wh.Verify(req.Body, req.Header); err != nil {
+			t.Errorf("a receiver with the %s secret cannot verify: %v", map[bool]string{true: "old", false: "new"}[sec == oldSecret], err)
+		}
+	}
+
+	code, m = a.call("POST", "/v1/webhooks/wh_rot/test", `{"event_type":"email.clicked"}`)
+	if code != 200 || m["delivered"] != true || m["status"].(float64) != 200 {
+		t.Errorf("test send: %d %v", code, m)
+	}
+	last := rc.Requests()[rc.Count()-1]
+	if last.Header.Get("Hookhub-Test") != "true" || !strings.Contains(string(last.Body), `"type":"email.clicked"`) {
+		t.Errorf("test request: %v %s", last.Header, last.Body)
+	}
+	if code, m = a.call("POST", "/v1/webhooks/wh_rot/test", `{"event_type":"nope.nope"}`); code != 400 || errCode(m) != "unknown_event_type" {
+		t.Errorf("unknown type: %d %v", code, m)
 	}
 }

@@ -107,16 +107,6 @@ func New(cfg *config.Config, opts ...Option) (*Hub, error) {
 	if h.store, err = webhooks.OpenStore(ctx, h.bus.JS, cfg.SubjectPrefix+"_webhooks", cfg.StreamReplicas, reg, cfg, o.log); err != nil {
 		return fail(err)
 	}
-	if cfg.APIAddr != "off" {
-		h.api, err = admin.New(admin.Deps{Config: cfg, Bus: h.bus, Registry: reg, Store: h.store, Health: h.health,
-			CheckPlugin: h.plugins.ValidateConfig, Log: o.log})
-		if err != nil {
-			return fail(err)
-		}
-		if h.apiLn, err = net.Listen("tcp", cfg.APIAddr); err != nil {
-			return fail(fmt.Errorf("api: listen on %s: %w", cfg.APIAddr, err))
-		}
-	}
 	h.router = routing.New(h.bus, reg, set, o.log, 0)
 	h.engine = delivery.New(delivery.Options{
 		Bus: h.bus, Webhooks: reg, Health: h.health, Transformer: h.plugins, Policy: cfg.TargetPolicy(), RootCAs: roots,
@@ -124,6 +114,16 @@ func New(cfg *config.Config, opts ...Option) (*Hub, error) {
 		Concurrency: cfg.Delivery.Concurrency, PerWebhook: cfg.Delivery.PerWebhookConcurrency, PerHost: cfg.Delivery.PerHostConcurrency,
 		ExcerptBytes: cfg.Delivery.ResponseExcerptBytes, UserAgent: "hookhub/" + Version, Log: o.log,
 	})
+	if cfg.APIAddr != "off" {
+		h.api, err = admin.New(admin.Deps{Config: cfg, Bus: h.bus, Registry: reg, Store: h.store, Health: h.health,
+			CheckPlugin: h.plugins.ValidateConfig, Tester: h.engine, Log: o.log})
+		if err != nil {
+			return fail(err)
+		}
+		if h.apiLn, err = net.Listen("tcp", cfg.APIAddr); err != nil {
+			return fail(fmt.Errorf("api: listen on %s: %w", cfg.APIAddr, err))
+		}
+	}
 	return h, nil
 }
 

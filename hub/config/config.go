@@ -120,10 +120,13 @@ type Webhook struct {
 	Auth        *Auth             `json:"auth,omitempty"`
 	Headers     map[string]string `json:"headers,omitempty"`
 	Secret      Secret            `json:"secret,omitempty"`
-	Plugin      *PluginRef        `json:"plugin,omitempty"`
-	Retry       *Retry            `json:"retry,omitempty"`
-	Batch       *Batch            `json:"batch,omitempty"`
-	RateLimit   *RateLimit        `json:"rate_limit,omitempty"`
+	// PreviousSecrets still sign requests, beside Secret, until they expire:
+	// the grace period of a rotation.
+	PreviousSecrets []PreviousSecret `json:"previous_secrets,omitempty"`
+	Plugin          *PluginRef       `json:"plugin,omitempty"`
+	Retry           *Retry           `json:"retry,omitempty"`
+	Batch           *Batch           `json:"batch,omitempty"`
+	RateLimit       *RateLimit       `json:"rate_limit,omitempty"`
 }
 
 // RateLimit bounds the requests per second to a webhook, per hub process.
@@ -131,6 +134,15 @@ type RateLimit struct {
 	PerSecond float64 `json:"per_second"`
 	Burst     int     `json:"burst,omitempty"`
 }
+
+// PreviousSecret is a rotated-out secret and the end of its grace period.
+type PreviousSecret struct {
+	Secret  Secret    `json:"secret"`
+	Expires time.Time `json:"expires"`
+}
+
+// DefaultRotationGrace is how long a rotated-out secret keeps signing.
+const DefaultRotationGrace = 24 * time.Hour
 
 // Batch makes a webhook send events in batches.
 type Batch struct {

@@ -347,6 +347,11 @@ func (c *Config) CheckWebhook(file, at string, w Webhook) []error {
 	} else if _, err := signature.ParseSecret(w.Secret.Reveal()); err != nil {
 		bad("secret", "must be whsec_ followed by base64 (the value is not shown)")
 	}
+	for j, p := range w.PreviousSecrets {
+		if _, err := signature.ParseSecret(p.Secret.Reveal()); err != nil {
+			bad(fmt.Sprintf("previous_secrets[%d].secret", j), "must be whsec_ followed by base64 (the value is not shown)")
+		}
+	}
 	if w.Retry != nil {
 		for j, r := range w.Retry.Schedule {
 			if r.D() < 0 {

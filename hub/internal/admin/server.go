@@ -37,7 +37,9 @@ type Deps struct {
 	Health   *health.Tracker
 	// CheckPlugin validates a webhook's plugin name and config.
 	CheckPlugin func(name string, config []byte) error
-	Log         zerolog.Logger
+	// Tester sends test requests (nil: none).
+	Tester TestSender
+	Log    zerolog.Logger
 }
 
 // Server is the management API.
@@ -205,4 +207,5 @@ func (s *Server) routes() {
 	s.webhookRoutes()
 	s.eventRoutes()
 	s.deliveryRoutes()
+	s.extraRoutes()
 }

@@ -130,8 +130,8 @@ func (s *Server) updateWebhook(w http.ResponseWriter, r *http.Request) error {
 	if wh.Account != cur.Account {
 		return badRequest("account_change", "account", "a webhook cannot move to another account")
 	}
-	if wh.Secret == "" || strings.Contains(wh.Secret.Reveal(), "...") {
-		wh.Secret = cur.Secret // unchanged unless a new one is given
+	if !strings.Contains(string(body), `"secret"`) || strings.Contains(wh.Secret.Reveal(), "...") {
+		wh.Secret, wh.PreviousSecrets = cur.Secret, cur.PreviousSecrets // unchanged unless a new one is given
 	}
 	if err := s.d.Store.Put(r.Context(), wh); err != nil {
 		return err

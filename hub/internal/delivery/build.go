@@ -95,7 +95,7 @@ func Build(ctx context.Context, t Transformer, userAgent string, w *webhooks.Web
 	}
 	hr.Header.Set(signature.HeaderID, id)
 	hr.Header.Set(signature.HeaderTimestamp, strconv.FormatInt(now.Unix(), 10))
-	hr.Header.Set(signature.HeaderSignature, signature.SignAll(w.Secrets, id, now, req.Body))
+	hr.Header.Set(signature.HeaderSignature, signature.SignAll(w.SigningSecrets(now), id, now, req.Body))
 	b.Request, b.Body = hr, req.Body
 	return b, nil
 }

@@ -168,3 +168,50 @@ func containsAny(s string, subs ...string) bool {
 	}
 	return false
 }
+
+// TestResult is the outcome of a test send.
+type TestResult struct {
+	Status    int                 `json:"status,omitempty"`
+	LatencyMS float64             `json:"latency_ms"`
+	Response  string              `json:"response,omitempty"`
+	Error     string              `json:"error,omitempty"`
+	Skipped   bool                `json:"skipped,omitempty"`
+	Headers   map[string][]string `json:"request_headers,omitempty"`
+	Delivered bool                `json:"delivered"`
+}
+
+// TestSend sends one event to w right now through the real path (plugin,
+// signing, auth, target policy), marked with the header Hookhub-Test: true,
+// and reports what happened. It is not retried and not recorded.
+func (e *Engine) TestSend(ctx context.Context, w *webhooks.Webhook, raw []byte) TestResult {
+	rctx, cancel := context.WithTimeout(ctx, e.timeout())
+	defer cancel()
+	now := time.Now()
+	ev, _ := event.Parse(raw)
+	id := "test"
+	if ev != nil {
+		id = ev.ID + ":" + w.ID
+	}
+	b, err := Build(rctx, e.o.Transformer, e.o.UserAgent, w, id, []Item{{Raw: raw, Stored: now}}, false, now)
+	switch {
+	case err != nil:
+		return TestResult{Error: err.Error()}
+	case b.Skipped:
+		return TestResult{Skipped: true}
+	}
+	b.Request.Header.Set("Hookhub-Test", "true")
+	res := TestResult{Headers: masked(b.Request.Header)}
+	resp, err := e.client.Do(b.Request)
+	res.LatencyMS = float64(time.Since(now).Microseconds()) / 1000
+	if err != nil {
+		res.Error = describe(err, e.timeout()).Error()
+		return res
+	}
+	defer resp.Body.Close()
+	res.Status, res.Response = resp.StatusCode, e.excerpt(resp.Body)
+	res.Delivered = resp.StatusCode >= 200 && resp.StatusCode < 300
+	if !res.Delivered {
+		res.Error = fmt.Sprintf("receiver answered %d %s", resp.StatusCode, http.StatusText(resp.StatusCode))
+	}
+	return res
+}

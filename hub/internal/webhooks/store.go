@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"sort"
 	"sync"
+	"time"
 
 	"github.com/nats-io/nats.go/jetstream"
 	"github.com/rs/zerolog"
@@ -40,15 +41,24 @@ type Store struct {
 // secrets in the clear (config.Secret marshals as [redacted] everywhere else).
 type stored struct {
 	config.Webhook
-	SecretValue   string `json:"secret_value"`
-	PasswordValue string `json:"password_value,omitempty"`
-	TokenValue    string `json:"token_value,omitempty"`
+	SecretValue    string           `json:"secret_value"`
+	PasswordValue  string           `json:"password_value,omitempty"`
+	TokenValue     string           `json:"token_value,omitempty"`
+	PreviousValues []previousStored `json:"previous_values,omitempty"`
+}
+
+type previousStored struct {
+	Secret  string    `json:"secret"`
+	Expires time.Time `json:"expires"`
 }
 
 func encode(w config.Webhook) ([]byte, error) {
 	s := stored{Webhook: w, SecretValue: w.Secret.Reveal()}
 	if w.Auth != nil {
 		s.PasswordValue, s.TokenValue = w.Auth.Password.Reveal(), w.Auth.Token.Reveal()
+	}
+	for _, p := range w.PreviousSecrets {
+		s.PreviousValues = append(s.PreviousValues, previousStored{p.Secret.Reveal(), p.Expires})
 	}
 	return json.Marshal(s)
 }
@@ -64,6 +74,10 @@ func decode(b []byte) (config.Webhook, error) {
 		a := *w.Auth
 		a.Password, a.Token = config.Secret(s.PasswordValue), config.Secret(s.TokenValue)
 		w.Auth = &a
+	}
+	w.PreviousSecrets = nil
+	for _, p := range s.PreviousValues {
+		w.PreviousSecrets = append(w.PreviousSecrets, config.PreviousSecret{Secret: config.Secret(p.Secret), Expires: p.Expires})
 	}
 	return w, nil
 }

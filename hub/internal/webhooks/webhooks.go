@@ -29,6 +29,8 @@ type Webhook struct {
 	// Endpoint is the parsed URL.
 	Endpoint *url.URL
 
+	previous []previous
+
 	exact    map[string]bool
 	prefixes []string // "email." for email.*
 	all      bool
@@ -65,6 +67,13 @@ func New(w config.Webhook, defaults config.Retry, readOnly bool) (*Webhook, erro
 		}
 		out.Batch = &b
 	}
+	for _, p := range w.PreviousSecrets {
+		ps, err := signature.ParseSecret(p.Secret.Reveal())
+		if err != nil {
+			return nil, fmt.Errorf("webhook %s: a previous secret: must be whsec_<base64>", w.ID)
+		}
+		out.previous = append(out.previous, previous{ps, p.Expires})
+	}
 	for _, d := range r.Schedule {
 		out.Schedule = append(out.Schedule, d.D())
 	}
@@ -82,6 +91,26 @@ func New(w config.Webhook, defaults config.Retry, readOnly bool) (*Webhook, erro
 		}
 	}
 	return out, nil
+}
+
+type previous struct {
+	secret  signature.Secret
+	expires time.Time
+}
+
+// SigningSecrets are the secrets that sign a request at now: the current
+// one, and rotated-out ones still in their grace period.
+func (w *Webhook) SigningSecrets(now time.Time) []signature.Secret {
+	if len(w.previous) == 0 {
+		return w.Secrets
+	}
+	out := append([]signature.Secret(nil), w.Secrets...)
+	for _, p := range w.previous {
+		if now.Before(p.expires) {
+			out = append(out, p.secret)
+		}
+	}
+	return out
 }
 
 // Attempts is the most attempts a job to this webhook gets.
