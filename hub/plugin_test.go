@@ -100,6 +100,9 @@ func TestPluginsEndToEnd(t *testing.T) {
 // module loops forever fails into the dead letters with the reason, and a
 // healthy webhook beside them gets everything.
 func TestCustomWasmPluginAndHostileNeighbour(t *testing.T) {
+	if testing.Short() {
+		t.Skip("compiles two modules: slow under the race detector; runs in the full test run")
+	}
 	dir := t.TempDir()
 	write := func(name, src string) (string, string) {
 		b := wasmtest.Build(t, src)

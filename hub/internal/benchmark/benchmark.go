@@ -215,24 +215,27 @@ func Run(ctx context.Context, o Options) (*Result, error) {
 	requests0 := rc.n.Load()
 	start := time.Now()
 	js := h.JetStream()
+	type published struct {
+		err error
+		end time.Time
+	}
 	var pubEnd time.Time
-	pubErr := make(chan error, 1)
+	pubDone := make(chan published, 1)
 	go func() {
-		pubErr <- publish(ctx, js, bodies, o.Rate)
-		pubEnd = time.Now()
+		err := publish(ctx, js, bodies, o.Rate)
+		pubDone <- published{err, time.Now()}
 	}()
 	tick := time.NewTicker(time.Second)
 	defer tick.Stop()
-	var perr error
-	published := false
+	finished := false
 	for rc.delivered() < res.Expected {
 		select {
 		case <-ctx.Done():
 			res.TimedOut = true
-		case perr = <-pubErr:
-			published = true
-			if perr != nil {
-				return nil, fmt.Errorf("publishing: %w", perr)
+		case p := <-pubDone:
+			finished, pubEnd = true, p.end
+			if p.err != nil {
+				return nil, fmt.Errorf("publishing: %w", p.err)
 			}
 			continue
 		case <-tick.C:
@@ -244,10 +247,12 @@ func Run(ctx context.Context, o Options) (*Result, error) {
 		break
 	}
 	elapsed := time.Since(start)
-	if !published {
-		if perr = <-pubErr; perr != nil && !res.TimedOut {
-			return nil, perr
+	if !finished {
+		p := <-pubDone
+		if p.err != nil && !res.TimedOut {
+			return nil, p.err
 		}
+		pubEnd = p.end
 	}
 	// Let late duplicates (if any) arrive before counting them.
 	time.Sleep(200 * time.Millisecond)

@@ -14,6 +14,9 @@ import (
 // TestHostileGuests: each misbehaving module fails its call with a clear
 // reason, the host survives, and a healthy plugin beside it keeps working.
 func TestHostileGuests(t *testing.T) {
+	if testing.Short() {
+		t.Skip("compiles six modules: slow under the race detector; runs in the full test run")
+	}
 	h := newHost(t)
 	load(t, h, "healthy", "plugins/passthrough/wasm", 16, time.Second)
 	cases := []struct {
@@ -53,6 +56,9 @@ func TestHostileGuests(t *testing.T) {
 // TestNoFilesNoRealClock: a module sees no file system, no environment, a
 // fake clock and fake randomness.
 func TestNoFilesNoRealClock(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs in the full test run")
+	}
 	h := newHost(t)
 	load(t, h, "files", "hub/internal/pluginhost/testdata/hostile/files", 16, time.Second)
 	load(t, h, "clock", "hub/internal/pluginhost/testdata/hostile/clock", 16, time.Second)
