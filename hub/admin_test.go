@@ -79,8 +79,12 @@ func startAPIHub(t *testing.T, doc string) (*running, *api) {
 
 func TestAPIWebhooks(t *testing.T) {
 	rc := hubtest.NewReceiver(t)
-	r, a := startAPIHub(t, `{"accounts":[{"id":"small","webhook_limit":1}],"webhooks":[`+webhookJSON("from_file", "acme", rc.URL+"/file", `"events":["email.*"]`)+`]}`)
+	r, a := startAPIHub(t, `{"delivery":{"egress_ranges":["203.0.113.0/28"]},"accounts":[{"id":"small","webhook_limit":1}],"webhooks":[`+webhookJSON("from_file", "acme", rc.URL+"/file", `"events":["email.*"]`)+`]}`)
 
+	// The egress ranges are public.
+	if code, m, _ := a.do("GET", "/ip-ranges", "", ""); code != 200 || fmt.Sprint(m["egress_ranges"]) != "[203.0.113.0/28]" {
+		t.Errorf("ip-ranges: %d %v", code, m)
+	}
 	// Auth.
 	if code, m, _ := a.do("GET", "/v1/webhooks", "", ""); code != 401 || errCode(m) != "unauthorized" {
 		t.Errorf("no token: %d %v", code, m)
@@ -214,12 +218,16 @@ func TestAPIEventsDeadLettersAttempts(t *testing.T) {
 		_, m := a.call("GET", "/v1/webhooks/wh/dead-letters", "")
 		return len(m["data"].([]any)) == 2
 	})
-	_, m := a.call("GET", "/v1/webhooks/wh/attempts?outcome=dead", "")
-	atts := m["data"].([]any)
+	var atts []any
+	hubtest.Eventually(t, 5*time.Second, "two dead attempts in the log (records are written asynchronously)", func() bool {
+		_, m := a.call("GET", "/v1/webhooks/wh/attempts?outcome=dead", "")
+		atts, _ = m["data"].([]any)
+		return len(atts) == 2
+	})
 	if len(atts) != 2 || atts[0].(map[string]any)["seq"].(float64) < atts[1].(map[string]any)["seq"].(float64) {
 		t.Errorf("attempts, newest first: %v", atts)
 	}
-	_, m = a.call("GET", "/v1/webhooks/wh/dead-letters?limit=1", "")
+	_, m := a.call("GET", "/v1/webhooks/wh/dead-letters?limit=1", "")
 	first := m["data"].([]any)[0].(map[string]any)
 	if first["reason"] == "" || first["attempts"].(float64) != 1 || first["event"] == nil {
 		t.Errorf("dead letter: %v", first)

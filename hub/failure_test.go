@@ -141,12 +141,12 @@ func TestSlowEndpointDoesNotHoldUpOthers(t *testing.T) {
 		}
 		w.WriteHeader(http.StatusOK)
 	})
-	t.Cleanup(func() { close(release) })
 	fast := hubtest.NewReceiver(t)
 	doc := `{"delivery":{"concurrency":16,"per_webhook_concurrency":4,"timeout":"60s"},"webhooks":[` +
 		webhookJSON("slow", "acme", slow.URL, `"events":["*"]`) + "," +
 		webhookJSON("fast", "acme", fast.URL, `"events":["*"]`) + `]}`
 	r := startHub(t, doc, nil)
+	t.Cleanup(func() { close(release) }) // runs before the hub's cleanup: in-flight requests end
 	const n = 40
 	for i := range n {
 		r.publish(t, contact(fmt.Sprintf("evt_%d", i)))

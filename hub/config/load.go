@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"net/netip"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -267,6 +268,11 @@ func (c *Config) Validate(name string) error {
 	for i, r := range c.Delivery.Retry.Schedule {
 		if r.D() < 0 {
 			bad(fmt.Sprintf("delivery.retry.schedule[%d]", i), "must not be negative")
+		}
+	}
+	for i, r := range c.Delivery.EgressRanges {
+		if _, err := netip.ParsePrefix(r); err != nil {
+			bad(fmt.Sprintf("delivery.egress_ranges[%d]", i), "%q is not a CIDR range such as 203.0.113.0/28", r)
 		}
 	}
 	accounts := map[string]bool{}

@@ -44,15 +44,16 @@ type Deps struct {
 
 // Server is the management API.
 type Server struct {
-	d     Deps
-	mux   *http.ServeMux
-	token string
-	log   zerolog.Logger
+	d       Deps
+	mux     *http.ServeMux
+	token   string
+	log     zerolog.Logger
+	started time.Time
 }
 
 // New builds the API. It refuses a non-loopback address without a token.
 func New(d Deps) (*Server, error) {
-	s := &Server{d: d, mux: http.NewServeMux(), token: d.Config.APIToken.Reveal(), log: d.Log.With().Str("component", "api").Logger()}
+	s := &Server{d: d, mux: http.NewServeMux(), token: d.Config.APIToken.Reveal(), log: d.Log.With().Str("component", "api").Logger(), started: time.Now()}
 	if s.token == "" && !loopback(d.Config.APIAddr) {
 		return nil, fmt.Errorf("api: refusing to serve the management API on %s without a token: set HOOKHUB_API_TOKEN, or listen on 127.0.0.1", d.Config.APIAddr)
 	}
@@ -203,6 +204,14 @@ func (s *Server) routes() {
 		w.Header().Set("Content-Type", "application/json")
 		_, err := w.Write(schemas.OpenAPI())
 		return err
+	}, true)
+	s.handle("GET /ip-ranges", func(w http.ResponseWriter, r *http.Request) error {
+		ranges := s.d.Config.Delivery.EgressRanges
+		if ranges == nil {
+			ranges = []string{}
+		}
+		writeJSON(w, http.StatusOK, map[string]any{"egress_ranges": ranges, "updated": s.started.UTC().Format(time.RFC3339)})
+		return nil
 	}, true)
 	s.webhookRoutes()
 	s.eventRoutes()

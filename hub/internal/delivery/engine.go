@@ -131,6 +131,9 @@ func (e *Engine) Run(ctx context.Context) error {
 	e.work = work
 	cc, err := cons.Consume(e.dispatch,
 		jetstream.PullMaxMessages(max(500, e.o.Concurrency)),
+		// A short pull expiry (so heartbeats every 2.5s) finds a lost
+		// stream leader or server quickly and pulls again.
+		jetstream.PullExpiry(5*time.Second),
 		jetstream.ConsumeErrHandler(func(_ jetstream.ConsumeContext, err error) {
 			if !errors.Is(err, jetstream.ErrNoHeartbeat) {
 				e.log.Debug().Err(err).Msg("consume")

@@ -76,7 +76,7 @@ func (r *Router) Run(ctx context.Context) error {
 			defer func() { <-sem; wg.Done() }()
 			r.handle(work, m)
 		}()
-	}, jetstream.PullMaxMessages(500), jetstream.ConsumeErrHandler(func(_ jetstream.ConsumeContext, err error) {
+	}, jetstream.PullMaxMessages(500), jetstream.PullExpiry(5*time.Second), jetstream.ConsumeErrHandler(func(_ jetstream.ConsumeContext, err error) {
 		if !errors.Is(err, jetstream.ErrNoHeartbeat) {
 			r.log.Debug().Err(err).Msg("consume")
 		}
