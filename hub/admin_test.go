@@ -401,3 +401,76 @@ func TestAPIRotationAndTestSend(t *testing.T) {
 		t.Errorf("unknown type: %d %v", code, m)
 	}
 }
+
+// TestAPIAccountTokens: a token of one account sees and changes that
+// account's data only; another account's webhooks do not even exist for it.
+func TestAPIAccountTokens(t *testing.T) {
+	rc := hubtest.NewReceiver(t)
+	_, a := startAPIHub(t, `{"accounts":[{"id":"acme","api_token":"acme-tok"},{"id":"globex","api_token":"globex-tok"}],"webhooks":[`+
+		webhookJSON("acme_wh", "acme", rc.URL, `"events":["*"]`)+","+webhookJSON("globex_wh", "globex", rc.URL, `"events":["*"]`)+`]}`)
+	as := func(tok, method, path, body string) (int, map[string]any) {
+		code, m, _ := a.do(method, path, body, tok)
+		return code, m
+	}
+	code, m := as("acme-tok", "GET", "/v1/webhooks", "")
+	if code != 200 || len(m["data"].([]any)) != 1 || m["data"].([]any)[0].(map[string]any)["id"] != "acme_wh" {
+		t.Errorf("acme lists: %d %v", code, m)
+	}
+	for _, c := range []struct{ method, path, body string }{
+		{"GET", "/v1/webhooks/globex_wh", ""},
+		{"GET", "/v1/webhooks/globex_wh/attempts", ""},
+		{"GET", "/v1/webhooks/globex_wh/dead-letters", ""},
+		{"GET", "/v1/webhooks/globex_wh/stats", ""},
+		{"POST", "/v1/webhooks/globex_wh/test", `{"event_type":"email.clicked"}`},
+		{"POST", "/v1/webhooks/globex_wh/resend", `{"event_id":"x"}`},
+		{"DELETE", "/v1/webhooks/globex_wh", ""},
+	} {
+		if code, m := as("acme-tok", c.method, c.path, c.body); code != 404 {
+			t.Errorf("acme's token on %s %s: %d %v, want 404", c.method, c.path, code, m)
+		}
+	}
+	if code, m = as("acme-tok", "GET", "/v1/webhooks?account=globex", ""); code != 403 || errCode(m) != "forbidden" {
+		t.Errorf("acme lists globex: %d %v", code, m)
+	}
+	if code, m = as("acme-tok", "POST", "/v1/webhooks", `{"account":"globex","url":"https://x.example.com","events":["*"]}`); code != 403 {
+		t.Errorf("acme creates for globex: %d %v", code, m)
+	}
+	if code, m = as("acme-tok", "POST", "/v1/webhooks", `{"url":"https://x.example.com","events":["*"]}`); code != 201 || m["account"] != "acme" {
+		t.Errorf("acme creates without naming its account: %d %v", code, m)
+	}
+	if code, m = as("acme-tok", "POST", "/v1/events", `{"type":"contact.updated","source":"s","account":"globex","data":{"email":"a@example.com"}}`); code != 403 {
+		t.Errorf("acme publishes for globex: %d %v", code, m)
+	}
+	if code, _ = as("nobody", "GET", "/v1/webhooks", ""); code != 401 {
+		t.Errorf("unknown token: %d", code)
+	}
+	if code, m = as(apiToken, "GET", "/v1/webhooks", ""); code != 200 || len(m["data"].([]any)) != 3 {
+		t.Errorf("the API token sees all: %d %v", code, m)
+	}
+}
+
+// TestAPIResendAndStats: a delivered event is sent again on request, under
+// the same webhook-id; the stats count what happened.
+func TestAPIResendAndStats(t *testing.T) {
+	rc := hubtest.NewReceiver(t)
+	r, a := startAPIHub(t, `{"webhooks":[`+webhookJSON("wh", "acme", rc.URL, `"events":["*"]`)+`]}`)
+	r.publish(t, contact("evt_again"))
+	rc.WaitFor(t, 1, 10*time.Second)
+	if code, m := a.call("POST", "/v1/webhooks/wh/resend", `{"event_id":"evt_again"}`); code != 202 || m["job"] != "evt_again:wh" {
+		t.Fatalf("resend: %d %v", code, m)
+	}
+	reqs := rc.WaitFor(t, 2, 10*time.Second)
+	if reqs[1].Header.Get("webhook-id") != "evt_again:wh" || string(reqs[1].Body) != string(reqs[0].Body) {
+		t.Errorf("resent request differs: %s %s", reqs[1].Header.Get("webhook-id"), reqs[1].Body)
+	}
+	if code, m := a.call("POST", "/v1/webhooks/wh/resend", `{"event_id":"never_published"}`); code != 404 {
+		t.Errorf("resend unknown: %d %v", code, m)
+	}
+	hubtest.Eventually(t, 5*time.Second, "two deliveries in the stats", func() bool {
+		_, m := a.call("GET", "/v1/webhooks/wh/stats", "")
+		return m["delivered"] == float64(2) && m["last_success"] != nil && m["pending_jobs"] == float64(0)
+	})
+	if code, m := a.call("GET", "/v1/webhooks/wh/attempts?since=2999-01-01T00:00:00Z", ""); code != 200 || len(m["data"].([]any)) != 0 {
+		t.Errorf("attempts since the future: %d %v", code, m)
+	}
+}

@@ -93,7 +93,7 @@ func New(cfg *config.Config, opts ...Option) (*Hub, error) {
 	fail := func(err error) (*Hub, error) { _ = h.Close(); return nil, err }
 	h.bus, err = bus.Open(ctx, bus.Options{
 		URL: cfg.NATSURL, Listen: cfg.NATSListen, DataDir: cfg.DataDir, Prefix: cfg.SubjectPrefix,
-		Name: "hookhub", Replicas: cfg.StreamReplicas, Log: o.log,
+		Name: "hookhub", Replicas: cfg.StreamReplicas, EventRetention: cfg.EventRetention.D(), Log: o.log,
 	})
 	if err != nil {
 		return fail(err)

@@ -44,9 +44,11 @@ type Config struct {
 	APIToken      Secret `json:"api_token,omitempty" env:"API_TOKEN"`
 	SubjectPrefix string `json:"subject_prefix,omitempty" env:"SUBJECT_PREFIX"`
 	// StreamReplicas of every stream and bucket: 1, or 3 on a NATS cluster.
-	StreamReplicas int    `json:"stream_replicas,omitempty" env:"STREAM_REPLICAS"`
-	LogLevel       string `json:"log_level,omitempty" env:"LOG_LEVEL"`
-	LogFormat      string `json:"log_format,omitempty" env:"LOG_FORMAT"`
+	StreamReplicas int `json:"stream_replicas,omitempty" env:"STREAM_REPLICAS"`
+	// EventRetention is how long matched events are kept for resends.
+	EventRetention Duration `json:"event_retention,omitempty" env:"EVENT_RETENTION"`
+	LogLevel       string   `json:"log_level,omitempty" env:"LOG_LEVEL"`
+	LogFormat      string   `json:"log_format,omitempty" env:"LOG_FORMAT"`
 
 	Accounts []Account `json:"accounts,omitempty"`
 	Plugins  []Plugin  `json:"plugins,omitempty"`
@@ -62,6 +64,8 @@ type Config struct {
 type Account struct {
 	ID           string `json:"id"`
 	WebhookLimit int    `json:"webhook_limit,omitempty"`
+	// APIToken lets a caller use the management API for this account only.
+	APIToken Secret `json:"api_token,omitempty"`
 }
 
 // Plugin is a WebAssembly transform module.

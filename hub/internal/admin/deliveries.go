@@ -65,9 +65,11 @@ func (s *Server) newest(ctx context.Context, stream, subject string, limit int, 
 			if keep != nil && !keep(m) {
 				continue
 			}
-			ring = append(ring, m)
-			if len(ring) > limit {
-				ring = ring[1:]
+			if limit > 0 {
+				ring = append(ring, m)
+				if len(ring) > limit {
+					ring = ring[1:]
+				}
 			}
 		}
 		read += n
@@ -81,10 +83,10 @@ func (s *Server) newest(ctx context.Context, stream, subject string, limit int, 
 	return ring, nil
 }
 
-func (s *Server) webhookOr404(id string) (account string, err error) {
-	wh := s.d.Registry.Get(id)
-	if wh == nil {
-		return "", notFound("webhook", id)
+func (s *Server) accountOf(r *http.Request, id string) (string, error) {
+	wh, err := s.webhook(r, id)
+	if err != nil {
+		return "", err
 	}
 	return wh.Account, nil
 }
@@ -97,7 +99,7 @@ type AttemptView struct {
 
 func (s *Server) listAttempts(w http.ResponseWriter, r *http.Request) error {
 	id := r.PathValue("id")
-	acct, err := s.webhookOr404(id)
+	acct, err := s.accountOf(r, id)
 	if err != nil {
 		return err
 	}
@@ -105,13 +107,23 @@ func (s *Server) listAttempts(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	outcome, typ := r.URL.Query().Get("outcome"), r.URL.Query().Get("event_type")
+	q := r.URL.Query()
+	outcome, typ := q.Get("outcome"), q.Get("event_type")
+	var since, until time.Time
+	for name, t := range map[string]*time.Time{"since": &since, "until": &until} {
+		if v := q.Get(name); v != "" {
+			if *t, err = time.Parse(time.RFC3339, v); err != nil {
+				return badRequest("bad_parameter", name, name+" must be an RFC 3339 time")
+			}
+		}
+	}
 	msgs, err := s.newest(r.Context(), s.d.Bus.Names.AttemptsStream, s.d.Bus.Names.Attempt(acct, id), limit, before, func(m jetstream.Msg) bool {
-		if outcome == "" && typ == "" {
+		if outcome == "" && typ == "" && since.IsZero() && until.IsZero() {
 			return true
 		}
 		var a delivery.Attempt
-		return json.Unmarshal(m.Data(), &a) == nil && (outcome == "" || a.Outcome == outcome) && (typ == "" || a.EventType == typ)
+		return json.Unmarshal(m.Data(), &a) == nil && (outcome == "" || a.Outcome == outcome) && (typ == "" || a.EventType == typ) &&
+			(since.IsZero() || !a.At.Before(since)) && (until.IsZero() || a.At.Before(until))
 	})
 	if err != nil {
 		return err
@@ -156,7 +168,7 @@ func deadLetterView(seq uint64, h nats.Header, data []byte) DeadLetterView {
 
 func (s *Server) listDeadLetters(w http.ResponseWriter, r *http.Request) error {
 	id := r.PathValue("id")
-	acct, err := s.webhookOr404(id)
+	acct, err := s.accountOf(r, id)
 	if err != nil {
 		return err
 	}
@@ -204,19 +216,26 @@ func (s *Server) getDeadLetter(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return notFound("dead letter", strconv.FormatUint(seq, 10))
 	}
+	if _, err := s.webhook(r, m.Header.Get(bus.HeaderWebhook)); err != nil {
+		return notFound("dead letter", strconv.FormatUint(seq, 10))
+	}
 	writeJSON(w, http.StatusOK, deadLetterView(seq, m.Header, m.Data))
 	return nil
 }
 
 // redrive puts a dead letter back as a fresh job (attempt 1) and removes it
 // from the dead letters.
-func (s *Server) redrive(ctx context.Context, st jetstream.Stream, seq uint64) error {
+func (s *Server) redrive(r *http.Request, st jetstream.Stream, seq uint64) error {
+	ctx := r.Context()
 	m, err := st.GetMsg(ctx, seq)
 	if err != nil {
 		return notFound("dead letter", strconv.FormatUint(seq, 10))
 	}
 	webhook := m.Header.Get(bus.HeaderWebhook)
 	wh := s.d.Registry.Get(webhook)
+	if wh != nil && !allowed(r, wh.Account) {
+		return notFound("dead letter", strconv.FormatUint(seq, 10))
+	}
 	if wh == nil {
 		return &Error{Status: http.StatusConflict, Code: "webhook_gone", Message: fmt.Sprintf("webhook %q of this dead letter no longer exists", webhook)}
 	}
@@ -241,7 +260,7 @@ func (s *Server) redriveOne(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	if err := s.redrive(r.Context(), st, seq); err != nil {
+	if err := s.redrive(r, st, seq); err != nil {
 		return err
 	}
 	writeJSON(w, http.StatusAccepted, map[string]any{"redriven": 1})
@@ -252,7 +271,7 @@ func (s *Server) redriveOne(w http.ResponseWriter, r *http.Request) error {
 // 3339) when given: Svix's "recover".
 func (s *Server) redriveAll(w http.ResponseWriter, r *http.Request) error {
 	id := r.PathValue("id")
-	acct, err := s.webhookOr404(id)
+	acct, err := s.accountOf(r, id)
 	if err != nil {
 		return err
 	}
@@ -279,7 +298,7 @@ func (s *Server) redriveAll(w http.ResponseWriter, r *http.Request) error {
 		if md == nil {
 			continue
 		}
-		if err := s.redrive(r.Context(), st, md.Sequence.Stream); err != nil {
+		if err := s.redrive(r, st, md.Sequence.Stream); err != nil {
 			return err
 		}
 		n++

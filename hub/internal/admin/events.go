@@ -63,6 +63,9 @@ func (s *Server) postEvent(w http.ResponseWriter, r *http.Request) error {
 		}
 		return badRequest("invalid_event", "", err.Error())
 	}
+	if !allowed(r, e.Account) {
+		return &Error{Status: http.StatusForbidden, Code: "forbidden", Field: "account", Message: "this token sees only account " + scope(r)}
+	}
 	raw, _ := json.Marshal(&e)
 	ack, err := publish.New(s.d.Bus.JS, s.d.Bus.Names.Prefix).PublishRaw(r.Context(), raw)
 	if err != nil {

@@ -31,12 +31,9 @@ func (s *Server) extraRoutes() {
 // receivers can switch without missing a request.
 func (s *Server) rotateSecret(w http.ResponseWriter, r *http.Request) error {
 	id := r.PathValue("id")
-	cur := s.d.Registry.Get(id)
-	if cur == nil {
-		return notFound("webhook", id)
-	}
-	if cur.ReadOnly {
-		return readOnly(id)
+	cur, err := s.mutable(r, id)
+	if err != nil {
+		return err
 	}
 	var body struct {
 		Secret string `json:"secret"`
@@ -92,9 +89,9 @@ func (s *Server) rotateSecret(w http.ResponseWriter, r *http.Request) error {
 // answers with what happened.
 func (s *Server) testSend(w http.ResponseWriter, r *http.Request) error {
 	id := r.PathValue("id")
-	cur := s.d.Registry.Get(id)
-	if cur == nil {
-		return notFound("webhook", id)
+	cur, err := s.webhook(r, id)
+	if err != nil {
+		return err
 	}
 	if s.d.Tester == nil {
 		return &Error{Status: http.StatusConflict, Code: "unavailable", Message: "test sends are not available in this hub"}

@@ -47,6 +47,7 @@ type Server struct {
 	d       Deps
 	mux     *http.ServeMux
 	token   string
+	tokens  map[string]string // account token -> account
 	log     zerolog.Logger
 	started time.Time
 }
@@ -54,6 +55,12 @@ type Server struct {
 // New builds the API. It refuses a non-loopback address without a token.
 func New(d Deps) (*Server, error) {
 	s := &Server{d: d, mux: http.NewServeMux(), token: d.Config.APIToken.Reveal(), log: d.Log.With().Str("component", "api").Logger(), started: time.Now()}
+	s.tokens = map[string]string{}
+	for _, a := range d.Config.Accounts {
+		if t := a.APIToken.Reveal(); t != "" {
+			s.tokens[t] = a.ID
+		}
+	}
 	if s.token == "" && !loopback(d.Config.APIAddr) {
 		return nil, fmt.Errorf("api: refusing to serve the management API on %s without a token: set HOOKHUB_API_TOKEN, or listen on 127.0.0.1", d.Config.APIAddr)
 	}
@@ -79,9 +86,13 @@ var Routes []string
 func (s *Server) handle(pattern string, h func(http.ResponseWriter, *http.Request) error, public bool) {
 	Routes = appendOnce(Routes, pattern)
 	s.mux.HandleFunc(pattern, func(w http.ResponseWriter, r *http.Request) {
-		if !public && !s.authorized(r) {
-			writeError(w, &Error{Status: http.StatusUnauthorized, Code: "unauthorized", Message: "a valid bearer token is required (Authorization: Bearer <HOOKHUB_API_TOKEN>)"})
-			return
+		if !public {
+			scope, ok := s.authorize(r)
+			if !ok {
+				writeError(w, &Error{Status: http.StatusUnauthorized, Code: "unauthorized", Message: "a valid bearer token is required (Authorization: Bearer <token>)"})
+				return
+			}
+			r = r.WithContext(context.WithValue(r.Context(), scopeKey{}, scope))
 		}
 		r.Body = http.MaxBytesReader(w, r.Body, MaxBody)
 		if err := h(w, r); err != nil {
@@ -104,12 +115,45 @@ func appendOnce(list []string, s string) []string {
 	return append(list, s)
 }
 
-func (s *Server) authorized(r *http.Request) bool {
-	if s.token == "" {
-		return true
+type scopeKey struct{}
+
+// authorize reads the bearer token: the API token sees everything (scope
+// ""), an account's token only that account.
+func (s *Server) authorize(r *http.Request) (scope string, ok bool) {
+	got, has := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
+	if has {
+		for tok, acct := range s.tokens {
+			if subtle.ConstantTimeCompare([]byte(got), []byte(tok)) == 1 {
+				return acct, true
+			}
+		}
 	}
-	got, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
-	return ok && subtle.ConstantTimeCompare([]byte(got), []byte(s.token)) == 1
+	if s.token == "" {
+		return "", !has || len(s.tokens) == 0 || s.tokens[got] != ""
+	}
+	return "", has && subtle.ConstantTimeCompare([]byte(got), []byte(s.token)) == 1
+}
+
+// scope is the account the caller is limited to ("" for all).
+func scope(r *http.Request) string {
+	v, _ := r.Context().Value(scopeKey{}).(string)
+	return v
+}
+
+// allowed reports whether the caller may see an account's data.
+func allowed(r *http.Request, account string) bool {
+	sc := scope(r)
+	return sc == "" || sc == account
+}
+
+// webhook finds a webhook the caller may see; one of another account is
+// "not found", so that its existence does not leak.
+func (s *Server) webhook(r *http.Request, id string) (*webhooks.Webhook, error) {
+	wh := s.d.Registry.Get(id)
+	if wh == nil || !allowed(r, wh.Account) {
+		return nil, notFound("webhook", id)
+	}
+	return wh, nil
 }
 
 // Handler is the API's HTTP handler.
@@ -217,4 +261,5 @@ func (s *Server) routes() {
 	s.eventRoutes()
 	s.deliveryRoutes()
 	s.extraRoutes()
+	s.moreRoutes()
 }

@@ -62,7 +62,14 @@ func (s *Server) webhookRoutes() {
 func (s *Server) listWebhooks(w http.ResponseWriter, r *http.Request) error {
 	snap := s.d.Registry.Snapshot()
 	var list []*webhooks.Webhook
-	if acct := r.URL.Query().Get("account"); acct != "" {
+	acct := r.URL.Query().Get("account")
+	if sc := scope(r); sc != "" {
+		if acct != "" && acct != sc {
+			return &Error{Status: http.StatusForbidden, Code: "forbidden", Field: "account", Message: "this token sees only account " + sc}
+		}
+		acct = sc
+	}
+	if acct != "" {
 		list = snap.Account(acct)
 	} else {
 		list = snap.All()
@@ -77,9 +84,9 @@ func (s *Server) listWebhooks(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (s *Server) getWebhook(w http.ResponseWriter, r *http.Request) error {
-	wh := s.d.Registry.Get(r.PathValue("id"))
-	if wh == nil {
-		return notFound("webhook", r.PathValue("id"))
+	wh, err := s.webhook(r, r.PathValue("id"))
+	if err != nil {
+		return err
 	}
 	writeJSON(w, http.StatusOK, s.view(wh))
 	return nil
@@ -90,9 +97,12 @@ func (s *Server) createWebhook(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	wh, err := s.parseWebhook(body, "")
+	wh, err := s.parseWebhook(body, "", scope(r))
 	if err != nil {
 		return err
+	}
+	if !allowed(r, wh.Account) {
+		return &Error{Status: http.StatusForbidden, Code: "forbidden", Field: "account", Message: "this token sees only account " + scope(r)}
 	}
 	if s.d.Registry.Get(wh.ID) != nil {
 		return &Error{Status: http.StatusConflict, Code: "exists", Field: "id", Message: fmt.Sprintf("a webhook %q exists", wh.ID)}
@@ -112,18 +122,15 @@ func (s *Server) createWebhook(w http.ResponseWriter, r *http.Request) error {
 
 func (s *Server) updateWebhook(w http.ResponseWriter, r *http.Request) error {
 	id := r.PathValue("id")
-	cur := s.d.Registry.Get(id)
-	if cur == nil {
-		return notFound("webhook", id)
-	}
-	if cur.ReadOnly {
-		return readOnly(id)
+	cur, err := s.mutable(r, id)
+	if err != nil {
+		return err
 	}
 	body, err := readJSON(r)
 	if err != nil {
 		return err
 	}
-	wh, err := s.parseWebhook(body, id)
+	wh, err := s.parseWebhook(body, id, cur.Account)
 	if err != nil {
 		return err
 	}
@@ -140,12 +147,27 @@ func (s *Server) updateWebhook(w http.ResponseWriter, r *http.Request) error {
 	return nil
 }
 
+// mutable finds a run-time webhook the caller may change.
+func (s *Server) mutable(r *http.Request, id string) (*webhooks.Webhook, error) {
+	cur, err := s.webhook(r, id)
+	if err != nil {
+		return nil, err
+	}
+	if cur.ReadOnly {
+		return nil, readOnly(id)
+	}
+	return cur, nil
+}
+
 func readOnly(id string) *Error {
 	return &Error{Status: http.StatusConflict, Code: "read_only", Message: fmt.Sprintf("webhook %q comes from the config file; change it there", id)}
 }
 
 func (s *Server) deleteWebhook(w http.ResponseWriter, r *http.Request) error {
 	id := r.PathValue("id")
+	if _, err := s.webhook(r, id); err != nil {
+		return err
+	}
 	switch err := s.d.Store.Delete(r.Context(), id); {
 	case errors.Is(err, webhooks.ErrNotFound):
 		return notFound("webhook", id)
@@ -161,12 +183,9 @@ func (s *Server) deleteWebhook(w http.ResponseWriter, r *http.Request) error {
 func (s *Server) setActive(active bool) func(http.ResponseWriter, *http.Request) error {
 	return func(w http.ResponseWriter, r *http.Request) error {
 		id := r.PathValue("id")
-		cur := s.d.Registry.Get(id)
-		if cur == nil {
-			return notFound("webhook", id)
-		}
-		if cur.ReadOnly {
-			return readOnly(id)
+		cur, err := s.mutable(r, id)
+		if err != nil {
+			return err
 		}
 		wh := cur.Webhook
 		wh.Active = &active
@@ -181,9 +200,9 @@ func (s *Server) setActive(active bool) func(http.ResponseWriter, *http.Request)
 // enableWebhook clears a webhook the hub disabled (410 Gone, failing too long).
 func (s *Server) enableWebhook(w http.ResponseWriter, r *http.Request) error {
 	id := r.PathValue("id")
-	cur := s.d.Registry.Get(id)
-	if cur == nil {
-		return notFound("webhook", id)
+	cur, err := s.webhook(r, id)
+	if err != nil {
+		return err
 	}
 	if err := s.d.Health.Enable(r.Context(), id); err != nil {
 		return err
@@ -193,11 +212,15 @@ func (s *Server) enableWebhook(w http.ResponseWriter, r *http.Request) error {
 }
 
 // parseWebhook validates a webhook body with the config's schema and rules;
-// id, when set, is the path's id. It fills id and secret when absent.
-func (s *Server) parseWebhook(body []byte, id string) (config.Webhook, error) {
+// id, when set, is the path's id; account, when set, is the account it
+// belongs to if the body names none. It fills id and secret when absent.
+func (s *Server) parseWebhook(body []byte, id, account string) (config.Webhook, error) {
 	var m map[string]any
 	if err := json.Unmarshal(body, &m); err != nil || m == nil {
 		return config.Webhook{}, badRequest("invalid_json", "", "the body must be a JSON object")
+	}
+	if _, ok := m["account"]; !ok && account != "" {
+		m["account"] = account
 	}
 	if id != "" {
 		m["id"] = id

@@ -37,22 +37,28 @@ type Options struct {
 	Name string
 	// Replicas of every stream and bucket (0 or 1: one copy).
 	Replicas int
-	Log      zerolog.Logger
+	// EventRetention is how long events are kept for resends (default 72h).
+	EventRetention time.Duration
+	Log            zerolog.Logger
 }
 
 // Bus is an open link to JetStream.
 type Bus struct {
-	Server   *server.Server // the embedded server, nil when outside
-	NC       *nats.Conn
-	JS       jetstream.JetStream
-	Names    Names
-	Replicas int
-	log      zerolog.Logger
+	Server         *server.Server // the embedded server, nil when outside
+	NC             *nats.Conn
+	JS             jetstream.JetStream
+	Names          Names
+	Replicas       int
+	EventRetention time.Duration
+	log            zerolog.Logger
 }
 
 // Open starts the embedded server (when opts.URL is empty) and connects.
 func Open(ctx context.Context, opts Options) (*Bus, error) {
-	b := &Bus{Names: NewNames(opts.Prefix), Replicas: max(1, opts.Replicas), log: opts.Log}
+	b := &Bus{Names: NewNames(opts.Prefix), Replicas: max(1, opts.Replicas), EventRetention: opts.EventRetention, log: opts.Log}
+	if b.EventRetention <= 0 {
+		b.EventRetention = DefaultEventRetention
+	}
 	name := opts.Name
 	if name == "" {
 		name = "hookhub"

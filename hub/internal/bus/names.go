@@ -1,6 +1,8 @@
 package bus
 
 import (
+	"crypto/sha256"
+	"encoding/hex"
 	"strconv"
 	"strings"
 )
@@ -9,8 +11,8 @@ import (
 type Names struct {
 	Prefix string
 
-	EventsStream, DeliveriesStream, DLQStream, AttemptsStream, RejectedStream string
-	RouterConsumer, DelivererConsumer                                         string
+	EventsStream, DeliveriesStream, DLQStream, AttemptsStream, RejectedStream, ArchiveStream string
+	RouterConsumer, DelivererConsumer                                                        string
 }
 
 // NewNames derives every name from the subject prefix.
@@ -26,6 +28,7 @@ func NewNames(prefix string) Names {
 		DLQStream:         up + "_DLQ",
 		AttemptsStream:    up + "_ATTEMPTS",
 		RejectedStream:    up + "_REJECTED",
+		ArchiveStream:     up + "_ARCHIVE",
 		RouterConsumer:    "router",
 		DelivererConsumer: "deliverer",
 	}
@@ -42,9 +45,17 @@ func (n Names) Delivery(account, webhook string) string {
 // DeliveriesAll matches every delivery job.
 func (n Names) DeliveriesAll() string { return n.Prefix + ".deliveries.>" }
 
-// Retry is the subject a job waits on for its next attempt; seq, the stream
-// sequence of the failed attempt's job, keeps it unique.
-func (n Names) Retry(seq uint64) string { return n.Prefix + ".retries." + strconv.FormatUint(seq, 10) }
+// Retry is the subject a job waits on for its next attempt:
+// <prefix>.retries.<account>.<webhook>.<seq>; seq, the stream sequence of the
+// failed attempt's job, keeps it unique.
+func (n Names) Retry(account, webhook string, seq uint64) string {
+	return n.Prefix + ".retries." + account + "." + webhook + "." + strconv.FormatUint(seq, 10)
+}
+
+// RetriesOf matches the retries waiting for one webhook.
+func (n Names) RetriesOf(account, webhook string) string {
+	return n.Prefix + ".retries." + account + "." + webhook + ".*"
+}
 
 // RetriesAll matches every job waiting for a retry.
 func (n Names) RetriesAll() string { return n.Prefix + ".retries.>" }
@@ -67,3 +78,13 @@ func (n Names) AttemptsAll() string { return n.Prefix + ".attempts.>" }
 
 // Rejected is the subject of rejected events.
 func (n Names) Rejected() string { return n.Prefix + ".rejected" }
+
+// Archive is the subject an event is kept on for resends, by a hash of its
+// id (any id fits a subject token that way).
+func (n Names) Archive(eventID string) string {
+	sum := sha256.Sum256([]byte(eventID))
+	return n.Prefix + ".archive." + hex.EncodeToString(sum[:16])
+}
+
+// ArchiveAll matches every archived event.
+func (n Names) ArchiveAll() string { return n.Prefix + ".archive.>" }

@@ -26,8 +26,10 @@ const (
 	AttemptsMaxAge = 7 * 24 * time.Hour
 	RejectedMaxAge = 7 * 24 * time.Hour
 	DedupeWindow   = 2 * time.Minute
-	DelivererAck   = 60 * time.Second
-	RouterAck      = 30 * time.Second
+	// DefaultEventRetention is how long events are kept for resends.
+	DefaultEventRetention = 72 * time.Hour
+	DelivererAck          = 60 * time.Second
+	RouterAck             = 30 * time.Second
 )
 
 // Setup creates or updates the streams, consumers and buckets. It is
@@ -60,6 +62,13 @@ func (b *Bus) Setup(ctx context.Context) error {
 			Name: n.AttemptsStream, Subjects: []string{n.AttemptsAll()},
 			Description: "a record of every delivery attempt",
 			Retention:   jetstream.LimitsPolicy, Storage: jetstream.FileStorage, MaxAge: AttemptsMaxAge,
+		},
+		{
+			// Events kept for resends, one per id, for EventRetention.
+			Name: n.ArchiveStream, Subjects: []string{n.ArchiveAll()},
+			Description: "events kept for resends, by a hash of their id",
+			Retention:   jetstream.LimitsPolicy, Storage: jetstream.FileStorage, MaxAge: b.EventRetention,
+			MaxMsgsPerSubject: 1, Duplicates: DedupeWindow,
 		},
 		{
 			Name: n.RejectedStream, Subjects: []string{n.Rejected()},

@@ -156,7 +156,7 @@ func (e *Engine) scheduleRetry(ctx context.Context, u *unit, delay time.Duration
 		at = at.Truncate(time.Second).Add(time.Second)
 	}
 	next := u.attempt + 1
-	msg := nats.NewMsg(e.o.Bus.Names.Retry(u.seq))
+	msg := nats.NewMsg(e.o.Bus.Names.Retry(u.account(), u.webhook, u.seq))
 	msg.Header.Set(bus.HeaderJob, u.id)
 	msg.Header.Set(bus.HeaderWebhook, u.webhook)
 	msg.Header.Set(bus.HeaderAttempt, strconv.Itoa(next))

@@ -105,9 +105,22 @@ func (r *Router) handle(ctx context.Context, m jetstream.Msg) {
 		return
 	}
 	n := r.bus.Names
-	futures := make([]jetstream.PubAckFuture, 0, len(matches))
+	futures := make([]jetstream.PubAckFuture, 0, len(matches)+1)
 	var pubErr error
+	// Keep the event for resends, beside its jobs.
+	arch := nats.NewMsg(n.Archive(ev.ID))
+	arch.Header.Set(jetstream.MsgIDHeader, "archive:"+ev.ID)
+	arch.Header.Set(bus.HeaderEventID, ev.ID)
+	arch.Data = raw
+	if f, err := r.bus.JS.PublishMsgAsync(arch); err != nil {
+		pubErr = err
+	} else {
+		futures = append(futures, f)
+	}
 	for _, w := range matches {
+		if pubErr != nil {
+			break
+		}
 		job := nats.NewMsg(n.Delivery(ev.Account, w.ID))
 		id := JobID(ev.ID, w.ID)
 		job.Header.Set(jetstream.MsgIDHeader, id)
@@ -145,7 +158,7 @@ func (r *Router) handle(ctx context.Context, m jetstream.Msg) {
 		return
 	}
 	r.Stats.Events.Add(1)
-	r.Stats.Jobs.Add(int64(len(futures)))
+	r.Stats.Jobs.Add(int64(len(matches)))
 	_ = m.Ack()
 }
 

@@ -1,0 +1,139 @@
+package admin
+
+import (
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"time"
+
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
+
+	"github.com/hookhub/hookhub/hub/internal/bus"
+	"github.com/hookhub/hookhub/hub/internal/delivery"
+)
+
+func (s *Server) moreRoutes() {
+	s.handle("POST /v1/webhooks/{id}/resend", s.resend, false)
+	s.handle("GET /v1/webhooks/{id}/stats", s.stats, false)
+}
+
+// resend delivers an event to a webhook again, as a fresh job (attempt 1,
+// the same webhook-id). The event comes from the archive, where matched
+// events stay for event_retention (72h by default).
+func (s *Server) resend(w http.ResponseWriter, r *http.Request) error {
+	wh, err := s.webhook(r, r.PathValue("id"))
+	if err != nil {
+		return err
+	}
+	raw, err := readJSON(r)
+	if err != nil {
+		return err
+	}
+	var body struct {
+		EventID string `json:"event_id"`
+	}
+	if json.Unmarshal(raw, &body) != nil || body.EventID == "" {
+		return badRequest("validation_failed", "event_id", "event_id is required")
+	}
+	n := s.d.Bus.Names
+	archive, err := s.d.Bus.JS.Stream(r.Context(), n.ArchiveStream)
+	if err != nil {
+		return err
+	}
+	m, err := archive.GetLastMsgForSubject(r.Context(), n.Archive(body.EventID))
+	if err != nil {
+		return notFound("event (kept for event_retention after it matched a webhook)", body.EventID)
+	}
+	var ev struct{ Account string }
+	if json.Unmarshal(m.Data, &ev) != nil || ev.Account != wh.Account {
+		return notFound("event", body.EventID)
+	}
+	job := nats.NewMsg(n.Delivery(wh.Account, wh.ID))
+	jobID := body.EventID + ":" + wh.ID
+	job.Header.Set(bus.HeaderJob, jobID)
+	job.Header.Set(bus.HeaderWebhook, wh.ID)
+	job.Header.Set(bus.HeaderEventID, body.EventID)
+	job.Header.Set(jetstream.MsgIDHeader, fmt.Sprintf("%s#resend-%d", jobID, time.Now().UnixNano()))
+	job.Data = m.Data
+	if _, err := s.d.Bus.JS.PublishMsg(r.Context(), job); err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusAccepted, map[string]any{"job": jobID})
+	return nil
+}
+
+// Stats are a webhook's delivery figures.
+type Stats struct {
+	Delivered      int        `json:"delivered"`
+	Failed         int        `json:"failed"`
+	DeadLettered   int        `json:"dead_lettered"`
+	Skipped        int        `json:"skipped"`
+	PendingJobs    uint64     `json:"pending_jobs"`
+	PendingRetries uint64     `json:"pending_retries"`
+	DeadLetters    uint64     `json:"dead_letters"`
+	LastSuccess    *time.Time `json:"last_success,omitempty"`
+	LastFailure    *time.Time `json:"last_failure,omitempty"`
+	Since          time.Time  `json:"since"`
+}
+
+// stats counts the webhook's attempts over the attempt log's span (7 days)
+// and what waits for it now.
+func (s *Server) stats(w http.ResponseWriter, r *http.Request) error {
+	wh, err := s.webhook(r, r.PathValue("id"))
+	if err != nil {
+		return err
+	}
+	n := s.d.Bus.Names
+	st := Stats{Since: time.Now().Add(-bus.AttemptsMaxAge).UTC()}
+	_, err = s.newest(r.Context(), n.AttemptsStream, n.Attempt(wh.Account, wh.ID), 0, 0, func(m jetstream.Msg) bool {
+		var a delivery.Attempt
+		if json.Unmarshal(m.Data(), &a) != nil {
+			return false
+		}
+		at := a.At
+		switch a.Outcome {
+		case delivery.OutcomeDelivered:
+			st.Delivered++
+			if st.LastSuccess == nil || at.After(*st.LastSuccess) {
+				st.LastSuccess = &at
+			}
+		case delivery.OutcomeSkipped:
+			st.Skipped++
+		default:
+			st.Failed++
+			if a.Outcome == delivery.OutcomeDead {
+				st.DeadLettered++
+			}
+			if st.LastFailure == nil || at.After(*st.LastFailure) {
+				st.LastFailure = &at
+			}
+		}
+		return false
+	})
+	if err != nil {
+		return err
+	}
+	st.PendingJobs = s.count(r, n.DeliveriesStream, n.Delivery(wh.Account, wh.ID))
+	st.PendingRetries = s.count(r, n.DeliveriesStream, n.RetriesOf(wh.Account, wh.ID))
+	st.DeadLetters = s.count(r, n.DLQStream, n.DeadLetter(wh.Account, wh.ID))
+	writeJSON(w, http.StatusOK, st)
+	return nil
+}
+
+// count is how many messages a stream holds on subjects matching filter.
+func (s *Server) count(r *http.Request, stream, filter string) uint64 {
+	st, err := s.d.Bus.JS.Stream(r.Context(), stream)
+	if err != nil {
+		return 0
+	}
+	info, err := st.Info(r.Context(), jetstream.WithSubjectFilter(filter))
+	if err != nil {
+		return 0
+	}
+	var total uint64
+	for _, c := range info.State.Subjects {
+		total += c
+	}
+	return total
+}
