@@ -474,3 +474,32 @@ func TestAPIResendAndStats(t *testing.T) {
 		t.Errorf("attempts since the future: %d %v", code, m)
 	}
 }
+
+// TestMetrics: /metrics counts events, deliveries and what waits.
+func TestMetrics(t *testing.T) {
+	rc := hubtest.NewReceiver(t)
+	r, a := startAPIHub(t, `{"accounts":[{"id":"acme","api_token":"acme-tok"}],"webhooks":[`+
+		webhookJSON("wh", "acme", rc.URL, `"events":["*"],"plugin":{"name":"passthrough"}`)+`]}`)
+	r.publish(t, contact("evt_m1"))
+	rc.WaitFor(t, 1, 10*time.Second)
+	want := []string{
+		`hookhub_events_total{outcome="routed",type="contact.updated"} 1`,
+		`hookhub_deliveries_total{outcome="delivered",status_class="2xx"} 1`,
+		`hookhub_delivery_duration_seconds_count 1`,
+		`hookhub_plugin_duration_seconds_count{plugin="passthrough"} 1`,
+		`hookhub_dead_letters 0`,
+		`hookhub_pending_retries 0`,
+	}
+	hubtest.Eventually(t, 5*time.Second, "the metrics", func() bool {
+		code, _, raw := a.do("GET", "/metrics", "", apiToken)
+		for _, w := range want {
+			if code != 200 || !strings.Contains(string(raw), w) {
+				return false
+			}
+		}
+		return true
+	})
+	if code, _, _ := a.do("GET", "/metrics", "", "acme-tok"); code != 403 {
+		t.Errorf("an account token reads every account's metrics: %d", code)
+	}
+}

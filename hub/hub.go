@@ -26,6 +26,7 @@ import (
 	"github.com/hookhub/hookhub/hub/internal/bus"
 	"github.com/hookhub/hookhub/hub/internal/delivery"
 	"github.com/hookhub/hookhub/hub/internal/health"
+	"github.com/hookhub/hookhub/hub/internal/metrics"
 	"github.com/hookhub/hookhub/hub/internal/pluginhost"
 	"github.com/hookhub/hookhub/hub/internal/routing"
 	"github.com/hookhub/hookhub/hub/internal/schemacheck"
@@ -55,6 +56,7 @@ type Hub struct {
 	engine   *delivery.Engine
 	health   *health.Tracker
 	plugins  *pluginhost.Host
+	metrics  *metrics.Metrics
 	store    *webhooks.Store
 	api      *admin.Server
 	apiLn    net.Listener
@@ -107,16 +109,22 @@ func New(cfg *config.Config, opts ...Option) (*Hub, error) {
 	if h.store, err = webhooks.OpenStore(ctx, h.bus.JS, cfg.SubjectPrefix+"_webhooks", cfg.StreamReplicas, reg, cfg, o.log); err != nil {
 		return fail(err)
 	}
-	h.router = routing.New(h.bus, reg, set, o.log, 0)
+	h.metrics = metrics.New(map[string]func() float64{
+		"hookhub_jobs_waiting":    h.streamCount(h.bus.Names.DeliveriesStream, h.bus.Names.DeliveriesAll()),
+		"hookhub_pending_retries": h.streamCount(h.bus.Names.DeliveriesStream, h.bus.Names.RetriesAll()),
+		"hookhub_dead_letters":    h.streamCount(h.bus.Names.DLQStream, h.bus.Names.DeadLettersAll()),
+	})
+	h.router = routing.New(h.bus, reg, set, o.log, 0, h.metrics)
 	h.engine = delivery.New(delivery.Options{
-		Bus: h.bus, Webhooks: reg, Health: h.health, Transformer: h.plugins, Policy: cfg.TargetPolicy(), RootCAs: roots,
+		Bus: h.bus, Webhooks: reg, Health: h.health, Transformer: timedPlugins{h.plugins, h.metrics}, Metrics: h.metrics,
+		Policy: cfg.TargetPolicy(), RootCAs: roots,
 		ConnectTimeout: cfg.Delivery.ConnectTimeout.D(), Timeout: cfg.Delivery.Timeout.D(),
 		Concurrency: cfg.Delivery.Concurrency, PerWebhook: cfg.Delivery.PerWebhookConcurrency, PerHost: cfg.Delivery.PerHostConcurrency,
 		ExcerptBytes: cfg.Delivery.ResponseExcerptBytes, UserAgent: "hookhub/" + Version, Log: o.log,
 	})
 	if cfg.APIAddr != "off" {
 		h.api, err = admin.New(admin.Deps{Config: cfg, Bus: h.bus, Registry: reg, Store: h.store, Health: h.health,
-			CheckPlugin: h.plugins.ValidateConfig, Tester: h.engine, Log: o.log})
+			CheckPlugin: h.plugins.ValidateConfig, Tester: h.engine, Metrics: h.metrics.Registry, Log: o.log})
 		if err != nil {
 			return fail(err)
 		}
@@ -228,5 +236,27 @@ func (h *Hub) Stats() Stats {
 		Events: r.Events.Load(), Jobs: r.Jobs.Load(), Rejected: r.Rejected.Load(),
 		Delivered: e.Delivered.Load(), Failed: e.Failed.Load(), Retried: e.Retried.Load(),
 		DeadLettered: e.DeadLettered.Load(), Skipped: e.Skipped.Load(), Deferred: e.Deferred.Load(),
+	}
+}
+
+// streamCount reads how many messages a stream holds on subjects matching
+// filter, for a gauge; it answers 0 when NATS does not.
+func (h *Hub) streamCount(stream, filter string) func() float64 {
+	return func() float64 {
+		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+		defer cancel()
+		st, err := h.bus.JS.Stream(ctx, stream)
+		if err != nil {
+			return 0
+		}
+		info, err := st.Info(ctx, jetstream.WithSubjectFilter(filter))
+		if err != nil {
+			return 0
+		}
+		var n uint64
+		for _, c := range info.State.Subjects {
+			n += c
+		}
+		return float64(n)
 	}
 }

@@ -13,13 +13,28 @@ import (
 
 	"github.com/hookhub/hookhub/hub/config"
 	"github.com/hookhub/hookhub/hub/internal/delivery"
+	"github.com/hookhub/hookhub/hub/internal/metrics"
 	"github.com/hookhub/hookhub/hub/internal/pluginhost"
 	"github.com/hookhub/hookhub/hub/internal/webhooks"
 	"github.com/hookhub/hookhub/plugins"
+	"github.com/hookhub/hookhub/sdk/abi"
 	"github.com/hookhub/hookhub/sdk/event"
 )
 
 var _ delivery.Transformer = (*pluginhost.Host)(nil)
+
+// timedPlugins records each plugin call's time.
+type timedPlugins struct {
+	host    *pluginhost.Host
+	metrics *metrics.Metrics
+}
+
+func (t timedPlugins) Transform(ctx context.Context, name string, in *abi.Input) (*abi.Output, error) {
+	start := time.Now()
+	out, err := t.host.Transform(ctx, name, in)
+	t.metrics.Plugin(name, time.Since(start))
+	return out, err
+}
 
 // newPlugins starts the plugin host: the first-party plugins natively, the
 // config's modules compiled (cached under cacheDir when set), and every

@@ -16,6 +16,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
 	"github.com/rs/zerolog"
 
 	"github.com/hookhub/hookhub/hub/config"
@@ -39,7 +41,9 @@ type Deps struct {
 	CheckPlugin func(name string, config []byte) error
 	// Tester sends test requests (nil: none).
 	Tester TestSender
-	Log    zerolog.Logger
+	// Metrics is served at /metrics (nil: not served).
+	Metrics *prometheus.Registry
+	Log     zerolog.Logger
 }
 
 // Server is the management API.
@@ -257,6 +261,16 @@ func (s *Server) routes() {
 		writeJSON(w, http.StatusOK, map[string]any{"egress_ranges": ranges, "updated": s.started.UTC().Format(time.RFC3339)})
 		return nil
 	}, true)
+	if s.d.Metrics != nil {
+		h := promhttp.HandlerFor(s.d.Metrics, promhttp.HandlerOpts{})
+		s.handle("GET /metrics", func(w http.ResponseWriter, r *http.Request) error {
+			if scope(r) != "" {
+				return &Error{Status: http.StatusForbidden, Code: "forbidden", Message: "metrics cover every account: use the API token"}
+			}
+			h.ServeHTTP(w, r)
+			return nil
+		}, false)
+	}
 	s.webhookRoutes()
 	s.eventRoutes()
 	s.deliveryRoutes()

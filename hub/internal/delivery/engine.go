@@ -23,6 +23,7 @@ import (
 	"github.com/rs/zerolog"
 
 	"github.com/hookhub/hookhub/hub/internal/bus"
+	"github.com/hookhub/hookhub/hub/internal/metrics"
 	"github.com/hookhub/hookhub/hub/internal/target"
 	"github.com/hookhub/hookhub/hub/internal/webhooks"
 	"github.com/hookhub/hookhub/sdk/abi"
@@ -52,6 +53,7 @@ type Options struct {
 	Webhooks    Lookup
 	Transformer Transformer // nil: webhooks naming a plugin fail
 	Health      Health      // nil: no 410 or failing-too-long disabling
+	Metrics     *metrics.Metrics
 	Policy      target.Policy
 	RootCAs     *x509.CertPool // nil: the system's
 	// ConnectTimeout bounds connecting (TCP and TLS); Timeout the whole request.

@@ -97,6 +97,7 @@ func (e *Engine) settle(ctx context.Context, w *webhooks.Webhook, u *unit, res r
 			e.log.Warn().Err(err).Str("job", u.id).Msg("ack failed; the job will be delivered again")
 		}
 	}
+	e.o.Metrics.Delivery(outcome, res.status, res.latency)
 	e.record(u, res, outcome, next)
 }
 

@@ -19,6 +19,7 @@ import (
 	"github.com/rs/zerolog"
 
 	"github.com/hookhub/hookhub/hub/internal/bus"
+	"github.com/hookhub/hookhub/hub/internal/metrics"
 	"github.com/hookhub/hookhub/hub/internal/schemacheck"
 	"github.com/hookhub/hookhub/hub/internal/webhooks"
 	"github.com/hookhub/hookhub/sdk/event"
@@ -41,15 +42,16 @@ type Router struct {
 	schemas  *schemacheck.Set
 	log      zerolog.Logger
 	workers  int
+	metrics  *metrics.Metrics
 	Stats    Stats
 }
 
-// New returns a router. workers bounds the events routed at once.
-func New(b *bus.Bus, ws Snapshotter, schemas *schemacheck.Set, log zerolog.Logger, workers int) *Router {
+// New returns a router. workers bounds the events routed at once; m may be nil.
+func New(b *bus.Bus, ws Snapshotter, schemas *schemacheck.Set, log zerolog.Logger, workers int, m *metrics.Metrics) *Router {
 	if workers <= 0 {
 		workers = 128
 	}
-	return &Router{bus: b, webhooks: ws, schemas: schemas, log: log.With().Str("component", "router").Logger(), workers: workers}
+	return &Router{bus: b, webhooks: ws, schemas: schemas, log: log.With().Str("component", "router").Logger(), workers: workers, metrics: m}
 }
 
 // JobID is the id of the job delivering event eventID to webhook: the
@@ -92,15 +94,19 @@ func (r *Router) Run(ctx context.Context) error {
 }
 
 func (r *Router) handle(ctx context.Context, m jetstream.Msg) {
+	start := time.Now()
 	raw := m.Data()
 	ev, reason := r.check(m.Subject(), raw)
 	if reason != "" {
+		r.metrics.Event("invalid", "rejected")
 		r.reject(ctx, m, reason)
 		return
 	}
+	defer func() { r.metrics.Routed(time.Since(start)) }()
 	matches := r.webhooks.Snapshot().Match(ev, nil)
 	if len(matches) == 0 {
 		r.Stats.Events.Add(1)
+		r.metrics.Event(ev.Type, "routed")
 		_ = m.Ack()
 		return
 	}
@@ -159,6 +165,7 @@ func (r *Router) handle(ctx context.Context, m jetstream.Msg) {
 	}
 	r.Stats.Events.Add(1)
 	r.Stats.Jobs.Add(int64(len(matches)))
+	r.metrics.Event(ev.Type, "routed")
 	_ = m.Ack()
 }
 
