@@ -3,10 +3,13 @@ package hub_test
 import (
 	"bytes"
 	"encoding/json"
+	"flag"
 	"fmt"
 	"io"
 	"net/http"
+	"os"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -52,7 +55,32 @@ func (a *api) do(method, path, body string, token string) (int, map[string]any, 
 		a.t.Errorf("%s %s: %d %s (a caller's mistake must never be a 5xx)", method, path, resp.StatusCode, raw)
 	}
 	a.doc.check(a.t, method, path, resp.StatusCode, raw)
+	if resp.StatusCode < 300 && body != "" {
+		a.doc.checkRequest(a.t, method, path, []byte(body))
+	}
+	routesHit.Store(method+" "+a.doc.template(path), true)
 	return resp.StatusCode, m, raw
+}
+
+// routesHit records the routes the tests exercised; TestMain checks that
+// every route was.
+var routesHit sync.Map
+
+func TestMain(m *testing.M) {
+	code := m.Run()
+	if code == 0 && flag.Lookup("test.run").Value.String() == "" {
+		var missing []string
+		for _, r := range admin.Routes {
+			if _, ok := routesHit.Load(r); !ok {
+				missing = append(missing, r)
+			}
+		}
+		if len(missing) > 0 {
+			fmt.Println("API routes no test exercised:", missing)
+			code = 1
+		}
+	}
+	os.Exit(code)
 }
 
 func (a *api) call(method, path, body string) (int, map[string]any) {
@@ -208,6 +236,15 @@ func TestAPIEventsDeadLettersAttempts(t *testing.T) {
 	if code, m := a.call("POST", "/v1/events", `{"type":"contact.updated","source":"api-test","data":{"email":"a@example.com"}}`); code != 400 || errCode(m) != "invalid_event" || m["error"].(map[string]any)["field"] != "account" {
 		t.Errorf("event without account: %d %v", code, m)
 	}
+	if code, m := a.call("POST", "/v1/events", `{"type":"email.clicked","source":"api-test","account":"acme","data":{"email":42}}`); code != 400 || !strings.Contains(fmt.Sprint(m), "does not match the schema of email.clicked") {
+		t.Errorf("event with bad data: %d %v", code, m)
+	}
+	if code, _, _ := a.do("GET", "/healthz", "", ""); code != 200 {
+		t.Errorf("healthz: %d", code)
+	}
+	if code, _, raw := a.do("GET", "/openapi.json", "", ""); code != 200 || !bytes.Contains(raw, []byte(`"openapi": "3.1.0"`)) {
+		t.Errorf("openapi.json: %d", code)
+	}
 	for i := range 2 {
 		code, m := a.call("POST", "/v1/events", fmt.Sprintf(`{"id":"evt_d%d","type":"contact.updated","source":"api-test","account":"acme","data":{"email":"a@example.com"}}`, i))
 		if code != 202 || m["id"] != fmt.Sprintf("evt_d%d", i) {
@@ -239,6 +276,11 @@ func TestAPIEventsDeadLettersAttempts(t *testing.T) {
 	}
 	if code, _ := a.call("GET", fmt.Sprintf("/v1/dead-letters/%d", seq), ""); code != 404 {
 		t.Errorf("a redriven dead letter is still there: %d", code)
+	}
+	_, m = a.call("GET", "/v1/webhooks/wh/dead-letters", "")
+	other := int(m["data"].([]any)[0].(map[string]any)["seq"].(float64))
+	if code, m := a.call("GET", fmt.Sprintf("/v1/dead-letters/%d", other), ""); code != 200 || m["webhook"] != "wh" {
+		t.Errorf("inspect a dead letter: %d %v", code, m)
 	}
 	if code, m := a.call("POST", "/v1/webhooks/wh/dead-letters/redrive?since=2000-01-01T00:00:00Z", ""); code != 202 || m["redriven"].(float64) != 1 {
 		t.Errorf("redrive all: %d %v", code, m)
@@ -342,6 +384,23 @@ func (o *openAPI) check(t *testing.T, method, path string, status int, body []by
 	}
 	if err := sch.Validate(inst); err != nil {
 		t.Errorf("%s %s %d: answer does not match openapi.json: %v", method, p, status, err)
+	}
+}
+
+// checkRequest validates a request body the API accepted against the
+// document's requestBody schema.
+func (o *openAPI) checkRequest(t *testing.T, method, path string, body []byte) {
+	t.Helper()
+	p := o.template(path)
+	ptr := "#/paths/" + strings.NewReplacer("~", "~0", "/", "~1").Replace(p) + "/" + strings.ToLower(method) + "/requestBody/content/application~1json/schema"
+	sch, err := o.compiler.Compile("https://hookhub.dev/openapi.json" + ptr)
+	if err != nil {
+		t.Errorf("%s %s accepted a body, but openapi.json documents none", method, p)
+		return
+	}
+	inst, _ := jsonschema.UnmarshalJSON(bytes.NewReader(body))
+	if err := sch.Validate(inst); err != nil {
+		t.Errorf("%s %s accepted a body its openapi.json schema refuses: %v", method, p, err)
 	}
 }
 
@@ -472,6 +531,12 @@ func TestAPIResendAndStats(t *testing.T) {
 	})
 	if code, m := a.call("GET", "/v1/webhooks/wh/attempts?since=2999-01-01T00:00:00Z", ""); code != 200 || len(m["data"].([]any)) != 0 {
 		t.Errorf("attempts since the future: %d %v", code, m)
+	}
+	if code, m := a.call("GET", "/v1/events/evt_again/attempts", ""); code != 200 || len(m["data"].([]any)) != 2 {
+		t.Errorf("one event's attempts: %d %v", code, m)
+	}
+	if code, m := a.call("POST", "/v1/webhooks/wh/enable", ""); code != 200 || m["id"] != "wh" {
+		t.Errorf("enable: %d %v", code, m)
 	}
 }
 

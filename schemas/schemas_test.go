@@ -109,3 +109,20 @@ func TestEventEnvelopeSchema(t *testing.T) {
 	check("one-token type", strings.Replace(valid, `"type":"contact.updated"`, `"type":"x"`, 1), false)
 	check("id with a space", strings.Replace(valid, `"id":"evt_2f9c"`, `"id":"evt 2f9c"`, 1), false)
 }
+
+// TestWebhookInputMatchesWebhook: the API's webhook_input has exactly the
+// properties of the config's webhook; only what is required differs.
+func TestWebhookInputMatchesWebhook(t *testing.T) {
+	b, _ := schemas.FS.ReadFile("config.schema.json")
+	var d struct {
+		Defs map[string]struct {
+			Properties json.RawMessage `json:"properties"`
+		} `json:"$defs"`
+	}
+	if err := json.Unmarshal(b, &d); err != nil {
+		t.Fatal(err)
+	}
+	if string(d.Defs["webhook"].Properties) != string(d.Defs["webhook_input"].Properties) {
+		t.Error("config.schema.json: $defs.webhook_input.properties differ from $defs.webhook.properties; keep them the same")
+	}
+}

@@ -92,7 +92,7 @@ func runWebhooks(args []string, stdout, stderr io.Writer) error {
 	if len(args) > 0 {
 		sub, args = args[0], args[1:]
 	}
-	fs := newFlags("webhooks "+sub, "webhooks list|get|create|update|delete|activate|deactivate|enable [ID] [flags]", stderr)
+	fs := newFlags("webhooks "+sub, "webhooks list|get|create|update|delete|activate|deactivate|enable|rotate-secret|stats|resend [ID] [flags]", stderr)
 	af := addAPIFlags(fs)
 	account := fs.String("account", "", "account (list: only this account's)")
 	file := fs.String("file", "", "create/update: the webhook as JSON, from this file or - for stdin")
@@ -100,6 +100,7 @@ func runWebhooks(args []string, stdout, stderr io.Writer) error {
 	events := fs.String("events", "", "create: comma-separated event types or wildcards, e.g. contact.*,email.clicked")
 	name := fs.String("name", "", "create: a name")
 	id := fs.String("id", "", "create: the webhook id (default: generated)")
+	eventID := fs.String("event", "", "resend: the id of the event to send again")
 	pos, err := parseInterspersed(fs, args)
 	if err != nil {
 		return err
@@ -163,11 +164,35 @@ func runWebhooks(args []string, stdout, stderr io.Writer) error {
 			fmt.Fprintf(stdout, "deleted %s\n", arg)
 		}
 		return err
-	case "activate", "deactivate", "enable":
+	case "activate", "deactivate", "enable", "rotate-secret":
 		if err := needID(); err != nil {
 			return err
 		}
 		raw, err = c.call("POST", "/v1/webhooks/"+url.PathEscape(arg)+"/"+sub, nil)
+		if err == nil && sub == "rotate-secret" && !*af.json {
+			var one map[string]any
+			_ = json.Unmarshal(raw, &one)
+			fmt.Fprintf(stdout, "new signing secret of %s, shown this once: %v\nthe old one signs too for 24h\n", arg, one["secret"])
+			return nil
+		}
+	case "stats", "resend":
+		if err := needID(); err != nil {
+			return err
+		}
+		if sub == "stats" {
+			raw, err = c.call("GET", "/v1/webhooks/"+url.PathEscape(arg)+"/stats", nil)
+		} else {
+			if *eventID == "" {
+				fs.Usage()
+				return errUsage
+			}
+			body, _ := json.Marshal(map[string]string{"event_id": *eventID})
+			raw, err = c.call("POST", "/v1/webhooks/"+url.PathEscape(arg)+"/resend", body)
+		}
+		if err != nil {
+			return err
+		}
+		return printJSON(stdout, raw)
 	default:
 		fs.Usage()
 		return errUsage
@@ -324,4 +349,55 @@ func readFileOrStdin(file string) ([]byte, error) {
 		return io.ReadAll(io.LimitReader(os.Stdin, 1<<20))
 	}
 	return os.ReadFile(file)
+}
+
+func printJSON(w io.Writer, raw []byte) error {
+	var v any
+	if json.Unmarshal(raw, &v) != nil {
+		_, err := w.Write(raw)
+		return err
+	}
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	return enc.Encode(v)
+}
+
+func runTestSend(args []string, stdout, stderr io.Writer) error {
+	fs := newFlags("test-send", "test-send WEBHOOK --type EVENT_TYPE [--json]", stderr)
+	af := addAPIFlags(fs)
+	typ := fs.String("type", "", "event type whose catalog sample to send, e.g. email.clicked")
+	pos, err := parseInterspersed(fs, args)
+	if err != nil {
+		return err
+	}
+	if len(pos) != 1 || *typ == "" {
+		fs.Usage()
+		return errUsage
+	}
+	body, _ := json.Marshal(map[string]string{"event_type": *typ})
+	raw, err := newAPIClient(*af.addr, *af.token).call("POST", "/v1/webhooks/"+url.PathEscape(pos[0])+"/test", body)
+	if err != nil {
+		return err
+	}
+	if *af.json {
+		_, err := stdout.Write(append(raw, '\n'))
+		return err
+	}
+	var r struct {
+		Delivered, Skipped bool
+		Status             int
+		LatencyMS          float64 `json:"latency_ms"`
+		Error, Response    string
+	}
+	_ = json.Unmarshal(raw, &r)
+	switch {
+	case r.Skipped:
+		fmt.Fprintln(stdout, "skipped: the webhook's plugin drops this event; nothing was sent")
+	case r.Delivered:
+		fmt.Fprintf(stdout, "delivered: %d in %.1f ms\n%s\n", r.Status, r.LatencyMS, r.Response)
+	default:
+		fmt.Fprintf(stdout, "failed: %s (%.1f ms)\n%s\n", r.Error, r.LatencyMS, r.Response)
+		return errors.New("the test send failed")
+	}
+	return nil
 }

@@ -50,6 +50,22 @@ func TestAPICommands(t *testing.T) {
 	if out, _, code = cli("dlq", "redrive", "wh_cli"); code != 0 || !strings.Contains(out, "redrove 0 dead letters") {
 		t.Errorf("dlq redrive (exit %d): %s", code, out)
 	}
+	if out, _, code = cli("test-send", "wh_cli", "--type", "email.clicked"); code != 0 || !strings.HasPrefix(out, "delivered: 200") {
+		t.Errorf("test-send (exit %d): %s", code, out)
+	}
+	if out, _, code = cli("deliveries", "list", "wh_cli", "--outcome", "delivered"); code != 0 || !strings.Contains(out, "evt_cli:wh_cli") {
+		t.Errorf("deliveries list (exit %d): %s", code, out)
+	}
+	if out, _, code = cli("webhooks", "resend", "wh_cli", "--event", "evt_cli"); code != 0 || !strings.Contains(out, `"job": "evt_cli:wh_cli"`) {
+		t.Errorf("resend (exit %d): %s", code, out)
+	}
+	if out, _, code = cli("webhooks", "rotate-secret", "wh_cli"); code != 0 || !strings.Contains(out, "shown this once: whsec_") {
+		t.Errorf("rotate-secret (exit %d): %s", code, out)
+	}
+	hubtest.Eventually(t, 5*time.Second, "stats with the deliveries", func() bool {
+		out, _, code := cli("webhooks", "stats", "wh_cli")
+		return code == 0 && strings.Contains(out, `"delivered": 2`)
+	})
 	if out, _, code = cli("webhooks", "deactivate", "wh_cli"); code != 0 || !strings.Contains(out, "false") {
 		t.Errorf("deactivate (exit %d): %s", code, out)
 	}

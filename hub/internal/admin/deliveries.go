@@ -20,6 +20,7 @@ const scanLimit = 100000
 
 func (s *Server) deliveryRoutes() {
 	s.handle("GET /v1/webhooks/{id}/attempts", s.listAttempts, false)
+	s.handle("GET /v1/events/{id}/attempts", s.eventAttempts, false)
 	s.handle("GET /v1/webhooks/{id}/dead-letters", s.listDeadLetters, false)
 	s.handle("POST /v1/webhooks/{id}/dead-letters/redrive", s.redriveAll, false)
 	s.handle("GET /v1/dead-letters/{seq}", s.getDeadLetter, false)
@@ -108,7 +109,7 @@ func (s *Server) listAttempts(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	q := r.URL.Query()
-	outcome, typ := q.Get("outcome"), q.Get("event_type")
+	outcome, typ, eventID := q.Get("outcome"), q.Get("event_type"), q.Get("event_id")
 	var since, until time.Time
 	for name, t := range map[string]*time.Time{"since": &since, "until": &until} {
 		if v := q.Get(name); v != "" {
@@ -118,16 +119,21 @@ func (s *Server) listAttempts(w http.ResponseWriter, r *http.Request) error {
 		}
 	}
 	msgs, err := s.newest(r.Context(), s.d.Bus.Names.AttemptsStream, s.d.Bus.Names.Attempt(acct, id), limit, before, func(m jetstream.Msg) bool {
-		if outcome == "" && typ == "" && since.IsZero() && until.IsZero() {
+		if outcome == "" && typ == "" && eventID == "" && since.IsZero() && until.IsZero() {
 			return true
 		}
 		var a delivery.Attempt
 		return json.Unmarshal(m.Data(), &a) == nil && (outcome == "" || a.Outcome == outcome) && (typ == "" || a.EventType == typ) &&
-			(since.IsZero() || !a.At.Before(since)) && (until.IsZero() || a.At.Before(until))
+			(eventID == "" || a.EventID == eventID) && (since.IsZero() || !a.At.Before(since)) && (until.IsZero() || a.At.Before(until))
 	})
 	if err != nil {
 		return err
 	}
+	writeJSON(w, http.StatusOK, map[string]any{"data": attemptViews(msgs)})
+	return nil
+}
+
+func attemptViews(msgs []jetstream.Msg) []AttemptView {
 	out := make([]AttemptView, 0, len(msgs))
 	for _, m := range msgs {
 		var v AttemptView
@@ -138,7 +144,25 @@ func (s *Server) listAttempts(w http.ResponseWriter, r *http.Request) error {
 			out = append(out, v)
 		}
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"data": out})
+	return out
+}
+
+// eventAttempts lists one event's attempts across the webhooks the caller
+// may see, newest first.
+func (s *Server) eventAttempts(w http.ResponseWriter, r *http.Request) error {
+	id := r.PathValue("id")
+	limit, before, err := page(r)
+	if err != nil {
+		return err
+	}
+	msgs, err := s.newest(r.Context(), s.d.Bus.Names.AttemptsStream, s.d.Bus.Names.AttemptsAll(), limit, before, func(m jetstream.Msg) bool {
+		var a delivery.Attempt
+		return json.Unmarshal(m.Data(), &a) == nil && a.EventID == id && allowed(r, a.Account)
+	})
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"data": attemptViews(msgs)})
 	return nil
 }
 

@@ -5,6 +5,8 @@ import (
 	"errors"
 	"net/http"
 
+	"github.com/hookhub/hookhub/hub/internal/routing"
+	"github.com/hookhub/hookhub/hub/internal/schemacheck"
 	"github.com/hookhub/hookhub/schemas"
 	"github.com/hookhub/hookhub/sdk/event"
 	"github.com/hookhub/hookhub/sdk/publish"
@@ -62,6 +64,13 @@ func (s *Server) postEvent(w http.ResponseWriter, r *http.Request) error {
 			return badRequest("invalid_event", fe.Field, err.Error())
 		}
 		return badRequest("invalid_event", "", err.Error())
+	}
+	set, err := schemacheck.Default()
+	if err != nil {
+		return err
+	}
+	if reason := routing.CheckData(set, &e); reason != "" {
+		return badRequest("invalid_event", "data", reason)
 	}
 	if !allowed(r, e.Account) {
 		return &Error{Status: http.StatusForbidden, Code: "forbidden", Field: "account", Message: "this token sees only account " + scope(r)}

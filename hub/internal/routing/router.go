@@ -178,17 +178,19 @@ func (r *Router) check(subject string, raw []byte) (*event.Event, string) {
 	if want := ev.NATSSubject(r.bus.Names.Prefix); subject != want {
 		return nil, fmt.Sprintf("subject %q does not match the event's account and type (want %q)", subject, want)
 	}
-	if reason := r.checkData(ev); reason != "" {
+	if reason := CheckData(r.schemas, ev); reason != "" {
 		return nil, reason
 	}
 	return ev, ""
 }
 
-// checkData validates the event's data against its type's schema, when the
-// catalog has the type. Types outside the catalog are delivered unchecked.
-func (r *Router) checkData(ev *event.Event) string {
+// CheckData validates the event's data against its type's schema, when the
+// catalog has the type, and says why it does not fit ("" when it does).
+// Types outside the catalog are delivered unchecked. The API checks events
+// posted to it with the same function.
+func CheckData(schemas *schemacheck.Set, ev *event.Event) string {
 	path := "events/" + ev.Type + ".schema.json"
-	if r.schemas == nil || !r.schemas.Has(path) {
+	if schemas == nil || !schemas.Has(path) {
 		return ""
 	}
 	data := ev.Data
@@ -199,7 +201,7 @@ func (r *Router) checkData(ev *event.Event) string {
 	if err != nil {
 		return "invalid event: data: " + err.Error()
 	}
-	issues, err := r.schemas.Validate(path, doc)
+	issues, err := schemas.Validate(path, doc)
 	if err != nil {
 		return "invalid event: data: " + err.Error()
 	}
