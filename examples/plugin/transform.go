@@ -3,27 +3,23 @@
 // main.go has the two lines that make it a plugin.
 //
 // This one sends a compact JSON body for CRM systems: who, what, when, and
-// adds a header naming the event type. Build and try it:
+// adds a header naming the event type. It reads the event with gjson, a
+// reflection-free JSON reader, and writes its answer by appending: in a
+// sandboxed plugin that is many times faster than encoding/json. Build and
+// try it:
 //
 //	GOOS=wasip1 GOARCH=wasm go build -buildmode=c-shared -o crm.wasm ./examples/plugin
 //	go run ./hub/cmd/hookhub plugin run --wasm crm.wasm --event examples/plugin/testdata/event.json
 package main
 
 import (
-	"encoding/json"
 	"errors"
 	"maps"
 
-	"github.com/hookhub/hookhub/sdk/abi"
-	"github.com/hookhub/hookhub/sdk/event"
-)
+	"github.com/tidwall/gjson"
 
-type crmBody struct {
-	Event  string `json:"event"`
-	Email  string `json:"email"`
-	At     string `json:"at,omitempty"`
-	Source string `json:"source"`
-}
+	"github.com/hookhub/hookhub/sdk/abi"
+)
 
 // Transform turns one event into the CRM's body. An event without an email
 // is skipped: the CRM would have nothing to attach it to.
@@ -31,26 +27,49 @@ func Transform(in *abi.Input) (*abi.Output, error) {
 	if len(in.Events) != 1 {
 		return nil, errors.New("this plugin sends one event per request")
 	}
-	var e event.Event
-	if err := json.Unmarshal(in.Events[0], &e); err != nil {
-		return nil, errors.New("the event is not a JSON CloudEvent")
+	ev := in.Events[0]
+	if !gjson.ValidBytes(ev) {
+		return nil, errors.New("the event is not JSON")
 	}
-	var data struct {
-		Email string `json:"email"`
-	}
-	_ = json.Unmarshal(e.Data, &data)
-	if data.Email == "" {
+	r := gjson.GetManyBytes(ev, "type", "data.email", "time", "source")
+	typ, email, at, source := r[0].String(), r[1].String(), r[2].String(), r[3].String()
+	if email == "" {
 		return &abi.Output{Skip: true}, nil
 	}
-	body := crmBody{Event: e.Type, Email: data.Email, Source: e.Source}
-	if e.Time != nil {
-		body.At = e.Time.UTC().Format("2006-01-02T15:04:05Z")
+	b := make([]byte, 0, 128)
+	b = append(b, `{"event":`...)
+	b = appendString(b, typ)
+	b = append(b, `,"email":`...)
+	b = appendString(b, email)
+	if at != "" {
+		b = append(b, `,"at":`...)
+		b = appendString(b, at)
 	}
-	b, _ := json.Marshal(body)
+	b = append(b, `,"source":`...)
+	b = appendString(b, source)
+	b = append(b, '}')
 	headers := maps.Clone(in.Request.Headers)
 	if headers == nil {
 		headers = map[string]string{}
 	}
-	headers["X-Event-Type"] = e.Type
+	headers["X-Event-Type"] = typ
 	return &abi.Output{Request: abi.Request{ContentType: "application/json", Headers: headers, Query: in.Request.Query, Body: b}}, nil
+}
+
+// appendString appends s as a JSON string.
+func appendString(b []byte, s string) []byte {
+	const hex = "0123456789abcdef"
+	b = append(b, '"')
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		switch {
+		case c == '"' || c == '\\':
+			b = append(b, '\\', c)
+		case c < 0x20:
+			b = append(b, '\\', 'u', '0', '0', hex[c>>4], hex[c&0xf])
+		default:
+			b = append(b, c)
+		}
+	}
+	return append(b, '"')
 }

@@ -14,6 +14,18 @@ import (
 //
 //	go test -run '^$' -bench Plugin -benchmem ./hub/internal/pluginhost/
 func BenchmarkPlugin(b *testing.B) {
+	b.Run("example/wasm", func(b *testing.B) {
+		// A customer's plugin (examples/plugin: gjson and appends), sandboxed.
+		h := newHost(b)
+		load(b, h, "example", "examples/plugin", 16, time.Second)
+		in := input(800)
+		b.ReportAllocs()
+		for b.Loop() {
+			if _, err := h.Transform(context.Background(), "example", in); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
 	for _, name := range []string{"passthrough", "mapper", "form", "brevo"} {
 		cfg := []byte(nil)
 		if name == "mapper" {
