@@ -122,3 +122,5 @@ func mustConfig(t *testing.T, doc string) *config.Config {
 	}
 	return cfg
 }
+
+func publishTo(h *hub.Hub) *publish.Publisher { return publish.New(h.JetStream(), "hookhub") }

@@ -149,3 +149,20 @@ func TestFilesAndExample(t *testing.T) {
 		t.Errorf("broken JSON: got %v", err)
 	}
 }
+
+// FuzzParse: no config file, however broken, panics the loader; what it
+// accepts validates again.
+func FuzzParse(f *testing.F) {
+	for _, seed := range []string{`{}`, `{"webhooks":[{"id":"a","account":"acme","url":"https://x.example.com","events":["*"],"secret":"` + secret + `"}]}`,
+		`{"delivery":{"retry":{"schedule":["1s","-1s"]}}}`, `{"webhooks":[{"url":"${env:X}"}]}`, `[`, `null`} {
+		f.Add([]byte(seed))
+	}
+	f.Fuzz(func(t *testing.T, b []byte) {
+		c, err := config.Parse("fuzz.json", b, map[string]string{"X": "https://x.example.com"})
+		if err == nil {
+			if err := c.Validate("again"); err != nil {
+				t.Fatalf("accepted, then invalid: %v", err)
+			}
+		}
+	})
+}

@@ -12,6 +12,7 @@ import (
 	"fmt"
 	"strings"
 	"time"
+	"unicode/utf8"
 )
 
 // SpecVersion is the CloudEvents version hookhub speaks.
@@ -30,6 +31,8 @@ const (
 	MaxIDLen      = 256
 	MaxTypeLen    = 128
 	MaxAccountLen = 64
+	// MaxSize is the largest event hookhub accepts, envelope included.
+	MaxSize = 1 << 20
 )
 
 // Event is one CloudEvent as hookhub carries it.
@@ -63,6 +66,12 @@ func (e *FieldError) Unwrap() error { return ErrInvalid }
 
 // Parse decodes a CloudEvent from JSON and checks its envelope.
 func Parse(b []byte) (*Event, error) {
+	if len(b) > MaxSize {
+		return nil, &FieldError{"event", fmt.Sprintf("is %d bytes, over the limit of %d", len(b), MaxSize)}
+	}
+	if !utf8.Valid(b) {
+		return nil, &FieldError{"event", "is not valid UTF-8"}
+	}
 	var e Event
 	if err := json.Unmarshal(b, &e); err != nil {
 		return nil, fmt.Errorf("%w: not a JSON CloudEvent: %s", ErrInvalid, jsonReason(err))

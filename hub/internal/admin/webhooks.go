@@ -33,6 +33,15 @@ type WebhookView struct {
 
 func (s *Server) view(w *webhooks.Webhook) WebhookView {
 	v := WebhookView{Webhook: w.Webhook, Secret: maskSecret(w.Secret.Reveal()), ReadOnly: w.ReadOnly}
+	if len(w.Headers) > 0 {
+		v.Headers = make(map[string]string, len(w.Headers))
+		for k, val := range w.Headers {
+			if config.SensitiveHeader(k) {
+				val = "[redacted]"
+			}
+			v.Headers[k] = val
+		}
+	}
 	if s.d.Health != nil {
 		st := s.d.Health.Get(w.ID)
 		v.Disabled, v.DisabledReason, v.LastSuccess, v.FailingSince = st.Disabled, st.Reason, st.LastSuccess, st.FailingSince
@@ -136,6 +145,11 @@ func (s *Server) updateWebhook(w http.ResponseWriter, r *http.Request) error {
 	}
 	if wh.Account != cur.Account {
 		return badRequest("account_change", "account", "a webhook cannot move to another account")
+	}
+	for k, v := range wh.Headers { // a masked header sent back keeps its value
+		if v == "[redacted]" && cur.Headers[k] != "" {
+			wh.Headers[k] = cur.Headers[k]
+		}
 	}
 	if !strings.Contains(string(body), `"secret"`) || strings.Contains(wh.Secret.Reveal(), "...") {
 		wh.Secret, wh.PreviousSecrets = cur.Secret, cur.PreviousSecrets // unchanged unless a new one is given

@@ -146,27 +146,17 @@ func (e *Engine) excerpt(r io.Reader) string {
 func masked(h http.Header) http.Header {
 	out := make(http.Header, len(h))
 	for k, v := range h {
-		lk := strings.ToLower(k)
 		switch {
-		case lk == "authorization" || lk == "proxy-authorization":
+		case strings.EqualFold(k, "Authorization") || strings.EqualFold(k, "Proxy-Authorization"):
 			scheme, _, _ := strings.Cut(v[0], " ")
 			out[k] = []string{scheme + " [redacted]"}
-		case lk != "webhook-signature" && containsAny(lk, "key", "token", "secret", "auth", "pass", "cookie", "session", "signature"):
+		case config.SensitiveHeader(k):
 			out[k] = []string{"[redacted]"}
 		default:
 			out[k] = v
 		}
 	}
 	return out
-}
-
-func containsAny(s string, subs ...string) bool {
-	for _, sub := range subs {
-		if strings.Contains(s, sub) {
-			return true
-		}
-	}
-	return false
 }
 
 // TestResult is the outcome of a test send.
