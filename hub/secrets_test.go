@@ -3,7 +3,6 @@ package hub_test
 import (
 	"bytes"
 	"context"
-	"encoding/json"
 	"io"
 	"net/http"
 	"strings"
@@ -23,8 +22,12 @@ type lockedBuffer struct {
 	b  bytes.Buffer
 }
 
-func (l *lockedBuffer) Write(p []byte) (int, error) { l.mu.Lock(); defer l.mu.Unlock(); return l.b.Write(p) }
-func (l *lockedBuffer) String() string              { l.mu.Lock(); defer l.mu.Unlock(); return l.b.String() }
+func (l *lockedBuffer) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.Write(p)
+}
+func (l *lockedBuffer) String() string { l.mu.Lock(); defer l.mu.Unlock(); return l.b.String() }
 
 // TestSecretsNeverShow runs a hub with every kind of secret, at debug log
 // level, through deliveries that succeed, fail, retry and die, and through
@@ -40,7 +43,9 @@ func TestSecretsNeverShow(t *testing.T) {
 	}
 	ok := hubtest.NewReceiver(t)
 	bad := hubtest.NewReceiver(t)
-	bad.SetRespond(func(_ int, w http.ResponseWriter, _ *http.Request) { http.Error(w, "no", http.StatusInternalServerError) })
+	bad.SetRespond(func(_ int, w http.ResponseWriter, _ *http.Request) {
+		http.Error(w, "no", http.StatusInternalServerError)
+	})
 	doc := `{"data_dir":"` + t.TempDir() + `","nats_listen":"127.0.0.1:-1","api_addr":"127.0.0.1:0","api_token":"${env:API_TOKEN}",
 	 "log_level":"debug","log_format":"json",
 	 "accounts":[{"id":"acme","api_token":"${env:ACME_TOKEN}"}],
@@ -109,8 +114,6 @@ func TestSecretsNeverShow(t *testing.T) {
 	get("POST", "/v1/webhooks/basic/test", secrets["API_TOKEN"], `{"event_type":"contact.created"}`)
 	get("POST", "/v1/webhooks", secrets["API_TOKEN"], `{"account":"acme","url":"ftp://bad","events":["*"],"secret":"`+secrets["WH_SECRET"]+`x"}`)
 
-	var attempts map[string]any
-	_ = json.Unmarshal(answers.Bytes(), &attempts)
 	if !strings.Contains(answers.String(), `"Authorization":["Basic [redacted]"]`) {
 		t.Errorf("the attempt log does not show the masked Authorization header: the test looks at the wrong place")
 	}
