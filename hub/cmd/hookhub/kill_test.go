@@ -5,11 +5,13 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	mathrand "math/rand/v2"
 	"net"
 	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"syscall"
@@ -93,10 +95,16 @@ func TestSIGKILLLosesNothing(t *testing.T) {
 	delivered := map[string]int{}    // webhook-id -> successful deliveries
 	bodyEvent := map[string]string{} // webhook-id -> event id in the body
 	rc := hubtest.NewReceiver(t)
-	killNow := make(chan struct{})
+	// The hub is killed three times, at moments drawn at random within the
+	// run (logged, so a failure can be replayed).
+	seed := time.Now().UnixNano()
+	rng := mathrand.New(mathrand.NewPCG(uint64(seed), 0))
+	thresholds := []int{50 + rng.IntN(100), 200 + rng.IntN(100), 350 + rng.IntN(100)}
+	t.Logf("kills after %v requests (seed %d)", thresholds, seed)
+	killNow := make(chan int, len(thresholds))
 	rc.SetRespond(func(n int, w http.ResponseWriter, r *http.Request) {
-		if n == 150 {
-			close(killNow)
+		if slices.Contains(thresholds, n) {
+			killNow <- n
 		}
 		req := rc.Requests()[n-1]
 		if err := signature.Verify(secret, req.Header, req.Body); err != nil {
@@ -176,24 +184,26 @@ func TestSIGKILLLosesNothing(t *testing.T) {
 	})
 	time.Sleep(200 * time.Millisecond) // the router's consumer comes right after the streams
 	go publishAll()
-	select {
-	case <-killNow:
-	case <-time.After(60 * time.Second):
-		t.Fatal("fewer than 150 requests within 60s")
+	for range thresholds {
+		select {
+		case <-killNow:
+		case <-time.After(60 * time.Second):
+			t.Fatal("the next kill's request count was not reached within 60s")
+		}
+		if err := p.cmd.Process.Signal(syscall.SIGKILL); err != nil {
+			t.Fatal(err)
+		}
+		_ = p.cmd.Wait()
+		mu.Lock()
+		before := len(delivered)
+		mu.Unlock()
+		t.Logf("killed the hub after %d requests, %d jobs delivered", rc.Count(), before)
+		if before >= 2*events {
+			t.Fatalf("everything was delivered before a kill; the test proves nothing")
+		}
+		p = startProc(t, bin, cfgPath)
 	}
-	if err := p.cmd.Process.Signal(syscall.SIGKILL); err != nil {
-		t.Fatal(err)
-	}
-	_ = p.cmd.Wait()
-	mu.Lock()
-	before := len(delivered)
-	mu.Unlock()
-	t.Logf("killed the hub after %d requests, %d jobs delivered", rc.Count(), before)
-	if before >= 2*events {
-		t.Fatalf("everything was delivered before the kill; the test proves nothing")
-	}
-
-	p2 := startProc(t, bin, cfgPath)
+	p2 := p
 	if err := <-published; err != nil {
 		t.Fatal(err)
 	}
