@@ -52,8 +52,12 @@ func TestHostileEvents(t *testing.T) {
 			t.Errorf("%s: no rejection saying %q among %q", c.name, c.reason, reasons)
 		}
 	}
+	stranger := contact("evt_stranger")
+	stranger.Account = "nobody" // an account no webhook belongs to: routed to nothing
+	r.publish(t, stranger)
 	r.publish(t, contact("evt_fine"))
 	reqs := rc.WaitFor(t, 1, 10*time.Second)
+	hubtest.Eventually(t, 5*time.Second, "both good events routed", func() bool { return r.Stats().Events >= 2 })
 	if len(reqs) != 1 || reqs[0].Header.Get("X-Injected") != "" {
 		t.Errorf("receiver got %d requests; headers %v", len(reqs), reqs[0].Header)
 	}
