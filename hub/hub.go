@@ -12,6 +12,8 @@ import (
 	"crypto/x509"
 	"fmt"
 	"net"
+	"net/netip"
+	"net/url"
 	"os"
 	"sync"
 	"time"
@@ -109,6 +111,11 @@ func New(cfg *config.Config, opts ...Option) (*Hub, error) {
 	if h.store, err = webhooks.OpenStore(ctx, h.bus.JS, cfg.SubjectPrefix+"_webhooks", cfg.StreamReplicas, reg, cfg, o.log); err != nil {
 		return fail(err)
 	}
+	var proxy *url.URL
+	if cfg.Delivery.ProxyURL != "" {
+		proxy, _ = url.Parse(cfg.Delivery.ProxyURL) // checked by config.Validate
+	}
+	src, _ := netip.ParseAddr(cfg.Delivery.SourceAddress)
 	h.metrics = metrics.New(map[string]func() float64{
 		"hookhub_jobs_waiting":    h.streamCount(h.bus.Names.DeliveriesStream, h.bus.Names.DeliveriesAll()),
 		"hookhub_pending_retries": h.streamCount(h.bus.Names.DeliveriesStream, h.bus.Names.RetriesAll()),
@@ -117,7 +124,7 @@ func New(cfg *config.Config, opts ...Option) (*Hub, error) {
 	h.router = routing.New(h.bus, reg, set, o.log, 0, h.metrics)
 	h.engine = delivery.New(delivery.Options{
 		Bus: h.bus, Webhooks: reg, Health: h.health, Transformer: timedPlugins{h.plugins, h.metrics}, Metrics: h.metrics,
-		Policy: cfg.TargetPolicy(), RootCAs: roots,
+		Policy: cfg.TargetPolicy(), RootCAs: roots, ProxyURL: proxy, SourceAddr: src,
 		ConnectTimeout: cfg.Delivery.ConnectTimeout.D(), Timeout: cfg.Delivery.Timeout.D(),
 		Concurrency: cfg.Delivery.Concurrency, PerWebhook: cfg.Delivery.PerWebhookConcurrency, PerHost: cfg.Delivery.PerHostConcurrency,
 		ExcerptBytes: cfg.Delivery.ResponseExcerptBytes, UserAgent: "hookhub/" + Version, Log: o.log,

@@ -93,6 +93,9 @@ type Delivery struct {
 	Timeout               Duration `json:"timeout,omitempty"`
 	CAFile                string   `json:"ca_file,omitempty"`
 	EgressRanges          []string `json:"egress_ranges,omitempty"`
+	AllowNetworks         []string `json:"allow_networks,omitempty"`
+	ProxyURL              string   `json:"proxy_url,omitempty" env:"PROXY_URL"`
+	SourceAddress         string   `json:"source_address,omitempty"`
 	Concurrency           int      `json:"concurrency,omitempty"`
 	PerWebhookConcurrency int      `json:"per_webhook_concurrency,omitempty"`
 	PerHostConcurrency    int      `json:"per_host_concurrency,omitempty"`

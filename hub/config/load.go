@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"net/netip"
+	"net/url"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -228,7 +229,16 @@ func (c *Config) fillDefaults() {
 
 // TargetPolicy is the policy webhook URLs and connections are held to.
 func (c *Config) TargetPolicy() target.Policy {
-	return target.Policy{AllowInsecure: c.Delivery.AllowInsecureTargets, Ports: c.Delivery.AllowedPorts}
+	p := target.Policy{AllowInsecure: c.Delivery.AllowInsecureTargets, Ports: c.Delivery.AllowedPorts}
+	for _, n := range c.Delivery.AllowNetworks {
+		if pfx, err := netip.ParsePrefix(n); err == nil {
+			p.Allow = append(p.Allow, pfx)
+		}
+	}
+	if u, err := url.Parse(c.Delivery.ProxyURL); err == nil && c.Delivery.ProxyURL != "" {
+		p.Proxy = u.Host
+	}
+	return p
 }
 
 // WebhookLimit is the most webhooks account may hold.
@@ -268,6 +278,21 @@ func (c *Config) Validate(name string) error {
 	for i, r := range c.Delivery.Retry.Schedule {
 		if r.D() < 0 {
 			bad(fmt.Sprintf("delivery.retry.schedule[%d]", i), "must not be negative")
+		}
+	}
+	for i, r := range c.Delivery.AllowNetworks {
+		if _, err := netip.ParsePrefix(r); err != nil {
+			bad(fmt.Sprintf("delivery.allow_networks[%d]", i), "%q is not a CIDR range such as 10.1.2.0/24", r)
+		}
+	}
+	if p := c.Delivery.ProxyURL; p != "" {
+		if u, err := url.Parse(p); err != nil || u.Scheme != "http" || u.Port() == "" {
+			bad("delivery.proxy_url", "must be http://host:port (an HTTP CONNECT proxy)")
+		}
+	}
+	if a := c.Delivery.SourceAddress; a != "" {
+		if _, err := netip.ParseAddr(a); err != nil {
+			bad("delivery.source_address", "%q is not an IP address", a)
 		}
 	}
 	for i, r := range c.Delivery.EgressRanges {

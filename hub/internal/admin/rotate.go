@@ -76,8 +76,8 @@ func (s *Server) rotateSecret(w http.ResponseWriter, r *http.Request) error {
 	}
 	wh.PreviousSecrets = append(kept, config.PreviousSecret{Secret: wh.Secret, Expires: now.Add(grace)})
 	wh.Secret = config.Secret(next)
-	if err := s.d.Store.Put(r.Context(), wh); err != nil {
-		return err
+	if err := s.d.Store.Update(r.Context(), wh); err != nil {
+		return storeError(id, err)
 	}
 	v := s.view(s.d.Registry.Get(id))
 	v.Secret = next // shown once, now

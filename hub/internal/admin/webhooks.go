@@ -120,8 +120,8 @@ func (s *Server) createWebhook(w http.ResponseWriter, r *http.Request) error {
 		return &Error{Status: http.StatusUnprocessableEntity, Code: "webhook_limit", Field: "account",
 			Message: fmt.Sprintf("account %q has %d webhooks, its limit", wh.Account, lim)}
 	}
-	if err := s.d.Store.Put(r.Context(), wh); err != nil {
-		return err
+	if err := s.d.Store.Create(r.Context(), wh); err != nil {
+		return storeError(wh.ID, err)
 	}
 	v := s.view(s.d.Registry.Get(wh.ID))
 	v.Secret = wh.Secret.Reveal() // shown once, now
@@ -154,8 +154,8 @@ func (s *Server) updateWebhook(w http.ResponseWriter, r *http.Request) error {
 	if !strings.Contains(string(body), `"secret"`) || strings.Contains(wh.Secret.Reveal(), "...") {
 		wh.Secret, wh.PreviousSecrets = cur.Secret, cur.PreviousSecrets // unchanged unless a new one is given
 	}
-	if err := s.d.Store.Put(r.Context(), wh); err != nil {
-		return err
+	if err := s.d.Store.Update(r.Context(), wh); err != nil {
+		return storeError(id, err)
 	}
 	writeJSON(w, http.StatusOK, s.view(s.d.Registry.Get(id)))
 	return nil
@@ -182,16 +182,28 @@ func (s *Server) deleteWebhook(w http.ResponseWriter, r *http.Request) error {
 	if _, err := s.webhook(r, id); err != nil {
 		return err
 	}
-	switch err := s.d.Store.Delete(r.Context(), id); {
+	if err := s.d.Store.Delete(r.Context(), id); err != nil {
+		return storeError(id, err)
+	}
+	w.WriteHeader(http.StatusNoContent)
+	return nil
+}
+
+// storeError turns the store's errors into the API's; others stay as they
+// are (503: the hub could not do it now).
+func storeError(id string, err error) error {
+	switch {
 	case errors.Is(err, webhooks.ErrNotFound):
 		return notFound("webhook", id)
 	case errors.Is(err, webhooks.ErrReadOnly):
 		return readOnly(id)
-	case err != nil:
-		return err
+	case errors.Is(err, webhooks.ErrExists):
+		return &Error{Status: http.StatusConflict, Code: "exists", Field: "id", Message: fmt.Sprintf("a webhook %q exists", id)}
+	case errors.Is(err, webhooks.ErrConflict):
+		return &Error{Status: http.StatusConflict, Code: "conflict",
+			Message: fmt.Sprintf("webhook %q changed meanwhile (on another hub process, or it was deleted): read it again and retry", id)}
 	}
-	w.WriteHeader(http.StatusNoContent)
-	return nil
+	return err
 }
 
 func (s *Server) setActive(active bool) func(http.ResponseWriter, *http.Request) error {
@@ -203,8 +215,8 @@ func (s *Server) setActive(active bool) func(http.ResponseWriter, *http.Request)
 		}
 		wh := cur.Webhook
 		wh.Active = &active
-		if err := s.d.Store.Put(r.Context(), wh); err != nil {
-			return err
+		if err := s.d.Store.Update(r.Context(), wh); err != nil {
+			return storeError(id, err)
 		}
 		writeJSON(w, http.StatusOK, s.view(s.d.Registry.Get(id)))
 		return nil

@@ -15,6 +15,8 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"net/netip"
+	"net/url"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -56,6 +58,10 @@ type Options struct {
 	Metrics     *metrics.Metrics
 	Policy      target.Policy
 	RootCAs     *x509.CertPool // nil: the system's
+	// ProxyURL sends deliveries through an HTTP CONNECT proxy (nil: direct).
+	ProxyURL *url.URL
+	// SourceAddr is the local address deliveries leave from (zero: any).
+	SourceAddr netip.Addr
 	// ConnectTimeout bounds connecting (TCP and TLS); Timeout the whole request.
 	ConnectTimeout, Timeout time.Duration
 	// Concurrency bounds deliveries in flight; PerWebhook those to one

@@ -29,8 +29,12 @@ func newClient(o Options) *http.Client {
 	if connect <= 0 {
 		connect = config.DefaultConnectTimeout
 	}
+	dialer := &net.Dialer{Timeout: connect, KeepAlive: 30 * time.Second}
+	if o.SourceAddr.IsValid() {
+		dialer.LocalAddr = &net.TCPAddr{IP: o.SourceAddr.AsSlice()}
+	}
 	tr := &http.Transport{
-		DialContext:         o.Policy.Dialer(&net.Dialer{Timeout: connect, KeepAlive: 30 * time.Second}),
+		DialContext:         o.Policy.Dialer(dialer),
 		TLSClientConfig:     &tls.Config{RootCAs: o.RootCAs, MinVersion: tls.VersionTLS12},
 		TLSHandshakeTimeout: connect,
 		ForceAttemptHTTP2:   true,
@@ -38,6 +42,15 @@ func newClient(o Options) *http.Client {
 		MaxIdleConnsPerHost: o.Concurrency,
 		IdleConnTimeout:     90 * time.Second,
 		Proxy:               nil, // deliveries never pick up a proxy from the environment by surprise
+	}
+	if o.ProxyURL != nil {
+		// The proxy dials the target: check where the name leads first.
+		tr.Proxy = func(r *http.Request) (*url.URL, error) {
+			if err := o.Policy.CheckHost(r.Context(), r.URL.Hostname()); err != nil {
+				return nil, err
+			}
+			return o.ProxyURL, nil
+		}
 	}
 	return &http.Client{
 		Transport: tr,

@@ -29,6 +29,12 @@ type Policy struct {
 	AllowInsecure bool
 	// Ports a URL may use; empty means DefaultPorts.
 	Ports []int
+	// Allow lists networks that are reachable although the policy would
+	// refuse them (an internal receiver at 10.1.2.3, say).
+	Allow []netip.Prefix
+	// Proxy is the egress proxy's address (host:port), which the hub may
+	// always dial; the targets behind it are checked before the CONNECT.
+	Proxy string
 }
 
 // CheckURL reports whether raw is a webhook URL the policy accepts. Its error
@@ -88,6 +94,11 @@ func (p Policy) CheckAddr(ip netip.Addr) error {
 		return nil
 	}
 	ip = ip.Unmap()
+	for _, n := range p.Allow {
+		if n.Contains(ip) {
+			return nil
+		}
+	}
 	switch {
 	case ip.IsLoopback():
 		return fmt.Errorf("%w: %s is a loopback address", ErrRefused, ip)
@@ -110,6 +121,9 @@ var cgnat = netip.MustParsePrefix("100.64.0.0/10")
 // Control is a net.Dialer Control function that refuses addresses the policy
 // does not allow. It sees the address actually dialled, after DNS.
 func (p Policy) Control(_, address string, _ syscall.RawConn) error {
+	if p.Proxy != "" && p.proxyAddr(address) {
+		return nil
+	}
 	ap, err := netip.ParseAddrPort(address)
 	if err != nil {
 		return fmt.Errorf("%w: cannot parse %q", ErrRefused, address)
@@ -122,4 +136,46 @@ func (p Policy) Dialer(d *net.Dialer) func(ctx context.Context, network, addr st
 	dd := *d
 	dd.Control = p.Control
 	return dd.DialContext
+}
+
+// proxyAddr reports whether address (ip:port, as dialled) is the proxy's.
+func (p Policy) proxyAddr(address string) bool {
+	host, port, err := net.SplitHostPort(p.Proxy)
+	if err != nil {
+		return false
+	}
+	ahost, aport, err := net.SplitHostPort(address)
+	if err != nil || aport != port {
+		return false
+	}
+	if host == ahost {
+		return true
+	}
+	ips, err := net.DefaultResolver.LookupNetIP(context.Background(), "ip", host)
+	if err != nil {
+		return false
+	}
+	a, err := netip.ParseAddr(ahost)
+	return err == nil && slices.Contains(ips, a)
+}
+
+// CheckHost resolves host and checks every address it has: the check before
+// a request goes through the proxy, which dials the target itself.
+func (p Policy) CheckHost(ctx context.Context, host string) error {
+	if p.AllowInsecure {
+		return nil
+	}
+	if ip, err := netip.ParseAddr(host); err == nil {
+		return p.CheckAddr(ip)
+	}
+	ips, err := net.DefaultResolver.LookupNetIP(ctx, "ip", host)
+	if err != nil {
+		return fmt.Errorf("%w: cannot resolve %s: %v", ErrRefused, host, err)
+	}
+	for _, ip := range ips {
+		if err := p.CheckAddr(ip); err != nil {
+			return err
+		}
+	}
+	return nil
 }

@@ -21,6 +21,14 @@ var ErrNotFound = errors.New("webhook not found")
 // ErrReadOnly is returned for changes to a webhook from the config file.
 var ErrReadOnly = errors.New("webhook comes from the config file and is read-only")
 
+// ErrExists is returned by Create for an id already taken, here or by
+// another hub process.
+var ErrExists = errors.New("a webhook with this id exists")
+
+// ErrConflict is returned by Update when the webhook changed meanwhile (on
+// another hub process, or it was deleted): read it again and retry.
+var ErrConflict = errors.New("webhook changed meanwhile")
+
 // Store keeps the webhooks created at run time in a JetStream KV bucket and
 // merges them with the config file's into the registry's snapshot. Every hub
 // process watches the bucket, so a change applies on all of them.
@@ -35,6 +43,10 @@ type Store struct {
 
 	mu      sync.Mutex
 	runtime map[string]config.Webhook
+	// rev is the bucket revision last applied per id (deletes too), so that
+	// a watcher entry older than a write this process made is not applied
+	// over it.
+	rev map[string]uint64
 }
 
 // stored is a webhook as the bucket holds it: config.Webhook with its
@@ -91,7 +103,7 @@ func OpenStore(ctx context.Context, js jetstream.JetStream, bucket string, repli
 		return nil, fmt.Errorf("webhooks: bucket %s: %w", bucket, err)
 	}
 	s := &Store{kv: kv, reg: reg, file: reg.Snapshot().All(), defaults: cfg.Delivery.Retry,
-		log: log.With().Str("component", "webhooks").Logger(), runtime: map[string]config.Webhook{}}
+		log: log.With().Str("component", "webhooks").Logger(), runtime: map[string]config.Webhook{}, rev: map[string]uint64{}}
 	// Watch from now on, so that no change between loading and running is
 	// missed: the watcher first gives the current values, then a nil.
 	s.watch, err = kv.WatchAll(context.Background())
@@ -113,9 +125,15 @@ func OpenStore(ctx context.Context, js jetstream.JetStream, bucket string, repli
 	}
 }
 
-func (s *Store) apply(e jetstream.KeyValueEntry) {
+// apply records a bucket entry; it reports false for one older than what
+// this process already applied.
+func (s *Store) apply(e jetstream.KeyValueEntry) bool {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	if e.Revision() <= s.rev[e.Key()] {
+		return false
+	}
+	s.rev[e.Key()] = e.Revision()
 	if e.Operation() == jetstream.KeyValuePut {
 		if wh, err := decode(e.Value()); err == nil {
 			s.runtime[e.Key()] = wh
@@ -125,6 +143,7 @@ func (s *Store) apply(e jetstream.KeyValueEntry) {
 	} else {
 		delete(s.runtime, e.Key())
 	}
+	return true
 }
 
 // Run applies the bucket's changes, made by any hub process, until ctx ends.
@@ -138,8 +157,7 @@ func (s *Store) Run(ctx context.Context) error {
 			if !ok {
 				return nil
 			}
-			if e != nil {
-				s.apply(e)
+			if e != nil && s.apply(e) {
 				s.rebuild()
 			}
 		}
@@ -151,8 +169,15 @@ func (s *Store) rebuild() {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	all := append([]*Webhook(nil), s.file...)
+	fromFile := make(map[string]bool, len(s.file))
+	for _, w := range s.file {
+		fromFile[w.ID] = true
+	}
 	ids := make([]string, 0, len(s.runtime))
 	for id := range s.runtime {
+		if fromFile[id] { // the config file wins over an older run-time webhook of the same id
+			continue
+		}
 		ids = append(ids, id)
 	}
 	sort.Strings(ids)
@@ -167,24 +192,72 @@ func (s *Store) rebuild() {
 	s.reg.Replace(NewSnapshot(all))
 }
 
-// Put creates or replaces a run-time webhook, and applies it here at once.
-// The caller has validated it.
-func (s *Store) Put(ctx context.Context, w config.Webhook) error {
-	if cur := s.reg.Get(w.ID); cur != nil && cur.ReadOnly {
-		return ErrReadOnly
+// Create stores a new run-time webhook, and applies it here at once. The
+// caller has validated it. An id taken, by the config file or in the bucket
+// (by any hub process, even one this process has not heard from yet), is
+// ErrExists.
+func (s *Store) Create(ctx context.Context, w config.Webhook) error {
+	if cur := s.reg.Get(w.ID); cur != nil {
+		return ErrExists
 	}
 	b, err := encode(w)
 	if err != nil {
 		return err
 	}
-	if _, err := s.kv.Put(ctx, w.ID, b); err != nil {
+	rev, err := s.kv.Create(ctx, w.ID, b)
+	if errors.Is(err, jetstream.ErrKeyExists) {
+		return ErrExists
+	}
+	if err != nil {
 		return fmt.Errorf("webhooks: store %s: %w", w.ID, err)
 	}
+	s.applied(w, rev)
+	return nil
+}
+
+// Update replaces a run-time webhook, and applies it here at once. The
+// caller has validated it. It writes only over the revision this process
+// knows, so a change made meanwhile elsewhere (or a delete) is never lost
+// silently: that is ErrConflict.
+func (s *Store) Update(ctx context.Context, w config.Webhook) error {
+	cur := s.reg.Get(w.ID)
+	switch {
+	case cur == nil:
+		return ErrNotFound
+	case cur.ReadOnly:
+		return ErrReadOnly
+	}
 	s.mu.Lock()
-	s.runtime[w.ID] = w
+	_, known := s.runtime[w.ID]
+	rev := s.rev[w.ID]
+	s.mu.Unlock()
+	if !known {
+		return ErrNotFound
+	}
+	b, err := encode(w)
+	if err != nil {
+		return err
+	}
+	rev, err = s.kv.Update(ctx, w.ID, b, rev)
+	if errors.Is(err, jetstream.ErrKeyRevisionMismatch) {
+		return ErrConflict
+	}
+	if err != nil {
+		return fmt.Errorf("webhooks: store %s: %w", w.ID, err)
+	}
+	s.applied(w, rev)
+	return nil
+}
+
+// applied records a write of this process at revision rev and rebuilds.
+func (s *Store) applied(w config.Webhook, rev uint64) {
+	s.mu.Lock()
+	if rev > s.rev[w.ID] {
+		s.rev[w.ID] = rev
+		s.runtime[w.ID] = w
+	}
 	s.mu.Unlock()
 	s.rebuild()
-	return nil
 }
 
 // Delete removes a run-time webhook.

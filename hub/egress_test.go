@@ -1,0 +1,91 @@
+package hub_test
+
+import (
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"net/url"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/hookhub/hookhub/hub/hubtest"
+	"github.com/hookhub/hookhub/hub/internal/bus"
+)
+
+// connectProxy is a real HTTP CONNECT proxy on loopback that counts tunnels.
+func connectProxy(t *testing.T) (string, *atomic.Int64) {
+	t.Helper()
+	var tunnels atomic.Int64
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := &http.Server{Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Method != http.MethodConnect {
+			http.Error(w, "CONNECT only", http.StatusMethodNotAllowed)
+			return
+		}
+		up, err := net.DialTimeout("tcp", r.Host, 5*time.Second)
+		if err != nil {
+			http.Error(w, err.Error(), http.StatusBadGateway)
+			return
+		}
+		tunnels.Add(1)
+		w.WriteHeader(http.StatusOK)
+		conn, _, err := w.(http.Hijacker).Hijack()
+		if err != nil {
+			up.Close()
+			return
+		}
+		go func() { _, _ = io.Copy(up, conn); up.Close() }()
+		go func() { _, _ = io.Copy(conn, up); conn.Close() }()
+	})}
+	go func() { _ = srv.Serve(ln) }()
+	t.Cleanup(func() { _ = srv.Close() })
+	return "http://" + ln.Addr().String(), &tunnels
+}
+
+// TestEgressThroughProxy: deliveries leave through the CONNECT proxy, TLS
+// end to end to the receiver.
+func TestEgressThroughProxy(t *testing.T) {
+	rc := hubtest.NewTLSReceiver(t)
+	proxy, tunnels := connectProxy(t)
+	doc := fmt.Sprintf(`{"delivery":{"proxy_url":%q,"ca_file":%q},"webhooks":[%s]}`, proxy, rc.CAFile(t),
+		webhookJSON("via", "acme", rc.URL, `"events":["*"]`))
+	r := startHub(t, doc, nil)
+	for i := range 3 {
+		r.publish(t, contact(fmt.Sprintf("evt_px%d", i)))
+	}
+	rc.WaitFor(t, 3, 20*time.Second)
+	if tunnels.Load() == 0 {
+		t.Error("the deliveries did not go through the proxy")
+	}
+}
+
+// TestProxyStillChecksTargets: through a proxy, a target that resolves to
+// loopback is refused before the CONNECT; allow_networks opens an exception.
+func TestProxyStillChecksTargets(t *testing.T) {
+	rc := hubtest.NewTLSReceiver(t)
+	u, _ := url.Parse(rc.URL)
+	proxy, tunnels := connectProxy(t)
+	target := "https://localhost:" + u.Port() + "/"
+	doc := fmt.Sprintf(`{"delivery":{"allow_insecure_targets":false,"allowed_ports":[%s],"proxy_url":%q,"ca_file":%q},"webhooks":[%s]}`,
+		u.Port(), proxy, rc.CAFile(t), webhookJSON("local", "acme", target, `"events":["*"]`))
+	r := startHub(t, doc, nil)
+	r.publish(t, contact("evt_px_refused"))
+	dl := r.waitStream(t, streamName("hookhub", "DLQ"), 1, 20*time.Second)
+	if reason := dl[0].Headers().Get(bus.HeaderReason); !strings.Contains(reason, "loopback") || tunnels.Load() != 0 {
+		t.Errorf("reason %q, %d tunnels: want a refusal before any CONNECT", reason, tunnels.Load())
+	}
+
+	// A loopback target allowed by allow_networks (the certificate names
+	// 127.0.0.1, not localhost).
+	doc = fmt.Sprintf(`{"delivery":{"allow_insecure_targets":false,"allowed_ports":[%s],"allow_networks":["127.0.0.0/8","::1/128"],"ca_file":%q},"webhooks":[%s]}`,
+		u.Port(), rc.CAFile(t), webhookJSON("local", "acme", rc.URL+"/", `"events":["*"]`))
+	r2 := startHub(t, doc, nil)
+	r2.publish(t, contact("evt_allowed"))
+	rc.WaitFor(t, 1, 20*time.Second)
+}
