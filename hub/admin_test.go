@@ -207,9 +207,95 @@ func TestAPILiveOnSecondHub(t *testing.T) {
 	if code, _ := a.call("POST", "/v1/webhooks", fmt.Sprintf(`{"id":"wh_live","account":"acme","url":%q,"events":["*"]}`, rc.URL)); code != 201 {
 		t.Fatal("create failed")
 	}
+	if first.Snapshot().Get("wh_live") == nil {
+		t.Error("the hub that answered 201 does not route to the webhook yet")
+	}
 	hubtest.Eventually(t, time.Second, "the second hub to see the new webhook", func() bool {
 		return second.Snapshot().Get("wh_live") != nil
 	})
+}
+
+// TestAPITwoHubsOneID: two hubs' APIs asked at the same moment to create one
+// id: one creates it, the other answers 409, and the secret shown is the one
+// that signs. A change through either reaches the other within a second.
+func TestAPITwoHubsOneID(t *testing.T) {
+	first, a := startAPIHub(t, `{}`)
+	_, b := startAPIHub(t, fmt.Sprintf(`{"nats_url":%q}`, first.NATSURL()))
+	body := `{"id":"wh_race","account":"acme","url":"https://x.example.com/","events":["*"]}`
+	type answer struct {
+		code int
+		m    map[string]any
+	}
+	answers := make(chan answer, 2)
+	for _, c := range []*api{a, b} {
+		go func() {
+			code, m, _ := c.do("POST", "/v1/webhooks", body, apiToken)
+			answers <- answer{code, m}
+		}()
+	}
+	var created []string
+	for range 2 {
+		switch an := <-answers; an.code {
+		case 201:
+			created = append(created, an.m["secret"].(string))
+		case 409:
+			if errCode(an.m) != "exists" {
+				t.Errorf("the loser: %v", an.m)
+			}
+		default:
+			t.Errorf("create: %d %v", an.code, an.m)
+		}
+	}
+	if len(created) != 1 {
+		t.Fatalf("%d hubs created wh_race, want 1", len(created))
+	}
+	hubtest.Eventually(t, time.Second, "both hubs to hold the secret shown", func() bool {
+		for _, h := range []*api{a, b} {
+			_, m, _ := h.do("GET", "/v1/webhooks/wh_race", "", apiToken)
+			s, _ := m["secret"].(string)
+			if !strings.HasSuffix(created[0], strings.TrimPrefix(s, "whsec_...")) {
+				return false
+			}
+		}
+		return first.Snapshot().Get("wh_race").Secret.Reveal() == created[0]
+	})
+	if code, _ := b.call("POST", "/v1/webhooks/wh_race/deactivate", ""); code != 200 {
+		t.Fatalf("deactivate through the second hub: %d", code)
+	}
+	hubtest.Eventually(t, time.Second, "the first hub to see the deactivation", func() bool {
+		return !first.Snapshot().Get("wh_race").IsActive()
+	})
+}
+
+// TestAPIWebhookLimitDefault: an account holds 40 webhooks unless the config
+// says otherwise; the 41st is refused with a code and a message that says so.
+func TestAPIWebhookLimitDefault(t *testing.T) {
+	_, a := startAPIHub(t, `{}`)
+	for i := range 40 {
+		if code, m := a.call("POST", "/v1/webhooks", fmt.Sprintf(`{"account":"acme","url":"https://x%d.example.com/","events":["*"]}`, i)); code != 201 {
+			t.Fatalf("webhook %d: %d %v", i+1, code, m)
+		}
+	}
+	code, m := a.call("POST", "/v1/webhooks", `{"account":"acme","url":"https://x41.example.com/","events":["*"]}`)
+	e, _ := m["error"].(map[string]any)
+	if code != 422 || errCode(m) != "webhook_limit" || e["field"] != "account" || !strings.Contains(fmt.Sprint(e["message"]), "limit") {
+		t.Errorf("41st webhook: %d %v", code, m)
+	}
+	if code, _ := a.call("POST", "/v1/webhooks", `{"account":"other","url":"https://x.example.com/","events":["*"]}`); code != 201 {
+		t.Errorf("another account is not limited by acme's webhooks: %d", code)
+	}
+	// Validation errors name the field at fault.
+	for field, body := range map[string]string{
+		"url":       `{"account":"acme","url":"ftp://x.example.com","events":["*"]}`,
+		"events[0]": `{"account":"acme","url":"https://x.example.com","events":["Not A Type"]}`,
+		"secret":    `{"account":"acme","url":"https://x.example.com","events":["*"],"secret":"nope"}`,
+	} {
+		code, m := a.call("POST", "/v1/webhooks", body)
+		e, _ := m["error"].(map[string]any)
+		if code != 400 || errCode(m) != "validation_failed" || e["field"] != field {
+			t.Errorf("%s: got %d %v, want 400 naming field %q", body, code, m, field)
+		}
+	}
 }
 
 // TestAPIEventsDeadLettersAttempts: events in through the API, the catalog,
