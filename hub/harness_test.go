@@ -124,3 +124,9 @@ func mustConfig(t *testing.T, doc string) *config.Config {
 }
 
 func publishTo(h *hub.Hub) *publish.Publisher { return publish.New(h.JetStream(), "hookhub") }
+
+// startHubErr parses a config as startHub does and returns its error.
+func startHubErr(t *testing.T, doc string) (*config.Config, error) {
+	t.Helper()
+	return config.Parse("test.json", []byte(strings.Replace(doc, `{"webhooks"`, `{"delivery":{"allow_insecure_targets":true},"webhooks"`, 1)), nil)
+}

@@ -134,6 +134,15 @@ type Webhook struct {
 	Retry           *Retry           `json:"retry,omitempty"`
 	Batch           *Batch           `json:"batch,omitempty"`
 	RateLimit       *RateLimit       `json:"rate_limit,omitempty"`
+	// TLSClient is a client certificate the hub presents to this receiver (mTLS).
+	TLSClient *TLSClient `json:"tls_client,omitempty"`
+}
+
+// TLSClient is a client certificate and its key, PEM files (relative to the
+// config file).
+type TLSClient struct {
+	CertFile string `json:"cert_file"`
+	KeyFile  string `json:"key_file"`
 }
 
 // RateLimit bounds the requests per second to a webhook, per hub process.

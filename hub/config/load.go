@@ -2,6 +2,7 @@ package config
 
 import (
 	"bytes"
+	"crypto/tls"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -125,8 +126,14 @@ func Parse(name string, raw []byte, environ map[string]string) (*Config, error) 
 		return nil, &FieldError{File: "environment", Msg: err.Error()}
 	}
 	c.fillDefaults()
+	c.File = name
 	if err := c.Validate(name); err != nil {
 		return nil, err
+	}
+	for i := range c.Webhooks {
+		if tc := c.Webhooks[i].TLSClient; tc != nil {
+			c.Webhooks[i].TLSClient = &TLSClient{CertFile: c.Resolve(tc.CertFile), KeyFile: c.Resolve(tc.KeyFile)}
+		}
 	}
 	return &c, nil
 }
@@ -392,6 +399,11 @@ func (c *Config) CheckWebhook(file, at string, w Webhook) []error {
 	}
 	if w.Batch != nil && w.Batch.MaxWait.D() > MaxBatchWait {
 		bad("batch.max_wait", "must be at most %s", MaxBatchWait)
+	}
+	if tc := w.TLSClient; tc != nil {
+		if _, err := tls.LoadX509KeyPair(c.Resolve(tc.CertFile), c.Resolve(tc.KeyFile)); err != nil {
+			bad("tls_client", "cannot load the client certificate: %s", errors.Unwrap(err))
+		}
 	}
 	for k := range w.Headers {
 		if ReservedHeader(k) {

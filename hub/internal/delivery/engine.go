@@ -93,6 +93,8 @@ type Engine struct {
 	lanes  map[string]*lane
 	Stats  Stats
 
+	mtls map[string]*http.Client // clients with a certificate, by cert and key file
+
 	hostMu sync.Mutex
 	hosts  map[string]chan struct{}
 

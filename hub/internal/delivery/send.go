@@ -24,6 +24,32 @@ import (
 // the connection can be reused.
 const drainLimit = 64 << 10
 
+// clientFor is the client for w: the shared one, or for a webhook with a
+// client certificate (mTLS) one of its own, made once per certificate.
+func (e *Engine) clientFor(w *webhooks.Webhook) (*http.Client, error) {
+	tc := w.TLSClient
+	if tc == nil {
+		return e.client, nil
+	}
+	key := tc.CertFile + "\x00" + tc.KeyFile
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if c := e.mtls[key]; c != nil {
+		return c, nil
+	}
+	cert, err := tls.LoadX509KeyPair(tc.CertFile, tc.KeyFile)
+	if err != nil {
+		return nil, fmt.Errorf("%w: webhook %s: client certificate: %v", ErrPermanent, w.ID, err)
+	}
+	c := newClient(e.o)
+	c.Transport.(*http.Transport).TLSClientConfig.Certificates = []tls.Certificate{cert}
+	if e.mtls == nil {
+		e.mtls = map[string]*http.Client{}
+	}
+	e.mtls[key] = c
+	return c, nil
+}
+
 func newClient(o Options) *http.Client {
 	connect := o.ConnectTimeout
 	if connect <= 0 {
@@ -96,7 +122,12 @@ func (e *Engine) attempt(ctx context.Context, w *webhooks.Webhook, u *unit) resu
 	hr := b.Request
 	res.headers = masked(hr.Header)
 
-	resp, err := e.client.Do(hr)
+	client, err := e.clientFor(w)
+	if err != nil {
+		res.err = err
+		return res
+	}
+	resp, err := client.Do(hr)
 	res.latency = time.Since(now)
 	if err != nil {
 		res.err = describe(err, e.timeout())
@@ -204,7 +235,11 @@ func (e *Engine) TestSend(ctx context.Context, w *webhooks.Webhook, raw []byte) 
 	}
 	b.Request.Header.Set("Hookhub-Test", "true")
 	res := TestResult{Headers: masked(b.Request.Header)}
-	resp, err := e.client.Do(b.Request)
+	client, err := e.clientFor(w)
+	if err != nil {
+		return TestResult{Error: err.Error()}
+	}
+	resp, err := client.Do(b.Request)
 	res.LatencyMS = float64(time.Since(now).Microseconds()) / 1000
 	if err != nil {
 		res.Error = describe(err, e.timeout()).Error()
