@@ -654,3 +654,63 @@ func TestMetrics(t *testing.T) {
 		t.Errorf("an account token reads every account's metrics: %d", code)
 	}
 }
+
+// TestAPIPatchAndMaskedValues: PATCH changes the fields it names and keeps
+// the rest; values shown masked and sent back (PUT or PATCH) keep their value;
+// a field that merely says "secret" does not change the signing secret.
+func TestAPIPatchAndMaskedValues(t *testing.T) {
+	r, a := startAPIHub(t, `{"webhooks":[`+webhookJSON("from_file", "acme", "https://x.example.com/", `"events":["*"]`)+`]}`)
+	const pw, key = "s3cret-pa55", "k3y-value"
+	code, created := a.call("POST", "/v1/webhooks", fmt.Sprintf(`{"id":"wh_p","account":"acme","url":"https://x.example.com/","events":["contact.*"],
+		"name":"first","description":"to drop","secret":%q,"auth":{"type":"basic","username":"u","password":%q},"headers":{"X-Api-Key":%q,"X-Plain":"p"}}`, testSecret, pw, key))
+	if code != 201 {
+		t.Fatalf("create: %d %v", code, created)
+	}
+	kept := func(what string) {
+		t.Helper()
+		wh := r.Snapshot().Get("wh_p")
+		if wh.Secret.Reveal() != testSecret || wh.Auth.Password.Reveal() != pw || wh.Headers["X-Api-Key"] != key {
+			t.Errorf("%s: a masked value was not kept: secret %v, password %v, header %q", what, wh.Secret.Reveal() == testSecret, wh.Auth.Password.Reveal() == pw, wh.Headers["X-Api-Key"])
+		}
+	}
+
+	code, m := a.call("PATCH", "/v1/webhooks/wh_p", `{"name":"second","description":null,"events":["contact.*","deal.*"]}`)
+	if code != 200 || m["name"] != "second" || m["description"] != nil || fmt.Sprint(m["events"]) != "[contact.* deal.*]" || m["url"] != "https://x.example.com/" {
+		t.Errorf("patch: %d %v", code, m)
+	}
+	kept("after PATCH")
+
+	// What GET shows, sent back with PUT, changes nothing it masks.
+	_, shown := a.call("GET", "/v1/webhooks/wh_p", "")
+	for _, k := range []string{"read_only", "disabled", "disabled_reason", "last_success", "failing_since", "previous_secrets"} {
+		delete(shown, k)
+	}
+	shown["name"] = "secret" // a value that says "secret" is not a new secret
+	back, _ := json.Marshal(shown)
+	if code, m = a.call("PUT", "/v1/webhooks/wh_p", string(back)); code != 200 || m["name"] != "secret" {
+		t.Errorf("put back what GET showed: %d %v", code, m)
+	}
+	kept("after PUT of the masked values")
+
+	// A new secret given replaces it.
+	const next = "whsec_bmV4dG5leHRuZXh0bmV4dG5leHRuZXh0bmV4dA=="
+	if code, m = a.call("PATCH", "/v1/webhooks/wh_p", `{"secret":"`+next+`"}`); code != 200 || r.Snapshot().Get("wh_p").Secret.Reveal() != next {
+		t.Errorf("patch a new secret: %d %v", code, m)
+	}
+	// Validation names the field; read-only and bad bodies are refused.
+	if code, m = a.call("PATCH", "/v1/webhooks/wh_p", `{"url":"ftp://x.example.com"}`); code != 400 || m["error"].(map[string]any)["field"] != "url" {
+		t.Errorf("patch a bad url: %d %v", code, m)
+	}
+	if code, m = a.call("PATCH", "/v1/webhooks/wh_p", `{"account":"other"}`); code != 400 || errCode(m) != "account_change" {
+		t.Errorf("patch the account: %d %v", code, m)
+	}
+	if code, m = a.call("PATCH", "/v1/webhooks/wh_p", `[1]`); code != 400 || errCode(m) != "invalid_json" {
+		t.Errorf("patch with an array: %d %v", code, m)
+	}
+	if code, m = a.call("PATCH", "/v1/webhooks/from_file", `{"name":"x"}`); code != 409 || errCode(m) != "read_only" {
+		t.Errorf("patch a config-file webhook: %d %v", code, m)
+	}
+	if code, m = a.call("PATCH", "/v1/webhooks/nope", `{"name":"x"}`); code != 404 || errCode(m) != "not_found" {
+		t.Errorf("patch an unknown webhook: %d %v", code, m)
+	}
+}

@@ -1,6 +1,7 @@
 package hubtest
 
 import (
+	"context"
 	"fmt"
 	"net"
 	"net/url"
@@ -10,6 +11,7 @@ import (
 
 	"github.com/nats-io/nats-server/v2/server"
 	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
 )
 
 // StartNATS runs a NATS server with JetStream on a random loopback port, for
@@ -84,13 +86,18 @@ func StartCluster(t testing.TB, n int) *Cluster {
 		t.Fatal(err)
 	}
 	defer nc.Close()
-	Eventually(t, 30*time.Second, "a JetStream meta leader", func() bool {
-		for _, s := range c.Servers {
-			if s.JetStreamIsLeader() {
-				return true
-			}
+	js, err := jetstream.New(nc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Ready means: a stream with a replica on every node can be placed.
+	Eventually(t, 60*time.Second, "every node to take a JetStream replica", func() bool {
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		if _, err := js.CreateStream(ctx, jetstream.StreamConfig{Name: "PROBE", Subjects: []string{"probe.cluster"}, Replicas: n}); err != nil {
+			return false
 		}
-		return false
+		return js.DeleteStream(ctx, "PROBE") == nil
 	})
 	return c
 }

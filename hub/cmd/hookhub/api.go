@@ -95,10 +95,10 @@ func runWebhooks(args []string, stdout, stderr io.Writer) error {
 	fs := newFlags("webhooks "+sub, "webhooks list|get|create|update|delete|activate|deactivate|enable|rotate-secret|stats|resend [ID] [flags]", stderr)
 	af := addAPIFlags(fs)
 	account := fs.String("account", "", "account (list: only this account's)")
-	file := fs.String("file", "", "create/update: the webhook as JSON, from this file or - for stdin")
-	hookURL := fs.String("url", "", "create: the target URL")
-	events := fs.String("events", "", "create: comma-separated event types or wildcards, e.g. contact.*,email.clicked")
-	name := fs.String("name", "", "create: a name")
+	file := fs.String("file", "", "create/update: the whole webhook as JSON, from this file or - for stdin")
+	hookURL := fs.String("url", "", "create/update: the target URL")
+	events := fs.String("events", "", "create/update: comma-separated event types or wildcards, e.g. contact.*,email.clicked")
+	name := fs.String("name", "", "create/update: a name")
 	id := fs.String("id", "", "create: the webhook id (default: generated)")
 	eventID := fs.String("event", "", "resend: the id of the event to send again")
 	pos, err := parseInterspersed(fs, args)
@@ -154,7 +154,13 @@ func runWebhooks(args []string, stdout, stderr io.Writer) error {
 			if err := needID(); err != nil {
 				return err
 			}
-			raw, err = c.call("PUT", "/v1/webhooks/"+url.PathEscape(arg), body)
+			// A whole webhook from a file replaces it; flags change only
+			// the fields they name (a JSON merge patch).
+			method := "PATCH"
+			if *file != "" {
+				method = "PUT"
+			}
+			raw, err = c.call(method, "/v1/webhooks/"+url.PathEscape(arg), body)
 		}
 	case "delete":
 		if err := needID(); err != nil {

@@ -66,8 +66,18 @@ func TestAPICommands(t *testing.T) {
 		out, _, code := cli("webhooks", "stats", "wh_cli")
 		return code == 0 && strings.Contains(out, `"delivered": 2`)
 	})
+	// update with flags changes only what they name: url, events and secret stay.
+	if out, errs, code = cli("webhooks", "update", "wh_cli", "--name", "renamed", "--json"); code != 0 || !strings.Contains(out, `"renamed"`) || !strings.Contains(out, "contact.*") {
+		t.Errorf("update --name (exit %d): %s%s", code, out, errs)
+	}
+	if wh := h.Snapshot().Get("wh_cli"); wh == nil || wh.Name != "renamed" || wh.URL != rc.URL || len(wh.SigningSecrets(time.Now())) != 2 {
+		t.Errorf("after update --name: %+v", wh)
+	}
 	if out, _, code = cli("webhooks", "deactivate", "wh_cli"); code != 0 || !strings.Contains(out, "false") {
 		t.Errorf("deactivate (exit %d): %s", code, out)
+	}
+	if out, _, code = cli("webhooks", "activate", "wh_cli", "--json"); code != 0 || !strings.Contains(out, `"active":true`) {
+		t.Errorf("activate (exit %d): %s", code, out)
 	}
 	if out, _, code = cli("webhooks", "delete", "wh_cli"); code != 0 || !strings.Contains(out, "deleted wh_cli") {
 		t.Errorf("delete (exit %d): %s", code, out)

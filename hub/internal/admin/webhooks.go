@@ -62,6 +62,7 @@ func (s *Server) webhookRoutes() {
 	s.handle("POST /v1/webhooks", s.createWebhook, false)
 	s.handle("GET /v1/webhooks/{id}", s.getWebhook, false)
 	s.handle("PUT /v1/webhooks/{id}", s.updateWebhook, false)
+	s.handle("PATCH /v1/webhooks/{id}", s.patchWebhook, false)
 	s.handle("DELETE /v1/webhooks/{id}", s.deleteWebhook, false)
 	s.handle("POST /v1/webhooks/{id}/activate", s.setActive(true), false)
 	s.handle("POST /v1/webhooks/{id}/deactivate", s.setActive(false), false)
@@ -139,6 +140,97 @@ func (s *Server) updateWebhook(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
+	var doc map[string]any
+	if err := json.Unmarshal(body, &doc); err != nil || doc == nil {
+		return badRequest("invalid_json", "", "the body must be a JSON object")
+	}
+	return s.replaceWebhook(w, r, cur, doc)
+}
+
+// patchWebhook changes some fields of a webhook: the body is a JSON merge
+// patch (RFC 7396) over the webhook as it is (null removes a field); the
+// result is validated as a whole, as by PUT.
+func (s *Server) patchWebhook(w http.ResponseWriter, r *http.Request) error {
+	id := r.PathValue("id")
+	cur, err := s.mutable(r, id)
+	if err != nil {
+		return err
+	}
+	body, err := readJSON(r)
+	if err != nil {
+		return err
+	}
+	var patch map[string]any
+	if err := json.Unmarshal(body, &patch); err != nil || patch == nil {
+		return badRequest("invalid_json", "", "the body must be a JSON object (a JSON merge patch)")
+	}
+	base, _ := json.Marshal(cur.Webhook) // secrets marshal as [redacted]: replaceWebhook keeps them
+	var doc map[string]any
+	_ = json.Unmarshal(base, &doc)
+	delete(doc, "secret")
+	delete(doc, "previous_secrets")
+	if v, ok := patch["secret"]; ok && v == nil {
+		delete(patch, "secret") // the signing secret cannot be removed, only replaced
+	}
+	return s.replaceWebhook(w, r, cur, mergePatch(doc, patch).(map[string]any))
+}
+
+// mergePatch applies an RFC 7396 JSON merge patch.
+func mergePatch(target, patch any) any {
+	p, ok := patch.(map[string]any)
+	if !ok {
+		return patch
+	}
+	t, ok := target.(map[string]any)
+	if !ok {
+		t = map[string]any{}
+	}
+	for k, v := range p {
+		if v == nil {
+			delete(t, k)
+		} else {
+			t[k] = mergePatch(t[k], v)
+		}
+	}
+	return t
+}
+
+// viewOnly are the fields the API shows that are not the webhook's own; a
+// webhook read and sent back may carry them.
+var viewOnly = []string{"read_only", "disabled", "disabled_reason", "last_success", "failing_since"}
+
+// replaceWebhook validates doc as the new state of cur and stores it. What
+// the API shows masked and is sent back masked keeps its value: the signing
+// secret ("whsec_...abcd" or absent: unchanged, with its rotation's previous
+// secrets), auth password and token, sensitive headers ("[redacted]").
+func (s *Server) replaceWebhook(w http.ResponseWriter, r *http.Request, cur *webhooks.Webhook, doc map[string]any) error {
+	id := cur.ID
+	for _, k := range viewOnly {
+		delete(doc, k)
+	}
+	if sec, ok := doc["secret"].(string); ok && (sec == "[redacted]" || strings.Contains(sec, "...")) {
+		delete(doc, "secret")
+	}
+	newSecret := doc["secret"] != nil
+	if !newSecret {
+		delete(doc, "previous_secrets")
+	}
+	if a, ok := doc["auth"].(map[string]any); ok && cur.Auth != nil {
+		if a["password"] == "[redacted]" {
+			a["password"] = cur.Auth.Password.Reveal()
+		}
+		if a["token"] == "[redacted]" {
+			a["token"] = cur.Auth.Token.Reveal()
+		}
+	}
+	if h, ok := doc["headers"].(map[string]any); ok {
+		for k, v := range h {
+			if v == "[redacted]" && cur.Headers[k] != "" {
+				h[k] = cur.Headers[k]
+			}
+		}
+	}
+	body, _ := json.Marshal(doc)
 	wh, err := s.parseWebhook(body, id, cur.Account)
 	if err != nil {
 		return err
@@ -146,12 +238,7 @@ func (s *Server) updateWebhook(w http.ResponseWriter, r *http.Request) error {
 	if wh.Account != cur.Account {
 		return badRequest("account_change", "account", "a webhook cannot move to another account")
 	}
-	for k, v := range wh.Headers { // a masked header sent back keeps its value
-		if v == "[redacted]" && cur.Headers[k] != "" {
-			wh.Headers[k] = cur.Headers[k]
-		}
-	}
-	if !strings.Contains(string(body), `"secret"`) || strings.Contains(wh.Secret.Reveal(), "...") {
+	if !newSecret {
 		wh.Secret, wh.PreviousSecrets = cur.Secret, cur.PreviousSecrets // unchanged unless a new one is given
 	}
 	if err := s.d.Store.Update(r.Context(), wh); err != nil {
