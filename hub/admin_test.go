@@ -396,6 +396,7 @@ func TestAPIRefusesOpenAddressWithoutToken(t *testing.T) {
 
 // openAPI checks that routes and answers match schemas/openapi.json.
 type openAPI struct {
+	mu       sync.Mutex // the compiler is not safe for concurrent use
 	doc      map[string]any
 	compiler *jsonschema.Compiler
 }
@@ -441,6 +442,8 @@ func (o *openAPI) template(path string) string {
 
 func (o *openAPI) check(t *testing.T, method, path string, status int, body []byte) {
 	t.Helper()
+	o.mu.Lock()
+	defer o.mu.Unlock()
 	p := o.template(path)
 	op, _ := o.doc["paths"].(map[string]any)[p].(map[string]any)[strings.ToLower(method)].(map[string]any)
 	if op == nil {
@@ -477,6 +480,8 @@ func (o *openAPI) check(t *testing.T, method, path string, status int, body []by
 // document's requestBody schema.
 func (o *openAPI) checkRequest(t *testing.T, method, path string, body []byte) {
 	t.Helper()
+	o.mu.Lock()
+	defer o.mu.Unlock()
 	p := o.template(path)
 	ptr := "#/paths/" + strings.NewReplacer("~", "~0", "/", "~1").Replace(p) + "/" + strings.ToLower(method) + "/requestBody/content/application~1json/schema"
 	sch, err := o.compiler.Compile("https://hookhub.dev/openapi.json" + ptr)
@@ -712,5 +717,35 @@ func TestAPIPatchAndMaskedValues(t *testing.T) {
 	}
 	if code, m = a.call("PATCH", "/v1/webhooks/nope", `{"name":"x"}`); code != 404 || errCode(m) != "not_found" {
 		t.Errorf("patch an unknown webhook: %d %v", code, m)
+	}
+}
+
+// TestAPILimitUnderConcurrentCreates: many creates at once through two hubs
+// never take an account past its limit.
+func TestAPILimitUnderConcurrentCreates(t *testing.T) {
+	first, a := startAPIHub(t, `{"accounts":[{"id":"acme","webhook_limit":5}]}`)
+	second := hubtest.StartHub(t, fmt.Sprintf(`{"nats_url":%q,"api_addr":"127.0.0.1:0","api_token":%q,"accounts":[{"id":"acme","webhook_limit":5}]}`, first.NATSURL(), apiToken), nil)
+	b := &api{t: t, base: second.APIURL(), doc: a.doc}
+	var wg sync.WaitGroup
+	var created atomic.Int64
+	for i := range 12 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			c := a
+			if i%2 == 1 {
+				c = b
+			}
+			if code, _, _ := c.do("POST", "/v1/webhooks", `{"account":"acme","url":"https://x.example.com","events":["*"]}`, apiToken); code == 201 {
+				created.Add(1)
+			}
+		}()
+	}
+	wg.Wait()
+	hubtest.Eventually(t, 2*time.Second, "both hubs to agree", func() bool {
+		return len(first.Snapshot().Account("acme")) == len(second.Snapshot().Account("acme"))
+	})
+	if n := len(first.Snapshot().Account("acme")); n > 5 || int64(n) != created.Load() {
+		t.Errorf("%d webhooks exist, %d creates answered 201; the limit is 5", n, created.Load())
 	}
 }

@@ -124,6 +124,14 @@ func (s *Server) createWebhook(w http.ResponseWriter, r *http.Request) error {
 	if err := s.d.Store.Create(r.Context(), wh); err != nil {
 		return storeError(wh.ID, err)
 	}
+	// Hubs may create at the same moment: count what the bucket holds now,
+	// and take this one back if the account went over (never over, at
+	// worst one refusal too many).
+	if n, err := s.d.Store.Count(r.Context(), wh.Account); err == nil && n > s.d.Config.WebhookLimit(wh.Account) {
+		_ = s.d.Store.Delete(r.Context(), wh.ID)
+		return &Error{Status: http.StatusUnprocessableEntity, Code: "webhook_limit", Field: "account",
+			Message: fmt.Sprintf("account %q has reached its limit of %d webhooks", wh.Account, s.d.Config.WebhookLimit(wh.Account))}
+	}
 	v := s.view(s.d.Registry.Get(wh.ID))
 	v.Secret = wh.Secret.Reveal() // shown once, now
 	writeJSON(w, http.StatusCreated, v)

@@ -278,3 +278,31 @@ func (s *Store) Delete(ctx context.Context, id string) error {
 	s.rebuild()
 	return nil
 }
+
+// Count is how many webhooks an account has, read from the bucket itself
+// (not this hub's view of it) plus the config file's.
+func (s *Store) Count(ctx context.Context, account string) (int, error) {
+	n := 0
+	for _, w := range s.file {
+		if w.Account == account {
+			n++
+		}
+	}
+	keys, err := s.kv.ListKeys(ctx)
+	if err != nil {
+		if errors.Is(err, jetstream.ErrNoKeysFound) {
+			return n, nil
+		}
+		return 0, err
+	}
+	for k := range keys.Keys() {
+		e, err := s.kv.Get(ctx, k)
+		if err != nil {
+			continue
+		}
+		if w, err := decode(e.Value()); err == nil && w.Account == account {
+			n++
+		}
+	}
+	return n, nil
+}
