@@ -248,7 +248,7 @@ func runDLQ(args []string, stdout, stderr io.Writer) error {
 	if len(args) > 0 {
 		sub, args = args[0], args[1:]
 	}
-	fs := newFlags("dlq "+sub, "dlq list WEBHOOK | redrive WEBHOOK [--since TIME] | redrive --seq N", stderr)
+	fs := newFlags("dlq "+sub, "dlq list WEBHOOK | get SEQ | redrive WEBHOOK [--since TIME] | redrive --seq N", stderr)
 	af := addAPIFlags(fs)
 	seq := fs.Int("seq", 0, "redrive: only this dead letter")
 	since := fs.String("since", "", "redrive: only those failed since this RFC 3339 time")
@@ -280,6 +280,12 @@ func runDLQ(args []string, stdout, stderr io.Writer) error {
 			fmt.Fprintf(tw, "%v\t%v\t%v\t%v\t%v\n", d["seq"], d["job"], d["attempts"], d["failed_at"], d["reason"])
 		}
 		return tw.Flush()
+	case sub == "get" && hook != "":
+		raw, err := c.call("GET", "/v1/dead-letters/"+url.PathEscape(hook), nil)
+		if err != nil {
+			return err
+		}
+		return printJSON(stdout, raw)
 	case sub == "redrive" && *seq > 0:
 		_, err := c.call("POST", fmt.Sprintf("/v1/dead-letters/%d/redrive", *seq), nil)
 		if err == nil {
@@ -406,4 +412,42 @@ func runTestSend(args []string, stdout, stderr io.Writer) error {
 		return errors.New("the test send failed")
 	}
 	return nil
+}
+
+func runEventTypes(args []string, stdout, stderr io.Writer) error {
+	fs := newFlags("event-types", "event-types [TYPE] [--category C] [--json]", stderr)
+	af := addAPIFlags(fs)
+	category := fs.String("category", "", "only this category (marketing, transactional, contact, ...)")
+	pos, err := parseInterspersed(fs, args)
+	if err != nil {
+		return err
+	}
+	c := newAPIClient(*af.addr, *af.token)
+	if len(pos) == 1 {
+		raw, err := c.call("GET", "/v1/event-types/"+url.PathEscape(pos[0]), nil)
+		if err != nil {
+			return err
+		}
+		return printJSON(stdout, raw)
+	}
+	q := ""
+	if *category != "" {
+		q = "?category=" + url.QueryEscape(*category)
+	}
+	raw, err := c.call("GET", "/v1/event-types"+q, nil)
+	if err != nil {
+		return err
+	}
+	if *af.json {
+		_, err := stdout.Write(append(raw, '\n'))
+		return err
+	}
+	var list struct{ Data []map[string]any }
+	_ = json.Unmarshal(raw, &list)
+	tw := tabwriter.NewWriter(stdout, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(tw, "TYPE\tCATEGORY\tTITLE")
+	for _, t := range list.Data {
+		fmt.Fprintf(tw, "%v\t%v\t%v\n", t["type"], t["category"], t["title"])
+	}
+	return tw.Flush()
 }

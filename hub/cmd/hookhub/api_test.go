@@ -47,6 +47,20 @@ func TestAPICommands(t *testing.T) {
 	if out, _, code = cli("dlq", "list", "wh_cli"); code != 0 || !strings.Contains(out, "SEQ") {
 		t.Errorf("dlq list (exit %d): %s", code, out)
 	}
+	if out, _, code = cli("event-types", "--category", "sms"); code != 0 || !strings.Contains(out, "sms.delivered") {
+		t.Errorf("event-types (exit %d): %s", code, out)
+	}
+	if out, _, code = cli("event-types", "email.clicked"); code != 0 || !strings.Contains(out, `"sample"`) {
+		t.Errorf("event-types TYPE (exit %d): %s", code, out)
+	}
+	t.Setenv("HOOKHUB_API_ADDR", h.APIURL())
+	t.Setenv("HOOKHUB_API_TOKEN", "tok")
+	if out, errs, code = runCLI(t, "publish", "--via-api", "--account", "acme", "--type", "contact.created", "--id", "evt_via_api"); code != 0 || !strings.Contains(out, "posted evt_via_api") {
+		t.Errorf("publish --via-api (exit %d): %s%s", code, out, errs)
+	}
+	if _, errs, code = cli("dlq", "get", "999999"); code != 1 || !strings.Contains(errs, "not_found") {
+		t.Errorf("dlq get unknown (exit %d): %s", code, errs)
+	}
 	if out, _, code = cli("dlq", "redrive", "wh_cli"); code != 0 || !strings.Contains(out, "redrove 0 dead letters") {
 		t.Errorf("dlq redrive (exit %d): %s", code, out)
 	}
@@ -64,7 +78,7 @@ func TestAPICommands(t *testing.T) {
 	}
 	hubtest.Eventually(t, 5*time.Second, "stats with the deliveries", func() bool {
 		out, _, code := cli("webhooks", "stats", "wh_cli")
-		return code == 0 && strings.Contains(out, `"delivered": 2`)
+		return code == 0 && strings.Contains(out, `"delivered": 3`) // evt_cli, its resend, evt_via_api
 	})
 	// update with flags changes only what they name: url, events and secret stay.
 	if out, errs, code = cli("webhooks", "update", "wh_cli", "--name", "renamed", "--json"); code != 0 || !strings.Contains(out, `"renamed"`) || !strings.Contains(out, "contact.*") {

@@ -29,6 +29,7 @@ func runPublish(args []string, stdout, stderr io.Writer) error {
 	lists := fs.String("lists", "", "comma-separated list ids the event concerns")
 	source := fs.String("source", "hookhub/cli", "the event's source")
 	id := fs.String("id", "", "event id (default: a random one); republishing an id is de-duplicated")
+	viaAPI := fs.Bool("via-api", false, "post the event to the hub's management API (HOOKHUB_API_ADDR, HOOKHUB_API_TOKEN) instead of NATS")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -65,6 +66,19 @@ func runPublish(args []string, stdout, stderr io.Writer) error {
 		if raw, err = json.Marshal(e); err != nil {
 			return err
 		}
+	}
+	if *viaAPI {
+		resp, err := newAPIClient(envOr("HOOKHUB_API_ADDR", "127.0.0.1:8080"), os.Getenv("HOOKHUB_API_TOKEN")).call("POST", "/v1/events", raw)
+		if err != nil {
+			return err
+		}
+		var r struct {
+			ID        string
+			Duplicate bool
+		}
+		_ = json.Unmarshal(resp, &r)
+		fmt.Fprintf(stdout, "posted %s to the hub's API (duplicate: %v)\n", r.ID, r.Duplicate)
+		return nil
 	}
 	nc, err := nats.Connect(*url, nats.Name("hookhub publish"), nats.Timeout(5*time.Second))
 	if err != nil {
