@@ -1,7 +1,6 @@
 package hub_test
 
 import (
-	"context"
 	"fmt"
 	"net/http"
 	"strings"
@@ -51,19 +50,9 @@ func publishMany(t *testing.T, url string, n int, prefix string) {
 	for i := range n {
 		e := contact(fmt.Sprintf("%s_%d", prefix, i))
 		e.Source = "scale-test"
-		deadline := time.Now().Add(60 * time.Second)
-		for {
-			ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
-			_, err := p.Publish(ctx, e)
-			cancel()
-			if err == nil {
-				break
-			}
-			if time.Now().After(deadline) {
-				t.Errorf("publish %d: %v", i, err)
-				return
-			}
-			time.Sleep(100 * time.Millisecond)
+		if err := hubtest.PublishUntilStored(p, e, 60*time.Second); err != nil {
+			t.Errorf("publish %d: %v", i, err)
+			return
 		}
 	}
 }

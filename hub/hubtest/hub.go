@@ -10,6 +10,8 @@ import (
 
 	"github.com/hookhub/hookhub/hub"
 	"github.com/hookhub/hookhub/hub/config"
+	"github.com/hookhub/hookhub/sdk/event"
+	"github.com/hookhub/hookhub/sdk/publish"
 )
 
 // Secret is the Standard Webhooks spec's example secret, used by test webhooks.
@@ -65,5 +67,21 @@ func StartHub(t testing.TB, doc string, environ map[string]string) *hub.Hub {
 func setDefault(m map[string]any, k string, v any) {
 	if _, ok := m[k]; !ok {
 		m[k] = v
+	}
+}
+
+// PublishUntilStored publishes e, retrying for up to within while the hub or
+// NATS is away, as a publisher should through a failure (Nats-Msg-Id makes
+// the retries harmless).
+func PublishUntilStored(p *publish.Publisher, e *event.Event, within time.Duration) error {
+	deadline := time.Now().Add(within)
+	for {
+		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+		_, err := p.Publish(ctx, e)
+		cancel()
+		if err == nil || time.Now().After(deadline) {
+			return err
+		}
+		time.Sleep(100 * time.Millisecond)
 	}
 }

@@ -161,19 +161,9 @@ func TestSIGKILLLosesNothing(t *testing.T) {
 		for i := range events {
 			e := &event.Event{ID: fmt.Sprintf("evt_%03d", i), Source: "kill-test", Type: "contact.updated", Account: "acme",
 				Data: json.RawMessage(fmt.Sprintf(`{"email":"c%d@example.com","event":"evt_%03d"}`, i, i))}
-			deadline := time.Now().Add(60 * time.Second)
-			for {
-				ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
-				_, err := pub.Publish(ctx, e)
-				cancel()
-				if err == nil {
-					break
-				}
-				if time.Now().After(deadline) {
-					published <- fmt.Errorf("publish %d: %w", i, err)
-					return
-				}
-				time.Sleep(100 * time.Millisecond)
+			if err := hubtest.PublishUntilStored(pub, e, 60*time.Second); err != nil {
+				published <- fmt.Errorf("publish %d: %w", i, err)
+				return
 			}
 		}
 		published <- nil

@@ -103,19 +103,9 @@ func TestNATSRestartLosesNothing(t *testing.T) {
 		for i := range events {
 			e := &event.Event{ID: fmt.Sprintf("evt_n%03d", i), Source: "restart-test", Type: "contact.updated", Account: "acme",
 				Data: json.RawMessage(`{"email":"ada@example.com"}`)}
-			deadline := time.Now().Add(60 * time.Second)
-			for {
-				ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
-				_, err := pub.Publish(ctx, e)
-				cancel()
-				if err == nil {
-					break
-				}
-				if time.Now().After(deadline) {
-					published <- err
-					return
-				}
-				time.Sleep(100 * time.Millisecond)
+			if err := hubtest.PublishUntilStored(pub, e, 60*time.Second); err != nil {
+				published <- err
+				return
 			}
 		}
 		published <- nil
