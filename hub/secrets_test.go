@@ -40,7 +40,10 @@ func TestSecretsNeverShow(t *testing.T) {
 		"WH_APIKEY":   "x-api-key-that-must-not-leak",
 		"API_TOKEN":   "api-token-that-must-not-leak",
 		"ACME_TOKEN":  "acme-token-that-must-not-leak",
+		"WH_CLIENT":   "oauth2-client-secret-that-must-not-leak",
+		"ISSUED":      "oauth2-access-token-that-must-not-leak", // not in the config: the token endpoint's answer
 	}
+	tokens := newTokenServer(t, "hub-client", secrets["WH_CLIENT"], func(int) string { return secrets["ISSUED"] })
 	ok := hubtest.NewReceiver(t)
 	bad := hubtest.NewReceiver(t)
 	bad.SetRespond(func(_ int, w http.ResponseWriter, _ *http.Request) {
@@ -49,12 +52,15 @@ func TestSecretsNeverShow(t *testing.T) {
 	doc := `{"data_dir":"` + t.TempDir() + `","nats_listen":"127.0.0.1:-1","api_addr":"127.0.0.1:0","api_token":"${env:API_TOKEN}",
 	 "log_level":"debug","log_format":"json",
 	 "accounts":[{"id":"acme","api_token":"${env:ACME_TOKEN}"}],
-	 "delivery":{"allow_insecure_targets":true},
+	 "delivery":{"allow_insecure_targets":true,"ca_file":"` + tokens.CAFile(t) + `"},
 	 "webhooks":[
 	  {"id":"basic","account":"acme","url":"` + ok.URL + `","events":["*"],"secret":"${env:WH_SECRET}",
 	   "auth":{"type":"basic","username":"hub","password":"${env:WH_PASSWORD}"},"headers":{"X-Api-Key":"${env:WH_APIKEY}"}},
 	  {"id":"failing","account":"acme","url":"` + bad.URL + `","events":["*"],"secret":"${env:WH_SECRET}",
-	   "auth":{"type":"token","token":"${env:WH_TOKEN}"},"retry":{"schedule":["1s"],"jitter":0}}]}`
+	   "auth":{"type":"token","token":"${env:WH_TOKEN}"},"retry":{"schedule":["1s"],"jitter":0}},
+	  {"id":"oauth","account":"acme","url":"` + bad.URL + `","events":["*"],"secret":"${env:WH_SECRET}",
+	   "auth":{"type":"oauth2","token_url":"` + tokens.URL + `","client_id":"hub-client","client_secret":"${env:WH_CLIENT}"},
+	   "retry":{"schedule":["1s"],"jitter":0}}]}`
 	cfg, err := config.Parse("secrets.json", []byte(doc), secrets)
 	if err != nil {
 		t.Fatal(err)
@@ -76,7 +82,14 @@ func TestSecretsNeverShow(t *testing.T) {
 	if got := ok.Requests()[0].Header.Get("X-Api-Key"); got != secrets["WH_APIKEY"] {
 		t.Fatalf("the receiver did not get the custom header: %q", got) // the secret does go where it belongs
 	}
-	r.waitStream(t, streamName("hookhub", "DLQ"), 1, 20*time.Second)
+	r.waitStream(t, streamName("hookhub", "DLQ"), 2, 20*time.Second)
+	carried := false // the token does go where it belongs
+	for _, rq := range bad.Requests() {
+		carried = carried || rq.Header.Get("Authorization") == "Bearer "+secrets["ISSUED"]
+	}
+	if !carried {
+		t.Fatalf("no request carried the OAuth2 token")
+	}
 
 	var answers bytes.Buffer
 	get := func(method, path, token, body string) {
@@ -107,7 +120,7 @@ func TestSecretsNeverShow(t *testing.T) {
 		return strings.Contains(b.String(), `"dead"`)
 	})
 	for _, p := range []string{"/v1/webhooks", "/v1/webhooks/basic", "/v1/webhooks/failing", "/v1/webhooks/basic/attempts",
-		"/v1/webhooks/failing/attempts", "/v1/webhooks/failing/dead-letters", "/v1/webhooks/basic/stats", "/metrics", "/v1/events/evt_s1/attempts"} {
+		"/v1/webhooks/failing/attempts", "/v1/webhooks/failing/dead-letters", "/v1/webhooks/oauth", "/v1/webhooks/oauth/attempts", "/v1/webhooks/basic/stats", "/metrics", "/v1/events/evt_s1/attempts"} {
 		get("GET", p, secrets["API_TOKEN"], "")
 		get("GET", p, secrets["ACME_TOKEN"], "")
 	}

@@ -178,10 +178,17 @@ func (w *Webhook) IsActive() bool { return w.Active == nil || *w.Active }
 
 // Auth is how the hub authenticates to a receiver.
 type Auth struct {
-	Type     string `json:"type"` // none, basic, token
+	Type     string `json:"type"` // none, basic, token, oauth2
 	Username string `json:"username,omitempty"`
 	Password Secret `json:"password,omitempty"`
 	Token    Secret `json:"token,omitempty"`
+	// OAuth 2.0 client credentials: the hub fetches a token from TokenURL,
+	// keeps it until it expires and sends it as a bearer token.
+	TokenURL     string   `json:"token_url,omitempty"`
+	ClientID     string   `json:"client_id,omitempty"`
+	ClientSecret Secret   `json:"client_secret,omitempty"`
+	Scopes       []string `json:"scopes,omitempty"`
+	Audience     string   `json:"audience,omitempty"`
 }
 
 // PluginRef names a webhook's plugin and gives it its config.

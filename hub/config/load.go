@@ -400,6 +400,11 @@ func (c *Config) CheckWebhook(file, at string, w Webhook) []error {
 	if w.Batch != nil && w.Batch.MaxWait.D() > MaxBatchWait {
 		bad("batch.max_wait", "must be at most %s", MaxBatchWait)
 	}
+	if a := w.Auth; a != nil && a.Type == "oauth2" && a.TokenURL != "" {
+		if err := c.TargetPolicy().CheckURL(a.TokenURL); err != nil {
+			bad("auth.token_url", "%s", strings.TrimPrefix(err.Error(), target.ErrRefused.Error()+": "))
+		}
+	}
 	if tc := w.TLSClient; tc != nil {
 		if _, err := tls.LoadX509KeyPair(c.Resolve(tc.CertFile), c.Resolve(tc.KeyFile)); err != nil {
 			bad("tls_client", "cannot load the client certificate: %s", errors.Unwrap(err))

@@ -210,7 +210,7 @@ var viewOnly = []string{"read_only", "disabled", "disabled_reason", "last_succes
 // replaceWebhook validates doc as the new state of cur and stores it. What
 // the API shows masked and is sent back masked keeps its value: the signing
 // secret ("whsec_...abcd" or absent: unchanged, with its rotation's previous
-// secrets), auth password and token, sensitive headers ("[redacted]").
+// secrets), auth password, token and client secret, sensitive headers ("[redacted]").
 func (s *Server) replaceWebhook(w http.ResponseWriter, r *http.Request, cur *webhooks.Webhook, doc map[string]any) error {
 	id := cur.ID
 	for _, k := range viewOnly {
@@ -229,6 +229,9 @@ func (s *Server) replaceWebhook(w http.ResponseWriter, r *http.Request, cur *web
 		}
 		if a["token"] == "[redacted]" {
 			a["token"] = cur.Auth.Token.Reveal()
+		}
+		if a["client_secret"] == "[redacted]" {
+			a["client_secret"] = cur.Auth.ClientSecret.Reveal()
 		}
 	}
 	if h, ok := doc["headers"].(map[string]any); ok {

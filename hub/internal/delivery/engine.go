@@ -93,7 +93,8 @@ type Engine struct {
 	lanes  map[string]*lane
 	Stats  Stats
 
-	mtls map[string]*http.Client // clients with a certificate, by cert and key file
+	mtls   map[string]*http.Client // clients with a certificate, by cert and key file
+	tokens tokens                  // OAuth2 tokens, by credentials
 
 	hostMu sync.Mutex
 	hosts  map[string]chan struct{}

@@ -50,6 +50,23 @@ func (e *Engine) clientFor(w *webhooks.Webhook) (*http.Client, error) {
 	return c, nil
 }
 
+// authorize returns the client for w and adds to hr what only sending
+// knows: an OAuth2 webhook's bearer token, fetched or cached.
+func (e *Engine) authorize(ctx context.Context, w *webhooks.Webhook, hr *http.Request) (*http.Client, error) {
+	client, err := e.clientFor(w)
+	if err != nil || !isOAuth2(w) {
+		return client, err
+	}
+	tok, err := e.tokens.token(ctx, client, w, e.timeout())
+	if err != nil {
+		return nil, err
+	}
+	hr.Header.Set("Authorization", "Bearer "+tok)
+	return client, nil
+}
+
+func isOAuth2(w *webhooks.Webhook) bool { return w.Auth != nil && w.Auth.Type == "oauth2" }
+
 func newClient(o Options) *http.Client {
 	connect := o.ConnectTimeout
 	if connect <= 0 {
@@ -120,9 +137,8 @@ func (e *Engine) attempt(ctx context.Context, w *webhooks.Webhook, u *unit) resu
 		return res
 	}
 	hr := b.Request
+	client, err := e.authorize(rctx, w, hr)
 	res.headers = masked(hr.Header)
-
-	client, err := e.clientFor(w)
 	if err != nil {
 		res.err = err
 		return res
@@ -139,6 +155,9 @@ func (e *Engine) attempt(ctx context.Context, w *webhooks.Webhook, u *unit) resu
 	_, _ = io.CopyN(io.Discard, resp.Body, drainLimit)
 	if resp.StatusCode >= 200 && resp.StatusCode < 300 {
 		return res
+	}
+	if resp.StatusCode == http.StatusUnauthorized && isOAuth2(w) {
+		e.tokens.forget(w) // refused: the next attempt fetches a new token
 	}
 	res.retryAfter = parseRetryAfter(resp.Header.Get("Retry-After"), time.Now())
 	res.err = &AttemptError{Status: resp.StatusCode, RetryAfter: res.retryAfter,
@@ -234,10 +253,11 @@ func (e *Engine) TestSend(ctx context.Context, w *webhooks.Webhook, raw []byte) 
 		return TestResult{Skipped: true}
 	}
 	b.Request.Header.Set("Hookhub-Test", "true")
+	client, err := e.authorize(rctx, w, b.Request)
 	res := TestResult{Headers: masked(b.Request.Header)}
-	client, err := e.clientFor(w)
 	if err != nil {
-		return TestResult{Error: err.Error()}
+		res.Error = err.Error()
+		return res
 	}
 	resp, err := client.Do(b.Request)
 	res.LatencyMS = float64(time.Since(now).Microseconds()) / 1000

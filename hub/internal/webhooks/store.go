@@ -56,6 +56,7 @@ type stored struct {
 	SecretValue    string           `json:"secret_value"`
 	PasswordValue  string           `json:"password_value,omitempty"`
 	TokenValue     string           `json:"token_value,omitempty"`
+	ClientSecret   string           `json:"client_secret_value,omitempty"`
 	PreviousValues []previousStored `json:"previous_values,omitempty"`
 }
 
@@ -68,6 +69,7 @@ func encode(w config.Webhook) ([]byte, error) {
 	s := stored{Webhook: w, SecretValue: w.Secret.Reveal()}
 	if w.Auth != nil {
 		s.PasswordValue, s.TokenValue = w.Auth.Password.Reveal(), w.Auth.Token.Reveal()
+		s.ClientSecret = w.Auth.ClientSecret.Reveal()
 	}
 	for _, p := range w.PreviousSecrets {
 		s.PreviousValues = append(s.PreviousValues, previousStored{p.Secret.Reveal(), p.Expires})
@@ -85,6 +87,7 @@ func decode(b []byte) (config.Webhook, error) {
 	if w.Auth != nil {
 		a := *w.Auth
 		a.Password, a.Token = config.Secret(s.PasswordValue), config.Secret(s.TokenValue)
+		a.ClientSecret = config.Secret(s.ClientSecret)
 		w.Auth = &a
 	}
 	w.PreviousSecrets = nil
