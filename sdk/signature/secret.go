@@ -20,8 +20,8 @@ const newSecretSize = 32
 
 const redacted = "[redacted]"
 
-// kind says what a key is for. Only symmetric HMAC-SHA256 (v1) keys exist so far;
-// the field leaves room for asymmetric (v1a) keys without changing [Secret].
+// kind says what a key is for. A Secret only holds symmetric HMAC-SHA256 (v1)
+// keys; asymmetric (v1a) keys are a type of their own, [SigningKey].
 type kind uint8
 
 const kindHMAC kind = 1
@@ -81,6 +81,10 @@ func ParseSecret(s string) (Secret, error) {
 	}
 	b64, ok := strings.CutPrefix(s, SecretPrefix)
 	if !ok {
+		if strings.HasPrefix(s, SigningKeyPrefix) || strings.HasPrefix(s, PublicKeyPrefix) {
+			return Secret{}, fmt.Errorf("signature: secret must start with %q; %q and %q keys are ed25519 (v1a) keys: see ParseSigningKey and ParsePublicKey",
+				SecretPrefix, SigningKeyPrefix, PublicKeyPrefix)
+		}
 		return Secret{}, fmt.Errorf("signature: secret must start with %q", SecretPrefix)
 	}
 	b64 = strings.TrimRight(b64, "=")

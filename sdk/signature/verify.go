@@ -1,6 +1,7 @@
 package signature
 
 import (
+	"crypto/ed25519"
 	"crypto/subtle"
 	"errors"
 	"fmt"
@@ -23,8 +24,9 @@ const maxSignatures = 16
 var (
 	// ErrMissingHeaders: webhook-id, webhook-timestamp or webhook-signature is absent or empty.
 	ErrMissingHeaders = errors.New("signature: missing webhook headers")
-	// ErrInvalidSignature: no signature matches any secret, or the timestamp
-	// header is not a Unix time in decimal, or there is no secret to check with.
+	// ErrInvalidSignature: no signature matches any secret or public key, or the
+	// timestamp header is not a Unix time in decimal, or there is no secret or
+	// public key to check with.
 	ErrInvalidSignature = errors.New("signature: invalid signature")
 	// ErrTimestampTooOld: the timestamp is older than the tolerance.
 	ErrTimestampTooOld = errors.New("signature: timestamp too old")
@@ -39,6 +41,10 @@ type Verifier struct {
 	// Secrets the request may be signed with; during a rotation, the new and the
 	// old one. Zero secrets are skipped.
 	Secrets []Secret
+	// PublicKeys that verify "v1a,..." (ed25519) signatures; during a rotation,
+	// the new and the old one. Zero keys are skipped. Trust only keys from the
+	// hub itself (configuration or its JWKS), never keys sent with a request.
+	PublicKeys []PublicKey
 	// Tolerance is how far the timestamp may be from Now, either way.
 	Tolerance time.Duration
 	// Now returns the current time; tests set it.
@@ -48,8 +54,11 @@ type Verifier struct {
 // Verify checks the webhook headers of h against body, the raw request body as
 // received. It passes when the timestamp is within the tolerance and any of the
 // space-separated "v1,..." signatures matches any secret (compared in constant
-// time). Signatures of other versions are ignored; only the first 16 are looked at.
-// Several webhook-signature header lines are treated as one space-separated list.
+// time), or any "v1a,..." signature verifies under any public key (ed25519).
+// Signatures of other versions, and v1a signatures that are not canonical
+// standard base64 of 64 bytes, are ignored; only the first 16 signatures are
+// looked at, and of those only the first 4 v1a ones are verified. Several
+// webhook-signature header lines are treated as one space-separated list.
 //
 // # Errors
 //
@@ -99,8 +108,14 @@ func (v *Verifier) Verify(h http.Header, body []byte) error {
 			return nil
 		}
 	}
+	if v.anyPublicKey() {
+		checked = true
+		if v.verifyV1a(sigs, id, ts, body) {
+			return nil
+		}
+	}
 	if !checked {
-		return fmt.Errorf("%w: no secret to verify with", ErrInvalidSignature)
+		return fmt.Errorf("%w: no secret or public key to verify with", ErrInvalidSignature)
 	}
 	return fmt.Errorf("%w: no %s matches", ErrInvalidSignature, HeaderSignature)
 }
@@ -126,6 +141,61 @@ func anyMatch(sigs []string, want []byte) bool {
 			}
 			if len(tok) == len(want) && subtle.ConstantTimeCompare([]byte(tok), want) == 1 {
 				return true
+			}
+		}
+	}
+	return false
+}
+
+func (v *Verifier) anyPublicKey() bool {
+	for _, p := range v.PublicKeys {
+		if p.set {
+			return true
+		}
+	}
+	return false
+}
+
+// verifyV1a reports whether one of the first maxV1aSignatures "v1a," signatures
+// among the first maxSignatures signatures in sigs verifies under any of the
+// public keys. The signed content is built once, on the first candidate.
+func (v *Verifier) verifyV1a(sigs []string, id string, ts int64, body []byte) bool {
+	var mp *[]byte
+	defer func() {
+		if mp != nil {
+			putMsg(mp)
+		}
+	}()
+	var src [v1aB64Len]byte
+	var sig [ed25519.SignatureSize + 2]byte // base64 decoding may want room for padding
+	n, tried := 0, 0
+	for _, line := range sigs {
+		for tok := range strings.SplitSeq(line, " ") {
+			if tok == "" {
+				continue
+			}
+			if n++; n > maxSignatures {
+				return false
+			}
+			b64, ok := strings.CutPrefix(tok, versionV1a)
+			if !ok || len(b64) != v1aB64Len {
+				continue
+			}
+			if tried++; tried > maxV1aSignatures {
+				return false
+			}
+			copy(src[:], b64)
+			if m, err := strictB64.Decode(sig[:], src[:]); err != nil || m != ed25519.SignatureSize {
+				continue
+			}
+			if mp == nil {
+				mp = getMsg()
+				*mp = appendSignedContent((*mp)[:0], id, ts, body)
+			}
+			for _, p := range v.PublicKeys {
+				if p.set && ed25519.Verify(p.raw[:], *mp, sig[:ed25519.SignatureSize]) {
+					return true
+				}
 			}
 		}
 	}
