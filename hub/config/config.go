@@ -133,6 +133,7 @@ type Webhook struct {
 	Plugin          *PluginRef       `json:"plugin,omitempty"`
 	Retry           *Retry           `json:"retry,omitempty"`
 	Batch           *Batch           `json:"batch,omitempty"`
+	Ordering        *Ordering        `json:"ordering,omitempty"`
 	RateLimit       *RateLimit       `json:"rate_limit,omitempty"`
 	// TLSClient is a client certificate the hub presents to this receiver (mTLS).
 	TLSClient *TLSClient `json:"tls_client,omitempty"`
@@ -164,6 +165,13 @@ const DefaultRotationGrace = 24 * time.Hour
 type Batch struct {
 	MaxEvents int      `json:"max_events,omitempty"`
 	MaxWait   Duration `json:"max_wait,omitempty"`
+}
+
+// Ordering makes a webhook receive the events of one key in publish order.
+type Ordering struct {
+	// Key is where the key is read: data.<field>[.<field>...], or one of
+	// the envelope's subject, type, source, account, initiator, id.
+	Key string `json:"key"`
 }
 
 // Batch defaults and bounds.

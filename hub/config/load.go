@@ -397,6 +397,9 @@ func (c *Config) CheckWebhook(file, at string, w Webhook) []error {
 			}
 		}
 	}
+	if w.Batch != nil && w.Ordering != nil {
+		bad("ordering", "cannot be combined with batch: a batch is retried as a whole, so one key's failure would hold back the others")
+	}
 	if w.Batch != nil && w.Batch.MaxWait.D() > MaxBatchWait {
 		bad("batch.max_wait", "must be at most %s", MaxBatchWait)
 	}

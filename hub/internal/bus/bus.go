@@ -12,6 +12,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/nats-io/nats-server/v2/server"
@@ -51,6 +52,9 @@ type Bus struct {
 	Replicas       int
 	EventRetention time.Duration
 	log            zerolog.Logger
+
+	seqMu sync.Mutex
+	seq   jetstream.Consumer // the sequencer consumer, once known to exist
 }
 
 // Open starts the embedded server (when opts.URL is empty) and connects.

@@ -13,6 +13,8 @@ type Names struct {
 
 	EventsStream, DeliveriesStream, DLQStream, AttemptsStream, RejectedStream, ArchiveStream string
 	RouterConsumer, DelivererConsumer                                                        string
+	// SequencerConsumer reads the events stream in order for ordered webhooks.
+	SequencerConsumer string
 }
 
 // NewNames derives every name from the subject prefix.
@@ -31,6 +33,7 @@ func NewNames(prefix string) Names {
 		ArchiveStream:     up + "_ARCHIVE",
 		RouterConsumer:    "router",
 		DelivererConsumer: "deliverer",
+		SequencerConsumer: "sequencer",
 	}
 }
 

@@ -2,6 +2,7 @@ package bus
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"time"
 
@@ -104,4 +105,62 @@ func (b *Bus) Setup(ctx context.Context) error {
 		}
 	}
 	return nil
+}
+
+// SequencerGroup is the priority group of the sequencer consumer.
+const SequencerGroup = "ordered"
+
+// Sequencer returns the consumer that reads the events stream in order for
+// ordered webhooks, creating it on first use. It is pinned: one hub at a
+// time gets its messages (another takes over within PinnedTTL when that one
+// is gone), so each key's events are delivered by one process, in order.
+//
+// The router calls it before it leaves an ordered webhook to the sequencer,
+// so no event routed without an ordered webhook's job is missing from it: it
+// starts at the router's ack floor, which is below every event the router
+// still has in hand, less a margin (events seen by both are delivered twice,
+// with one webhook-id).
+func (b *Bus) Sequencer(ctx context.Context) (jetstream.Consumer, error) {
+	b.seqMu.Lock()
+	defer b.seqMu.Unlock()
+	if b.seq != nil {
+		return b.seq, nil
+	}
+	n := b.Names
+	c, err := b.JS.Consumer(ctx, n.EventsStream, n.SequencerConsumer)
+	if err != nil {
+		c, err = b.createSequencer(ctx)
+	}
+	if err != nil {
+		return nil, err
+	}
+	b.seq = c
+	return c, nil
+}
+
+func (b *Bus) createSequencer(ctx context.Context) (jetstream.Consumer, error) {
+	n := b.Names
+	start := uint64(1)
+	r, err := b.JS.Consumer(ctx, n.EventsStream, n.RouterConsumer)
+	if err != nil {
+		return nil, fmt.Errorf("bus: consumer %s: %w", n.RouterConsumer, err)
+	}
+	if floor := r.CachedInfo().AckFloor.Stream; floor > 1000 {
+		start = floor - 1000
+	}
+	cfg := jetstream.ConsumerConfig{
+		Durable: n.SequencerConsumer, Description: "reads events in order for ordered webhooks",
+		AckPolicy: jetstream.AckExplicitPolicy, AckWait: DelivererAck, MaxDeliver: -1, MaxAckPending: 10000,
+		FilterSubject: n.EventsAll(), DeliverPolicy: jetstream.DeliverByStartSequencePolicy, OptStartSeq: start,
+		PriorityPolicy: jetstream.PriorityPolicyPinned, PriorityGroups: []string{SequencerGroup}, PinnedTTL: 30 * time.Second,
+		Replicas: b.Replicas,
+	}
+	c, err := b.JS.CreateConsumer(ctx, n.EventsStream, cfg)
+	if errors.Is(err, jetstream.ErrConsumerExists) {
+		return b.JS.Consumer(ctx, n.EventsStream, n.SequencerConsumer)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("bus: consumer %s on %s: %w", n.SequencerConsumer, n.EventsStream, err)
+	}
+	return c, nil
 }

@@ -51,8 +51,11 @@ type Lookup interface {
 
 // Options configure an Engine.
 type Options struct {
-	Bus         *bus.Bus
-	Webhooks    Lookup
+	Bus      *bus.Bus
+	Webhooks Lookup
+	// Snapshots lets the engine match events for ordered webhooks itself
+	// (nil: ordered webhooks get nothing).
+	Snapshots   Snapshots
 	Transformer Transformer // nil: webhooks naming a plugin fail
 	Health      Health      // nil: no 410 or failing-too-long disabling
 	Metrics     *metrics.Metrics
@@ -99,6 +102,8 @@ type Engine struct {
 	hostMu sync.Mutex
 	hosts  map[string]chan struct{}
 
+	seq *sequencer // ordered webhooks' jobs
+
 	work context.Context // the context units run in; set by Run
 	wg   sync.WaitGroup  // units running
 }
@@ -117,13 +122,15 @@ func New(o Options) *Engine {
 	if o.ShutdownGrace <= 0 {
 		o.ShutdownGrace = 10 * time.Second
 	}
-	return &Engine{
+	e := &Engine{
 		o:      o,
 		client: newClient(o),
 		log:    o.Log.With().Str("component", "delivery").Logger(),
 		sem:    make(chan struct{}, o.Concurrency),
 		lanes:  map[string]*lane{},
 	}
+	e.seq = newSequencer(e)
+	return e
 }
 
 // Run delivers jobs until ctx is done, then waits up to ShutdownGrace for the
@@ -154,10 +161,14 @@ func (e *Engine) Run(ctx context.Context) error {
 		return fmt.Errorf("delivery: consume: %w", err)
 	}
 	go e.keepWaiting(work)
+	sequenced := make(chan struct{})
+	go func() { defer close(sequenced); e.runSequencer(ctx) }()
 	<-ctx.Done()
 	cc.Stop()
 	<-cc.Closed()
+	<-sequenced
 	e.handBack()
+	e.seq.stop()
 	drained := make(chan struct{})
 	go func() { e.wg.Wait(); close(drained) }()
 	select {
@@ -181,6 +192,7 @@ func (e *Engine) keepWaiting(ctx context.Context) {
 			return
 		case <-t.C:
 			e.eachWaiting(func(m jetstream.Msg) { _ = m.InProgress() })
+			e.seq.each(func(m jetstream.Msg) { _ = m.InProgress() })
 		}
 	}
 }

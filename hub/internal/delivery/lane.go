@@ -36,6 +36,10 @@ type unit struct {
 	attempt int
 	seq     uint64 // stream sequence of msgs[0], which names its retry subject
 	batch   bool
+	// ordered is the event an ordered job was made from (msgs is empty):
+	// such a job is retried in place, after retryIn, which settle sets.
+	ordered *heldEvent
+	retryIn time.Duration
 }
 
 func (u *unit) account() string { return accountOf(u.subject) }

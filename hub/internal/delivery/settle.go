@@ -82,8 +82,11 @@ func (e *Engine) settle(ctx context.Context, w *webhooks.Webhook, u *unit, res r
 	default:
 		e.Stats.Failed.Add(1)
 		delay := backoff(w.Schedule, w.Jitter, u.attempt, res.retryAfter)
-		at, err := e.scheduleRetry(ctx, u, delay)
-		if err != nil {
+		var at time.Time
+		var err error
+		if u.ordered != nil {
+			at, u.retryIn = time.Now().Add(delay), delay // in place: the key waits for it
+		} else if at, err = e.scheduleRetry(ctx, u, delay); err != nil {
 			e.handBackUnit(u, delay, err)
 			return
 		}
@@ -103,6 +106,10 @@ func (e *Engine) settle(ctx context.Context, w *webhooks.Webhook, u *unit, res r
 
 func (e *Engine) handBackUnit(u *unit, delay time.Duration, err error) {
 	e.log.Warn().Err(err).Str("job", u.id).Msg("settling failed; the job will be delivered again")
+	if u.ordered != nil {
+		u.retryIn = max(delay, time.Second) // same attempt again, its key still held
+		u.attempt--
+	}
 	for _, m := range u.msgs {
 		_ = m.NakWithDelay(delay)
 	}

@@ -9,6 +9,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -103,7 +104,18 @@ func (r *Router) handle(ctx context.Context, m jetstream.Msg) {
 		return
 	}
 	defer func() { r.metrics.Routed(time.Since(start)) }()
+	// Ordered webhooks get their events from the delivery engine's
+	// sequencer, which reads the events stream in order; it exists before
+	// the first event is left to it.
 	matches := r.webhooks.Snapshot().Match(ev, nil)
+	if slices.ContainsFunc(matches, (*webhooks.Webhook).Ordered) {
+		if _, err := r.bus.Sequencer(ctx); err != nil {
+			r.log.Warn().Err(err).Str("event", ev.ID).Msg("ordered delivery unavailable; event will be routed again")
+			_ = m.NakWithDelay(time.Second)
+			return
+		}
+		matches = slices.DeleteFunc(matches, (*webhooks.Webhook).Ordered)
+	}
 	if len(matches) == 0 {
 		r.Stats.Events.Add(1)
 		r.metrics.Event(ev.Type, "routed")

@@ -10,6 +10,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/tidwall/gjson"
+
 	"github.com/hookhub/hookhub/hub/config"
 	"github.com/hookhub/hookhub/sdk/event"
 	"github.com/hookhub/hookhub/sdk/signature"
@@ -231,4 +233,39 @@ func (s *Snapshot) Match(e *event.Event, dst []*Webhook) []*Webhook {
 		}
 	}
 	return dst
+}
+
+// Ordered reports whether the webhook gets each key's events in publish order.
+func (w *Webhook) Ordered() bool { return w.Ordering != nil && w.Batch == nil }
+
+// OrderKey is e's key for an ordered webhook: the value at its ordering key
+// (a data.<field>... path, or an envelope attribute), "" when e has none.
+func (w *Webhook) OrderKey(e *event.Event) string {
+	if w.Ordering == nil {
+		return ""
+	}
+	switch k := w.Ordering.Key; k {
+	case "id":
+		return e.ID
+	case "type":
+		return e.Type
+	case "source":
+		return e.Source
+	case "subject":
+		return e.Subject
+	case "account":
+		return e.Account
+	case "initiator":
+		return e.Initiator
+	default:
+		path, ok := strings.CutPrefix(k, "data.")
+		if !ok {
+			return ""
+		}
+		r := gjson.GetBytes(e.Data, path)
+		if r.Type == gjson.String {
+			return r.Str
+		}
+		return r.Raw
+	}
 }

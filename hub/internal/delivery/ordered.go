@@ -1,0 +1,260 @@
+package delivery
+
+import (
+	"context"
+	"errors"
+	"sync"
+	"time"
+
+	"github.com/nats-io/nats.go/jetstream"
+
+	"github.com/hookhub/hookhub/hub/internal/bus"
+	"github.com/hookhub/hookhub/hub/internal/routing"
+	"github.com/hookhub/hookhub/hub/internal/webhooks"
+	"github.com/hookhub/hookhub/sdk/event"
+)
+
+// Ordered delivery.
+//
+// The router leaves ordered webhooks out. The sequencer reads the events
+// stream itself, in order, through a pinned consumer (one hub at a time), and
+// puts each event's job for each ordered webhook at the tail of its key's
+// queue. A key runs one job at a time: the next starts when the one before
+// is delivered, skipped or dead-lettered. A failed attempt is retried in
+// place, by the webhook's schedule, holding its key back and no other. The
+// event stays unacknowledged (and kept alive with in-progress acks) until
+// every ordered job made from it is settled, so a crash hands it, and what
+// follows it, to the next hub in the same order.
+
+// Snapshots gives the current webhooks; webhooks.Registry is one.
+type Snapshots interface {
+	Snapshot() *webhooks.Snapshot
+}
+
+// sequencer holds the ordered jobs of this process.
+type sequencer struct {
+	e  *Engine
+	mu sync.Mutex
+	// held are the events in hand, by stream sequence.
+	held map[uint64]*heldEvent
+	// keys are the queues of the keys with a job running, waiting for its
+	// retry, or queued, by webhook and key.
+	keys    map[string]*keyQueue
+	slots   map[string]chan struct{} // per webhook: its jobs running at once
+	stopped bool
+}
+
+// heldEvent is an event in hand and how many of its jobs are not settled.
+type heldEvent struct {
+	m    jetstream.Msg
+	left int
+}
+
+type keyQueue struct {
+	units []*unit // units[0] runs or waits for its retry
+	timer *time.Timer
+}
+
+func newSequencer(e *Engine) *sequencer {
+	return &sequencer{e: e, held: map[uint64]*heldEvent{}, keys: map[string]*keyQueue{}, slots: map[string]chan struct{}{}}
+}
+
+// runSequencer consumes the sequencer consumer while there is an ordered
+// webhook, until ctx is done. It starts when the first ordered webhook
+// appears, so hubs without any pay nothing for it.
+func (e *Engine) runSequencer(ctx context.Context) {
+	if e.o.Snapshots == nil {
+		return
+	}
+	t := time.NewTicker(500 * time.Millisecond)
+	defer t.Stop()
+	for !hasOrdered(e.o.Snapshots.Snapshot()) {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+	}
+	var cc jetstream.ConsumeContext
+	for cc == nil {
+		cons, err := e.o.Bus.Sequencer(ctx)
+		if err == nil {
+			cc, err = cons.Consume(e.seq.dispatch, jetstream.PullMaxMessages(500), jetstream.PullExpiry(5*time.Second),
+				jetstream.PullPriorityGroup(bus.SequencerGroup),
+				jetstream.ConsumeErrHandler(func(_ jetstream.ConsumeContext, err error) {
+					if !errors.Is(err, jetstream.ErrNoHeartbeat) {
+						e.log.Debug().Err(err).Msg("consume ordered")
+					}
+				}))
+		}
+		if err != nil {
+			if ctx.Err() != nil {
+				return
+			}
+			e.log.Warn().Err(err).Msg("ordered delivery: consumer; trying again")
+			select {
+			case <-ctx.Done():
+				return
+			case <-time.After(2 * time.Second):
+			}
+		}
+	}
+	<-ctx.Done()
+	cc.Stop()
+	<-cc.Closed()
+}
+
+func hasOrdered(s *webhooks.Snapshot) bool {
+	for _, w := range s.All() {
+		if w.Ordered() {
+			return true
+		}
+	}
+	return false
+}
+
+// dispatch takes one event from the sequencer consumer and queues a job per
+// ordered webhook it matches.
+func (s *sequencer) dispatch(m jetstream.Msg) {
+	md, err := m.Metadata()
+	if err != nil {
+		_ = m.Nak()
+		return
+	}
+	ev, err := event.Parse(m.Data())
+	if err != nil {
+		_ = m.Ack() // the router rejects it, with its reason
+		return
+	}
+	var ordered []*webhooks.Webhook
+	for _, w := range s.e.o.Snapshots.Snapshot().Match(ev, nil) {
+		if w.Ordered() {
+			ordered = append(ordered, w)
+		}
+	}
+	if len(ordered) == 0 {
+		_ = m.Ack()
+		return
+	}
+	seq := md.Sequence.Stream
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.stopped {
+		_ = m.Nak()
+		return
+	}
+	if h := s.held[seq]; h != nil {
+		h.m = m // delivered again while in hand: keep the newer handle
+		return
+	}
+	h := &heldEvent{m: m, left: len(ordered)}
+	s.held[seq] = h
+	for _, w := range ordered {
+		id := routing.JobID(ev.ID, w.ID)
+		u := &unit{
+			items:   []item{{Job: id, EventID: ev.ID, Raw: m.Data(), Stored: md.Timestamp}},
+			id:      id,
+			webhook: w.ID,
+			subject: s.e.o.Bus.Names.Delivery(ev.Account, w.ID),
+			attempt: 1,
+			seq:     seq,
+			ordered: h,
+		}
+		k := w.ID + "\x00" + w.OrderKey(ev)
+		q := s.keys[k]
+		if q == nil {
+			q = &keyQueue{}
+			s.keys[k] = q
+		}
+		q.units = append(q.units, u)
+		if len(q.units) == 1 {
+			s.start(k, q)
+		}
+	}
+}
+
+// start runs the head of a key's queue. s.mu is held.
+func (s *sequencer) start(k string, q *keyQueue) {
+	u := q.units[0]
+	slots := s.slots[u.webhook]
+	if slots == nil {
+		slots = make(chan struct{}, s.e.o.PerWebhook)
+		s.slots[u.webhook] = slots
+	}
+	s.e.wg.Add(1)
+	go s.run(k, q, u, slots)
+}
+
+// run makes one attempt at the head of a key's queue, then retries it later,
+// or settles it and starts the next.
+func (s *sequencer) run(k string, q *keyQueue, u *unit, slots chan struct{}) {
+	defer s.e.wg.Done()
+	select {
+	case slots <- struct{}{}:
+	case <-s.e.work.Done():
+		return // handed back by stop
+	}
+	s.e.mu.Lock()
+	l := s.e.lane(u.webhook)
+	s.e.mu.Unlock()
+	s.e.runUnit(l, u)
+	<-slots
+
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.stopped || s.e.work.Err() != nil {
+		return
+	}
+	if d := u.retryIn; d > 0 {
+		u.retryIn = 0
+		u.attempt++
+		q.timer = time.AfterFunc(d, func() {
+			s.mu.Lock()
+			defer s.mu.Unlock()
+			q.timer = nil
+			if !s.stopped {
+				s.start(k, q)
+			}
+		})
+		return
+	}
+	h := u.ordered
+	if h.left--; h.left == 0 {
+		if err := h.m.Ack(); err != nil {
+			s.e.log.Warn().Err(err).Str("event", u.items[0].EventID).Msg("ack failed; the event will be delivered again")
+		}
+		delete(s.held, u.seq)
+	}
+	q.units = q.units[1:]
+	if len(q.units) == 0 {
+		delete(s.keys, k)
+		return
+	}
+	s.start(k, q)
+}
+
+// each calls f on every event in hand.
+func (s *sequencer) each(f func(jetstream.Msg)) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for _, h := range s.held {
+		f(h.m)
+	}
+}
+
+// stop hands every event in hand back to JetStream, at shutdown: the next hub
+// gets them, and what follows them, in order.
+func (s *sequencer) stop() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.stopped = true
+	for _, q := range s.keys {
+		if q.timer != nil {
+			q.timer.Stop()
+		}
+	}
+	for _, h := range s.held {
+		_ = h.m.Nak()
+	}
+	s.keys, s.held = map[string]*keyQueue{}, map[uint64]*heldEvent{}
+}

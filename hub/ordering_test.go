@@ -1,0 +1,113 @@
+package hub_test
+
+import (
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/hookhub/hookhub/hub/hubtest"
+	"github.com/hookhub/hookhub/hub/internal/bus"
+	"github.com/hookhub/hookhub/sdk/event"
+)
+
+// TestOrderedDelivery: an ordered webhook (key data.email) gets each key's
+// events strictly in publish order, even when one of them fails twice and is
+// retried; that failure holds back its own key and no other; an event that
+// fails for good is dead-lettered and its key goes on.
+func TestOrderedDelivery(t *testing.T) {
+	var mu sync.Mutex
+	var log []string // "<email> <n> <status>" in arrival order
+	fails := map[string]int{"a@x.io 2": 2, "c@x.io 1": 99}
+	rc := hubtest.NewReceiver(t)
+	rc.SetRespond(func(_ int, w http.ResponseWriter, r *http.Request) {
+		var body struct {
+			Data struct {
+				Email string `json:"email"`
+				N     int    `json:"n"`
+			} `json:"data"`
+		}
+		_ = json.Unmarshal(rc.Requests()[len(rc.Requests())-1].Body, &body) // the receiver read the body
+		k := fmt.Sprintf("%s %d", body.Data.Email, body.Data.N)
+		mu.Lock()
+		status := http.StatusOK
+		if fails[k] > 0 {
+			fails[k]--
+			status = http.StatusServiceUnavailable
+		}
+		log = append(log, fmt.Sprintf("%s %d", k, status))
+		mu.Unlock()
+		w.WriteHeader(status)
+	})
+	doc := `{"webhooks":[` + webhookJSON("ordered", "acme", rc.URL, `"events":["*"],"ordering":{"key":"data.email"},"retry":{"schedule":["300ms","300ms"],"jitter":0}`) + `]}`
+	r := startHub(t, doc, nil)
+	const per = 5
+	for n := 1; n <= per; n++ {
+		for _, email := range []string{"a@x.io", "b@x.io", "c@x.io"} {
+			r.publish(t, &event.Event{ID: fmt.Sprintf("evt_%s_%d", email[:1], n), Type: "contact.updated", Account: "acme",
+				Data: json.RawMessage(fmt.Sprintf(`{"email":%q,"n":%d}`, email, n))})
+		}
+	}
+	// a: 5 delivered (one after two failures); b: 5; c: 4 delivered, 1 dead.
+	deadline := time.Now().Add(30 * time.Second)
+	for s := r.Stats(); s.Delivered != 14 || s.DeadLettered != 1; s = r.Stats() {
+		if time.Now().After(deadline) {
+			mu.Lock()
+			t.Fatalf("after 30s: %+v; arrivals:\n%s", s, strings.Join(log, "\n"))
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	next := map[string]int{"a@x.io": 1, "b@x.io": 1, "c@x.io": 1}
+	bDoneAt, aRetriedAt := -1, -1
+	for i, line := range log {
+		var email string
+		var n, status int
+		fmt.Sscanf(line, "%s %d %d", &email, &n, &status)
+		if n != next[email] {
+			t.Fatalf("arrival %d: %q out of order, expected %s %d next; all:\n%s", i, line, email, next[email], strings.Join(log, "\n"))
+		}
+		if status == http.StatusOK || (email == "c@x.io" && n == 1 && i == lastIndex(log, "c@x.io 1 ")) {
+			next[email]++
+		}
+		if email == "b@x.io" && n == per {
+			bDoneAt = i
+		}
+		if line == "a@x.io 2 200" {
+			aRetriedAt = i
+		}
+	}
+	if bDoneAt < 0 || aRetriedAt < 0 || bDoneAt > aRetriedAt {
+		t.Errorf("key b was held back by key a's retries (b done at %d, a's retry delivered at %d):\n%s", bDoneAt, aRetriedAt, strings.Join(log, "\n"))
+	}
+	dl := r.waitStream(t, streamName("hookhub", "DLQ"), 1, 10*time.Second)
+	if id := dl[0].Headers().Get(bus.HeaderEventID); id != "evt_c_1" {
+		t.Errorf("dead letter is %s, want evt_c_1", id)
+	}
+	if got := countPrefix(log, "c@x.io 1 "); got != 3 {
+		t.Errorf("c's first event was tried %d times, want 3 (the schedule's two retries)", got)
+	}
+}
+
+func lastIndex(lines []string, prefix string) int {
+	last := -1
+	for i, l := range lines {
+		if strings.HasPrefix(l, prefix) {
+			last = i
+		}
+	}
+	return last
+}
+
+func countPrefix(lines []string, prefix string) (n int) {
+	for _, l := range lines {
+		if strings.HasPrefix(l, prefix) {
+			n++
+		}
+	}
+	return n
+}
