@@ -35,6 +35,15 @@ type Policy struct {
 	// Proxy is the egress proxy's address (host:port), which the hub may
 	// always dial; the targets behind it are checked before the CONNECT.
 	Proxy string
+	// Resolver looks names up (nil: net.DefaultResolver).
+	Resolver *net.Resolver
+}
+
+func (p Policy) resolver() *net.Resolver {
+	if p.Resolver != nil {
+		return p.Resolver
+	}
+	return net.DefaultResolver
 }
 
 // CheckURL reports whether raw is a webhook URL the policy accepts. Its error
@@ -112,11 +121,32 @@ func (p Policy) CheckAddr(ip netip.Addr) error {
 		return fmt.Errorf("%w: %s is a multicast address", ErrRefused, ip)
 	case cgnat.Contains(ip):
 		return fmt.Errorf("%w: %s is a shared (CGNAT) address", ErrRefused, ip)
+	case thisNet.Contains(ip), reserved.Contains(ip):
+		return fmt.Errorf("%w: %s is a reserved address", ErrRefused, ip)
+	case nat64.Contains(ip) || nat64Local.Contains(ip):
+		// NAT64 reaches the IPv4 address in the last 32 bits: judge that one.
+		b := ip.As16()
+		if err := p.CheckAddr(netip.AddrFrom4([4]byte(b[12:]))); err != nil {
+			return fmt.Errorf("%w (through NAT64 %s)", err, ip)
+		}
+	case sixToFour.Contains(ip):
+		// 6to4 reaches the IPv4 address in bits 16 to 48.
+		b := ip.As16()
+		if err := p.CheckAddr(netip.AddrFrom4([4]byte(b[2:6]))); err != nil {
+			return fmt.Errorf("%w (through 6to4 %s)", err, ip)
+		}
 	}
 	return nil
 }
 
-var cgnat = netip.MustParsePrefix("100.64.0.0/10")
+var (
+	cgnat      = netip.MustParsePrefix("100.64.0.0/10")
+	thisNet    = netip.MustParsePrefix("0.0.0.0/8")      // "this network": 0.x.y.z reaches the host itself on Linux
+	reserved   = netip.MustParsePrefix("240.0.0.0/4")    // reserved, and 255.255.255.255 broadcast
+	nat64      = netip.MustParsePrefix("64:ff9b::/96")   // well-known NAT64 prefix
+	nat64Local = netip.MustParsePrefix("64:ff9b:1::/48") // local-use NAT64 prefix
+	sixToFour  = netip.MustParsePrefix("2002::/16")
+)
 
 // Control is a net.Dialer Control function that refuses addresses the policy
 // does not allow. It sees the address actually dialled, after DNS.
@@ -135,6 +165,9 @@ func (p Policy) Control(_, address string, _ syscall.RawConn) error {
 func (p Policy) Dialer(d *net.Dialer) func(ctx context.Context, network, addr string) (net.Conn, error) {
 	dd := *d
 	dd.Control = p.Control
+	if p.Resolver != nil {
+		dd.Resolver = p.Resolver
+	}
 	return dd.DialContext
 }
 
@@ -151,7 +184,7 @@ func (p Policy) proxyAddr(address string) bool {
 	if host == ahost {
 		return true
 	}
-	ips, err := net.DefaultResolver.LookupNetIP(context.Background(), "ip", host)
+	ips, err := p.resolver().LookupNetIP(context.Background(), "ip", host)
 	if err != nil {
 		return false
 	}
@@ -168,7 +201,7 @@ func (p Policy) CheckHost(ctx context.Context, host string) error {
 	if ip, err := netip.ParseAddr(host); err == nil {
 		return p.CheckAddr(ip)
 	}
-	ips, err := net.DefaultResolver.LookupNetIP(ctx, "ip", host)
+	ips, err := p.resolver().LookupNetIP(ctx, "ip", host)
 	if err != nil {
 		return fmt.Errorf("%w: cannot resolve %s: %v", ErrRefused, host, err)
 	}

@@ -5,6 +5,7 @@ import (
 	"net"
 	"net/http"
 	"net/http/httptest"
+	"net/netip"
 	"strings"
 	"testing"
 	"time"
@@ -35,6 +36,19 @@ func TestCheckURL(t *testing.T) {
 		{"https://100.64.0.1/", target.Policy{}, "CGNAT"},
 		{"https://0.0.0.0/", target.Policy{}, "unspecified"},
 		{"https://93.184.215.14/", target.Policy{}, ""},
+		{"https://[fd00:ec2::254]/", target.Policy{}, "private"}, // AWS metadata over IPv6 (ULA)
+		{"https://[fe80::1]/", target.Policy{}, "link-local"},
+		{"https://239.1.2.3/", target.Policy{}, "multicast"},
+		{"https://[ff02::1]/", target.Policy{}, "link-local"},
+		{"https://0.1.2.3/", target.Policy{}, "reserved"},
+		{"https://255.255.255.255/", target.Policy{}, "reserved"},
+		{"https://[64:ff9b::7f00:1]/", target.Policy{}, "127.0.0.1 is a loopback address (through NAT64"},
+		{"https://[64:ff9b::a9fe:a9fe]/", target.Policy{}, "link-local"},
+		{"https://[64:ff9b::5db8:d70e]/", target.Policy{}, ""}, // NAT64 to a public address
+		{"https://[2002:a00:1::]/", target.Policy{}, "10.0.0.1 is a private address (through 6to4"},
+		{"https://[::ffff:169.254.169.254]/", target.Policy{}, "link-local"},
+		{"https://10.1.2.3/", target.Policy{Allow: []netip.Prefix{netip.MustParsePrefix("10.1.2.0/24")}}, ""},
+		{"https://10.1.3.3/", target.Policy{Allow: []netip.Prefix{netip.MustParsePrefix("10.1.2.0/24")}}, "private"},
 	}
 	for _, c := range cases {
 		err := c.policy.CheckURL(c.url)
