@@ -134,17 +134,21 @@ func New(cfg *config.Config, opts ...Option) (*Hub, error) {
 		"hookhub_pending_retries": h.streamCount(h.bus.Names.DeliveriesStream, h.bus.Names.RetriesAll()),
 		"hookhub_dead_letters":    h.streamCount(h.bus.Names.DLQStream, h.bus.Names.DeadLettersAll()),
 	})
+	keys, err := delivery.ParseKeys(cfg)
+	if err != nil {
+		return fail(err)
+	}
 	h.router = routing.New(h.bus, reg, set, o.log, 0, h.metrics)
 	h.engine = delivery.New(delivery.Options{
 		Bus: h.bus, Webhooks: reg, Snapshots: reg, Health: h.health, Transformer: timedPlugins{h.plugins, h.metrics}, Metrics: h.metrics,
 		Policy: cfg.TargetPolicy(), RootCAs: roots, ProxyURL: proxy, SourceAddr: src,
 		ConnectTimeout: cfg.Delivery.ConnectTimeout.D(), Timeout: cfg.Delivery.Timeout.D(),
 		Concurrency: cfg.Delivery.Concurrency, PerWebhook: cfg.Delivery.PerWebhookConcurrency, PerHost: cfg.Delivery.PerHostConcurrency,
-		ExcerptBytes: cfg.Delivery.ResponseExcerptBytes, UserAgent: "hookhub/" + Version, Log: o.log,
+		ExcerptBytes: cfg.Delivery.ResponseExcerptBytes, UserAgent: "hookhub/" + Version, Keys: keys, Log: o.log,
 	})
 	if cfg.APIAddr != "off" {
 		h.api, err = admin.New(admin.Deps{Config: cfg, Bus: h.bus, Registry: reg, Store: h.store, Health: h.health,
-			CheckPlugin: h.plugins.ValidateConfig, Tester: h.engine, Metrics: h.metrics.Registry, Log: o.log})
+			CheckPlugin: h.plugins.ValidateConfig, Tester: h.engine, Metrics: h.metrics.Registry, PublicKeys: keys.PublicKeys, Log: o.log})
 		if err != nil {
 			return fail(err)
 		}

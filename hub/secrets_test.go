@@ -15,6 +15,7 @@ import (
 	"github.com/hookhub/hookhub/hub"
 	"github.com/hookhub/hookhub/hub/config"
 	"github.com/hookhub/hookhub/hub/hubtest"
+	"github.com/hookhub/hookhub/sdk/signature"
 )
 
 type lockedBuffer struct {
@@ -43,6 +44,9 @@ func TestSecretsNeverShow(t *testing.T) {
 		"WH_CLIENT":   "oauth2-client-secret-that-must-not-leak",
 		"ISSUED":      "oauth2-access-token-that-must-not-leak", // not in the config: the token endpoint's answer
 	}
+	sk, _ := signature.NewSigningKey()
+	secrets["SIGNING_KEY"] = sk.Reveal()
+	secrets["SIGNING_SEED"] = strings.TrimPrefix(sk.Reveal(), "whsk_") // not in the config: the key without its prefix
 	tokens := newTokenServer(t, "hub-client", secrets["WH_CLIENT"], func(int) string { return secrets["ISSUED"] })
 	ok := hubtest.NewReceiver(t)
 	bad := hubtest.NewReceiver(t)
@@ -51,11 +55,12 @@ func TestSecretsNeverShow(t *testing.T) {
 	})
 	doc := `{"data_dir":"` + t.TempDir() + `","nats_listen":"127.0.0.1:-1","api_addr":"127.0.0.1:0","api_token":"${env:API_TOKEN}",
 	 "log_level":"debug","log_format":"json",
-	 "accounts":[{"id":"acme","api_token":"${env:ACME_TOKEN}"}],
+	 "accounts":[{"id":"acme","api_token":"${env:ACME_TOKEN}","signing_keys":["${env:SIGNING_KEY}"]}],
 	 "delivery":{"allow_insecure_targets":true,"ca_file":"` + tokens.CAFile(t) + `"},
 	 "webhooks":[
 	  {"id":"basic","account":"acme","url":"` + ok.URL + `","events":["*"],"secret":"${env:WH_SECRET}",
-	   "auth":{"type":"basic","username":"hub","password":"${env:WH_PASSWORD}"},"headers":{"X-Api-Key":"${env:WH_APIKEY}"}},
+	   "auth":{"type":"basic","username":"hub","password":"${env:WH_PASSWORD}"},"headers":{"X-Api-Key":"${env:WH_APIKEY}"},
+	   "signatures":["v1","v1a"]},
 	  {"id":"failing","account":"acme","url":"` + bad.URL + `","events":["*"],"secret":"${env:WH_SECRET}",
 	   "auth":{"type":"token","token":"${env:WH_TOKEN}"},"retry":{"schedule":["1s"],"jitter":0}},
 	  {"id":"oauth","account":"acme","url":"` + bad.URL + `","events":["*"],"secret":"${env:WH_SECRET}",
@@ -120,7 +125,7 @@ func TestSecretsNeverShow(t *testing.T) {
 		return strings.Contains(b.String(), `"dead"`)
 	})
 	for _, p := range []string{"/v1/webhooks", "/v1/webhooks/basic", "/v1/webhooks/failing", "/v1/webhooks/basic/attempts",
-		"/v1/webhooks/failing/attempts", "/v1/webhooks/failing/dead-letters", "/v1/webhooks/oauth", "/v1/webhooks/oauth/attempts", "/v1/webhooks/basic/stats", "/metrics", "/v1/events/evt_s1/attempts"} {
+		"/v1/webhooks/failing/attempts", "/v1/webhooks/failing/dead-letters", "/v1/webhooks/oauth", "/v1/webhooks/oauth/attempts", "/v1/accounts/acme/jwks.json", "/v1/webhooks/basic/stats", "/metrics", "/v1/events/evt_s1/attempts"} {
 		get("GET", p, secrets["API_TOKEN"], "")
 		get("GET", p, secrets["ACME_TOKEN"], "")
 	}

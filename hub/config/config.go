@@ -7,6 +7,7 @@ package config
 import (
 	"encoding/json"
 	"fmt"
+	"slices"
 	"time"
 )
 
@@ -66,6 +67,9 @@ type Account struct {
 	WebhookLimit int    `json:"webhook_limit,omitempty"`
 	// APIToken lets a caller use the management API for this account only.
 	APIToken Secret `json:"api_token,omitempty"`
+	// SigningKeys are ed25519 keys (whsk_...) for v1a signatures: the first
+	// signs, all are published in the account's JWKS.
+	SigningKeys []Secret `json:"signing_keys,omitempty"`
 }
 
 // Plugin is a WebAssembly transform module.
@@ -87,6 +91,8 @@ func (p Plugin) Timeout() time.Duration {
 
 // Delivery is how the hub sends requests.
 type Delivery struct {
+	// SigningKeys are the v1a keys of accounts without their own.
+	SigningKeys           []Secret `json:"signing_keys,omitempty"`
 	AllowInsecureTargets  bool     `json:"allow_insecure_targets,omitempty" env:"ALLOW_INSECURE_TARGETS"`
 	AllowedPorts          []int    `json:"allowed_ports,omitempty"`
 	ConnectTimeout        Duration `json:"connect_timeout,omitempty"`
@@ -130,11 +136,13 @@ type Webhook struct {
 	// PreviousSecrets still sign requests, beside Secret, until they expire:
 	// the grace period of a rotation.
 	PreviousSecrets []PreviousSecret `json:"previous_secrets,omitempty"`
-	Plugin          *PluginRef       `json:"plugin,omitempty"`
-	Retry           *Retry           `json:"retry,omitempty"`
-	Batch           *Batch           `json:"batch,omitempty"`
-	Ordering        *Ordering        `json:"ordering,omitempty"`
-	RateLimit       *RateLimit       `json:"rate_limit,omitempty"`
+	// Signatures are the schemes signing each request: v1 (the default), v1a.
+	Signatures []string   `json:"signatures,omitempty"`
+	Plugin     *PluginRef `json:"plugin,omitempty"`
+	Retry      *Retry     `json:"retry,omitempty"`
+	Batch      *Batch     `json:"batch,omitempty"`
+	Ordering   *Ordering  `json:"ordering,omitempty"`
+	RateLimit  *RateLimit `json:"rate_limit,omitempty"`
 	// TLSClient is a client certificate the hub presents to this receiver (mTLS).
 	TLSClient *TLSClient `json:"tls_client,omitempty"`
 }
@@ -269,4 +277,23 @@ func (d *Duration) UnmarshalJSON(b []byte) error {
 // UnmarshalText reads a duration from the environment.
 func (d *Duration) UnmarshalText(b []byte) error {
 	return d.UnmarshalJSON([]byte(`"` + string(b) + `"`))
+}
+
+// SigningKeys are the v1a keys of an account: its own, or the hub's default.
+func (c *Config) SigningKeys(account string) []Secret {
+	for _, a := range c.Accounts {
+		if a.ID == account && len(a.SigningKeys) > 0 {
+			return a.SigningKeys
+		}
+	}
+	return c.Delivery.SigningKeys
+}
+
+// Signs reports whether the webhook signs with scheme (v1 or v1a); with no
+// signatures listed, it signs with v1.
+func (w *Webhook) Signs(scheme string) bool {
+	if len(w.Signatures) == 0 {
+		return scheme == "v1"
+	}
+	return slices.Contains(w.Signatures, scheme)
 }

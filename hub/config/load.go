@@ -302,6 +302,7 @@ func (c *Config) Validate(name string) error {
 			bad("delivery.source_address", "%q is not an IP address", a)
 		}
 	}
+	checkSigningKeys("delivery.signing_keys", c.Delivery.SigningKeys, bad)
 	for i, r := range c.Delivery.EgressRanges {
 		if _, err := netip.ParsePrefix(r); err != nil {
 			bad(fmt.Sprintf("delivery.egress_ranges[%d]", i), "%q is not a CIDR range such as 203.0.113.0/28", r)
@@ -309,6 +310,7 @@ func (c *Config) Validate(name string) error {
 	}
 	accounts := map[string]bool{}
 	for i, a := range c.Accounts {
+		checkSigningKeys(fmt.Sprintf("accounts[%d].signing_keys", i), a.SigningKeys, bad)
 		if accounts[a.ID] {
 			bad(fmt.Sprintf("accounts[%d].id", i), "duplicate account %q", a.ID)
 		}
@@ -397,6 +399,9 @@ func (c *Config) CheckWebhook(file, at string, w Webhook) []error {
 			}
 		}
 	}
+	if w.Signs("v1a") && len(c.SigningKeys(w.Account)) == 0 {
+		bad("signatures", "v1a needs a signing key: set signing_keys on account %q or delivery.signing_keys (`hookhub secret --v1a` makes one)", w.Account)
+	}
 	if w.Batch != nil && w.Ordering != nil {
 		bad("ordering", "cannot be combined with batch: a batch is retried as a whole, so one key's failure would hold back the others")
 	}
@@ -435,4 +440,13 @@ func SensitiveHeader(name string) bool {
 		}
 	}
 	return false
+}
+
+// checkSigningKeys checks v1a keys, never showing them.
+func checkSigningKeys(path string, keys []Secret, bad func(path, format string, args ...any)) {
+	for j, k := range keys {
+		if _, err := signature.ParseSigningKey(k.Reveal()); err != nil {
+			bad(fmt.Sprintf("%s[%d]", path, j), "must be whsk_ followed by the base64 of an ed25519 seed (the value is not shown)")
+		}
+	}
 }

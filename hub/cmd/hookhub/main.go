@@ -4,7 +4,7 @@
 //	hookhub demo             run the hub on examples/hookhub.json with a local receiver
 //	hookhub publish ...      publish one event
 //	hookhub validate FILE    check a config file
-//	hookhub secret           print a new signing secret
+//	hookhub secret [--v1a]   print a new signing secret (or v1a key)
 //	hookhub version
 package main
 
@@ -36,7 +36,7 @@ func commands() []command {
 		{"plugin", "plugin run [flags]", "dry run: print the exact request a plugin makes for an event; nothing is sent", runPlugin},
 		{"bench", "bench [flags]", "measure a complete hub and this machine's limits (--json for machines)", runBench},
 		{"validate", "validate FILE", "check a config file against its schema and rules, without starting", runValidate},
-		{"secret", "secret", "print a new Standard Webhooks signing secret (whsec_...)", runSecret},
+		{"secret", "secret", "print a new Standard Webhooks signing secret (whsec_...), or with --v1a an ed25519 signing key (whsk_...)", runSecret},
 		{"version", "version", "print the version", runVersion},
 	}
 }

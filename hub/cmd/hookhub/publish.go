@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"flag"
 	"fmt"
 	"io"
 	"os"
@@ -104,7 +105,22 @@ func runPublish(args []string, stdout, stderr io.Writer) error {
 	return nil
 }
 
-func runSecret(_ []string, stdout, _ io.Writer) error {
+func runSecret(args []string, stdout, stderr io.Writer) error {
+	fs := flag.NewFlagSet("secret", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	v1a := fs.Bool("v1a", false, "make an ed25519 signing key (whsk_...) for v1a signatures, and print its public key (whpk_...) on stderr")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if *v1a {
+		k, err := signature.NewSigningKey()
+		if err != nil {
+			return err
+		}
+		fmt.Fprintln(stdout, k.Reveal())
+		fmt.Fprintf(stderr, "public key: %s (published in the account's JWKS)\n", k.Public())
+		return nil
+	}
 	s, err := signature.NewSecret()
 	if err != nil {
 		return err

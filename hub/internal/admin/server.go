@@ -25,6 +25,7 @@ import (
 	"github.com/hookhub/hookhub/hub/internal/health"
 	"github.com/hookhub/hookhub/hub/internal/webhooks"
 	"github.com/hookhub/hookhub/schemas"
+	"github.com/hookhub/hookhub/sdk/signature"
 )
 
 // MaxBody bounds a request body.
@@ -41,6 +42,8 @@ type Deps struct {
 	CheckPlugin func(name string, config []byte) error
 	// Tester sends test requests (nil: none).
 	Tester TestSender
+	// PublicKeys are an account's v1a public keys, served as its JWKS (nil: none).
+	PublicKeys func(account string) []signature.PublicKey
 	// Metrics is served at /metrics (nil: not served).
 	Metrics *prometheus.Registry
 	Log     zerolog.Logger
@@ -259,6 +262,22 @@ func (s *Server) routes() {
 			ranges = []string{}
 		}
 		writeJSON(w, http.StatusOK, map[string]any{"egress_ranges": ranges, "updated": s.started.UTC().Format(time.RFC3339)})
+		return nil
+	}, true)
+	s.handle("GET /v1/accounts/{account}/jwks.json", func(w http.ResponseWriter, r *http.Request) error {
+		var keys []signature.PublicKey
+		if s.d.PublicKeys != nil {
+			keys = s.d.PublicKeys(r.PathValue("account"))
+		}
+		if len(keys) == 0 {
+			return &Error{Status: http.StatusNotFound, Code: "not_found", Message: "this account signs with no v1a key (signing_keys)"}
+		}
+		set := signature.JWKS{Keys: make([]signature.JWK, len(keys))}
+		for i, k := range keys {
+			set.Keys[i] = k.JWK(k.Thumbprint())
+		}
+		w.Header().Set("Cache-Control", "public, max-age=300")
+		writeJSON(w, http.StatusOK, set)
 		return nil
 	}, true)
 	if s.d.Metrics != nil {

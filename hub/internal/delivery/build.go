@@ -31,10 +31,11 @@ type Built struct {
 
 // Build makes the request the hub sends to w for the items at now: the
 // Standard Webhooks body (an array for a batch), the webhook's plugin, its
-// headers and auth, and the signature over the body actually sent, with id
+// headers and auth, and the signature over the body actually sent (v1 with
+// its secrets, v1a with its account's key in keys), with id
 // as the webhook-id. Failures are permanent: the same input fails the same
 // way. hookhub plugin run shows what it builds, without sending.
-func Build(ctx context.Context, t Transformer, userAgent string, w *webhooks.Webhook, id string, items []Item, batch bool, now time.Time) (*Built, error) {
+func Build(ctx context.Context, t Transformer, userAgent string, keys Keys, w *webhooks.Webhook, id string, items []Item, batch bool, now time.Time) (*Built, error) {
 	b := &Built{}
 	raws := make([][]byte, len(items))
 	bodies := make([][]byte, len(items))
@@ -95,7 +96,21 @@ func Build(ctx context.Context, t Transformer, userAgent string, w *webhooks.Web
 	}
 	hr.Header.Set(signature.HeaderID, id)
 	hr.Header.Set(signature.HeaderTimestamp, strconv.FormatInt(now.Unix(), 10))
-	hr.Header.Set(signature.HeaderSignature, signature.SignAll(w.SigningSecrets(now), id, now, req.Body))
+	var secrets []signature.Secret
+	var signers []signature.SigningKey
+	if w.Signs("v1") {
+		secrets = w.SigningSecrets(now)
+	}
+	if w.Signs("v1a") {
+		if ks := keys.For(w.Account); len(ks) > 0 {
+			signers = ks[:1]
+		}
+	}
+	sig := signature.SignHeader(secrets, signers, id, now, req.Body)
+	if sig == "" {
+		return b, fmt.Errorf("%w: no key to sign with: v1a needs signing_keys for account %q", ErrPermanent, w.Account)
+	}
+	hr.Header.Set(signature.HeaderSignature, sig)
 	b.Request, b.Body = hr, req.Body
 	return b, nil
 }

@@ -72,6 +72,8 @@ type Options struct {
 	Concurrency, PerWebhook, PerHost int
 	// ExcerptBytes of each response body are kept in the attempt log.
 	ExcerptBytes int
+	// Keys sign v1a signatures, by account.
+	Keys Keys
 	// UserAgent of every request.
 	UserAgent string
 	// ShutdownGrace is how long Run waits for the deliveries in flight when

@@ -124,7 +124,7 @@ func (e *Engine) attempt(ctx context.Context, w *webhooks.Webhook, u *unit) resu
 	rctx, cancel := context.WithTimeout(ctx, e.timeout())
 	defer cancel()
 	now := time.Now()
-	b, err := Build(rctx, e.o.Transformer, e.o.UserAgent, w, u.id, items, u.batch, now)
+	b, err := Build(rctx, e.o.Transformer, e.o.UserAgent, e.o.Keys, w, u.id, items, u.batch, now)
 	if b != nil {
 		res.evs = b.Events
 	}
@@ -245,7 +245,7 @@ func (e *Engine) TestSend(ctx context.Context, w *webhooks.Webhook, raw []byte) 
 	if ev != nil {
 		id = ev.ID + ":" + w.ID
 	}
-	b, err := Build(rctx, e.o.Transformer, e.o.UserAgent, w, id, []Item{{Raw: raw, Stored: now}}, false, now)
+	b, err := Build(rctx, e.o.Transformer, e.o.UserAgent, e.o.Keys, w, id, []Item{{Raw: raw, Stored: now}}, false, now)
 	switch {
 	case err != nil:
 		return TestResult{Error: err.Error()}
