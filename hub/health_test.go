@@ -88,3 +88,58 @@ func TestFailingTooLongDisables(t *testing.T) {
 		t.Errorf("%d attempts before disabling after 1s of failures with 1s retries, want 2 or 3", n)
 	}
 }
+
+// TestEnableOffersRecovery: enabling a webhook the hub disabled says how many
+// events were stranded in the dead letters since it began failing and how to
+// redrive them; following that redrives them all, and ?recover=true does it
+// at once.
+func TestEnableOffersRecovery(t *testing.T) {
+	var gone atomic.Bool
+	gone.Store(true)
+	rc := hubtest.NewReceiver(t)
+	rc.SetRespond(func(_ int, w http.ResponseWriter, _ *http.Request) {
+		if gone.Load() {
+			w.WriteHeader(http.StatusGone)
+			return
+		}
+		w.WriteHeader(http.StatusOK)
+	})
+	r, a := startAPIHub(t, `{"webhooks":[`+webhookJSON("a", "acme", rc.URL+"/a", `"events":["*"]`)+","+
+		webhookJSON("b", "acme", rc.URL+"/b", `"events":["*"]`)+`]}`)
+	r.publish(t, contact("evt_r1"))
+	hubtest.Eventually(t, 20*time.Second, "both webhooks disabled", func() bool {
+		return r.WebhookHealth("a").Disabled && r.WebhookHealth("b").Disabled
+	})
+	r.publish(t, contact("evt_r2"))
+	r.publish(t, contact("evt_r3"))
+	r.waitStream(t, streamName("hookhub", "DLQ"), 6, 20*time.Second)
+	gone.Store(false)
+
+	code, m := a.call("POST", "/v1/webhooks/a/enable", "")
+	st, _ := m["stranded"].(map[string]any)
+	if code != 200 || m["id"] != "a" || m["disabled"] == true || st == nil || st["dead_letters"] != float64(3) || st["recover"] == nil {
+		t.Fatalf("enable a: %d %v", code, m)
+	}
+	method, path, _ := strings.Cut(st["recover"].(string), " ")
+	if code, m := a.call(method, path, ""); code != 202 || m["redriven"] != float64(3) {
+		t.Fatalf("following the offer %q: %d %v", st["recover"], code, m)
+	}
+	code, m = a.call("POST", "/v1/webhooks/b/enable?recover=true", "")
+	if st, _ := m["stranded"].(map[string]any); code != 200 || st == nil || st["redriven"] != float64(3) {
+		t.Fatalf("enable b with recover: %d %v", code, m)
+	}
+	got := map[string]bool{}
+	for _, q := range rc.WaitFor(t, 2+6, 20*time.Second) {
+		got[q.Path+" "+q.Header.Get("webhook-id")] = true
+	}
+	for _, w := range []string{"a", "b"} {
+		for _, e := range []string{"evt_r1", "evt_r2", "evt_r3"} {
+			if !got["/"+w+" "+e+":"+w] {
+				t.Errorf("%s never reached %s after the recovery: %v", e, w, got)
+			}
+		}
+	}
+	if code, m := a.call("POST", "/v1/webhooks/a/enable?recover=maybe", ""); code != 400 || errCode(m) != "bad_parameter" {
+		t.Errorf("a bad recover: %d %v", code, m)
+	}
+}

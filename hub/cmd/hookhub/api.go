@@ -101,6 +101,7 @@ func runWebhooks(args []string, stdout, stderr io.Writer) error {
 	name := fs.String("name", "", "create/update: a name")
 	id := fs.String("id", "", "create: the webhook id (default: generated)")
 	eventID := fs.String("event", "", "resend: the id of the event to send again")
+	recoverWindow := fs.Bool("recover", false, "enable: also redrive the dead letters stranded since the webhook began failing")
 	pos, err := parseInterspersed(fs, args)
 	if err != nil {
 		return err
@@ -174,7 +175,28 @@ func runWebhooks(args []string, stdout, stderr io.Writer) error {
 		if err := needID(); err != nil {
 			return err
 		}
-		raw, err = c.call("POST", "/v1/webhooks/"+url.PathEscape(arg)+"/"+sub, nil)
+		path := "/v1/webhooks/" + url.PathEscape(arg) + "/" + sub
+		if sub == "enable" && *recoverWindow {
+			path += "?recover=true"
+		}
+		raw, err = c.call("POST", path, nil)
+		if err == nil && sub == "enable" && !*af.json {
+			var one struct {
+				Stranded *struct {
+					Since       string `json:"since"`
+					DeadLetters int    `json:"dead_letters"`
+					Redriven    *int   `json:"redriven"`
+				} `json:"stranded"`
+			}
+			_ = json.Unmarshal(raw, &one)
+			fmt.Fprintf(stdout, "enabled %s\n", arg)
+			if st := one.Stranded; st != nil && st.Redriven != nil {
+				fmt.Fprintf(stdout, "redriven %d dead letters stranded since %s\n", *st.Redriven, st.Since)
+			} else if st != nil && st.DeadLetters > 0 {
+				fmt.Fprintf(stdout, "%d dead letters were stranded since %s; to send them: hookhub dlq redrive %s --since %s\n", st.DeadLetters, st.Since, arg, st.Since)
+			}
+			return nil
+		}
 		if err == nil && sub == "rotate-secret" && !*af.json {
 			var one map[string]any
 			_ = json.Unmarshal(raw, &one)

@@ -305,28 +305,43 @@ func (s *Server) redriveAll(w http.ResponseWriter, r *http.Request) error {
 			return badRequest("bad_parameter", "since", "since must be an RFC 3339 time")
 		}
 	}
-	msgs, err := s.newest(r.Context(), s.d.Bus.Names.DLQStream, s.d.Bus.Names.DeadLetter(acct, id), scanLimit, 0, func(m jetstream.Msg) bool {
+	msgs, err := s.deadSince(r, acct, id, since)
+	if err != nil {
+		return err
+	}
+	n, err := s.redriveMsgs(r, msgs)
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusAccepted, map[string]any{"redriven": n})
+	return nil
+}
+
+// deadSince lists a webhook's dead letters that failed at or after since
+// (all when zero), newest first.
+func (s *Server) deadSince(r *http.Request, acct, id string, since time.Time) ([]jetstream.Msg, error) {
+	return s.newest(r.Context(), s.d.Bus.Names.DLQStream, s.d.Bus.Names.DeadLetter(acct, id), scanLimit, 0, func(m jetstream.Msg) bool {
 		t, err := time.Parse(time.RFC3339Nano, m.Headers().Get(bus.HeaderFailedAt))
 		return since.IsZero() || (err == nil && !t.Before(since))
 	})
-	if err != nil {
-		return err
-	}
+}
+
+// redriveMsgs redrives dead letters listed newest first, oldest first.
+func (s *Server) redriveMsgs(r *http.Request, msgs []jetstream.Msg) (int, error) {
 	st, err := s.dlq(r.Context())
 	if err != nil {
-		return err
+		return 0, err
 	}
 	n := 0
-	for i := len(msgs) - 1; i >= 0; i-- { // oldest first
+	for i := len(msgs) - 1; i >= 0; i-- {
 		md, _ := msgs[i].Metadata()
 		if md == nil {
 			continue
 		}
 		if err := s.redrive(r, st, md.Sequence.Stream); err != nil {
-			return err
+			return n, err
 		}
 		n++
 	}
-	writeJSON(w, http.StatusAccepted, map[string]any{"redriven": n})
-	return nil
+	return n, nil
 }

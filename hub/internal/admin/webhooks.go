@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"net/http"
 	"sort"
+	"strconv"
 	"strings"
 	"time"
 
@@ -321,17 +322,51 @@ func (s *Server) setActive(active bool) func(http.ResponseWriter, *http.Request)
 	}
 }
 
-// enableWebhook clears a webhook the hub disabled (410 Gone, failing too long).
+// enableWebhook clears a webhook the hub disabled (410 Gone, failing too
+// long) and offers to recover the window it was down: its answer says how
+// many dead letters failed since the webhook began failing, and the call that
+// redrives them; with ?recover=true it redrives them at once.
 func (s *Server) enableWebhook(w http.ResponseWriter, r *http.Request) error {
 	id := r.PathValue("id")
 	cur, err := s.webhook(r, id)
 	if err != nil {
 		return err
 	}
+	recoverNow := false
+	if v := r.URL.Query().Get("recover"); v != "" {
+		if recoverNow, err = strconv.ParseBool(v); err != nil {
+			return badRequest("bad_parameter", "recover", "recover must be true or false")
+		}
+	}
+	st := s.d.Health.Get(id)
+	since := st.FailingSince
+	if since == nil {
+		since = st.DisabledAt
+	}
 	if err := s.d.Health.Enable(r.Context(), id); err != nil {
 		return err
 	}
-	writeJSON(w, http.StatusOK, s.view(cur))
+	var out map[string]any // the webhook's view, and the stranded window
+	b, _ := json.Marshal(s.view(s.d.Registry.Get(id)))
+	_ = json.Unmarshal(b, &out)
+	if since != nil {
+		stranded, err := s.deadSince(r, cur.Account, id, *since)
+		if err != nil {
+			return err
+		}
+		window := map[string]any{"since": since.UTC().Format(time.RFC3339), "dead_letters": len(stranded)}
+		if recoverNow {
+			n, err := s.redriveMsgs(r, stranded)
+			if err != nil {
+				return err
+			}
+			window["redriven"] = n
+		} else if len(stranded) > 0 {
+			window["recover"] = "POST /v1/webhooks/" + id + "/dead-letters/redrive?since=" + since.UTC().Format(time.RFC3339)
+		}
+		out["stranded"] = window
+	}
+	writeJSON(w, http.StatusOK, out)
 	return nil
 }
 
