@@ -9,9 +9,13 @@ import (
 	"testing"
 	"time"
 
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
+
 	"github.com/hookhub/hookhub/hub/hubtest"
 	"github.com/hookhub/hookhub/hub/internal/bus"
 	"github.com/hookhub/hookhub/sdk/event"
+	"github.com/hookhub/hookhub/sdk/publish"
 )
 
 // TestOrderedDelivery: an ordered webhook (key data.email) gets each key's
@@ -110,4 +114,73 @@ func countPrefix(lines []string, prefix string) (n int) {
 		}
 	}
 	return n
+}
+
+// TestOrderedAcrossHubs: three hubs share one NATS server; the ordered
+// webhook's events still arrive in publish order per key (one hub holds the
+// pinned sequencer), with failures and retries along the way, and none is
+// lost.
+func TestOrderedAcrossHubs(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs three hubs")
+	}
+	ns := hubtest.StartNATS(t)
+	var mu sync.Mutex
+	next := map[string]int{}
+	var outOfOrder []string
+	delivered := 0
+	rc := hubtest.NewReceiver(t)
+	rc.SetRespond(func(n int, w http.ResponseWriter, _ *http.Request) {
+		var body struct {
+			Data struct {
+				Email string `json:"email"`
+				N     int    `json:"n"`
+			} `json:"data"`
+		}
+		_ = json.Unmarshal(rc.Requests()[n-1].Body, &body)
+		if n%7 == 0 { // a failure now and then: retried in place
+			w.WriteHeader(http.StatusBadGateway)
+			return
+		}
+		mu.Lock()
+		defer mu.Unlock()
+		k := body.Data.Email
+		if body.Data.N != next[k]+1 {
+			outOfOrder = append(outOfOrder, fmt.Sprintf("%s %d after %d", k, body.Data.N, next[k]))
+		}
+		next[k] = body.Data.N
+		delivered++
+		w.WriteHeader(http.StatusOK)
+	})
+	doc := fmt.Sprintf(`{"nats_url":%q,"webhooks":[%s]}`, ns.ClientURL(),
+		webhookJSON("ordered", "acme", rc.URL, `"events":["*"],"ordering":{"key":"data.email"},"retry":{"schedule":["100ms","100ms","100ms"],"jitter":0}`))
+	for range 3 {
+		hubtest.StartHub(t, doc, nil)
+	}
+	nc, err := nats.Connect(ns.ClientURL())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer nc.Close()
+	js, _ := jetstream.New(nc)
+	const per, keys = 40, 4
+	for n := 1; n <= per; n++ {
+		for k := range keys {
+			e := &event.Event{ID: fmt.Sprintf("evt_k%d_%d", k, n), Type: "contact.updated", Account: "acme", Source: "test",
+				Data: json.RawMessage(fmt.Sprintf(`{"email":"k%d@x.io","n":%d}`, k, n))}
+			if err := hubtest.PublishUntilStored(publish.New(js, "hookhub"), e, 10*time.Second); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	hubtest.Eventually(t, 60*time.Second, "every event delivered", func() bool {
+		mu.Lock()
+		defer mu.Unlock()
+		return delivered >= per*keys
+	})
+	mu.Lock()
+	defer mu.Unlock()
+	if len(outOfOrder) > 0 || delivered != per*keys {
+		t.Errorf("%d delivered, out of order: %v", delivered, outOfOrder)
+	}
 }
