@@ -20,6 +20,7 @@ import (
 	"github.com/hookhub/hookhub/hub"
 	"github.com/hookhub/hookhub/hub/hubtest"
 	"github.com/hookhub/hookhub/hub/internal/admin"
+	"github.com/hookhub/hookhub/hub/internal/pluginhost"
 	"github.com/hookhub/hookhub/schemas"
 )
 
@@ -66,7 +67,18 @@ func (a *api) do(method, path, body string, token string) (int, map[string]any, 
 // every route was.
 var routesHit sync.Map
 
+// pluginWorkerEnv makes this test binary serve as a plugin worker process
+// when a hub under test starts it as one (hub.WithPluginWorker(os.Args[0])).
+const pluginWorkerEnv = "HOOKHUB_TEST_PLUGIN_WORKER"
+
 func TestMain(m *testing.M) {
+	if os.Getenv(pluginWorkerEnv) == "1" {
+		if err := pluginhost.ServeWorker(os.Stdin, os.Stdout); err != nil {
+			fmt.Fprintln(os.Stderr, err)
+			os.Exit(1)
+		}
+		os.Exit(0)
+	}
 	code := m.Run()
 	if code == 0 && flag.Lookup("test.run").Value.String() == "" {
 		var missing []string

@@ -14,6 +14,7 @@ import (
 
 	standardwebhooks "github.com/standard-webhooks/standard-webhooks/libraries/go"
 
+	"github.com/hookhub/hookhub/hub"
 	"github.com/hookhub/hookhub/hub/hubtest"
 	"github.com/hookhub/hookhub/hub/internal/bus"
 	"github.com/hookhub/hookhub/hub/internal/wasmtest"
@@ -98,11 +99,21 @@ func TestPluginsEndToEnd(t *testing.T) {
 // TestCustomWasmPluginAndHostileNeighbour: a customer's module from the
 // config (sha256-pinned) shapes its webhook's requests, while a webhook whose
 // module loops forever fails into the dead letters with the reason, and a
-// healthy webhook beside them gets everything.
+// healthy webhook beside them gets everything; with the modules in the hub's
+// process (interrupt checks) and in worker processes (killed at the limit),
+// as hookhub serve runs them.
 func TestCustomWasmPluginAndHostileNeighbour(t *testing.T) {
 	if testing.Short() {
 		t.Skip("compiles two modules: slow under the race detector; runs in the full test run")
 	}
+	t.Run("interrupt", func(t *testing.T) { customAndHostile(t) })
+	t.Run("process", func(t *testing.T) {
+		t.Setenv(pluginWorkerEnv, "1") // for the workers this test binary starts, not for itself
+		customAndHostile(t, hub.WithPluginWorker(os.Args[0]))
+	})
+}
+
+func customAndHostile(t *testing.T, opts ...hub.Option) {
 	dir := t.TempDir()
 	write := func(name, src string) (string, string) {
 		b := wasmtest.Build(t, src)
@@ -122,7 +133,7 @@ func TestCustomWasmPluginAndHostileNeighbour(t *testing.T) {
 			webhookJSON("stuck", "acme", rc.URL+"/stuck", `"events":["*"],"plugin":{"name":"loop"}`),
 			webhookJSON("plain", "acme", rc.URL+"/plain", `"events":["*"]`),
 		}, ","))
-	r := startHub(t, doc, nil)
+	r := startHub(t, doc, nil, opts...)
 	const n = 10
 	for i := range n {
 		r.publish(t, contact(fmt.Sprintf("evt_w%d", i)))

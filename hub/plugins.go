@@ -38,9 +38,10 @@ func (t timedPlugins) Transform(ctx context.Context, name string, in *abi.Input)
 
 // newPlugins starts the plugin host: the first-party plugins natively, the
 // config's modules compiled (cached under cacheDir when set), and every
-// webhook's plugin and config checked. Errors name the config path.
-func newPlugins(ctx context.Context, cfg *config.Config, cacheDir string, log zerolog.Logger) (*pluginhost.Host, error) {
-	h, err := pluginhost.New(pluginhost.Options{CacheDir: cacheDir, Log: log})
+// webhook's plugin and config checked. Errors name the config path. With a
+// worker command, the modules run in worker processes (see WithPluginWorker).
+func newPlugins(ctx context.Context, cfg *config.Config, cacheDir string, worker []string, log zerolog.Logger) (*pluginhost.Host, error) {
+	h, err := pluginhost.New(pluginhost.Options{CacheDir: cacheDir, Log: log, WorkerCommand: worker})
 	if err != nil {
 		return nil, err
 	}
@@ -97,7 +98,7 @@ func newPlugins(ctx context.Context, cfg *config.Config, cacheDir string, log ze
 // config. hookhub validate calls it after config.Load.
 func Validate(cfg *config.Config) error {
 	ctx := context.Background()
-	h, err := newPlugins(ctx, cfg, "", zerolog.Nop())
+	h, err := newPlugins(ctx, cfg, "", nil, zerolog.Nop())
 	if err != nil {
 		return err
 	}
@@ -112,7 +113,7 @@ func pluginCacheDir(cfg *config.Config) string { return filepath.Join(cfg.DataDi
 // events for this webhook.
 func Preview(ctx context.Context, cfg *config.Config, w config.Webhook, events [][]byte) (req *http.Request, body []byte, skipped bool, err error) {
 	h, err := newPlugins(ctx, &config.Config{File: cfg.File, DataDir: cfg.DataDir, Plugins: cfg.Plugins,
-		Webhooks: []config.Webhook{w}}, "", zerolog.Nop())
+		Webhooks: []config.Webhook{w}}, "", nil, zerolog.Nop())
 	if err != nil {
 		return nil, nil, false, err
 	}
@@ -132,7 +133,11 @@ func Preview(ctx context.Context, cfg *config.Config, w config.Webhook, events [
 			id = ev.ID + ":" + w.ID
 		}
 	}
-	b, err := delivery.Build(ctx, h, "hookhub/"+Version, wh, id, items, len(events) > 1, now)
+	keys, err := delivery.ParseKeys(cfg)
+	if err != nil {
+		return nil, nil, false, err
+	}
+	b, err := delivery.Build(ctx, h, "hookhub/"+Version, keys, wh, id, items, len(events) > 1, now)
 	if err != nil {
 		return nil, nil, false, err
 	}

@@ -2,7 +2,6 @@ package hub_test
 
 import (
 	"fmt"
-	"io"
 	"net/http"
 	"strings"
 	"testing"
@@ -22,22 +21,17 @@ func TestV1aSignatures(t *testing.T) {
 	next, _ := signature.NewSigningKey()
 	other, _ := signature.NewSigningKey()
 	rc := hubtest.NewReceiver(t)
-	doc := fmt.Sprintf(`{"api_addr":"127.0.0.1:0","accounts":[{"id":"acme","signing_keys":[%q,%q]}],"delivery":{"signing_keys":[%q]},"webhooks":[%s,%s]}`,
+	doc := fmt.Sprintf(`{"accounts":[{"id":"acme","signing_keys":[%q,%q]}],"delivery":{"signing_keys":[%q]},"webhooks":[%s,%s]}`,
 		current.Reveal(), next.Reveal(), other.Reveal(),
 		webhookJSON("both", "acme", rc.URL+"/both", `"events":["*"],"signatures":["v1","v1a"]`),
 		webhookJSON("only", "acme", rc.URL+"/only", `"events":["*"],"signatures":["v1a"]`))
-	r := startHub(t, doc, nil)
+	r, a := startAPIHub(t, doc)
 	r.publish(t, contact("evt_v1a"))
 	reqs := rc.WaitFor(t, 2, 10*time.Second)
 
-	resp, err := http.Get(r.APIURL() + "/v1/accounts/acme/jwks.json")
-	if err != nil {
-		t.Fatal(err)
-	}
-	jwks, _ := io.ReadAll(resp.Body)
-	resp.Body.Close()
-	if resp.StatusCode != http.StatusOK || strings.Contains(string(jwks), `"d"`) {
-		t.Fatalf("JWKS: %d %s", resp.StatusCode, jwks)
+	code, _, jwks := a.do("GET", "/v1/accounts/acme/jwks.json", "", "") // public: no token
+	if code != http.StatusOK || strings.Contains(string(jwks), `"d"`) {
+		t.Fatalf("JWKS: %d %s", code, jwks)
 	}
 	keys, err := signature.PublicKeysFromJWKS(jwks)
 	if err != nil || len(keys) != 2 || keys[0] != current.Public() || keys[1] != next.Public() {
@@ -61,14 +55,10 @@ func TestV1aSignatures(t *testing.T) {
 			t.Errorf("%s: verified with the next key, which does not sign yet", q.Path)
 		}
 	}
-	if resp, err := http.Get(r.APIURL() + "/v1/accounts/nobody/jwks.json"); err != nil || resp.StatusCode != http.StatusOK {
-		t.Errorf("an account without keys of its own gets the hub's default: %v %v", resp.StatusCode, err)
-	} else {
-		b, _ := io.ReadAll(resp.Body)
-		resp.Body.Close()
-		if ks, _ := signature.PublicKeysFromJWKS(b); len(ks) != 1 || ks[0] != other.Public() {
-			t.Errorf("default JWKS: %s", b)
-		}
+	if code, _, b := a.do("GET", "/v1/accounts/nobody/jwks.json", "", ""); code != http.StatusOK {
+		t.Errorf("an account without keys of its own gets the hub's default: %d", code)
+	} else if ks, _ := signature.PublicKeysFromJWKS(b); len(ks) != 1 || ks[0] != other.Public() {
+		t.Errorf("default JWKS: %s", b)
 	}
 
 	_, err = startHubErr(t, `{"webhooks":[`+webhookJSON("nokey", "acme", rc.URL, `"events":["*"],"signatures":["v1a"]`)+`]}`)

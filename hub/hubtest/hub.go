@@ -20,8 +20,8 @@ const Secret = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"
 // StartHub runs a hub on the config JSON doc until the test ends: an
 // embedded JetStream on a random loopback port with its data in a temp dir,
 // insecure targets allowed (loopback receivers), no API, unless doc says
-// otherwise.
-func StartHub(t testing.TB, doc string, environ map[string]string) *hub.Hub {
+// otherwise. opts go to hub.New after the test logger.
+func StartHub(t testing.TB, doc string, environ map[string]string, opts ...hub.Option) *hub.Hub {
 	t.Helper()
 	var m map[string]any
 	if err := json.Unmarshal([]byte(doc), &m); err != nil {
@@ -42,7 +42,7 @@ func StartHub(t testing.TB, doc string, environ map[string]string) *hub.Hub {
 		t.Fatalf("config: %v", err)
 	}
 	log := zerolog.New(zerolog.NewTestWriter(t)).Level(zerolog.WarnLevel)
-	h, err := hub.New(cfg, hub.WithLogger(log))
+	h, err := hub.New(cfg, append([]hub.Option{hub.WithLogger(log)}, opts...)...)
 	if err != nil {
 		t.Fatalf("hub.New: %v", err)
 	}

@@ -33,6 +33,7 @@ func runBench(args []string, stdout, stderr io.Writer) error {
 		return err
 	}
 	o.Progress = stderr
+	o.PluginWorker = pluginWorker()
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	res, err := benchmark.Run(ctx, o)

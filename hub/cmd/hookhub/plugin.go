@@ -13,9 +13,15 @@ import (
 
 	"github.com/hookhub/hookhub/hub"
 	"github.com/hookhub/hookhub/hub/config"
+	"github.com/hookhub/hookhub/hub/internal/pluginhost"
 )
 
 func runPlugin(args []string, stdout, stderr io.Writer) error {
+	if len(args) > 0 && args[0] == "worker" {
+		// Hidden: the hub starts it (see pluginWorker); it speaks a framed
+		// protocol on stdin and stdout, not to people.
+		return pluginhost.ServeWorker(os.Stdin, os.Stdout)
+	}
 	if len(args) == 0 || args[0] != "run" {
 		fmt.Fprintln(stderr, "Usage: hookhub plugin run [flags]   (a dry run: prints the request a webhook would get; sends nothing)")
 		return errUsage
@@ -101,6 +107,17 @@ func runPlugin(args []string, stdout, stderr io.Writer) error {
 	}
 	fmt.Fprintf(stdout, "\n%s\n", body)
 	return nil
+}
+
+// pluginWorker is the command that starts a plugin worker process: this
+// executable's hidden "plugin worker" subcommand. Nil (plugins then run in
+// the hub's process) when the executable cannot be found.
+func pluginWorker() []string {
+	exe, err := os.Executable()
+	if err != nil {
+		return nil
+	}
+	return []string{exe, "plugin", "worker"}
 }
 
 // previewSecret signs previews of webhooks that are not in a config.

@@ -35,7 +35,7 @@ func runServe(args []string, _, stderr io.Writer) error {
 // serve runs a hub until ctx ends; started, when set, is called once the hub
 // is ready.
 func serve(ctx context.Context, cfg *config.Config, log zerolog.Logger, started func(*hub.Hub)) error {
-	h, err := hub.New(cfg, hub.WithLogger(log))
+	h, err := hub.New(cfg, hub.WithLogger(log), hub.WithPluginWorker(pluginWorker()...))
 	if err != nil {
 		return err
 	}

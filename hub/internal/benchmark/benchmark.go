@@ -47,6 +47,9 @@ type Options struct {
 	Timeout    time.Duration // the whole run gives up after this
 	SkipLimits bool          // do not measure the machine limits
 	Progress   io.Writer     // a progress line while it runs (nil: none)
+	// PluginWorker starts a plugin worker process (see hub.WithPluginWorker);
+	// nil runs WebAssembly plugins in the hub's process.
+	PluginWorker []string
 }
 
 // Result is what a run measured. JSON field names are an interface.
@@ -310,7 +313,7 @@ func startHub(rc *receivers, dir string, o Options) (*hub.Hub, error) {
 	if err != nil {
 		return nil, err
 	}
-	return hub.New(cfg, hub.WithLogger(zerolog.Nop()))
+	return hub.New(cfg, hub.WithLogger(zerolog.Nop()), hub.WithPluginWorker(o.PluginWorker...))
 }
 
 // eventBodies makes n CloudEvents of about size bytes of data each, the

@@ -6,18 +6,32 @@
 // the Go functions they are, at native speed. A module from the config (a
 // customer's plugin) is untrusted: it runs in wazero with no file system,
 // network, real clock or real randomness, a memory cap, and a time limit per
-// call enforced by closing the instance when the call's context ends
-// (WithCloseOnContextDone). The first-party plugins' WebAssembly builds run
-// the same way when an operator lists them under plugins[], and the
-// conformance suite runs them so.
+// call. The first-party plugins' WebAssembly builds run the same way when an
+// operator lists them under plugins[], and the conformance suite runs them so.
+//
+// The time limit is enforced in one of two ways (Module.Isolation):
+//
+//   - "process" (the default when Options.WorkerCommand is set, as the
+//     hookhub command sets it): the module runs in worker processes
+//     (hookhub plugin worker, see ServeWorker), one call at a time each,
+//     without interrupt checks in the guest's code, so at full speed. At the
+//     call's limit the host kills the worker (SIGKILL) and starts a fresh one
+//     for a later call; a worker that dies or answers garbage fails only its
+//     call and is replaced. Workers die with the hub (a death signal on
+//     Linux, and the end of their stdin).
+//   - "interrupt" (the default without a worker command, for embedders of the
+//     package and its tests): the module runs in the hub's process and the
+//     call's context closes the instance at the limit
+//     (WithCloseOnContextDone), which checks for it throughout the guest's
+//     code and makes it several times slower.
 //
 // # Instances
 //
 // Each module is compiled once (with an on-disk compilation cache, so a
-// restart does not recompile) and instantiated lazily into a pool, one
-// instance per concurrent call up to a bound. An instance that trapped, ran
-// out of time or memory, or answered something malformed is closed and
-// replaced, never reused.
+// restart, or a new worker, does not recompile) and instantiated lazily into
+// a pool, one instance (or worker) per concurrent call up to a bound. An
+// instance that trapped, ran out of time or memory, or answered something
+// malformed is closed and replaced, never reused.
 package pluginhost
 
 import (
@@ -66,15 +80,38 @@ type Module struct {
 	SHA256    string // refuse the module unless it hashes to this (hex), when set
 	MemoryMiB int
 	Timeout   time.Duration
-	// Instances bounds the instances (so the calls at once); 0 means GOMAXPROCS*2.
+	// Instances bounds the instances, or worker processes (so the calls at
+	// once); 0 means GOMAXPROCS*2.
 	Instances int
+	// Isolation is how a call's time limit is enforced: IsolationProcess or
+	// IsolationInterrupt; "" means process when Options.WorkerCommand is set,
+	// else interrupt.
+	Isolation string
 }
+
+// The isolations of a module (see the package documentation).
+const (
+	IsolationProcess   = "process"
+	IsolationInterrupt = "interrupt"
+)
 
 // Options configure a Host.
 type Options struct {
 	// CacheDir holds compiled modules across restarts ("" for none).
+	// With WorkerCommand set and no CacheDir, a temporary one is made (so
+	// workers share what the first one compiled) and removed by Close.
 	CacheDir string
 	Log      zerolog.Logger
+	// WorkerCommand starts a plugin worker process: a program that calls
+	// ServeWorker(os.Stdin, os.Stdout), such as
+	// {os.Executable(), "plugin", "worker"} for the hookhub command. Set, it
+	// makes "process" the default isolation. The host never starts a program
+	// it is not given.
+	WorkerCommand []string
+	// WorkerEnv is added to the host's environment for a worker (such as a
+	// variable that makes a test binary serve as the worker). The guest never
+	// sees the environment.
+	WorkerEnv []string
 }
 
 // Host runs plugins. It is safe for concurrent use.
@@ -82,19 +119,40 @@ type Host struct {
 	log   zerolog.Logger
 	cache wazero.CompilationCache
 
+	cacheDir  string // for the workers
+	tmpDir    string // removed by Close
+	workerCmd []string
+	workerEnv []string
+
 	mu      sync.RWMutex
 	plugins map[string]*entry
 }
 
 type entry struct {
 	native *Native
-	wasm   *pool
+	wasm   runner
 	schema *jsonschema.Schema
+}
+
+// runner runs a WebAssembly module: a pool of instances in the hub's
+// process (interrupt), or of worker processes (process).
+type runner interface {
+	call(ctx context.Context, in *abi.Input) (*abi.Output, error)
+	close(ctx context.Context)
 }
 
 // New returns a host with no plugins.
 func New(o Options) (*Host, error) {
-	h := &Host{log: o.Log.With().Str("component", "plugins").Logger(), plugins: map[string]*entry{}}
+	h := &Host{log: o.Log.With().Str("component", "plugins").Logger(), plugins: map[string]*entry{},
+		workerCmd: o.WorkerCommand, workerEnv: o.WorkerEnv}
+	if len(o.WorkerCommand) > 0 && o.CacheDir == "" {
+		dir, err := os.MkdirTemp("", "hookhub-plugin-cache-")
+		if err != nil {
+			return nil, fmt.Errorf("plugins: cache dir: %w", err)
+		}
+		o.CacheDir, h.tmpDir = dir, dir
+	}
+	h.cacheDir = o.CacheDir
 	if o.CacheDir != "" {
 		if err := os.MkdirAll(o.CacheDir, 0o750); err != nil {
 			return nil, fmt.Errorf("plugins: cache dir: %w", err)
@@ -145,13 +203,36 @@ func (h *Host) Load(ctx context.Context, m Module) error {
 	if m.Instances <= 0 {
 		m.Instances = 2 * runtime.GOMAXPROCS(0)
 	}
-	p, err := newPool(ctx, h.cache, m, h.log)
-	if err != nil {
-		return err
+	if m.Isolation == "" {
+		m.Isolation = IsolationInterrupt
+		if len(h.workerCmd) > 0 {
+			m.Isolation = IsolationProcess
+		}
+	}
+	var p runner
+	var schema []byte
+	switch m.Isolation {
+	case IsolationInterrupt:
+		ip, err := newPool(ctx, h.cache, m, h.log)
+		if err != nil {
+			return err
+		}
+		p, schema = ip, ip.schema
+	case IsolationProcess:
+		if len(h.workerCmd) == 0 {
+			return fmt.Errorf("plugin %s: isolation %q needs a worker command (pluginhost.Options.WorkerCommand)", m.Name, m.Isolation)
+		}
+		pp, err := newProcPool(ctx, m, h.workerCmd, h.workerEnv, h.cacheDir, h.log)
+		if err != nil {
+			return err
+		}
+		p, schema = pp, pp.schema
+	default:
+		return fmt.Errorf("plugin %s: unknown isolation %q (%s or %s)", m.Name, m.Isolation, IsolationProcess, IsolationInterrupt)
 	}
 	e := &entry{wasm: p}
-	if len(p.schema) > 0 {
-		s, err := schemacheck.Compile("https://hookhub.dev/plugins/"+m.Name+"/config.schema.json", p.schema)
+	if len(schema) > 0 {
+		s, err := schemacheck.Compile("https://hookhub.dev/plugins/"+m.Name+"/config.schema.json", schema)
 		if err != nil {
 			p.close(ctx)
 			return fmt.Errorf("plugin %s: its config schema does not compile: %w", m.Name, err)
@@ -262,7 +343,12 @@ func (h *Host) Close(ctx context.Context) error {
 		}
 	}
 	h.plugins = map[string]*entry{}
-	return h.cache.Close(ctx)
+	err := h.cache.Close(ctx)
+	if h.tmpDir != "" {
+		_ = os.RemoveAll(h.tmpDir)
+		h.tmpDir = ""
+	}
+	return err
 }
 
 // wasiInstantiate adds WASI to a runtime: the Go toolchain's wasip1 guests

@@ -12,12 +12,19 @@ import (
 )
 
 // TestHostileGuests: each misbehaving module fails its call with a clear
-// reason, the host survives, and a healthy plugin beside it keeps working.
+// reason, the host survives, and a healthy plugin beside it keeps working;
+// in each isolation.
 func TestHostileGuests(t *testing.T) {
 	if testing.Short() {
 		t.Skip("compiles six modules: slow under the race detector; runs in the full test run")
 	}
-	h := newHost(t)
+	for _, mode := range modes {
+		t.Run(mode, func(t *testing.T) { testHostileGuests(t, mode) })
+	}
+}
+
+func testHostileGuests(t *testing.T, mode string) {
+	h := newHostIn(t, mode)
 	load(t, h, "healthy", "plugins/passthrough/wasm", 16, time.Second)
 	cases := []struct {
 		name    string
@@ -35,7 +42,11 @@ func TestHostileGuests(t *testing.T) {
 		t.Run(c.name, func(t *testing.T) {
 			load(t, h, c.name, "hub/internal/pluginhost/testdata/hostile/"+c.name, c.mib, c.timeout)
 			for round := range 2 { // the spoiled instance is replaced, and fails the same way
+				start := time.Now()
 				_, err := h.Transform(ctx, c.name, input(100))
+				if took := time.Since(start); c.name == "loop" && took > c.timeout+time.Second {
+					t.Errorf("round %d: the looping call took %v, its limit is %v", round, took, c.timeout)
+				}
 				if err == nil || !strings.Contains(err.Error(), "plugin "+c.name) {
 					t.Fatalf("round %d: got %v, want an error naming the plugin", round, err)
 				}
@@ -53,13 +64,51 @@ func TestHostileGuests(t *testing.T) {
 	}
 }
 
+// TestTimeLimitThenFresh: a call that runs past its limit fails at the
+// limit, and the next call to the same plugin (a fresh instance, or worker)
+// succeeds.
+func TestTimeLimitThenFresh(t *testing.T) {
+	for _, mode := range modes {
+		t.Run(mode, func(t *testing.T) {
+			h := newHostIn(t, mode)
+			const limit = 300 * time.Millisecond
+			load(t, h, "sometimes", "hub/internal/pluginhost/testdata/hostile/sometimes", 16, limit)
+			ctx := context.Background()
+			for round := range 2 {
+				loop := input(10)
+				loop.Webhook = "loop"
+				start := time.Now()
+				_, err := h.Transform(ctx, "sometimes", loop)
+				took := time.Since(start)
+				if err == nil || err.Error() != "plugin sometimes: exceeded its time limit" {
+					t.Fatalf("round %d: got %v, want it to exceed its time limit", round, err)
+				}
+				if took < limit || took > limit+500*time.Millisecond {
+					t.Errorf("round %d: the call failed after %v, its limit is %v", round, took, limit)
+				}
+				in := input(10)
+				out, err := h.Transform(ctx, "sometimes", in)
+				if err != nil || string(out.Request.Body) != string(in.Request.Body) {
+					t.Fatalf("round %d: the call after the time limit: %v", round, err)
+				}
+			}
+		})
+	}
+}
+
 // TestNoFilesNoRealClock: a module sees no file system, no environment, a
-// fake clock and fake randomness.
+// fake clock and fake randomness; in each isolation.
 func TestNoFilesNoRealClock(t *testing.T) {
 	if testing.Short() {
 		t.Skip("runs in the full test run")
 	}
-	h := newHost(t)
+	for _, mode := range modes {
+		t.Run(mode, func(t *testing.T) { testNoFilesNoRealClock(t, mode) })
+	}
+}
+
+func testNoFilesNoRealClock(t *testing.T, mode string) {
+	h := newHostIn(t, mode)
 	load(t, h, "files", "hub/internal/pluginhost/testdata/hostile/files", 16, time.Second)
 	load(t, h, "clock", "hub/internal/pluginhost/testdata/hostile/clock", 16, time.Second)
 	out, err := h.Transform(context.Background(), "files", input(10))

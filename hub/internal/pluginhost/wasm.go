@@ -40,11 +40,21 @@ type instance struct {
 	stderr    *limitedBuffer
 }
 
+// newPool makes a pool whose calls end at their time limit by closing the
+// instance (the interrupt mode).
 func newPool(ctx context.Context, cache wazero.CompilationCache, m Module, log zerolog.Logger) (*pool, error) {
+	return newPoolWith(ctx, cache, m, log, true)
+}
+
+// newPoolWith makes a pool; interrupt inserts the checks in the guest's code
+// that let the context end a call (WithCloseOnContextDone). Without it, a
+// call runs until it returns: only a worker process, which its host kills at
+// the limit, may run so.
+func newPoolWith(ctx context.Context, cache wazero.CompilationCache, m Module, log zerolog.Logger, interrupt bool) (*pool, error) {
 	cfg := wazero.NewRuntimeConfigCompiler().
 		WithCompilationCache(cache).
 		WithMemoryLimitPages(uint32(m.MemoryMiB) * 16). // 64 KiB pages
-		WithCloseOnContextDone(true)
+		WithCloseOnContextDone(interrupt)
 	rt := wazero.NewRuntimeWithConfig(ctx, cfg)
 	if err := wasiInstantiate(ctx, rt); err != nil {
 		_ = rt.Close(ctx)
@@ -166,6 +176,16 @@ func (p *pool) call(ctx context.Context, in *abi.Input) (*abi.Output, error) {
 }
 
 func (p *pool) invoke(ctx context.Context, inst *instance, enc []byte) (*abi.Output, error) {
+	view, err := p.invokeRaw(ctx, inst, enc)
+	if err != nil {
+		return nil, err
+	}
+	return decodeOutput(p.m.Name, bytes.Clone(view))
+}
+
+// invokeRaw runs one transform and returns the guest's answer as it lies in
+// its memory (valid until the next call on the instance).
+func (p *pool) invokeRaw(ctx context.Context, inst *instance, enc []byte) ([]byte, error) {
 	name := p.m.Name
 	r, err := inst.alloc.Call(ctx, uint64(len(enc)))
 	if err != nil {
@@ -187,7 +207,13 @@ func (p *pool) invoke(ctx context.Context, inst *instance, enc []byte) (*abi.Out
 	if !ok {
 		return nil, fmt.Errorf("plugin %s: its answer lies outside its memory", name)
 	}
-	out, err := abi.DecodeOutput(bytes.Clone(view))
+	return view, nil
+}
+
+// decodeOutput decodes a guest's answer (b is not copied): the guest's own
+// error as a *abi.GuestError, anything malformed as an error naming it.
+func decodeOutput(name string, b []byte) (*abi.Output, error) {
+	out, err := abi.DecodeOutput(b)
 	if err != nil {
 		var ge *abi.GuestError
 		if errors.As(err, &ge) {

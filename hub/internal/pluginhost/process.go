@@ -1,0 +1,343 @@
+package pluginhost
+
+import (
+	"bufio"
+	"context"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"os"
+	"os/exec"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/rs/zerolog"
+
+	"github.com/hookhub/hookhub/sdk/abi"
+)
+
+// procPool runs one module in worker processes (the process isolation), one
+// call at a time each, up to Module.Instances of them. A call's time limit
+// is the host's: at the limit it kills the worker, which runs the guest
+// without interrupt checks.
+type procPool struct {
+	m           Module
+	argv, env   []string
+	hello       []byte // the handshake frame
+	initTimeout time.Duration
+	schema      []byte
+	log         zerolog.Logger
+
+	slots chan struct{} // one per worker that may exist
+	idle  chan *worker  // workers ready for a call
+
+	mu     sync.Mutex
+	live   map[*worker]struct{}
+	closed bool
+}
+
+// worker is one worker process.
+type worker struct {
+	p         *procPool
+	cmd       *exec.Cmd
+	in, out   *os.File // its stdin (written), its stdout (read)
+	rd        *bufio.Reader
+	hdr       [4]byte
+	req       []byte
+	stderr    *limitedBuffer
+	interrupt func() // ends the I/O under way
+	tainted   bool   // an interrupt may still come: never reuse it
+	exited    chan struct{}
+	waitErr   error // set before exited closes
+	killOnce  sync.Once
+}
+
+// longAgo is a deadline in the past: it ends I/O at once.
+var longAgo = time.Unix(1, 0)
+
+func newProcPool(ctx context.Context, m Module, argv, env []string, cacheDir string, log zerolog.Logger) (*procPool, error) {
+	p := &procPool{m: m, argv: argv, env: env, hello: appendHello(nil, m, cacheDir),
+		initTimeout: max(m.Timeout*10, defaultInitTimeout), log: log,
+		slots: make(chan struct{}, m.Instances), idle: make(chan *worker, m.Instances),
+		live: map[*worker]struct{}{}}
+	// One worker now: it compiles the module (filling the cache for the
+	// next ones), checks the ABI and reads the schema. Compiling may take
+	// longer than starting from the cache.
+	deadline := time.Now().Add(max(p.initTimeout, 2*time.Minute))
+	if d, ok := ctx.Deadline(); ok && d.Before(deadline) {
+		deadline = d
+	}
+	p.slots <- struct{}{}
+	w, schema, err := p.spawn(deadline)
+	if err != nil {
+		<-p.slots
+		return nil, err
+	}
+	p.schema = schema
+	p.idle <- w
+	return p, nil
+}
+
+// spawn starts a worker and hands it the module.
+func (p *procPool) spawn(deadline time.Time) (*worker, []byte, error) {
+	name := p.m.Name
+	cmd := exec.Command(p.argv[0], p.argv[1:]...)
+	if len(p.env) > 0 {
+		cmd.Env = append(os.Environ(), p.env...)
+	}
+	setDeathSignal(cmd)
+	inR, inW, err := os.Pipe()
+	if err != nil {
+		return nil, nil, fmt.Errorf("plugin %s: worker process: %w", name, err)
+	}
+	outR, outW, err := os.Pipe()
+	if err != nil {
+		_, _ = inR.Close(), inW.Close()
+		return nil, nil, fmt.Errorf("plugin %s: worker process: %w", name, err)
+	}
+	w := &worker{p: p, cmd: cmd, in: inW, out: outR, rd: bufio.NewReaderSize(outR, 64<<10),
+		stderr: &limitedBuffer{max: 4096}, exited: make(chan struct{})}
+	w.interrupt = func() {
+		_ = w.in.SetWriteDeadline(longAgo)
+		_ = w.out.SetReadDeadline(longAgo)
+	}
+	cmd.Stdin, cmd.Stdout, cmd.Stderr = inR, outW, w.stderr
+	err = cmd.Start()
+	_, _ = inR.Close(), outW.Close()
+	if err != nil {
+		_, _ = inW.Close(), outR.Close()
+		return nil, nil, fmt.Errorf("plugin %s: starting its worker process %q: %w", name, p.argv[0], err)
+	}
+	go func() {
+		w.waitErr = cmd.Wait()
+		close(w.exited)
+	}()
+	p.mu.Lock()
+	closed := p.closed
+	if !closed {
+		p.live[w] = struct{}{}
+	}
+	p.mu.Unlock()
+	if closed {
+		w.kill()
+		return nil, nil, fmt.Errorf("plugin %s: the host is closed", name)
+	}
+
+	_ = w.in.SetWriteDeadline(deadline)
+	_ = w.out.SetReadDeadline(deadline)
+	if _, err := w.in.Write(p.hello); err != nil {
+		w.kill()
+		return nil, nil, fmt.Errorf("plugin %s: its worker process did not start%s", name, w.why(err))
+	}
+	reply, err := readFrame(w.rd, w.hdr[:], nil, maxReply)
+	switch {
+	case err != nil:
+		w.kill()
+		return nil, nil, fmt.Errorf("plugin %s: its worker process did not start%s", name, w.why(err))
+	case reply[0] == statusOK:
+		return w, reply[1:], nil
+	case reply[0] == statusFail:
+		w.kill()
+		return nil, nil, errors.New(string(reply[1:]))
+	default:
+		w.kill()
+		return nil, nil, fmt.Errorf("plugin %s: its worker process answered the handshake with garbage", name)
+	}
+}
+
+// kill ends the worker; it is safe at any time, more than once.
+func (w *worker) kill() {
+	w.killOnce.Do(func() {
+		_ = w.cmd.Process.Kill()
+		_ = w.in.Close()
+		_ = w.out.Close()
+		w.p.mu.Lock()
+		delete(w.p.live, w)
+		w.p.mu.Unlock()
+	})
+}
+
+// why says why I/O with a worker failed: how it exited, and what it printed.
+func (w *worker) why(err error) string {
+	var s string
+	select {
+	case <-w.exited:
+		if w.waitErr != nil {
+			s = w.waitErr.Error()
+		} else {
+			s = "exited"
+		}
+	case <-time.After(200 * time.Millisecond):
+		if errors.Is(err, os.ErrDeadlineExceeded) {
+			s = "no answer in time"
+		} else {
+			s = err.Error()
+		}
+	}
+	if errors.Is(err, errFrame) {
+		s = "answered garbage"
+	}
+	if e := strings.TrimSpace(firstLine(string(w.stderr.Bytes()))); e != "" {
+		s += "; stderr: " + e
+	}
+	return " (" + s + ")"
+}
+
+// get takes an idle worker, or starts one if the bound allows, or waits.
+func (p *procPool) get(ctx context.Context) (*worker, error) {
+	select {
+	case w := <-p.idle:
+		return w, nil
+	default:
+	}
+	select {
+	case w := <-p.idle:
+		return w, nil
+	case p.slots <- struct{}{}:
+		w, _, err := p.spawn(time.Now().Add(p.initTimeout))
+		if err != nil {
+			<-p.slots
+			return nil, err
+		}
+		return w, nil
+	case <-ctx.Done():
+		return nil, fmt.Errorf("plugin %s: no instance free: %w", p.m.Name, ctx.Err())
+	}
+}
+
+// put returns a healthy worker to the pool, or kills a spoiled one and frees
+// its slot for a fresh one.
+func (p *procPool) put(w *worker, spoiled bool) {
+	if spoiled {
+		w.kill()
+		<-p.slots
+		return
+	}
+	p.idle <- w
+}
+
+// call runs one transform in a worker with the module's time limit.
+func (p *procPool) call(ctx context.Context, in *abi.Input) (*abi.Output, error) {
+	w, err := p.get(ctx)
+	if err != nil {
+		return nil, err
+	}
+	deadline := time.Now().Add(p.m.Timeout)
+	if d, ok := ctx.Deadline(); ok && d.Before(deadline) {
+		deadline = d
+	}
+	name := p.m.Name
+	if err := ctx.Err(); err != nil {
+		p.put(w, false)
+		if errors.Is(err, context.Canceled) {
+			return nil, fmt.Errorf("plugin %s: cancelled", name)
+		}
+		return nil, fmt.Errorf("plugin %s: exceeded its time limit", name)
+	}
+	reply, err := w.roundTrip(ctx, in, deadline)
+	if err != nil {
+		p.put(w, true)
+		return nil, err
+	}
+	switch reply[0] {
+	case statusOK:
+		out, err := decodeOutput(name, reply[1:])
+		var ge *abi.GuestError
+		if err != nil {
+			// A guest's own error leaves it sound; a malformed answer spoils it.
+			if errors.As(err, &ge) {
+				p.put(w, w.tainted)
+				return nil, fmt.Errorf("plugin %s: %s", name, ge.Msg)
+			}
+			p.put(w, true)
+			return nil, err
+		}
+		p.put(w, w.tainted)
+		return out, checkOutput(name, out)
+	case statusFail:
+		if w.tainted {
+			p.put(w, true)
+		} else {
+			go p.awaitReady(w)
+		}
+		return nil, errors.New(string(reply[1:]))
+	default:
+		p.put(w, true)
+		return nil, fmt.Errorf("plugin %s: its worker process answered garbage (status %d)", name, reply[0])
+	}
+}
+
+// awaitReady waits for a worker to replace its spoiled instance.
+func (p *procPool) awaitReady(w *worker) {
+	_ = w.out.SetReadDeadline(time.Now().Add(p.initTimeout))
+	reply, err := readFrame(w.rd, w.hdr[:], nil, maxReply)
+	ok := err == nil && len(reply) == 1 && reply[0] == statusReady
+	if !ok {
+		msg := "no fresh instance"
+		if err == nil && reply[0] == statusFail {
+			msg = string(reply[1:])
+		}
+		p.log.Warn().Str("plugin", p.m.Name).Str("reason", msg).Msg("plugin worker replaced")
+	}
+	p.put(w, !ok)
+}
+
+// roundTrip sends one call and reads its answer, by the deadline.
+func (w *worker) roundTrip(ctx context.Context, in *abi.Input, deadline time.Time) ([]byte, error) {
+	w.req = abi.AppendInput(append(w.req[:0], 0, 0, 0, 0), in)
+	binary.BigEndian.PutUint32(w.req, uint32(len(w.req)-4))
+	_ = w.in.SetWriteDeadline(deadline)
+	_ = w.out.SetReadDeadline(deadline)
+	var stop func() bool
+	if ctx.Done() != nil {
+		stop = context.AfterFunc(ctx, w.interrupt)
+	}
+	_, err := w.in.Write(w.req)
+	if cap(w.req) > 1<<20 {
+		w.req = nil
+	}
+	var reply []byte
+	if err == nil {
+		reply, err = readFrame(w.rd, w.hdr[:], nil, maxReply)
+	}
+	if stop != nil && !stop() {
+		// The context ended as the answer came: its interrupt may still
+		// land, on a later call.
+		w.tainted = true
+	}
+	if err == nil {
+		return reply, nil
+	}
+	name := w.p.m.Name
+	if errors.Is(err, os.ErrDeadlineExceeded) {
+		w.kill() // at once: it may be running still
+		if errors.Is(ctx.Err(), context.Canceled) {
+			return nil, fmt.Errorf("plugin %s: cancelled", name)
+		}
+		return nil, fmt.Errorf("plugin %s: exceeded its time limit", name)
+	}
+	return nil, fmt.Errorf("plugin %s: its worker process failed%s", name, w.why(err))
+}
+
+// close kills every worker, and waits a little for them to be gone.
+func (p *procPool) close(context.Context) {
+	p.mu.Lock()
+	p.closed = true
+	ws := make([]*worker, 0, len(p.live))
+	for w := range p.live {
+		ws = append(ws, w)
+	}
+	p.mu.Unlock()
+	for _, w := range ws {
+		w.kill()
+	}
+	timeout := time.After(5 * time.Second)
+	for _, w := range ws {
+		select {
+		case <-w.exited:
+		case <-timeout:
+			return
+		}
+	}
+}

@@ -1,0 +1,22 @@
+// A plugin that never returns when the webhook is "loop", and passes the
+// request through otherwise.
+package main
+
+import (
+	"github.com/hookhub/hookhub/sdk/abi"
+	"github.com/hookhub/hookhub/sdk/plugin"
+)
+
+func init() {
+	plugin.Handle(func(in *abi.Input) (*abi.Output, error) {
+		if in.Webhook == "loop" {
+			n := 0
+			for {
+				n++
+			}
+		}
+		return plugin.Send(in.Request)
+	})
+}
+
+func main() {}
