@@ -11,7 +11,6 @@ import (
 	"github.com/hookhub/hookhub/hub/config"
 	"github.com/hookhub/hookhub/hub/internal/webhooks"
 	"github.com/hookhub/hookhub/sdk/abi"
-	"github.com/hookhub/hookhub/sdk/event"
 	"github.com/hookhub/hookhub/sdk/signature"
 )
 
@@ -25,7 +24,7 @@ type Item struct {
 type Built struct {
 	Request *http.Request // nil when skipped
 	Body    []byte
-	Events  []*event.Event
+	Types   []string // each item's event type
 	Skipped bool
 }
 
@@ -40,12 +39,12 @@ func Build(ctx context.Context, t Transformer, userAgent string, keys Keys, w *w
 	raws := make([][]byte, len(items))
 	bodies := make([][]byte, len(items))
 	for i, it := range items {
-		ev, err := event.Parse(it.Raw)
+		body, typ, err := rawBody(it.Raw, it.Stored)
 		if err != nil {
-			return b, fmt.Errorf("%w: %v", ErrPermanent, err)
+			return b, err
 		}
-		b.Events = append(b.Events, ev)
-		raws[i], bodies[i] = it.Raw, Body(ev, it.Stored)
+		b.Types = append(b.Types, typ)
+		raws[i], bodies[i] = it.Raw, body
 	}
 	body := bodies[0]
 	if batch {

@@ -2,6 +2,7 @@ package delivery
 
 import (
 	"encoding/json"
+	"errors"
 	"net/http"
 	"strings"
 	"testing"
@@ -66,5 +67,52 @@ func BenchmarkBody(b *testing.B) {
 	b.ReportAllocs()
 	for b.Loop() {
 		_ = Body(e, when)
+	}
+}
+
+// TestRawBody: the body built from a stored event without decoding it is the
+// body Body builds from the parsed event, byte for byte, whatever the
+// attributes' order, spacing, escapes and optional fields.
+func TestRawBody(t *testing.T) {
+	published := time.Date(2026, 11, 22, 10, 0, 0, 0, time.UTC)
+	raws := []string{
+		`{"specversion":"1.0","id":"e1","source":"s","type":"contact.updated","account":"acme","initiator":"api","time":"2026-11-22T11:00:00.5+01:00","data":{"email":"ada@example.com", "n": [1, 2]}}`,
+		`{"data":{"note":"<b>\u00e9\"q\""},"account":"acme","type":"email.clicked","id":"e2","source":"s","specversion":"1.0"}`,
+		`{"specversion":"1.0","id":"e3","source":"s","type":"import.finished","account":"a_b-c"}`,
+		` { "type" : "deal.won" , "account" : "acme" , "id":"e4","source":"s","specversion":"1.0","data" : { } } `,
+	}
+	for _, raw := range raws {
+		ev, err := event.Parse([]byte(raw))
+		if err != nil {
+			t.Fatalf("%s: %v", raw, err)
+		}
+		want := string(Body(ev, published))
+		got, typ, err := rawBody([]byte(raw), published)
+		if err != nil || string(got) != want || typ != ev.Type {
+			t.Errorf("rawBody(%s)\n = %s, %q, %v\nwant %s", raw, got, typ, err, want)
+		}
+		if !json.Valid(got) {
+			t.Errorf("not JSON: %s", got)
+		}
+	}
+	if _, _, err := rawBody([]byte(`{"id":"x"}`), published); !errors.Is(err, ErrPermanent) {
+		t.Errorf("a job without a type: %v", err)
+	}
+}
+
+func BenchmarkRawBody(b *testing.B) {
+	raw := []byte(`{"specversion":"1.0","id":"evt_1","source":"bench","type":"contact.updated","account":"acme","initiator":"api","time":"2026-11-22T10:00:00Z","data":{"email":"ada@example.com","note":"` + strings.Repeat("x", 900) + `"}}`)
+	b.ReportAllocs()
+	for b.Loop() {
+		_, _, _ = rawBody(raw, time.Time{})
+	}
+}
+
+func BenchmarkParseAndBody(b *testing.B) {
+	raw := []byte(`{"specversion":"1.0","id":"evt_1","source":"bench","type":"contact.updated","account":"acme","initiator":"api","time":"2026-11-22T10:00:00Z","data":{"email":"ada@example.com","note":"` + strings.Repeat("x", 900) + `"}}`)
+	b.ReportAllocs()
+	for b.Loop() {
+		ev, _ := event.Parse(raw)
+		_ = Body(ev, time.Time{})
 	}
 }

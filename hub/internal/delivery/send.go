@@ -104,7 +104,7 @@ func newClient(o Options) *http.Client {
 
 // result is the outcome of one attempt.
 type result struct {
-	evs        []*event.Event // the unit's events, parsed
+	types      []string // the unit's event types
 	status     int
 	latency    time.Duration
 	excerpt    string
@@ -126,7 +126,7 @@ func (e *Engine) attempt(ctx context.Context, w *webhooks.Webhook, u *unit) resu
 	now := time.Now()
 	b, err := Build(rctx, e.o.Transformer, e.o.UserAgent, e.o.Keys, w, u.id, items, u.batch, now)
 	if b != nil {
-		res.evs = b.Events
+		res.types = b.Types
 	}
 	switch {
 	case err != nil:

@@ -136,8 +136,8 @@ func (e *Engine) record(u *unit, res result, outcome string, next *time.Time) {
 		if u.batch {
 			rec.Batch = u.id
 		}
-		if i < len(res.evs) {
-			rec.EventType = res.evs[i].Type
+		if i < len(res.types) {
+			rec.EventType = res.types[i]
 		}
 		if res.err != nil {
 			rec.Error = res.err.Error()
