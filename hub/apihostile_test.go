@@ -13,7 +13,7 @@ import (
 // never a 5xx (api.do fails the test on any 5xx).
 func TestAPIHostileCalls(t *testing.T) {
 	_, a := startAPIHub(t, `{"accounts":[{"id":"other","api_token":"other-tok"}]}`)
-	public := map[string]bool{"GET /healthz": true, "GET /openapi.json": true, "GET /ip-ranges": true}
+	public := map[string]bool{"GET /healthz": true, "GET /openapi.json": true, "GET /ip-ranges": true, "GET /v1/accounts/{account}/jwks.json": true}
 	huge := `{"x":"` + strings.Repeat("a", 2<<20) + `"}`
 	for _, route := range admin.Routes {
 		method, path, _ := strings.Cut(route, " ")
