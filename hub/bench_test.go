@@ -3,7 +3,14 @@ package hub_test
 import (
 	"encoding/json"
 	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"runtime"
+	"runtime/debug"
+	"runtime/pprof"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -46,4 +53,81 @@ func BenchmarkEndToEnd(b *testing.B) {
 	}
 	rc.WaitFor(b, b.N, 5*time.Minute)
 	b.ReportMetric(float64(b.N)/time.Since(start).Seconds(), "deliveries/s")
+}
+
+// BenchmarkPendingRetries publishes b.N events to a webhook whose receiver
+// always answers 503 and whose next retry is an hour away, waits until every
+// job waits in JetStream for its retry, and reports the memory of the whole
+// process (hub and embedded NATS server) at that point: retries are
+// scheduled messages on disk, not the heap. It waits 20s for the steady
+// state before it measures.
+//
+//	go test -run '^$' -bench PendingRetries -benchtime 1000000x -timeout 30m ./hub/
+func BenchmarkPendingRetries(b *testing.B) {
+	var requests atomic.Int64 // a receiver that keeps nothing: 1M recorded bodies would dwarf the hub
+	rc := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+		requests.Add(1)
+		w.WriteHeader(http.StatusServiceUnavailable)
+	}))
+	b.Cleanup(rc.Close)
+	doc := fmt.Sprintf(`{"delivery":{"per_webhook_concurrency":64,"response_excerpt_bytes":0},"webhooks":[%s]}`,
+		webhookJSON("down", "acme", rc.URL, `"events":["contact.*"],"retry":{"schedule":["1h"],"jitter":0}`))
+	h := hubtest.StartHub(b, doc, nil)
+	js := h.JetStream()
+	data := json.RawMessage(`{"email":"ada@example.com","attributes":{"NOTE":"` + strings.Repeat("x", 850) + `"}}`)
+	b.ResetTimer()
+	for i := range b.N {
+		e := &event.Event{SpecVersion: "1.0", ID: fmt.Sprintf("evt_%d", i), Source: "bench", Type: "contact.updated",
+			Account: "acme", Initiator: "api", Data: data}
+		raw, _ := json.Marshal(e)
+		m := nats.NewMsg(e.NATSSubject("hookhub"))
+		m.Header.Set("Nats-Msg-Id", e.ID)
+		m.Data = raw
+		if _, err := js.PublishMsgAsync(m); err != nil {
+			b.Fatal(err)
+		}
+		if i%10000 == 9999 {
+			<-js.PublishAsyncComplete() // bounded in flight
+		}
+	}
+	<-js.PublishAsyncComplete()
+	deadline := time.Now().Add(25 * time.Minute)
+	for h.Stats().Retried < int64(b.N) {
+		if time.Now().After(deadline) {
+			b.Fatalf("after 25m only %d of %d retries wait", h.Stats().Retried, b.N)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	b.StopTimer()
+	// Measure the steady state while they wait, not the burst that put them
+	// there: NATS drops its message-block caches after a few seconds idle.
+	time.Sleep(20 * time.Second)
+	debug.FreeOSMemory()
+	if f := os.Getenv("HOOKHUB_HEAP_PROFILE"); f != "" { // where the memory is, for pprof
+		if out, err := os.Create(f); err == nil {
+			_ = pprof.WriteHeapProfile(out)
+			out.Close()
+		}
+	}
+	var ms runtime.MemStats
+	runtime.ReadMemStats(&ms)
+	b.ReportMetric(vmRSSMiB(), "rss_MiB")
+	b.ReportMetric(float64(ms.HeapInuse)/(1<<20), "heap_MiB")
+	b.ReportMetric(float64(requests.Load()), "requests")
+}
+
+// vmRSSMiB is this process's resident memory now (Linux), in MiB.
+func vmRSSMiB() float64 {
+	b, err := os.ReadFile("/proc/self/status")
+	if err != nil {
+		return 0
+	}
+	for _, line := range strings.Split(string(b), "\n") {
+		if v, ok := strings.CutPrefix(line, "VmRSS:"); ok {
+			var kib float64
+			fmt.Sscanf(strings.TrimSpace(v), "%f", &kib)
+			return kib / 1024
+		}
+	}
+	return 0
 }
