@@ -45,17 +45,7 @@ func AppendSign(dst []byte, s Secret, id string, ts time.Time, body []byte) []by
 // SignAll signs with each secret, in order, and joins the signatures with one space:
 // the header value while a secret is rotated (new and old). Zero secrets are skipped.
 func SignAll(secrets []Secret, id string, ts time.Time, body []byte) string {
-	buf := make([]byte, 0, len(secrets)*(sigLen+1))
-	for _, s := range secrets {
-		if s.k == nil {
-			continue
-		}
-		if len(buf) > 0 {
-			buf = append(buf, ' ')
-		}
-		buf = AppendSign(buf, s, id, ts, body)
-	}
-	return string(buf)
+	return SignHeader(secrets, nil, id, ts, body)
 }
 
 // appendMAC appends the base64 HMAC of id.ts.body to dst. sg.mac must be reset.

@@ -5,6 +5,7 @@ import (
 	"crypto/subtle"
 	"errors"
 	"fmt"
+	"iter"
 	"net/http"
 	"strconv"
 	"strings"
@@ -127,21 +128,30 @@ func Verify(s Secret, h http.Header, body []byte) error {
 	return v.Verify(h, body)
 }
 
+// tokens yields the first maxSignatures space-separated signatures of the
+// webhook-signature header lines in sigs.
+func tokens(sigs []string) iter.Seq[string] {
+	return func(yield func(string) bool) {
+		n := 0
+		for _, line := range sigs {
+			for tok := range strings.SplitSeq(line, " ") {
+				if tok == "" {
+					continue
+				}
+				if n++; n > maxSignatures || !yield(tok) {
+					return
+				}
+			}
+		}
+	}
+}
+
 // anyMatch reports whether one of the first maxSignatures space-separated
 // signatures in sigs equals want, in constant time for each candidate of want's length.
 func anyMatch(sigs []string, want []byte) bool {
-	n := 0
-	for _, line := range sigs {
-		for tok := range strings.SplitSeq(line, " ") {
-			if tok == "" {
-				continue
-			}
-			if n++; n > maxSignatures {
-				return false
-			}
-			if len(tok) == len(want) && subtle.ConstantTimeCompare([]byte(tok), want) == 1 {
-				return true
-			}
+	for tok := range tokens(sigs) {
+		if len(tok) == len(want) && subtle.ConstantTimeCompare([]byte(tok), want) == 1 {
+			return true
 		}
 	}
 	return false
@@ -168,34 +178,26 @@ func (v *Verifier) verifyV1a(sigs []string, id string, ts int64, body []byte) bo
 	}()
 	var src [v1aB64Len]byte
 	var sig [ed25519.SignatureSize + 2]byte // base64 decoding may want room for padding
-	n, tried := 0, 0
-	for _, line := range sigs {
-		for tok := range strings.SplitSeq(line, " ") {
-			if tok == "" {
-				continue
-			}
-			if n++; n > maxSignatures {
-				return false
-			}
-			b64, ok := strings.CutPrefix(tok, versionV1a)
-			if !ok || len(b64) != v1aB64Len {
-				continue
-			}
-			if tried++; tried > maxV1aSignatures {
-				return false
-			}
-			copy(src[:], b64)
-			if m, err := strictB64.Decode(sig[:], src[:]); err != nil || m != ed25519.SignatureSize {
-				continue
-			}
-			if mp == nil {
-				mp = getMsg()
-				*mp = appendSignedContent((*mp)[:0], id, ts, body)
-			}
-			for _, p := range v.PublicKeys {
-				if p.set && ed25519.Verify(p.raw[:], *mp, sig[:ed25519.SignatureSize]) {
-					return true
-				}
+	tried := 0
+	for tok := range tokens(sigs) {
+		b64, ok := strings.CutPrefix(tok, versionV1a)
+		if !ok || len(b64) != v1aB64Len {
+			continue
+		}
+		if tried++; tried > maxV1aSignatures {
+			return false
+		}
+		copy(src[:], b64)
+		if m, err := strictB64.Decode(sig[:], src[:]); err != nil || m != ed25519.SignatureSize {
+			continue
+		}
+		if mp == nil {
+			mp = getMsg()
+			*mp = appendSignedContent((*mp)[:0], id, ts, body)
+		}
+		for _, p := range v.PublicKeys {
+			if p.set && ed25519.Verify(p.raw[:], *mp, sig[:ed25519.SignatureSize]) {
+				return true
 			}
 		}
 	}

@@ -29,8 +29,7 @@ type procPool struct {
 	schema      []byte
 	log         zerolog.Logger
 
-	slots chan struct{} // one per worker that may exist
-	idle  chan *worker  // workers ready for a call
+	pool bounded[*worker]
 
 	mu     sync.Mutex
 	live   map[*worker]struct{}
@@ -59,7 +58,7 @@ var longAgo = time.Unix(1, 0)
 func newProcPool(ctx context.Context, m Module, argv, env []string, cacheDir string, log zerolog.Logger) (*procPool, error) {
 	p := &procPool{m: m, argv: argv, env: env, hello: appendHello(nil, m, cacheDir),
 		initTimeout: max(m.Timeout*10, defaultInitTimeout), log: log,
-		slots: make(chan struct{}, m.Instances), idle: make(chan *worker, m.Instances),
+		pool: newBounded[*worker](m.Name, m.Instances),
 		live: map[*worker]struct{}{}}
 	// One worker now: it compiles the module (filling the cache for the
 	// next ones), checks the ABI and reads the schema. Compiling may take
@@ -68,14 +67,14 @@ func newProcPool(ctx context.Context, m Module, argv, env []string, cacheDir str
 	if d, ok := ctx.Deadline(); ok && d.Before(deadline) {
 		deadline = d
 	}
-	p.slots <- struct{}{}
+	p.pool.slots <- struct{}{}
 	w, schema, err := p.spawn(deadline)
 	if err != nil {
-		<-p.slots
+		<-p.pool.slots
 		return nil, err
 	}
 	p.schema = schema
-	p.idle <- w
+	p.pool.idle <- w
 	return p, nil
 }
 
@@ -186,35 +185,16 @@ func (w *worker) why(err error) string {
 
 // get takes an idle worker, or starts one if the bound allows, or waits.
 func (p *procPool) get(ctx context.Context) (*worker, error) {
-	select {
-	case w := <-p.idle:
-		return w, nil
-	default:
-	}
-	select {
-	case w := <-p.idle:
-		return w, nil
-	case p.slots <- struct{}{}:
+	return p.pool.get(ctx, func() (*worker, error) {
 		w, _, err := p.spawn(time.Now().Add(p.initTimeout))
-		if err != nil {
-			<-p.slots
-			return nil, err
-		}
-		return w, nil
-	case <-ctx.Done():
-		return nil, fmt.Errorf("plugin %s: no instance free: %w", p.m.Name, ctx.Err())
-	}
+		return w, err
+	})
 }
 
 // put returns a healthy worker to the pool, or kills a spoiled one and frees
 // its slot for a fresh one.
 func (p *procPool) put(w *worker, spoiled bool) {
-	if spoiled {
-		w.kill()
-		<-p.slots
-		return
-	}
-	p.idle <- w
+	p.pool.put(w, spoiled, (*worker).kill)
 }
 
 // call runs one transform in a worker with the module's time limit.

@@ -26,10 +26,9 @@ type pool struct {
 	schema   []byte
 	log      zerolog.Logger
 
-	slots chan struct{}  // one per instance that may exist
-	idle  chan *instance // instances ready for a call
-	mu    sync.Mutex
-	bufs  sync.Pool
+	instances bounded[*instance]
+	mu        sync.Mutex
+	bufs      sync.Pool
 }
 
 // instance is one instantiated module.
@@ -72,12 +71,12 @@ func newPoolWith(ctx context.Context, cache wazero.CompilationCache, m Module, l
 		}
 	}
 	p := &pool{m: m, rt: rt, compiled: compiled, log: log,
-		slots: make(chan struct{}, m.Instances), idle: make(chan *instance, m.Instances)}
+		instances: newBounded[*instance](m.Name, m.Instances)}
 	// One instance now: it proves the module works and reads its schema.
-	p.slots <- struct{}{}
+	p.instances.slots <- struct{}{}
 	inst, err := p.instantiate(ctx)
 	if err != nil {
-		<-p.slots
+		<-p.instances.slots
 		_ = rt.Close(ctx)
 		return nil, err
 	}
@@ -95,7 +94,7 @@ func newPoolWith(ctx context.Context, cache wazero.CompilationCache, m Module, l
 			}
 		}
 	}
-	p.idle <- inst
+	p.instances.idle <- inst
 	return p, nil
 }
 
@@ -116,35 +115,13 @@ func (p *pool) instantiate(ctx context.Context) (*instance, error) {
 
 // get takes an idle instance, or makes one if the bound allows, or waits.
 func (p *pool) get(ctx context.Context) (*instance, error) {
-	select {
-	case inst := <-p.idle:
-		return inst, nil
-	default:
-	}
-	select {
-	case inst := <-p.idle:
-		return inst, nil
-	case p.slots <- struct{}{}:
-		inst, err := p.instantiate(context.WithoutCancel(ctx))
-		if err != nil {
-			<-p.slots
-			return nil, err
-		}
-		return inst, nil
-	case <-ctx.Done():
-		return nil, fmt.Errorf("plugin %s: no instance free: %w", p.m.Name, ctx.Err())
-	}
+	return p.instances.get(ctx, func() (*instance, error) { return p.instantiate(context.WithoutCancel(ctx)) })
 }
 
 // put returns a healthy instance to the pool, or closes a spoiled one and
 // frees its slot for a fresh one.
 func (p *pool) put(inst *instance, spoiled bool) {
-	if spoiled {
-		_ = inst.mod.Close(context.Background())
-		<-p.slots
-		return
-	}
-	p.idle <- inst
+	p.instances.put(inst, spoiled, func(inst *instance) { _ = inst.mod.Close(context.Background()) })
 }
 
 // call runs one transform with the module's time limit.

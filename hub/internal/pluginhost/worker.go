@@ -77,7 +77,7 @@ func ServeWorker(r io.Reader, w io.Writer) error {
 		return writeFrame(w, nil, statusFail, err.Error())
 	}
 	defer p.close(ctx)
-	inst := <-p.idle
+	inst := <-p.instances.idle
 	m.Wasm = nil
 	out := make([]byte, 0, 64<<10)
 	out = appendFrame(out[:0], statusOK, p.schema)
