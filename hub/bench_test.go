@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/hookhub/hookhub/hub/hubtest"
 	"github.com/hookhub/hookhub/sdk/event"
@@ -30,21 +31,9 @@ func BenchmarkEndToEnd(b *testing.B) {
 		webhookJSON("bench", "acme", rc.URL, `"events":["contact.*"]`))
 	h := hubtest.StartHub(b, doc, nil)
 	js := h.JetStream()
-	data := json.RawMessage(`{"email":"ada@example.com","attributes":{"NOTE":"` + strings.Repeat("x", 850) + `"}}`)
 	b.ResetTimer()
 	start := time.Now()
-	for i := range b.N {
-		e := &event.Event{SpecVersion: "1.0", ID: fmt.Sprintf("evt_%d", i), Source: "bench", Type: "contact.updated",
-			Account: "acme", Initiator: "api", Data: data}
-		raw, _ := json.Marshal(e)
-		m := nats.NewMsg(e.NATSSubject("hookhub"))
-		m.Header.Set("Nats-Msg-Id", e.ID)
-		m.Data = raw
-		if _, err := js.PublishMsgAsync(m); err != nil {
-			b.Fatal(err)
-		}
-	}
-	<-js.PublishAsyncComplete()
+	publishBench(b, js, b.N)
 	if testing.Verbose() {
 		for _, name := range []string{"HOOKHUB_EVENTS", "HOOKHUB_DELIVERIES"} {
 			s, _ := js.Stream(b.Context(), name)
@@ -73,24 +62,8 @@ func BenchmarkPendingRetries(b *testing.B) {
 	doc := fmt.Sprintf(`{"delivery":{"per_webhook_concurrency":64,"response_excerpt_bytes":0},"webhooks":[%s]}`,
 		webhookJSON("down", "acme", rc.URL, `"events":["contact.*"],"retry":{"schedule":["1h"],"jitter":0}`))
 	h := hubtest.StartHub(b, doc, nil)
-	js := h.JetStream()
-	data := json.RawMessage(`{"email":"ada@example.com","attributes":{"NOTE":"` + strings.Repeat("x", 850) + `"}}`)
 	b.ResetTimer()
-	for i := range b.N {
-		e := &event.Event{SpecVersion: "1.0", ID: fmt.Sprintf("evt_%d", i), Source: "bench", Type: "contact.updated",
-			Account: "acme", Initiator: "api", Data: data}
-		raw, _ := json.Marshal(e)
-		m := nats.NewMsg(e.NATSSubject("hookhub"))
-		m.Header.Set("Nats-Msg-Id", e.ID)
-		m.Data = raw
-		if _, err := js.PublishMsgAsync(m); err != nil {
-			b.Fatal(err)
-		}
-		if i%10000 == 9999 {
-			<-js.PublishAsyncComplete() // bounded in flight
-		}
-	}
-	<-js.PublishAsyncComplete()
+	publishBench(b, h.JetStream(), b.N)
 	deadline := time.Now().Add(25 * time.Minute)
 	for h.Stats().Retried < int64(b.N) {
 		if time.Now().After(deadline) {
@@ -130,4 +103,25 @@ func vmRSSMiB() float64 {
 		}
 	}
 	return 0
+}
+
+// publishBench publishes n contact.updated events of ~1 KiB (ids evt_0...),
+// at most 10,000 unacknowledged at a time, and waits for every ack.
+func publishBench(b *testing.B, js jetstream.JetStream, n int) {
+	data := json.RawMessage(`{"email":"ada@example.com","attributes":{"NOTE":"` + strings.Repeat("x", 850) + `"}}`)
+	for i := range n {
+		e := &event.Event{SpecVersion: "1.0", ID: fmt.Sprintf("evt_%d", i), Source: "bench", Type: "contact.updated",
+			Account: "acme", Initiator: "api", Data: data}
+		raw, _ := json.Marshal(e)
+		m := nats.NewMsg(e.NATSSubject("hookhub"))
+		m.Header.Set("Nats-Msg-Id", e.ID)
+		m.Data = raw
+		if _, err := js.PublishMsgAsync(m); err != nil {
+			b.Fatal(err)
+		}
+		if i%10000 == 9999 {
+			<-js.PublishAsyncComplete()
+		}
+	}
+	<-js.PublishAsyncComplete()
 }

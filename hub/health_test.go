@@ -31,16 +31,7 @@ func opsTypes(reqs []hubtest.Request) []string {
 // of it, later events wait in the dead letters instead of being sent, and
 // enabling it again delivers.
 func TestGoneDisablesWebhook(t *testing.T) {
-	var gone atomic.Bool
-	gone.Store(true)
-	rc := hubtest.NewReceiver(t)
-	rc.SetRespond(func(_ int, w http.ResponseWriter, _ *http.Request) {
-		if gone.Load() {
-			w.WriteHeader(http.StatusGone)
-			return
-		}
-		w.WriteHeader(http.StatusOK)
-	})
+	rc, gone := goneReceiver(t)
 	ops := hubtest.NewReceiver(t)
 	doc := `{"webhooks":[` + webhookJSON("old", "acme", rc.URL, `"events":["*"]`) + "," +
 		webhookJSON("ops", "acme", ops.URL, `"events":["hookhub.*"]`) + `]}`
@@ -94,16 +85,7 @@ func TestFailingTooLongDisables(t *testing.T) {
 // redrive them; following that redrives them all, and ?recover=true does it
 // at once.
 func TestEnableOffersRecovery(t *testing.T) {
-	var gone atomic.Bool
-	gone.Store(true)
-	rc := hubtest.NewReceiver(t)
-	rc.SetRespond(func(_ int, w http.ResponseWriter, _ *http.Request) {
-		if gone.Load() {
-			w.WriteHeader(http.StatusGone)
-			return
-		}
-		w.WriteHeader(http.StatusOK)
-	})
+	rc, gone := goneReceiver(t)
 	r, a := startAPIHub(t, `{"webhooks":[`+webhookJSON("a", "acme", rc.URL+"/a", `"events":["*"]`)+","+
 		webhookJSON("b", "acme", rc.URL+"/b", `"events":["*"]`)+`]}`)
 	r.publish(t, contact("evt_r1"))
@@ -142,4 +124,19 @@ func TestEnableOffersRecovery(t *testing.T) {
 	if code, m := a.call("POST", "/v1/webhooks/a/enable?recover=maybe", ""); code != 400 || errCode(m) != "bad_parameter" {
 		t.Errorf("a bad recover: %d %v", code, m)
 	}
+}
+
+// goneReceiver answers 410 Gone while gone is set (at first), then 200.
+func goneReceiver(t *testing.T) (*hubtest.Receiver, *atomic.Bool) {
+	gone := new(atomic.Bool)
+	gone.Store(true)
+	rc := hubtest.NewReceiver(t)
+	rc.SetRespond(func(_ int, w http.ResponseWriter, _ *http.Request) {
+		if gone.Load() {
+			w.WriteHeader(http.StatusGone)
+			return
+		}
+		w.WriteHeader(http.StatusOK)
+	})
+	return rc, gone
 }

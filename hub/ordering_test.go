@@ -27,15 +27,9 @@ func TestOrderedDelivery(t *testing.T) {
 	var log []string // "<email> <n> <status>" in arrival order
 	fails := map[string]int{"a@x.io 2": 2, "c@x.io 1": 99}
 	rc := hubtest.NewReceiver(t)
-	rc.SetRespond(func(_ int, w http.ResponseWriter, r *http.Request) {
-		var body struct {
-			Data struct {
-				Email string `json:"email"`
-				N     int    `json:"n"`
-			} `json:"data"`
-		}
-		_ = json.Unmarshal(rc.Requests()[len(rc.Requests())-1].Body, &body) // the receiver read the body
-		k := fmt.Sprintf("%s %d", body.Data.Email, body.Data.N)
+	rc.SetRespond(func(n int, w http.ResponseWriter, _ *http.Request) {
+		email, num := keyed(rc, n)
+		k := fmt.Sprintf("%s %d", email, num)
 		mu.Lock()
 		status := http.StatusOK
 		if fails[k] > 0 {
@@ -131,24 +125,17 @@ func TestOrderedAcrossHubs(t *testing.T) {
 	delivered := 0
 	rc := hubtest.NewReceiver(t)
 	rc.SetRespond(func(n int, w http.ResponseWriter, _ *http.Request) {
-		var body struct {
-			Data struct {
-				Email string `json:"email"`
-				N     int    `json:"n"`
-			} `json:"data"`
-		}
-		_ = json.Unmarshal(rc.Requests()[n-1].Body, &body)
+		email, num := keyed(rc, n)
 		if n%7 == 0 { // a failure now and then: retried in place
 			w.WriteHeader(http.StatusBadGateway)
 			return
 		}
 		mu.Lock()
 		defer mu.Unlock()
-		k := body.Data.Email
-		if body.Data.N != next[k]+1 {
-			outOfOrder = append(outOfOrder, fmt.Sprintf("%s %d after %d", k, body.Data.N, next[k]))
+		if num != next[email]+1 {
+			outOfOrder = append(outOfOrder, fmt.Sprintf("%s %d after %d", email, num, next[email]))
 		}
-		next[k] = body.Data.N
+		next[email] = num
 		delivered++
 		w.WriteHeader(http.StatusOK)
 	})
@@ -183,4 +170,17 @@ func TestOrderedAcrossHubs(t *testing.T) {
 	if len(outOfOrder) > 0 || delivered != per*keys {
 		t.Errorf("%d delivered, out of order: %v", delivered, outOfOrder)
 	}
+}
+
+// keyed reads the key (data.email) and number (data.n) of the nth request a
+// receiver got; its handler has read the body already.
+func keyed(rc *hubtest.Receiver, n int) (email string, num int) {
+	var body struct {
+		Data struct {
+			Email string `json:"email"`
+			N     int    `json:"n"`
+		} `json:"data"`
+	}
+	_ = json.Unmarshal(rc.Requests()[n-1].Body, &body)
+	return body.Data.Email, body.Data.N
 }
