@@ -221,3 +221,43 @@ func TestTargetPolicyAtDial(t *testing.T) {
 		t.Error("the refused target received a request")
 	}
 }
+
+// TestRetryWithoutWakeUpIsSwept: a retry whose second passed with no wake-up
+// (say a hub's clock behind the server's, or a crash mid-move) is moved back
+// by the sweep a hub runs when it starts, and delivered with its attempt
+// number; jobs due later wait.
+func TestRetryWithoutWakeUpIsSwept(t *testing.T) {
+	ns := hubtest.StartNATS(t)
+	rc := hubtest.NewReceiver(t)
+	doc := fmt.Sprintf(`{"nats_url":%q,"webhooks":[%s]}`, ns.ClientURL(), webhookJSON("wh", "acme", rc.URL, `"events":["*"]`))
+	first := hubtest.StartHub(t, doc, nil) // creates the streams
+	names := bus.NewNames("hookhub")
+	park := func(id string, due time.Time) {
+		raw, _ := json.Marshal(contact(id))
+		m := nats.NewMsg(names.Retry(due.Unix(), "acme", "wh"))
+		m.Header.Set(bus.HeaderJob, id+":wh")
+		m.Header.Set(bus.HeaderWebhook, "wh")
+		m.Header.Set(bus.HeaderEventID, id)
+		m.Header.Set(bus.HeaderAttempt, "2")
+		m.Header.Set(delivery.HeaderTarget, names.Delivery("acme", "wh"))
+		m.Data = raw
+		if _, err := first.JetStream().PublishMsg(t.Context(), m); err != nil {
+			t.Fatal(err)
+		}
+	}
+	park("evt_lost", time.Now().Add(-time.Minute))
+	park("evt_later", time.Now().Add(time.Hour))
+	hubtest.StartHub(t, doc, nil) // a second hub sweeps as it starts
+	reqs := rc.WaitFor(t, 1, 20*time.Second)
+	if id := reqs[0].Header.Get("webhook-id"); id != "evt_lost:wh" {
+		t.Errorf("delivered %s, want the overdue retry", id)
+	}
+	time.Sleep(time.Second)
+	if n := rc.Count(); n != 1 {
+		t.Errorf("%d requests: the retry due in an hour went early", n)
+	}
+	recs := attempts(t, &running{Hub: first}, 1)
+	if recs[0].Attempt != 2 || recs[0].Outcome != delivery.OutcomeDelivered {
+		t.Errorf("attempt record %+v, want attempt 2 delivered", recs[0])
+	}
+}

@@ -15,6 +15,8 @@ type Names struct {
 	RouterConsumer, DelivererConsumer                                                        string
 	// SequencerConsumer reads the events stream in order for ordered webhooks.
 	SequencerConsumer string
+	// WakerConsumer takes the wake-ups of due retries.
+	WakerConsumer string
 }
 
 // NewNames derives every name from the subject prefix.
@@ -34,6 +36,7 @@ func NewNames(prefix string) Names {
 		RouterConsumer:    "router",
 		DelivererConsumer: "deliverer",
 		SequencerConsumer: "sequencer",
+		WakerConsumer:     "waker",
 	}
 }
 
@@ -49,16 +52,43 @@ func (n Names) Delivery(account, webhook string) string {
 func (n Names) DeliveriesAll() string { return n.Prefix + ".deliveries.>" }
 
 // Retry is the subject a job waits on for its next attempt:
-// <prefix>.retries.<account>.<webhook>.<seq>; seq, the stream sequence of the
-// failed attempt's job, keeps it unique.
-func (n Names) Retry(account, webhook string, seq uint64) string {
-	return n.Prefix + ".retries." + account + "." + webhook + "." + strconv.FormatUint(seq, 10)
+// <prefix>.retries.<due>.<account>.<webhook>, due being the Unix second the
+// attempt is due. Jobs due in the same second share the subject, so the
+// server keeps one subject entry per (second, webhook), not one per job.
+func (n Names) Retry(due int64, account, webhook string) string {
+	return n.Prefix + ".retries." + strconv.FormatInt(due, 10) + "." + account + "." + webhook
+}
+
+// RetriesDue matches the retries due in one second.
+func (n Names) RetriesDue(due int64) string {
+	return n.Prefix + ".retries." + strconv.FormatInt(due, 10) + ".>"
 }
 
 // RetriesOf matches the retries waiting for one webhook.
 func (n Names) RetriesOf(account, webhook string) string {
-	return n.Prefix + ".retries." + account + "." + webhook + ".*"
+	return n.Prefix + ".retries.*." + account + "." + webhook
 }
+
+// DueOf reads the due second of a Retry subject (false for another subject).
+func (n Names) DueOf(subject string) (int64, bool) {
+	rest, ok := strings.CutPrefix(subject, n.Prefix+".retries.")
+	if !ok {
+		return 0, false
+	}
+	tok, _, _ := strings.Cut(rest, ".")
+	due, err := strconv.ParseInt(tok, 10, 64)
+	return due, err == nil
+}
+
+// Wake is the subject of the scheduled message that wakes the retries due in
+// one second: one schedule per second, however many jobs wait in it.
+func (n Names) Wake(due int64) string { return n.Prefix + ".wake." + strconv.FormatInt(due, 10) }
+
+// WakeAll matches every wake schedule.
+func (n Names) WakeAll() string { return n.Prefix + ".wake.>" }
+
+// Wakeups is where a wake schedule fires: a message naming the second due.
+func (n Names) Wakeups() string { return n.Prefix + ".wakeups" }
 
 // RetriesAll matches every job waiting for a retry.
 func (n Names) RetriesAll() string { return n.Prefix + ".retries.>" }

@@ -46,10 +46,12 @@ func (b *Bus) Setup(ctx context.Context) error {
 			Retention:   jetstream.InterestPolicy, Storage: jetstream.FileStorage, Duplicates: DedupeWindow,
 		},
 		{
-			// Jobs wait for their retry as scheduled messages on
-			// <prefix>.retries.>, which the server moves back to
-			// <prefix>.deliveries.> when they are due: no consumer holds them.
-			Name: n.DeliveriesStream, Subjects: []string{n.DeliveriesAll(), n.RetriesAll()},
+			// Jobs wait for their retry on <prefix>.retries.<due>.>, one
+			// subject per second due; one scheduled message per second
+			// (<prefix>.wake.<due>) fires into <prefix>.wakeups when it is
+			// due, and the hub that takes it moves that second's jobs back
+			// to <prefix>.deliveries.>. No consumer holds a waiting job.
+			Name: n.DeliveriesStream, Subjects: []string{n.DeliveriesAll(), n.RetriesAll(), n.WakeAll(), n.Wakeups()},
 			Description: "one job per (event, webhook), removed once delivered or dead-lettered",
 			Retention:   jetstream.WorkQueuePolicy, Storage: jetstream.FileStorage, Duplicates: DedupeWindow,
 			AllowMsgSchedules: true, AllowRollup: true,
@@ -96,6 +98,11 @@ func (b *Bus) Setup(ctx context.Context) error {
 			Durable: n.DelivererConsumer, Description: "delivers jobs to webhooks",
 			AckPolicy: jetstream.AckExplicitPolicy, AckWait: DelivererAck, MaxDeliver: -1, MaxAckPending: 65536,
 			FilterSubject: n.DeliveriesAll(),
+		}},
+		{n.DeliveriesStream, jetstream.ConsumerConfig{
+			Durable: n.WakerConsumer, Description: "moves retries back to the jobs when they are due",
+			AckPolicy: jetstream.AckExplicitPolicy, AckWait: DelivererAck, MaxDeliver: -1, MaxAckPending: 64,
+			FilterSubject: n.Wakeups(),
 		}},
 	}
 	for _, c := range consumers {

@@ -4,8 +4,8 @@
 // the webhook's backoff, or the dead-letter stream after the last attempt.
 //
 // No goroutine sleeps on a retry: a job waiting for its next attempt is a
-// scheduled message in the deliveries stream, moved back to the job subjects by
-// the NATS server when it is due. Work in flight is bounded per webhook, so
+// message in the deliveries stream, moved back to the job subjects when a
+// scheduled wake-up for its second fires (see park.go). Work in flight is bounded per webhook, so
 // one slow endpoint never holds up the others.
 package delivery
 
@@ -163,12 +163,14 @@ func (e *Engine) Run(ctx context.Context) error {
 		return fmt.Errorf("delivery: consume: %w", err)
 	}
 	go e.keepWaiting(work)
-	sequenced := make(chan struct{})
+	sequenced, woken := make(chan struct{}), make(chan struct{})
 	go func() { defer close(sequenced); e.runSequencer(ctx) }()
+	go func() { defer close(woken); e.runWaker(ctx) }()
 	<-ctx.Done()
 	cc.Stop()
 	<-cc.Closed()
 	<-sequenced
+	<-woken
 	e.handBack()
 	e.seq.stop()
 	drained := make(chan struct{})

@@ -154,42 +154,6 @@ func (e *Engine) record(u *unit, res result, outcome string, next *time.Time) {
 	}
 }
 
-// scheduleRetry stores the unit as a message the server moves back to the job
-// subject when it is due; the caller then acks the unit's messages. A crash
-// in between delivers them again; the retry's message id keeps the schedule
-// from being stored twice. A batch is retried as a unit.
-func (e *Engine) scheduleRetry(ctx context.Context, u *unit, delay time.Duration) (time.Time, error) {
-	at := time.Now().Add(delay)
-	if at.Nanosecond() != 0 { // the schedule has whole seconds: never early
-		at = at.Truncate(time.Second).Add(time.Second)
-	}
-	next := u.attempt + 1
-	msg := nats.NewMsg(e.o.Bus.Names.Retry(u.account(), u.webhook, u.seq))
-	msg.Header.Set(bus.HeaderJob, u.id)
-	msg.Header.Set(bus.HeaderWebhook, u.webhook)
-	msg.Header.Set(bus.HeaderAttempt, strconv.Itoa(next))
-	msg.Header.Set("Nats-Schedule", "@at "+at.UTC().Format(time.RFC3339))
-	msg.Header.Set("Nats-Schedule-Target", u.subject)
-	msg.Header.Set(jetstream.MsgIDHeader, u.id+"#"+strconv.Itoa(next))
-	if u.batch {
-		b, err := json.Marshal(u.items)
-		if err != nil {
-			return at, err
-		}
-		msg.Header.Set(HeaderBatch, strconv.Itoa(len(u.items)))
-		msg.Data = b
-	} else {
-		msg.Header.Set(bus.HeaderEventID, u.items[0].EventID)
-		msg.Data = u.items[0].Raw
-	}
-	pctx, cancel := context.WithTimeout(ctx, 10*time.Second)
-	defer cancel()
-	if _, err := e.o.Bus.JS.PublishMsg(pctx, msg); err != nil {
-		return at, fmt.Errorf("scheduling retry %d: %w", next, err)
-	}
-	return at, nil
-}
-
 // deadLetter stores each event of the unit, with the reason, in the
 // dead-letter stream: one message per event, so each can be redriven.
 func (e *Engine) deadLetter(ctx context.Context, u *unit, res result) error {
