@@ -37,16 +37,18 @@ func (s *Server) resend(w http.ResponseWriter, r *http.Request) error {
 		return badRequest("validation_failed", "event_id", "event_id is required")
 	}
 	n := s.d.Bus.Names
-	archive, err := s.d.Bus.JS.Stream(r.Context(), n.ArchiveStream)
+	found, err := s.newest(r.Context(), n.ArchiveStream, n.Archive(body.EventID), 1, 0, func(m jetstream.Msg) bool {
+		return m.Headers().Get(bus.HeaderEventID) == body.EventID
+	})
 	if err != nil {
 		return err
 	}
-	m, err := archive.GetLastMsgForSubject(r.Context(), n.Archive(body.EventID))
-	if err != nil {
+	if len(found) == 0 {
 		return notFound("event (kept for event_retention after it matched a webhook)", body.EventID)
 	}
+	data := found[0].Data()
 	var ev struct{ Account string }
-	if json.Unmarshal(m.Data, &ev) != nil || ev.Account != wh.Account {
+	if json.Unmarshal(data, &ev) != nil || ev.Account != wh.Account {
 		return notFound("event", body.EventID)
 	}
 	job := nats.NewMsg(n.Delivery(wh.Account, wh.ID))
@@ -55,7 +57,7 @@ func (s *Server) resend(w http.ResponseWriter, r *http.Request) error {
 	job.Header.Set(bus.HeaderWebhook, wh.ID)
 	job.Header.Set(bus.HeaderEventID, body.EventID)
 	job.Header.Set(jetstream.MsgIDHeader, fmt.Sprintf("%s#resend-%d", jobID, time.Now().UnixNano()))
-	job.Data = m.Data
+	job.Data = data
 	if _, err := s.d.Bus.JS.PublishMsg(r.Context(), job); err != nil {
 		return err
 	}

@@ -112,11 +112,14 @@ func (n Names) AttemptsAll() string { return n.Prefix + ".attempts.>" }
 // Rejected is the subject of rejected events.
 func (n Names) Rejected() string { return n.Prefix + ".rejected" }
 
-// Archive is the subject an event is kept on for resends, by a hash of its
-// id (any id fits a subject token that way).
+// Archive is the subject an event is kept on for resends: one of 65,536, by
+// the first two bytes of a hash of its id. The server keeps a few hundred
+// bytes of memory per subject, so a subject per event would cost that much
+// per event kept; a resend finds its event among the few of its subject by
+// the Hookhub-Event-Id header.
 func (n Names) Archive(eventID string) string {
 	sum := sha256.Sum256([]byte(eventID))
-	return n.Prefix + ".archive." + hex.EncodeToString(sum[:16])
+	return n.Prefix + ".archive." + hex.EncodeToString(sum[:2])
 }
 
 // ArchiveAll matches every archived event.

@@ -67,11 +67,11 @@ func (b *Bus) Setup(ctx context.Context) error {
 			Retention:   jetstream.LimitsPolicy, Storage: jetstream.FileStorage, MaxAge: AttemptsMaxAge,
 		},
 		{
-			// Events kept for resends, one per id, for EventRetention.
+			// Events kept for resends, for EventRetention.
 			Name: n.ArchiveStream, Subjects: []string{n.ArchiveAll()},
 			Description: "events kept for resends, by a hash of their id",
 			Retention:   jetstream.LimitsPolicy, Storage: jetstream.FileStorage, MaxAge: b.EventRetention,
-			MaxMsgsPerSubject: 1, Duplicates: DedupeWindow,
+			Duplicates: DedupeWindow,
 		},
 		{
 			Name: n.RejectedStream, Subjects: []string{n.Rejected()},
