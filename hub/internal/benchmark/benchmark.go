@@ -10,6 +10,7 @@ import (
 	"crypto/x509"
 	"encoding/json"
 	"encoding/pem"
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -344,8 +345,21 @@ func publish(ctx context.Context, js jetstream.JetStream, bodies [][]byte, rate 
 		m := nats.NewMsg("hookhub.events.bench.contact.updated")
 		m.Header.Set(jetstream.MsgIDHeader, "b"+strconv.Itoa(i))
 		m.Data = []byte(fmt.Sprintf(string(tmpl), time.Now().UnixNano()))
-		if _, err := js.PublishMsgAsync(m); err != nil {
-			return err
+		// A busy hub can keep the server from acking at once: when too many
+		// publishes wait, wait for them, then go on (bounded by ctx).
+		for {
+			_, err := js.PublishMsgAsync(m)
+			if err == nil {
+				break
+			}
+			if !errors.Is(err, jetstream.ErrTooManyStalledMsgs) {
+				return err
+			}
+			select {
+			case <-js.PublishAsyncComplete():
+			case <-ctx.Done():
+				return ctx.Err()
+			}
 		}
 		if ctx.Err() != nil {
 			return ctx.Err()
