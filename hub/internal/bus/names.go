@@ -77,7 +77,10 @@ func (n Names) DueOf(subject string) (int64, bool) {
 	}
 	tok, _, _ := strings.Cut(rest, ".")
 	due, err := strconv.ParseInt(tok, 10, 64)
-	return due, err == nil
+	// A Unix second of this era, not the numeric account of a retry stored
+	// as <prefix>.retries.<account>.<webhook>.<seq> by an older hub (those
+	// carry a schedule of their own).
+	return due, err == nil && due > 1_500_000_000
 }
 
 // Wake is the subject of the scheduled message that wakes the retries due in
