@@ -232,14 +232,22 @@ func TestVerifierNoSecrets(t *testing.T) {
 func TestConcurrent(t *testing.T) {
 	a, b := newSecret(t), newSecret(t)
 	v := signature.Verifier{Secrets: []signature.Secret{a, b}}
+	hammer(t, &v, 200, func(i int, id string, ts time.Time, body []byte) http.Header {
+		return signedHeader([]signature.Secret{[]signature.Secret{a, b}[i%2]}, id, ts, body)
+	})
+}
+
+// hammer verifies n requests signed by sign, and their tampered copies, from
+// 8 goroutines sharing v.
+func hammer(t *testing.T, v *signature.Verifier, n int, sign func(i int, id string, ts time.Time, body []byte) http.Header) {
+	t.Helper()
 	var wg sync.WaitGroup
 	for g := range 8 {
 		wg.Go(func() {
-			for i := range 200 {
+			for i := range n {
 				body := randomBytes(i)
 				id := "msg_" + itoa(int64(g*1000+i))
-				ts := time.Now()
-				h := signedHeader([]signature.Secret{[]signature.Secret{a, b}[i%2]}, id, ts, body)
+				h := sign(i, id, time.Now(), body)
 				if err := v.Verify(h, body); err != nil {
 					t.Errorf("Verify() = %v", err)
 					return
