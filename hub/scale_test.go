@@ -109,3 +109,53 @@ func TestClusterNodeLoss(t *testing.T) {
 	<-done
 	hubtest.Eventually(t, 120*time.Second, "every event delivered", func() bool { return seen.unique() == n })
 }
+
+// TestSeveralHubsShareTheRetries: three hubs on one NATS, a receiver that
+// fails every event's first attempt: every retry is woken and moved back
+// once, whichever hub takes it, and every event is delivered.
+func TestSeveralHubsShareTheRetries(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs three hubs")
+	}
+	ns := hubtest.StartNATS(t)
+	var mu sync.Mutex
+	tries := map[string]int{}
+	rc := hubtest.NewReceiver(t)
+	rc.SetRespond(func(_ int, w http.ResponseWriter, r *http.Request) {
+		mu.Lock()
+		id := r.Header.Get("webhook-id")
+		tries[id]++
+		first := tries[id] == 1
+		mu.Unlock()
+		if first {
+			w.WriteHeader(http.StatusServiceUnavailable)
+			return
+		}
+		w.WriteHeader(http.StatusOK)
+	})
+	doc := fmt.Sprintf(`{"nats_url":%q,"webhooks":[%s]}`, ns.ClientURL(),
+		webhookJSON("flaky", "acme", rc.URL, `"events":["*"],"retry":{"schedule":["1s"],"jitter":0}`))
+	var hubs []*hub.Hub
+	for range 3 {
+		hubs = append(hubs, hubtest.StartHub(t, doc, nil))
+	}
+	const n = 300
+	publishMany(t, ns.ClientURL(), n, "evt_r")
+	delivered := func() (d int64) {
+		for _, h := range hubs {
+			d += h.Stats().Delivered
+		}
+		return d
+	}
+	hubtest.Eventually(t, 60*time.Second, "every event delivered after its retry", func() bool { return delivered() >= n })
+	mu.Lock()
+	defer mu.Unlock()
+	for id, k := range tries {
+		if k != 2 {
+			t.Errorf("%s was tried %d times, want 2 (a failure, then its one retry)", id, k)
+		}
+	}
+	if len(tries) != n {
+		t.Errorf("%d of %d events reached the receiver", len(tries), n)
+	}
+}
