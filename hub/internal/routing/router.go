@@ -183,7 +183,7 @@ func (r *Router) handle(ctx context.Context, m jetstream.Msg) {
 
 // check parses and validates an event; reason says why it is rejected.
 func (r *Router) check(subject string, raw []byte) (*event.Event, string) {
-	ev, err := event.Parse(raw)
+	ev, err := parse(raw)
 	if err != nil {
 		return nil, err.Error()
 	}

@@ -1,0 +1,147 @@
+package routing
+
+import (
+	"encoding/json"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"github.com/tidwall/gjson"
+
+	"github.com/hookhub/hookhub/sdk/event"
+)
+
+// parse is event.Parse, faster: it reads the envelope in one pass with gjson
+// and leaves data as it is. Whenever the input holds anything on which it
+// could read differently from encoding/json (an escape in a key or an
+// attribute, a non-ASCII key, a value of another type than the attribute's,
+// data that is not an object), it hands the input to event.Parse, which also
+// words every error. A fuzz test holds the two to the same answers.
+func parse(b []byte) (*event.Event, error) {
+	if ev, ok := parseFast(b); ok {
+		if err := ev.Check(); err != nil {
+			return nil, err
+		}
+		return ev, nil
+	}
+	return event.Parse(b)
+}
+
+// parseFast decodes b as event.Parse would, before its checks, or reports
+// false when it is not sure to.
+func parseFast(b []byte) (*event.Event, bool) {
+	if len(b) > event.MaxSize || !utf8.Valid(b) || !gjson.ValidBytes(b) || tooDeep(b) {
+		return nil, false
+	}
+	root := gjson.ParseBytes(b)
+	if !root.IsObject() {
+		return nil, false
+	}
+	ev := &event.Event{}
+	ok := true
+	root.ForEach(func(k, v gjson.Result) bool {
+		key := k.Raw
+		if strings.IndexByte(key, '\\') >= 0 || !ascii(key) {
+			ok = false
+			return false
+		}
+		name := key[1 : len(key)-1]
+		var dst *string
+		switch {
+		case strings.EqualFold(name, "specversion"):
+			dst = &ev.SpecVersion
+		case strings.EqualFold(name, "id"):
+			dst = &ev.ID
+		case strings.EqualFold(name, "source"):
+			dst = &ev.Source
+		case strings.EqualFold(name, "type"):
+			dst = &ev.Type
+		case strings.EqualFold(name, "subject"):
+			dst = &ev.Subject
+		case strings.EqualFold(name, "datacontenttype"):
+			dst = &ev.DataContentType
+		case strings.EqualFold(name, "account"):
+			dst = &ev.Account
+		case strings.EqualFold(name, "initiator"):
+			dst = &ev.Initiator
+		case strings.EqualFold(name, "lists"):
+			dst = &ev.Lists
+		case strings.EqualFold(name, "time"):
+			switch {
+			case v.Type == gjson.Null:
+				ev.Time = nil
+			case v.Type == gjson.String && strings.IndexByte(v.Raw, '\\') < 0:
+				t := new(time.Time)
+				if t.UnmarshalJSON([]byte(v.Raw)) != nil {
+					ok = false
+				}
+				ev.Time = t
+			default:
+				ok = false
+			}
+			return ok
+		case strings.EqualFold(name, "data"):
+			if !v.IsObject() {
+				ok = false
+				return false
+			}
+			if v.Index <= 0 { // gjson did not say where it is
+				ev.Data = json.RawMessage(v.Raw)
+			} else {
+				ev.Data = json.RawMessage(b[v.Index : v.Index+len(v.Raw) : v.Index+len(v.Raw)]) // shares b, as the router keeps it
+			}
+			return true
+		default:
+			return true // not an attribute: ignored, as encoding/json does
+		}
+		switch {
+		case v.Type == gjson.Null: // leaves the attribute as it was
+		case v.Type == gjson.String && strings.IndexByte(v.Raw, '\\') < 0:
+			*dst = v.Str
+		default:
+			ok = false
+		}
+		return ok
+	})
+	if !ok {
+		return nil, false
+	}
+	return ev, true
+}
+
+func ascii(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if s[i] >= utf8.RuneSelf {
+			return false
+		}
+	}
+	return true
+}
+
+// maxDepth is encoding/json's nesting limit: deeper input is its error.
+const maxDepth = 10000
+
+// tooDeep reports whether valid JSON b nests deeper than encoding/json allows.
+func tooDeep(b []byte) bool {
+	depth, inString := 0, false
+	for i := 0; i < len(b); i++ {
+		c := b[i]
+		switch {
+		case inString:
+			if c == '\\' {
+				i++
+			} else if c == '"' {
+				inString = false
+			}
+		case c == '"':
+			inString = true
+		case c == '{' || c == '[':
+			if depth++; depth > maxDepth {
+				return true
+			}
+		case c == '}' || c == ']':
+			depth--
+		}
+	}
+	return false
+}
