@@ -70,3 +70,40 @@ func BenchmarkParse(b *testing.B) {
 		}
 	})
 }
+
+// FuzzDecodeDataMatches: the router's decoding of data gives the document
+// schemacheck.Decode gives, or fails where it fails.
+func FuzzDecodeDataMatches(f *testing.F) {
+	for _, s := range []string{
+		`{"email":"a@b.c","n":1.50,"big":123456789012345678901234567890,"neg":-0e+1,"ok":true,"no":false,"nil":null,"l":[1,"x",{"y":[]}],"dup":1,"dup":2}`,
+		`{"s":"caf\u00e9 \ud83d\ude00 \n"}`, `{}`, `[]`, `"x"`, `1`, `{"a":`, `{"a":1} {"b":2}`, ``,
+	} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, b []byte) {
+		want, wantErr := schemacheck.Decode(b)
+		got, gotErr := decodeData(b)
+		if (wantErr == nil) != (gotErr == nil) {
+			t.Fatalf("%q: decodeData error %v, schemacheck.Decode error %v", b, gotErr, wantErr)
+		}
+		if wantErr == nil && !reflect.DeepEqual(got, want) {
+			t.Fatalf("%q:\ndecodeData         %#v\nschemacheck.Decode %#v", b, got, want)
+		}
+	})
+}
+
+func BenchmarkDecodeData(b *testing.B) {
+	data := []byte(`{"email":"ada@example.com","attributes":{"FIRSTNAME":"Ada","PLAN":"pro","SCORE":42},"list_ids":[12,15],"note":"` + strings.Repeat("x", 900) + `"}`)
+	b.Run("router", func(b *testing.B) {
+		b.ReportAllocs()
+		for b.Loop() {
+			_, _ = decodeData(data)
+		}
+	})
+	b.Run("schemacheck.Decode", func(b *testing.B) {
+		b.ReportAllocs()
+		for b.Loop() {
+			_, _ = schemacheck.Decode(data)
+		}
+	})
+}

@@ -209,7 +209,7 @@ func CheckData(schemas *schemacheck.Set, ev *event.Event) string {
 	if len(data) == 0 {
 		data = []byte("null")
 	}
-	doc, err := schemacheck.Decode(data)
+	doc, err := decodeData(data)
 	if err != nil {
 		return "invalid event: data: " + err.Error()
 	}
