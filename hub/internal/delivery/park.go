@@ -110,7 +110,9 @@ func (e *Engine) runWaker(ctx context.Context) {
 			}
 			_ = m.Ack()
 		}, jetstream.PullMaxMessages(16), jetstream.PullExpiry(5*time.Second))
-		if err == nil {
+		if err != nil {
+			e.log.Error().Err(err).Msg("retries: cannot take wake-ups; retries wait for the sweep")
+		} else {
 			defer func() { cc.Stop(); <-cc.Closed() }()
 		}
 	}
