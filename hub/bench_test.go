@@ -22,27 +22,30 @@ import (
 	"github.com/hookhub/hookhub/sdk/event"
 )
 
-// BenchmarkEndToEnd publishes b.N events of ~1 KiB and waits until a loopback
-// HTTPS receiver has them all: signed deliveries/s through the whole pipeline.
+// BenchmarkEndToEnd publishes events of ~1 KiB and waits until a loopback
+// HTTPS receiver has b.N deliveries: signed deliveries/s through the whole
+// pipeline, each event to one webhook, or to 100 (b.N/100 events).
 //
 //	go test -run '^$' -bench EndToEnd -benchtime 20000x ./hub/
 func BenchmarkEndToEnd(b *testing.B) {
-	rc := hubtest.NewTLSReceiver(b)
-	doc := fmt.Sprintf(`{"delivery":{"ca_file":%q,"per_webhook_concurrency":64},"webhooks":[%s]}`, rc.CAFile(b),
-		webhookJSON("bench", "acme", rc.URL, `"events":["contact.*"]`))
-	h := hubtest.StartHub(b, doc, nil)
-	js := h.JetStream()
-	b.ResetTimer()
-	start := time.Now()
-	publishBench(b, js, b.N)
-	if testing.Verbose() {
-		for _, name := range []string{"HOOKHUB_EVENTS", "HOOKHUB_DELIVERIES"} {
-			s, _ := js.Stream(b.Context(), name)
-			b.Logf("after %s of publishing: %s holds %d, received %d", time.Since(start), name, s.CachedInfo().State.Msgs, rc.Count())
-		}
+	for _, fanout := range []int{1, 100} {
+		b.Run(fmt.Sprintf("fanout=%d", fanout), func(b *testing.B) {
+			rc := hubtest.NewTLSReceiver(b)
+			hooks := make([]string, fanout)
+			for i := range hooks {
+				hooks[i] = webhookJSON(fmt.Sprintf("bench%d", i), "acme", rc.URL, `"events":["contact.*"]`)
+			}
+			doc := fmt.Sprintf(`{"accounts":[{"id":"acme","webhook_limit":%d}],"delivery":{"ca_file":%q,"per_webhook_concurrency":64},"webhooks":[%s]}`,
+				max(40, fanout), rc.CAFile(b), strings.Join(hooks, ","))
+			h := hubtest.StartHub(b, doc, nil)
+			events := max(1, b.N/fanout)
+			b.ResetTimer()
+			start := time.Now()
+			publishBench(b, h.JetStream(), events)
+			rc.WaitFor(b, events*fanout, 5*time.Minute)
+			b.ReportMetric(float64(events*fanout)/time.Since(start).Seconds(), "deliveries/s")
+		})
 	}
-	rc.WaitFor(b, b.N, 5*time.Minute)
-	b.ReportMetric(float64(b.N)/time.Since(start).Seconds(), "deliveries/s")
 }
 
 // BenchmarkPendingRetries publishes b.N events to a webhook whose receiver

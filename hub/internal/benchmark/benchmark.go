@@ -309,7 +309,7 @@ func startHub(rc *receivers, dir string, o Options) (*hub.Hub, error) {
 	}
 	doc := fmt.Sprintf(`{"data_dir":%q,"nats_listen":"none","api_addr":"off","accounts":[{"id":"bench","webhook_limit":%d}],
 		"delivery":{%s"allow_insecure_targets":true,"per_webhook_concurrency":%d,"concurrency":%d},"webhooks":[%s]}`,
-		filepath.Join(dir, "hub"), max(40, o.Fanout), ca, o.PerWebhook, max(256, o.PerWebhook*o.Fanout), strings.Join(hooks, ","))
+		filepath.Join(dir, "hub"), max(40, o.Fanout), ca, o.PerWebhook, max(256, o.PerWebhook), strings.Join(hooks, ","))
 	cfg, err := config.Parse("bench", []byte(doc), nil)
 	if err != nil {
 		return nil, err
