@@ -13,6 +13,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -121,16 +122,19 @@ func TestReceiverDownThenUp(t *testing.T) {
 	}
 	time.Sleep(2 * time.Second) // a retry or two fail
 	var got atomic.Int64
+	var mu sync.Mutex
 	seen := map[string]bool{}
 	ln, err = net.Listen("tcp", addr)
 	if err != nil {
 		t.Fatalf("taking the port back: %v", err)
 	}
 	srv := &http.Server{Handler: http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
+		mu.Lock()
 		if id := req.Header.Get("webhook-id"); !seen[id] {
 			seen[id] = true
 			got.Add(1)
 		}
+		mu.Unlock()
 		w.WriteHeader(200)
 	})}
 	srv.SetKeepAlivesEnabled(false)
