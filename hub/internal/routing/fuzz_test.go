@@ -45,12 +45,19 @@ func FuzzParseMatchesEvent(f *testing.F) {
 	}
 	f.Fuzz(func(t *testing.T, b []byte) {
 		want, wantErr := event.Parse(b)
-		got, gotErr := parse(b)
+		got, checked, gotErr := parse(b)
 		if (wantErr == nil) != (gotErr == nil) || (wantErr != nil && wantErr.Error() != gotErr.Error()) {
 			t.Fatalf("%q: parse error %v, event.Parse error %v", b, gotErr, wantErr)
 		}
 		if wantErr == nil && !reflect.DeepEqual(got, want) {
 			t.Fatalf("%q:\nparse       %+v\nevent.Parse %+v", b, got, want)
+		}
+		if checked && len(got.Data) > 0 { // data taken on trust must decode as schemacheck.Decode does
+			doc, err := decodeData(got.Data, true)
+			wantDoc, wantErr := schemacheck.Decode(got.Data)
+			if err != nil || wantErr != nil || !reflect.DeepEqual(doc, wantDoc) {
+				t.Fatalf("%q: data decoded on trust %#v (%v), schemacheck.Decode %#v (%v)", b, doc, err, wantDoc, wantErr)
+			}
 		}
 	})
 }
@@ -60,7 +67,7 @@ func BenchmarkParse(b *testing.B) {
 	b.Run("router", func(b *testing.B) {
 		b.ReportAllocs()
 		for b.Loop() {
-			_, _ = parse(raw)
+			_, _, _ = parse(raw)
 		}
 	})
 	b.Run("event.Parse", func(b *testing.B) {
@@ -82,7 +89,7 @@ func FuzzDecodeDataMatches(f *testing.F) {
 	}
 	f.Fuzz(func(t *testing.T, b []byte) {
 		want, wantErr := schemacheck.Decode(b)
-		got, gotErr := decodeData(b)
+		got, gotErr := decodeData(b, false)
 		if (wantErr == nil) != (gotErr == nil) {
 			t.Fatalf("%q: decodeData error %v, schemacheck.Decode error %v", b, gotErr, wantErr)
 		}
@@ -97,7 +104,7 @@ func BenchmarkDecodeData(b *testing.B) {
 	b.Run("router", func(b *testing.B) {
 		b.ReportAllocs()
 		for b.Loop() {
-			_, _ = decodeData(data)
+			_, _ = decodeData(data, true)
 		}
 	})
 	b.Run("schemacheck.Decode", func(b *testing.B) {

@@ -183,14 +183,14 @@ func (r *Router) handle(ctx context.Context, m jetstream.Msg) {
 
 // check parses and validates an event; reason says why it is rejected.
 func (r *Router) check(subject string, raw []byte) (*event.Event, string) {
-	ev, err := parse(raw)
+	ev, checked, err := parse(raw)
 	if err != nil {
 		return nil, err.Error()
 	}
 	if want := ev.NATSSubject(r.bus.Names.Prefix); subject != want {
 		return nil, fmt.Sprintf("subject %q does not match the event's account and type (want %q)", subject, want)
 	}
-	if reason := CheckData(r.schemas, ev); reason != "" {
+	if reason := checkData(r.schemas, ev, checked); reason != "" {
 		return nil, reason
 	}
 	return ev, ""
@@ -201,6 +201,12 @@ func (r *Router) check(subject string, raw []byte) (*event.Event, string) {
 // Types outside the catalog are delivered unchecked. The API checks events
 // posted to it with the same function.
 func CheckData(schemas *schemacheck.Set, ev *event.Event) string {
+	return checkData(schemas, ev, false)
+}
+
+// checkData is CheckData; checked says the event's data was validated
+// as JSON when it was parsed (see parse).
+func checkData(schemas *schemacheck.Set, ev *event.Event, checked bool) string {
 	path := "events/" + ev.Type + ".schema.json"
 	if schemas == nil || !schemas.Has(path) {
 		return ""
@@ -209,7 +215,7 @@ func CheckData(schemas *schemacheck.Set, ev *event.Event) string {
 	if len(data) == 0 {
 		data = []byte("null")
 	}
-	doc, err := decodeData(data)
+	doc, err := decodeData(data, checked && len(ev.Data) > 0)
 	if err != nil {
 		return "invalid event: data: " + err.Error()
 	}
