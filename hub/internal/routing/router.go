@@ -123,18 +123,32 @@ func (r *Router) handle(ctx context.Context, m jetstream.Msg) {
 		return
 	}
 	n := r.bus.Names
-	futures := make([]jetstream.PubAckFuture, 0, len(matches)+1)
-	var pubErr error
-	// Keep the event for resends, beside its jobs.
+	timeout := time.NewTimer(10 * time.Second)
+	defer timeout.Stop()
+	wait := func(f jetstream.PubAckFuture) error {
+		select {
+		case <-f.Ok():
+			return nil
+		case err := <-f.Err():
+			return err
+		case <-timeout.C:
+			return errors.New("timed out waiting for JetStream")
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+	}
+	// Keep the event for resends, and have it kept before any of its jobs
+	// exists: the archive is another stream, stored on its own time, and a
+	// resend asked for right after a delivery must find the event.
 	arch := nats.NewMsg(n.Archive(ev.ID))
 	arch.Header.Set(jetstream.MsgIDHeader, "archive:"+ev.ID)
 	arch.Header.Set(bus.HeaderEventID, ev.ID)
 	arch.Data = raw
-	if f, err := r.bus.JS.PublishMsgAsync(arch); err != nil {
-		pubErr = err
-	} else {
-		futures = append(futures, f)
+	f, pubErr := r.bus.JS.PublishMsgAsync(arch)
+	if pubErr == nil {
+		pubErr = wait(f)
 	}
+	futures := make([]jetstream.PubAckFuture, 0, len(matches))
 	for _, w := range matches {
 		if pubErr != nil {
 			break
@@ -153,24 +167,14 @@ func (r *Router) handle(ctx context.Context, m jetstream.Msg) {
 		}
 		futures = append(futures, f)
 	}
-	timeout := time.NewTimer(10 * time.Second)
-	defer timeout.Stop()
 	for _, f := range futures {
-		select {
-		case <-f.Ok():
-		case err := <-f.Err():
-			pubErr = err
-		case <-timeout.C:
-			pubErr = errors.New("timed out waiting for the deliveries stream")
-		case <-ctx.Done():
-			pubErr = ctx.Err()
-		}
 		if pubErr != nil {
 			break
 		}
+		pubErr = wait(f)
 	}
 	if pubErr != nil {
-		// The jobs already written are de-duplicated when the event comes back.
+		// What was already written is de-duplicated when the event comes back.
 		r.log.Warn().Err(pubErr).Str("event", ev.ID).Msg("writing delivery jobs failed; event will be routed again")
 		_ = m.NakWithDelay(time.Second)
 		return
