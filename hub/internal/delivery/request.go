@@ -8,6 +8,7 @@ import (
 
 	"github.com/tidwall/gjson"
 
+	"github.com/hookhub/hookhub/hub/internal/view"
 	"github.com/hookhub/hookhub/sdk/event"
 )
 
@@ -27,7 +28,7 @@ func Body(ev *event.Event, published time.Time) []byte {
 // the event's type.
 func rawBody(raw []byte, published time.Time) (body []byte, eventType string, err error) {
 	var f [5]gjson.Result
-	gjson.ParseBytes(raw).ForEach(func(k, v gjson.Result) bool {
+	gjson.Parse(view.String(raw)).ForEach(func(k, v gjson.Result) bool {
 		switch k.Str {
 		case "type":
 			f[0] = v

@@ -10,6 +10,7 @@ import (
 	"github.com/tidwall/gjson"
 
 	"github.com/hookhub/hookhub/hub/internal/schemacheck"
+	"github.com/hookhub/hookhub/hub/internal/view"
 	"github.com/hookhub/hookhub/sdk/event"
 )
 
@@ -38,7 +39,7 @@ func parseFast(b []byte) (*event.Event, bool) {
 	if len(b) > event.MaxSize || !utf8.Valid(b) || !gjson.ValidBytes(b) || tooDeep(b) {
 		return nil, false
 	}
-	root := gjson.ParseBytes(b)
+	root := gjson.Parse(view.String(b)) // strings in ev share b, as ev.Data does
 	if !root.IsObject() {
 		return nil, false
 	}
@@ -161,7 +162,7 @@ func decodeData(data []byte, checked bool) (any, error) {
 	if bytes.IndexByte(data, '\\') >= 0 || !checked && (!utf8.Valid(data) || !gjson.ValidBytes(data) || tooDeep(data)) {
 		return schemacheck.Decode(data)
 	}
-	return toAny(gjson.ParseBytes(data)), nil
+	return toAny(gjson.Parse(view.String(data))), nil
 }
 
 func toAny(r gjson.Result) any {
