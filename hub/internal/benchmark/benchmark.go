@@ -8,7 +8,6 @@ import (
 	"context"
 	"crypto/tls"
 	"crypto/x509"
-	"encoding/json"
 	"encoding/pem"
 	"errors"
 	"fmt"
@@ -29,6 +28,7 @@ import (
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 	"github.com/rs/zerolog"
+	"github.com/tidwall/gjson"
 
 	"github.com/hookhub/hookhub/hub"
 	"github.com/hookhub/hookhub/hub/config"
@@ -132,9 +132,27 @@ func newReceivers(dir string, plain bool, failRatio float64) (*receivers, error)
 }
 
 // serve records each event of a request with its publish-to-receive latency.
+// The HTTP limit's requests (path /limit) are read the same way, so both
+// measures pay the same receiver, but not counted.
 func (r *receivers) serve(w http.ResponseWriter, req *http.Request) {
 	body, _ := io.ReadAll(req.Body)
-	if req.URL.Path == "/limit" { // the HTTP limit's requests: answered, not counted
+	type seen struct {
+		id   string
+		sent int64
+	}
+	var got [1]seen
+	events := got[:0]
+	read := func(ev gjson.Result) {
+		if id := ev.Get("data.bench_id"); id.Type == gjson.String && id.Str != "" {
+			events = append(events, seen{id.Str, ev.Get("data.sent_ns").Int()})
+		}
+	}
+	if doc := gjson.ParseBytes(body); doc.IsArray() {
+		doc.ForEach(func(_, ev gjson.Result) bool { read(ev); return true })
+	} else {
+		read(doc)
+	}
+	if req.URL.Path == "/limit" {
 		w.WriteHeader(http.StatusOK)
 		return
 	}
@@ -145,24 +163,10 @@ func (r *receivers) serve(w http.ResponseWriter, req *http.Request) {
 	}
 	now := time.Now()
 	hook := strings.TrimPrefix(req.URL.Path, "/")
-	var one struct {
-		Data struct {
-			ID   string `json:"bench_id"`
-			Sent int64  `json:"sent_ns"`
-		} `json:"data"`
-	}
-	var many []json.RawMessage
-	if len(body) > 0 && body[0] == '[' {
-		_ = json.Unmarshal(body, &many)
-	} else {
-		many = []json.RawMessage{body}
-	}
 	r.mu.Lock()
-	for _, b := range many {
-		if json.Unmarshal(b, &one) == nil && one.Data.ID != "" {
-			r.seen[one.Data.ID+"/"+hook]++
-			r.lat = append(r.lat, now.Sub(time.Unix(0, one.Data.Sent)))
-		}
+	for _, ev := range events {
+		r.seen[ev.id+"/"+hook]++
+		r.lat = append(r.lat, now.Sub(time.Unix(0, ev.sent)))
 	}
 	r.mu.Unlock()
 	w.WriteHeader(http.StatusOK)
