@@ -146,9 +146,10 @@ func (e *Engine) record(u *unit, res result, outcome string, next *time.Time) {
 		if err != nil {
 			continue
 		}
-		msg := nats.NewMsg(e.o.Bus.Names.Attempt(rec.Account, rec.Webhook))
-		msg.Data = b
-		if _, err := e.o.Bus.JS.PublishMsgAsync(msg); err != nil {
+		// The log is best effort: a plain publish, which the attempts stream
+		// stores all the same, spares the acknowledgement that nothing
+		// waited for.
+		if err := e.o.Bus.NC.Publish(e.o.Bus.Names.Attempt(rec.Account, rec.Webhook), b); err != nil {
 			e.log.Warn().Err(err).Str("job", rec.Job).Msg("recording the attempt failed")
 		}
 	}
