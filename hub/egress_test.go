@@ -89,3 +89,21 @@ func TestProxyStillChecksTargets(t *testing.T) {
 	r2.publish(t, contact("evt_allowed"))
 	rc.WaitFor(t, 1, 20*time.Second)
 }
+
+// TestHTTPVersion: deliveries use HTTP/1.1 by default, even to a receiver
+// that offers HTTP/2; delivery.http2 lets them use HTTP/2.
+func TestHTTPVersion(t *testing.T) {
+	for _, c := range []struct {
+		http2 bool
+		want  string
+	}{{false, "HTTP/1.1"}, {true, "HTTP/2.0"}} {
+		rc := hubtest.NewTLSReceiver(t)
+		doc := fmt.Sprintf(`{"delivery":{"http2":%t,"ca_file":%q},"webhooks":[%s]}`, c.http2, rc.CAFile(t),
+			webhookJSON("wh", "acme", rc.URL, `"events":["*"]`))
+		r := startHub(t, doc, nil)
+		r.publish(t, contact(fmt.Sprintf("evt_proto_%t", c.http2)))
+		if got := rc.WaitFor(t, 1, 20*time.Second)[0].Proto; got != c.want {
+			t.Errorf("http2 %t: the receiver saw %s, want %s", c.http2, got, c.want)
+		}
+	}
+}

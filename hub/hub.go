@@ -142,7 +142,7 @@ func New(cfg *config.Config, opts ...Option) (*Hub, error) {
 	h.engine = delivery.New(delivery.Options{
 		Bus: h.bus, Webhooks: reg, Snapshots: reg, Health: h.health, Transformer: timedPlugins{h.plugins, h.metrics}, Metrics: h.metrics,
 		Policy: cfg.TargetPolicy(), RootCAs: roots, ProxyURL: proxy, SourceAddr: src,
-		ConnectTimeout: cfg.Delivery.ConnectTimeout.D(), Timeout: cfg.Delivery.Timeout.D(),
+		ConnectTimeout: cfg.Delivery.ConnectTimeout.D(), Timeout: cfg.Delivery.Timeout.D(), HTTP2: cfg.Delivery.HTTP2,
 		Concurrency: cfg.Delivery.Concurrency, PerWebhook: cfg.Delivery.PerWebhookConcurrency, PerHost: cfg.Delivery.PerHostConcurrency,
 		ExcerptBytes: cfg.Delivery.ResponseExcerptBytes, UserAgent: "hookhub/" + Version, Keys: keys, Log: o.log,
 	})

@@ -19,6 +19,7 @@ import (
 type Request struct {
 	N      int // 1-based arrival number at this receiver
 	At     time.Time
+	Proto  string // "HTTP/1.1" or "HTTP/2.0"
 	Path   string
 	Query  string
 	Header http.Header
@@ -39,7 +40,8 @@ type Receiver struct {
 // NewReceiver starts a plain HTTP receiver; NewTLSReceiver an HTTPS one.
 func NewReceiver(t testing.TB) *Receiver { return newReceiver(t, false) }
 
-// NewTLSReceiver starts an HTTPS receiver with a self-signed certificate; see CAFile.
+// NewTLSReceiver starts an HTTPS receiver with a self-signed certificate
+// (see CAFile) that offers HTTP/2 and HTTP/1.1, as most servers do.
 func NewTLSReceiver(t testing.TB) *Receiver { return newReceiver(t, true) }
 
 func newReceiver(t testing.TB, tls bool) *Receiver {
@@ -48,7 +50,7 @@ func newReceiver(t testing.TB, tls bool) *Receiver {
 		body, _ := io.ReadAll(r.Body)
 		rc.mu.Lock()
 		n := len(rc.reqs) + 1
-		rc.reqs = append(rc.reqs, Request{N: n, At: time.Now(), Path: r.URL.Path, Query: r.URL.RawQuery, Header: r.Header.Clone(), Body: body})
+		rc.reqs = append(rc.reqs, Request{N: n, At: time.Now(), Proto: r.Proto, Path: r.URL.Path, Query: r.URL.RawQuery, Header: r.Header.Clone(), Body: body})
 		respond := rc.Respond
 		rc.mu.Unlock()
 		select {
@@ -62,7 +64,9 @@ func newReceiver(t testing.TB, tls bool) *Receiver {
 		w.WriteHeader(http.StatusOK)
 	})
 	if tls {
-		rc.Server = httptest.NewTLSServer(h)
+		rc.Server = httptest.NewUnstartedServer(h)
+		rc.EnableHTTP2 = true
+		rc.StartTLS()
 	} else {
 		rc.Server = httptest.NewServer(h)
 	}

@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -25,6 +26,7 @@ func runBench(args []string, stdout, stderr io.Writer) error {
 	fs.IntVar(&o.Batch, "batch", 0, "events per request (0: no batching)")
 	fs.Float64Var(&o.FailRatio, "fail", 0, "share of requests the receivers answer 503 (0 to 1)")
 	fs.BoolVar(&o.Plain, "plain", false, "plain HTTP receivers (default: TLS)")
+	fs.BoolVar(&o.HTTP2, "http2", false, "let deliveries and the HTTP limit use HTTP/2 (default: HTTP/1.1, as the hub)")
 	fs.StringVar(&o.Plugin, "plugin", "", "plugin every webhook runs (default: none)")
 	fs.IntVar(&o.PerWebhook, "per-webhook", 64, "deliveries in flight per webhook")
 	fs.DurationVar(&o.Timeout, "timeout", 5*time.Minute, "give up after this long")
@@ -44,6 +46,9 @@ func runBench(args []string, stdout, stderr io.Writer) error {
 			return err
 		}
 		defer pprof.StopCPUProfile()
+	}
+	if o.Plain && o.HTTP2 {
+		return errors.New("--http2 needs TLS receivers; drop --plain")
 	}
 	o.Progress = stderr
 	o.PluginWorker = pluginWorker()
@@ -66,9 +71,12 @@ func runBench(args []string, stdout, stderr io.Writer) error {
 }
 
 func printResult(w io.Writer, r *benchmark.Result) {
-	scheme := "https"
-	if !r.TLS {
-		scheme = "http"
+	scheme := "https, HTTP/1.1"
+	switch {
+	case !r.TLS:
+		scheme = "http, HTTP/1.1"
+	case r.HTTP2:
+		scheme = "https, HTTP/2"
 	}
 	fmt.Fprintf(w, "hookhub bench: %d events of %d B, fan-out %d, %s, GOMAXPROCS %d\n\n", r.Events, r.PayloadBytes, r.Fanout, scheme, r.GOMAXPROCS)
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)

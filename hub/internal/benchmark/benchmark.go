@@ -43,6 +43,7 @@ type Options struct {
 	Batch      int           // events per request; 0: no batching
 	FailRatio  float64       // share of requests the receivers answer 503
 	Plain      bool          // plain HTTP receivers instead of TLS
+	HTTP2      bool          // deliveries (and the HTTP limit) may use HTTP/2
 	Plugin     string        // plugin each webhook runs ("" none)
 	PerWebhook int           // deliveries in flight per webhook (0: the hub's default)
 	Timeout    time.Duration // the whole run gives up after this
@@ -75,6 +76,7 @@ type Result struct {
 	LimitRatio      float64 `json:"limit_ratio,omitempty"`
 	Seconds         float64 `json:"seconds"`
 	TLS             bool    `json:"tls"`
+	HTTP2           bool    `json:"http2,omitempty"`
 	Batch           int     `json:"batch,omitempty"`
 	FailRatio       float64 `json:"fail_ratio,omitempty"`
 	Plugin          string  `json:"plugin,omitempty"`
@@ -194,7 +196,7 @@ func Run(ctx context.Context, o Options) (*Result, error) {
 	}
 	defer rc.srv.Close()
 
-	res := &Result{Events: o.Events, Fanout: o.Fanout, Expected: o.Events * o.Fanout, TLS: !o.Plain, Batch: o.Batch,
+	res := &Result{Events: o.Events, Fanout: o.Fanout, Expected: o.Events * o.Fanout, TLS: !o.Plain, HTTP2: o.HTTP2, Batch: o.Batch,
 		FailRatio: o.FailRatio, Plugin: o.Plugin, PayloadBytes: o.Size, GOMAXPROCS: runtime.GOMAXPROCS(0), PerWebhookLimit: o.PerWebhook}
 	bodies := eventBodies(o.Events, o.Size)
 
@@ -204,7 +206,7 @@ func Run(ctx context.Context, o Options) (*Result, error) {
 			return nil, fmt.Errorf("jetstream limit: %w", err)
 		}
 		progress(o.Progress, "measuring the HTTP limit...")
-		if res.HTTPLimit, err = httpLimit(ctx, rc, bodies, o.Fanout*o.PerWebhook); err != nil {
+		if res.HTTPLimit, err = httpLimit(ctx, rc, bodies, o.Fanout*o.PerWebhook, o.HTTP2); err != nil {
 			return nil, fmt.Errorf("http limit: %w", err)
 		}
 	}
@@ -312,8 +314,8 @@ func startHub(rc *receivers, dir string, o Options) (*hub.Hub, error) {
 		ca = fmt.Sprintf(`"ca_file":%q,`, rc.caFile)
 	}
 	doc := fmt.Sprintf(`{"data_dir":%q,"nats_listen":"none","api_addr":"off","accounts":[{"id":"bench","webhook_limit":%d}],
-		"delivery":{%s"allow_insecure_targets":true,"per_webhook_concurrency":%d,"concurrency":%d},"webhooks":[%s]}`,
-		filepath.Join(dir, "hub"), max(40, o.Fanout), ca, o.PerWebhook, max(256, o.PerWebhook), strings.Join(hooks, ","))
+		"delivery":{%s"allow_insecure_targets":true,"http2":%t,"per_webhook_concurrency":%d,"concurrency":%d},"webhooks":[%s]}`,
+		filepath.Join(dir, "hub"), max(40, o.Fanout), ca, o.HTTP2, o.PerWebhook, max(256, o.PerWebhook), strings.Join(hooks, ","))
 	cfg, err := config.Parse("bench", []byte(doc), nil)
 	if err != nil {
 		return nil, err
@@ -418,9 +420,9 @@ func progress(w io.Writer, s string) {
 	}
 }
 
-// tlsClient trusts the receivers' certificate.
-func tlsClient(rc *receivers, conns int) *http.Client {
-	tr := &http.Transport{MaxIdleConnsPerHost: conns, ForceAttemptHTTP2: true}
+// tlsClient trusts the receivers' certificate and speaks the hub's HTTP.
+func tlsClient(rc *receivers, conns int, http2 bool) *http.Client {
+	tr := &http.Transport{MaxIdleConnsPerHost: conns, ForceAttemptHTTP2: http2}
 	if rc.srv.TLS != nil {
 		pool := x509.NewCertPool()
 		pool.AddCert(rc.srv.Certificate())

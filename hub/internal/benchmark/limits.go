@@ -71,8 +71,8 @@ func jetStreamLimit(ctx context.Context, dir string, bodies [][]byte) (float64, 
 
 // httpLimit POSTs the bodies to the receivers with conns requests in flight:
 // requests/s with no hub logic. The receivers do not count these.
-func httpLimit(ctx context.Context, rc *receivers, bodies [][]byte, conns int) (float64, error) {
-	client := tlsClient(rc, conns)
+func httpLimit(ctx context.Context, rc *receivers, bodies [][]byte, conns int, http2 bool) (float64, error) {
+	client := tlsClient(rc, conns, http2)
 	defer client.CloseIdleConnections()
 	url := rc.srv.URL + "/limit"
 	var next atomic.Int64

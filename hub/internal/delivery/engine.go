@@ -67,6 +67,9 @@ type Options struct {
 	SourceAddr netip.Addr
 	// ConnectTimeout bounds connecting (TCP and TLS); Timeout the whole request.
 	ConnectTimeout, Timeout time.Duration
+	// HTTP2 lets requests use HTTP/2 where the receiver offers it (ALPN);
+	// otherwise they use HTTP/1.1.
+	HTTP2 bool
 	// Concurrency bounds deliveries in flight; PerWebhook those to one
 	// webhook; PerHost (0: no bound) those to one host, across its webhooks.
 	Concurrency, PerWebhook, PerHost int

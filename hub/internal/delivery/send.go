@@ -80,7 +80,7 @@ func newClient(o Options) *http.Client {
 		DialContext:         o.Policy.Dialer(dialer),
 		TLSClientConfig:     &tls.Config{RootCAs: o.RootCAs, MinVersion: tls.VersionTLS12},
 		TLSHandshakeTimeout: connect,
-		ForceAttemptHTTP2:   true,
+		ForceAttemptHTTP2:   o.HTTP2, // with DialContext set, false means HTTP/1.1 only
 		MaxIdleConns:        4 * o.Concurrency,
 		MaxIdleConnsPerHost: o.Concurrency,
 		IdleConnTimeout:     90 * time.Second,
