@@ -60,6 +60,16 @@ func (t *tokens) entry(a *config.Auth) *tokenEntry {
 	if t.m == nil {
 		t.m = map[[32]byte]*tokenEntry{}
 	}
+	// New credentials (a new webhook, a rotated secret): drop the entries
+	// whose token has expired, so credentials no longer used do not stay.
+	for old, e := range t.m {
+		if e.mu.TryLock() {
+			if e.tok == nil || !e.tok.Expiry.IsZero() && time.Now().After(e.tok.Expiry) {
+				delete(t.m, old)
+			}
+			e.mu.Unlock()
+		}
+	}
 	e := &tokenEntry{cfg: clientcredentials.Config{
 		ClientID: a.ClientID, ClientSecret: a.ClientSecret.Reveal(), TokenURL: a.TokenURL, Scopes: a.Scopes,
 	}}
