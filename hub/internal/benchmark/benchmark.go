@@ -5,6 +5,7 @@
 package benchmark
 
 import (
+	"bytes"
 	"context"
 	"crypto/tls"
 	"crypto/x509"
@@ -44,7 +45,7 @@ type Options struct {
 	FailRatio  float64       // share of requests the receivers answer 503
 	Plain      bool          // plain HTTP receivers instead of TLS
 	HTTP2      bool          // deliveries (and the HTTP limit) may use HTTP/2
-	Plugin     string        // plugin each webhook runs ("" none)
+	Plugin     string        // plugin each webhook runs: a first-party name, a .wasm file, or "" for none
 	PerWebhook int           // deliveries in flight per webhook (0: the hub's default)
 	Timeout    time.Duration // the whole run gives up after this
 	SkipLimits bool          // do not measure the machine limits
@@ -113,10 +114,14 @@ type receivers struct {
 	mu       sync.Mutex
 	seen     map[string]int // event id + webhook -> deliveries
 	lat      []time.Duration
+	// sent holds when each event was published (Unix ns, by index), for
+	// requests whose body a plugin reshaped: they are known by their
+	// webhook-id header, <event id>:<webhook id>, and the event id is b<index>.
+	sent []atomic.Int64
 }
 
-func newReceivers(dir string, plain bool, failRatio float64) (*receivers, error) {
-	r := &receivers{seen: map[string]int{}}
+func newReceivers(dir string, plain bool, failRatio float64, events int) (*receivers, error) {
+	r := &receivers{seen: map[string]int{}, sent: make([]atomic.Int64, events)}
 	if failRatio > 0 {
 		r.failEach = int(1 / failRatio)
 	}
@@ -154,6 +159,13 @@ func (r *receivers) serve(w http.ResponseWriter, req *http.Request) {
 	} else {
 		read(doc)
 	}
+	if len(events) == 0 { // a body a plugin made: the event by its webhook-id
+		if id, _, ok := strings.Cut(req.Header.Get("webhook-id"), ":"); ok {
+			if i, err := strconv.Atoi(strings.TrimPrefix(id, "b")); err == nil && i >= 0 && i < len(r.sent) {
+				events = append(events, seen{id, r.sent[i].Load()})
+			}
+		}
+	}
 	if req.URL.Path == "/limit" {
 		w.WriteHeader(http.StatusOK)
 		return
@@ -190,7 +202,7 @@ func Run(ctx context.Context, o Options) (*Result, error) {
 		return nil, err
 	}
 	defer os.RemoveAll(dir)
-	rc, err := newReceivers(dir, o.Plain, o.FailRatio)
+	rc, err := newReceivers(dir, o.Plain, o.FailRatio, o.Events)
 	if err != nil {
 		return nil, err
 	}
@@ -232,7 +244,7 @@ func Run(ctx context.Context, o Options) (*Result, error) {
 	var pubEnd time.Time
 	pubDone := make(chan published, 1)
 	go func() {
-		err := publish(ctx, js, bodies, o.Rate)
+		err := publish(ctx, js, bodies, o.Rate, rc.sent)
 		pubDone <- published{err, time.Now()}
 	}()
 	tick := time.NewTicker(time.Second)
@@ -303,7 +315,10 @@ func startHub(rc *receivers, dir string, o Options) (*hub.Hub, error) {
 		if o.Batch > 0 {
 			extra += fmt.Sprintf(`,"batch":{"max_events":%d,"max_wait":"200ms"}`, o.Batch)
 		}
-		if o.Plugin != "" {
+		switch {
+		case strings.HasSuffix(o.Plugin, ".wasm"):
+			extra += `,"plugin":{"name":"bench_custom"}`
+		case o.Plugin != "":
 			extra += fmt.Sprintf(`,"plugin":{"name":%q}`, o.Plugin)
 		}
 		hooks = append(hooks, fmt.Sprintf(`{"id":"w%d","account":"bench","url":"%s/w%d","events":["contact.*"],"secret":"whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw","retry":{"schedule":["1s","1s","2s","5s"],"jitter":0}%s}`,
@@ -313,9 +328,17 @@ func startHub(rc *receivers, dir string, o Options) (*hub.Hub, error) {
 	if rc.caFile != "" {
 		ca = fmt.Sprintf(`"ca_file":%q,`, rc.caFile)
 	}
-	doc := fmt.Sprintf(`{"data_dir":%q,"nats_listen":"none","api_addr":"off","accounts":[{"id":"bench","webhook_limit":%d}],
+	plugins := ""
+	if strings.HasSuffix(o.Plugin, ".wasm") { // a customer's module, sandboxed
+		path, err := filepath.Abs(o.Plugin)
+		if err != nil {
+			return nil, err
+		}
+		plugins = fmt.Sprintf(`"plugins":[{"name":"bench_custom","path":%q}],`, path)
+	}
+	doc := fmt.Sprintf(`{%s"data_dir":%q,"nats_listen":"none","api_addr":"off","accounts":[{"id":"bench","webhook_limit":%d}],
 		"delivery":{%s"allow_insecure_targets":true,"http2":%t,"per_webhook_concurrency":%d,"concurrency":%d},"webhooks":[%s]}`,
-		filepath.Join(dir, "hub"), max(40, o.Fanout), ca, o.HTTP2, o.PerWebhook, max(256, o.PerWebhook), strings.Join(hooks, ","))
+		plugins, filepath.Join(dir, "hub"), max(40, o.Fanout), ca, o.HTTP2, o.PerWebhook, max(256, o.PerWebhook), strings.Join(hooks, ","))
 	cfg, err := config.Parse("bench", []byte(doc), nil)
 	if err != nil {
 		return nil, err
@@ -335,8 +358,9 @@ func eventBodies(n, size int) [][]byte {
 	return out
 }
 
-// publish sends the events, open loop at rate per second when rate > 0.
-func publish(ctx context.Context, js jetstream.JetStream, bodies [][]byte, rate int) error {
+// publish sends the events, open loop at rate per second when rate > 0, and
+// notes when it sent each in sent.
+func publish(ctx context.Context, js jetstream.JetStream, bodies [][]byte, rate int, sent []atomic.Int64) error {
 	var interval time.Duration
 	if rate > 0 {
 		interval = time.Second / time.Duration(rate)
@@ -350,7 +374,9 @@ func publish(ctx context.Context, js jetstream.JetStream, bodies [][]byte, rate 
 		}
 		m := nats.NewMsg("hookhub.events.bench.contact.updated")
 		m.Header.Set(jetstream.MsgIDHeader, "b"+strconv.Itoa(i))
-		m.Data = []byte(fmt.Sprintf(string(tmpl), time.Now().UnixNano()))
+		now := time.Now().UnixNano()
+		sent[i].Store(now)
+		m.Data = []byte(fmt.Sprintf(string(tmpl), now))
 		// A busy hub can keep the server from acking at once: when too many
 		// publishes wait, wait for them, then go on (bounded by ctx).
 		for {
@@ -398,12 +424,45 @@ func lower(a, b float64) float64 {
 	return min(a, b)
 }
 
+// cpuTime is the CPU time of this process and of its child processes (the
+// plugin workers): those that ended and, on Linux, those still running.
 func cpuTime() time.Duration {
-	var ru syscall.Rusage
-	if syscall.Getrusage(syscall.RUSAGE_SELF, &ru) != nil {
-		return 0
+	var total time.Duration
+	for _, who := range []int{syscall.RUSAGE_SELF, syscall.RUSAGE_CHILDREN} {
+		var ru syscall.Rusage
+		if syscall.Getrusage(who, &ru) == nil {
+			total += time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+		}
 	}
-	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+	return total + liveChildrenCPU()
+}
+
+// liveChildrenCPU reads the CPU time of this process's running children
+// from /proc (nothing where there is no /proc).
+func liveChildrenCPU() time.Duration {
+	stats, _ := filepath.Glob("/proc/[0-9]*/stat")
+	self := strconv.Itoa(os.Getpid())
+	var ticks int64
+	for _, f := range stats {
+		b, err := os.ReadFile(f)
+		if err != nil {
+			continue
+		}
+		// pid (comm) state ppid ... utime stime: fields 4, 14 and 15; comm
+		// may hold spaces, so count from its closing parenthesis.
+		i := bytes.LastIndexByte(b, ')')
+		if i < 0 {
+			continue
+		}
+		fields := strings.Fields(string(b[i+1:]))
+		if len(fields) < 13 || fields[1] != self {
+			continue
+		}
+		u, _ := strconv.ParseInt(fields[11], 10, 64)
+		s, _ := strconv.ParseInt(fields[12], 10, 64)
+		ticks += u + s
+	}
+	return time.Duration(ticks) * time.Second / 100 // USER_HZ
 }
 
 func peakRSSMiB() float64 {

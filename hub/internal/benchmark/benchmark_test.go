@@ -2,18 +2,29 @@ package benchmark
 
 import (
 	"context"
+	"os"
+	"path/filepath"
 	"testing"
 	"time"
+
+	"github.com/hookhub/hookhub/hub/internal/wasmtest"
 )
 
 // TestRunCountsEverything: a small run through a complete hub delivers every
 // event, even with a share of failing requests, and reports what the README's
 // results table and --json promise.
 func TestRunCountsEverything(t *testing.T) {
+	// A customer's module that reshapes the body (no bench_id left in it):
+	// its deliveries are counted by their webhook-id.
+	custom := filepath.Join(t.TempDir(), "crm.wasm")
+	if err := os.WriteFile(custom, wasmtest.Build(t, "examples/plugin"), 0o600); err != nil {
+		t.Fatal(err)
+	}
 	for _, o := range []Options{
 		{Events: 300, Fanout: 2},
 		{Events: 200, Plain: true, FailRatio: 0.1, SkipLimits: true},
 		{Events: 250, Batch: 50, SkipLimits: true},
+		{Events: 200, Plugin: custom, SkipLimits: true},
 	} {
 		o.Timeout = 60 * time.Second
 		res, err := Run(context.Background(), o)
