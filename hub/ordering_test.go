@@ -184,3 +184,19 @@ func keyed(rc *hubtest.Receiver, n int) (email string, num int) {
 	_ = json.Unmarshal(rc.Requests()[n-1].Body, &body)
 	return body.Data.Email, body.Data.N
 }
+
+// TestOrderedEventCanBeResent: an event that only ordered webhooks receive
+// is kept for resends before it is delivered, as any other.
+func TestOrderedEventCanBeResent(t *testing.T) {
+	rc := hubtest.NewReceiver(t)
+	r, a := startAPIHub(t, `{"webhooks":[`+webhookJSON("ordered", "acme", rc.URL, `"events":["*"],"ordering":{"key":"data.email"}`)+`]}`)
+	r.publish(t, contact("evt_ordered_again"))
+	rc.WaitFor(t, 1, 10*time.Second)
+	if code, m := a.call("POST", "/v1/webhooks/ordered/resend", `{"event_id":"evt_ordered_again"}`); code != 202 {
+		t.Fatalf("resend: %d %v", code, m)
+	}
+	reqs := rc.WaitFor(t, 2, 10*time.Second)
+	if reqs[1].Header.Get("webhook-id") != "evt_ordered_again:ordered" || string(reqs[1].Body) != string(reqs[0].Body) {
+		t.Errorf("resent request differs: %s %s", reqs[1].Header.Get("webhook-id"), reqs[1].Body)
+	}
+}

@@ -5,6 +5,9 @@ import (
 	"encoding/hex"
 	"strconv"
 	"strings"
+
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
 )
 
 // Names are the subjects, streams, consumers and buckets of one hub prefix.
@@ -127,3 +130,14 @@ func (n Names) Archive(eventID string) string {
 
 // ArchiveAll matches every archived event.
 func (n Names) ArchiveAll() string { return n.Prefix + ".archive.>" }
+
+// ArchiveMsg is the copy of an event kept for resends, de-duplicated by the
+// event's id: the router and the ordered-delivery sequencer may both write
+// it.
+func (n Names) ArchiveMsg(eventID string, raw []byte) *nats.Msg {
+	m := nats.NewMsg(n.Archive(eventID))
+	m.Header.Set(jetstream.MsgIDHeader, "archive:"+eventID)
+	m.Header.Set(HeaderEventID, eventID)
+	m.Data = raw
+	return m
+}

@@ -136,6 +136,16 @@ func (s *sequencer) dispatch(m jetstream.Msg) {
 		_ = m.Ack()
 		return
 	}
+	// Keep the event for resends before any delivery of it, as the router
+	// does (the same message id: whichever comes second is a duplicate).
+	actx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	_, err = s.e.o.Bus.JS.PublishMsg(actx, s.e.o.Bus.Names.ArchiveMsg(ev.ID, m.Data()))
+	cancel()
+	if err != nil {
+		s.e.log.Warn().Err(err).Str("event", ev.ID).Msg("archiving the event failed; it will come again")
+		_ = m.NakWithDelay(time.Second)
+		return
+	}
 	seq := md.Sequence.Stream
 	s.mu.Lock()
 	defer s.mu.Unlock()

@@ -140,11 +140,7 @@ func (r *Router) handle(ctx context.Context, m jetstream.Msg) {
 	// Keep the event for resends, and have it kept before any of its jobs
 	// exists: the archive is another stream, stored on its own time, and a
 	// resend asked for right after a delivery must find the event.
-	arch := nats.NewMsg(n.Archive(ev.ID))
-	arch.Header.Set(jetstream.MsgIDHeader, "archive:"+ev.ID)
-	arch.Header.Set(bus.HeaderEventID, ev.ID)
-	arch.Data = raw
-	f, pubErr := r.bus.JS.PublishMsgAsync(arch)
+	f, pubErr := r.bus.JS.PublishMsgAsync(n.ArchiveMsg(ev.ID, raw))
 	if pubErr == nil {
 		pubErr = wait(f)
 	}
