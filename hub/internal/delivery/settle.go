@@ -146,10 +146,13 @@ func (e *Engine) record(u *unit, res result, outcome string, next *time.Time) {
 		if err != nil {
 			continue
 		}
-		// The log is best effort: a plain publish, which the attempts stream
-		// stores all the same, spares the acknowledgement that nothing
-		// waited for.
-		if err := e.o.Bus.NC.Publish(e.o.Bus.Names.Attempt(rec.Account, rec.Webhook), b); err != nil {
+		// A JetStream publish, not a plain one: a plain publish the stream
+		// cannot take in time is dropped without a word, and the stats and
+		// the attempts API read this log. The async publish also bounds
+		// how many wait for the server.
+		msg := nats.NewMsg(e.o.Bus.Names.Attempt(rec.Account, rec.Webhook))
+		msg.Data = b
+		if _, err := e.o.Bus.JS.PublishMsgAsync(msg); err != nil {
 			e.log.Warn().Err(err).Str("job", rec.Job).Msg("recording the attempt failed")
 		}
 	}
