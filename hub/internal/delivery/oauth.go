@@ -34,10 +34,14 @@ type tokens struct {
 // fetched, so concurrent deliveries wait for one fetch rather than each
 // making their own.
 type tokenEntry struct {
-	mu  sync.Mutex
-	cfg clientcredentials.Config
-	tok *oauth2.Token
+	mu   sync.Mutex
+	cfg  clientcredentials.Config
+	tok  *oauth2.Token
+	used time.Time // last handed out; under tokens.mu
 }
+
+// tokenIdle is how long credentials no delivery asked for stay cached.
+const tokenIdle = time.Hour
 
 func credentialsKey(a *config.Auth) [32]byte {
 	h := sha256.New()
@@ -52,25 +56,24 @@ func credentialsKey(a *config.Auth) [32]byte {
 
 func (t *tokens) entry(a *config.Auth) *tokenEntry {
 	k := credentialsKey(a)
+	now := time.Now()
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	if e := t.m[k]; e != nil {
+		e.used = now
 		return e
 	}
 	if t.m == nil {
 		t.m = map[[32]byte]*tokenEntry{}
 	}
-	// New credentials (a new webhook, a rotated secret): drop the entries
-	// whose token has expired, so credentials no longer used do not stay.
+	// New credentials (a new webhook, a rotated secret): drop those no
+	// delivery asked for in tokenIdle, so old secrets do not stay.
 	for old, e := range t.m {
-		if e.mu.TryLock() {
-			if e.tok == nil || !e.tok.Expiry.IsZero() && time.Now().After(e.tok.Expiry) {
-				delete(t.m, old)
-			}
-			e.mu.Unlock()
+		if now.Sub(e.used) > tokenIdle {
+			delete(t.m, old)
 		}
 	}
-	e := &tokenEntry{cfg: clientcredentials.Config{
+	e := &tokenEntry{used: now, cfg: clientcredentials.Config{
 		ClientID: a.ClientID, ClientSecret: a.ClientSecret.Reveal(), TokenURL: a.TokenURL, Scopes: a.Scopes,
 	}}
 	if a.Audience != "" {

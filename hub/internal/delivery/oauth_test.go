@@ -4,29 +4,27 @@ import (
 	"testing"
 	"time"
 
-	"golang.org/x/oauth2"
-
 	"github.com/hookhub/hookhub/hub/config"
 )
 
 // TestTokenCacheForgetsOldCredentials: the cache keeps one entry per set of
-// credentials; when new credentials come, those whose token has expired
-// (a rotated secret, a deleted webhook) are dropped, live ones stay.
+// credentials; when new credentials come, those no delivery asked for in an
+// hour (a rotated secret, a deleted webhook) are dropped, others stay.
 func TestTokenCacheForgetsOldCredentials(t *testing.T) {
 	var c tokens
 	creds := func(secret string) *config.Auth {
 		return &config.Auth{Type: "oauth2", TokenURL: "https://auth.example.com/token", ClientID: "hub", ClientSecret: config.Secret(secret)}
 	}
-	c.entry(creds("old")).tok = &oauth2.Token{AccessToken: "a", Expiry: time.Now().Add(-time.Minute)}
-	c.entry(creds("live")).tok = &oauth2.Token{AccessToken: "b", Expiry: time.Now().Add(time.Hour)}
+	c.entry(creds("old")).used = time.Now().Add(-2 * tokenIdle)
+	c.entry(creds("recent")).used = time.Now().Add(-tokenIdle / 2)
 	c.entry(creds("new"))
 	if _, ok := c.m[credentialsKey(creds("old"))]; ok {
-		t.Error("the expired credentials' entry stayed")
+		t.Error("credentials idle for two hours stayed")
 	}
-	if e := c.m[credentialsKey(creds("live"))]; e == nil || e.tok.AccessToken != "b" {
-		t.Error("the live token was dropped")
+	if _, ok := c.m[credentialsKey(creds("recent"))]; !ok {
+		t.Error("credentials used half an hour ago were dropped")
 	}
 	if len(c.m) != 2 {
-		t.Errorf("%d entries, want 2 (live and new)", len(c.m))
+		t.Errorf("%d entries, want 2 (recent and new)", len(c.m))
 	}
 }
