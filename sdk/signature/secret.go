@@ -140,14 +140,21 @@ func (s Secret) MarshalText() ([]byte, error) { return []byte(redacted), nil }
 // UnmarshalText parses text with [ParseSecret], so a Secret can be a field of a
 // config decoded from JSON or the environment. Empty text leaves the zero Secret.
 func (s *Secret) UnmarshalText(text []byte) error {
+	return parseText(s, text, ParseSecret)
+}
+
+// parseText sets *dst from text with parse, for the UnmarshalText methods:
+// empty text leaves the zero value.
+func parseText[T any](dst *T, text []byte, parse func(string) (T, error)) error {
 	if len(text) == 0 {
-		*s = Secret{}
+		var zero T
+		*dst = zero
 		return nil
 	}
-	p, err := ParseSecret(string(text))
+	v, err := parse(string(text))
 	if err != nil {
 		return err
 	}
-	*s = p
+	*dst = v
 	return nil
 }

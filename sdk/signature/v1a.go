@@ -146,16 +146,7 @@ func (k SigningKey) MarshalText() ([]byte, error) { return []byte(redacted), nil
 // UnmarshalText parses text with [ParseSigningKey]. Empty text leaves the zero
 // SigningKey.
 func (k *SigningKey) UnmarshalText(text []byte) error {
-	if len(text) == 0 {
-		*k = SigningKey{}
-		return nil
-	}
-	p, err := ParseSigningKey(string(text))
-	if err != nil {
-		return err
-	}
-	*k = p
-	return nil
+	return parseText(k, text, ParseSigningKey)
 }
 
 // PublicKey is an ed25519 public key that verifies v1a signatures. Its zero
@@ -216,16 +207,7 @@ func (p PublicKey) MarshalText() ([]byte, error) { return []byte(p.String()), ni
 // UnmarshalText parses text with [ParsePublicKey]. Empty text leaves the zero
 // PublicKey.
 func (p *PublicKey) UnmarshalText(text []byte) error {
-	if len(text) == 0 {
-		*p = PublicKey{}
-		return nil
-	}
-	q, err := ParsePublicKey(string(text))
-	if err != nil {
-		return err
-	}
-	*p = q
-	return nil
+	return parseText(p, text, ParsePublicKey)
 }
 
 // parseKeyText decodes prefix + standard base64 (padding optional) without ever
