@@ -227,8 +227,26 @@ func (e *Engine) runLane(l *lane, u *unit) {
 		}
 		u = l.queue[0]
 		l.queue = l.queue[1:]
+		grown := e.startQueued(l)
 		e.mu.Unlock()
+		for _, x := range grown {
+			e.wg.Add(1)
+			go e.runLane(l, x)
+		}
 	}
+}
+
+// startQueued takes the queued units that the lane's limit, grown back by
+// successes, lets run beside the running ones, and counts them as running;
+// the caller starts a runner for each. It holds e.mu.
+func (e *Engine) startQueued(l *lane) []*unit {
+	var out []*unit
+	for l.running < l.flow.limit && len(l.queue) > 0 {
+		out = append(out, l.queue[0])
+		l.queue = l.queue[1:]
+		l.running++
+	}
+	return out
 }
 
 // runUnit waits for what flow control asks (a pause, the rate limit, a slot
