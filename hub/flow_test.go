@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/hookhub/hookhub/hub/hubtest"
+	"github.com/hookhub/hookhub/hub/internal/bus"
 )
 
 // TestOverloadPausesEndpoint: a 429 with Retry-After pauses every delivery to
@@ -96,5 +97,34 @@ func TestConcurrencyRecoversForQueuedJobs(t *testing.T) {
 	defer mu.Unlock()
 	if most < 2 {
 		t.Errorf("the 16 queued jobs went out at most %d at a time after the endpoint recovered; want the limit to grow back", most)
+	}
+}
+
+// TestLongDeliveryIsNotHandedOn: a delivery that takes longer than the
+// deliverer's ack wait stays with the hub that runs it (in-progress acks keep
+// it), so the receiver gets it once, not again from a redelivery.
+func TestLongDeliveryIsNotHandedOn(t *testing.T) {
+	rc := hubtest.NewReceiver(t)
+	var mu sync.Mutex
+	seen := map[string]int{}
+	rc.SetRespond(func(n int, w http.ResponseWriter, r *http.Request) {
+		mu.Lock()
+		seen[r.Header.Get("webhook-id")]++
+		mu.Unlock()
+		if n == 1 {
+			time.Sleep(bus.DelivererAck + 3*time.Second) // past the ack wait
+		}
+		w.WriteHeader(http.StatusOK)
+	})
+	doc := `{"webhooks":[` + webhookJSON("slowpoke", "acme", rc.URL, `"events":["*"]`) + `]}`
+	r := startHub(t, doc, nil)
+	r.publish(t, contact("evt_long"))
+	hubtest.Eventually(t, 30*time.Second, "the long delivery", func() bool { return r.Stats().Delivered == 1 })
+	r.publish(t, contact("evt_after")) // by the time it arrives, a redelivery would have too
+	hubtest.Eventually(t, 30*time.Second, "the next delivery", func() bool { return r.Stats().Delivered == 2 })
+	mu.Lock()
+	defer mu.Unlock()
+	if n := seen["evt_long:slowpoke"]; n != 1 {
+		t.Errorf("the long delivery reached the receiver %d times, want once (requests by webhook-id: %v)", n, seen)
 	}
 }

@@ -109,6 +109,8 @@ type Engine struct {
 
 	seq *sequencer // ordered webhooks' jobs
 
+	running map[*unit]time.Time // units being processed, since when; guarded by mu
+
 	work context.Context // the context units run in; set by Run
 	wg   sync.WaitGroup  // units running
 }
@@ -128,11 +130,12 @@ func New(o Options) *Engine {
 		o.ShutdownGrace = 10 * time.Second
 	}
 	e := &Engine{
-		o:      o,
-		client: newClient(o),
-		log:    o.Log.With().Str("component", "delivery").Logger(),
-		sem:    make(chan struct{}, o.Concurrency),
-		lanes:  map[string]*lane{},
+		o:       o,
+		client:  newClient(o),
+		log:     o.Log.With().Str("component", "delivery").Logger(),
+		sem:     make(chan struct{}, o.Concurrency),
+		lanes:   map[string]*lane{},
+		running: map[*unit]time.Time{},
 	}
 	e.seq = newSequencer(e)
 	return e
@@ -188,18 +191,30 @@ func (e *Engine) Run(ctx context.Context) error {
 	return nil
 }
 
-// keepWaiting tells JetStream, while jobs wait in a queue or a gathering
-// batch, that they are in hand, so that none is redelivered meanwhile.
+// keepWaiting tells JetStream, every bus.KeepAliveEvery, that the jobs this
+// hub holds (queued, gathering into a batch, or running for longer than that)
+// are in hand, so that none is given to another hub meanwhile; the consumer's
+// short ack wait then hands a crashed hub's jobs on within seconds. The
+// sequencer's events, with their longer ack wait, are kept alive less often.
 func (e *Engine) keepWaiting(ctx context.Context) {
-	t := time.NewTicker(bus.DelivererAck / 3)
+	t := time.NewTicker(bus.KeepAliveEvery)
 	defer t.Stop()
+	lastSeq := time.Now()
+	var held []jetstream.Msg
 	for {
 		select {
 		case <-ctx.Done():
 			return
-		case <-t.C:
-			e.eachWaiting(func(m jetstream.Msg) { _ = m.InProgress() })
-			e.seq.each(func(m jetstream.Msg) { _ = m.InProgress() })
+		case now := <-t.C:
+			held = held[:0]
+			e.eachHeld(now.Add(-bus.KeepAliveEvery), func(m jetstream.Msg) { held = append(held, m) })
+			for _, m := range held {
+				_ = m.InProgress()
+			}
+			if now.Sub(lastSeq) >= bus.SequencerAck/3 {
+				e.seq.each(func(m jetstream.Msg) { _ = m.InProgress() })
+				lastSeq = now
+			}
 		}
 	}
 }
