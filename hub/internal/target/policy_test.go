@@ -48,7 +48,7 @@ var policyCases = []policyCase{
 	{"2001:0:4136:e378:8000:63bf:f5ff:fffe", "10.0.0.1 is a private address (through Teredo", "10.0.0.0/8"},
 	{"2001:0:4136:e378:8000:63bf:5601:5601", "169.254.169.254 is a link-local address (through Teredo", ""},
 	{"2001:0:4136:e378:8000:63bf:a247:28f1", "", ""}, // Teredo to 93.184.215.14
-	{"2001:db8::1", "", ""},                          // not Teredo
+	{"2001:db8::1", "", ""}, // not Teredo
 	// 6to4: the IPv4 address is in bits 16 to 48.
 	{"2002:7f00:1::", "127.0.0.1 is a loopback address (through 6to4", ""},
 	{"2002:c0a8:101::1", "192.168.1.1 is a private address (through 6to4", ""},
