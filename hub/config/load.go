@@ -6,12 +6,14 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"net/netip"
 	"net/url"
 	"os"
 	"path/filepath"
 	"regexp"
 	"sort"
+	"strconv"
 	"strings"
 
 	"github.com/caarlos0/env/v11"
@@ -44,17 +46,23 @@ func (e *FieldError) Error() string {
 	return s + ": " + e.Msg
 }
 
+// MaxFileSize is the largest config file Load reads (16 MiB): ample for
+// tens of thousands of webhooks, and a bound on the memory a mistaken path
+// (a log file, a device) can take.
+const MaxFileSize = 16 << 20
+
 // Load reads the config file at path ("" for none), checks it against its
 // schema, resolves ${env:NAME} from environ, overlays HOOKHUB_ variables from
 // environ, fills defaults and validates the result. All errors are returned at
-// once, joined, each a *FieldError.
+// once, joined, each a *FieldError. A file larger than MaxFileSize is refused
+// without being read whole.
 func Load(path string, environ map[string]string) (*Config, error) {
 	raw := []byte("{}")
 	name := ""
 	if path != "" {
-		b, err := os.ReadFile(path)
+		b, err := readFile(path)
 		if err != nil {
-			return nil, &FieldError{File: path, Msg: "cannot read: " + unwrapPathErr(err)}
+			return nil, err
 		}
 		raw, name = b, path
 	}
@@ -64,6 +72,23 @@ func Load(path string, environ map[string]string) (*Config, error) {
 	}
 	c.File = path
 	return c, nil
+}
+
+// readFile reads the config file at path, at most MaxFileSize bytes of it.
+func readFile(path string) ([]byte, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, &FieldError{File: path, Msg: "cannot read: " + unwrapPathErr(err)}
+	}
+	defer f.Close()
+	b, err := io.ReadAll(io.LimitReader(f, MaxFileSize+1))
+	if err != nil {
+		return nil, &FieldError{File: path, Msg: "cannot read: " + unwrapPathErr(err)}
+	}
+	if len(b) > MaxFileSize {
+		return nil, &FieldError{File: path, Msg: fmt.Sprintf("is larger than %d MiB, the most a config file may be", MaxFileSize>>20)}
+	}
+	return b, nil
 }
 
 func unwrapPathErr(err error) string {
@@ -99,14 +124,14 @@ func Parse(name string, raw []byte, environ map[string]string) (*Config, error) 
 			seen[is.Path] = true
 		}
 		// Say what else is wrong too, where the schema had nothing to say.
-		var loose Config
-		if expanded, xerrs := expandEnv(name, raw, environ); len(xerrs) == 0 && json.Unmarshal(expanded, &loose) == nil {
-			loose.fillDefaults()
-			for _, err := range flatten(loose.Validate(name)) {
-				var fe *FieldError
-				if errors.As(err, &fe) && !seen[fe.Path] {
-					errs = append(errs, err)
-				}
+		expanded, xerrs := expandEnv(name, raw, environ)
+		if len(xerrs) > 0 {
+			return nil, errors.Join(append(errs, xerrs...)...)
+		}
+		for _, err := range looseValidate(name, expanded, seen) {
+			var fe *FieldError
+			if errors.As(err, &fe) && !seen[fe.Path] && !under(fe.Path, seen) {
+				errs = append(errs, err)
 			}
 		}
 		return nil, errors.Join(errs...)
@@ -136,6 +161,68 @@ func Parse(name string, raw []byte, environ map[string]string) (*Config, error) 
 		}
 	}
 	return &c, nil
+}
+
+// looseValidate runs Validate on a document the schema refused, with the
+// values it flagged (by path, in flagged) set aside, so that a value of the
+// wrong type ("timeout": 5) does not hide the document's other mistakes. It
+// first sets aside only flagged scalars, then flagged objects and arrays too;
+// it returns nothing when even that cannot be decoded.
+func looseValidate(name string, doc []byte, flagged map[string]bool) []error {
+	for _, containers := range []bool{false, true} {
+		dec := json.NewDecoder(bytes.NewReader(doc))
+		dec.UseNumber()
+		var v any
+		if dec.Decode(&v) != nil {
+			return nil
+		}
+		b, err := json.Marshal(setAside(v, nil, flagged, containers))
+		if err != nil {
+			return nil
+		}
+		var loose Config
+		if json.Unmarshal(b, &loose) == nil {
+			loose.fillDefaults()
+			return flatten(loose.Validate(name))
+		}
+	}
+	return nil
+}
+
+// setAside replaces by null the values of v at the flagged paths (never the
+// document itself): only scalars, unless containers.
+func setAside(v any, path []string, flagged map[string]bool, containers bool) any {
+	switch t := v.(type) {
+	case map[string]any:
+		if len(path) > 0 && containers && flagged[schemacheck.Path(path)] {
+			return nil
+		}
+		for k, x := range t {
+			t[k] = setAside(x, append(path, k), flagged, containers)
+		}
+	case []any:
+		if containers && flagged[schemacheck.Path(path)] {
+			return nil
+		}
+		for i, x := range t {
+			t[i] = setAside(x, append(path, strconv.Itoa(i)), flagged, containers)
+		}
+	default:
+		if flagged[schemacheck.Path(path)] {
+			return nil
+		}
+	}
+	return v
+}
+
+// under reports whether path lies inside one of the paths in set.
+func under(path string, set map[string]bool) bool {
+	for p := range set {
+		if p != "" && len(path) > len(p) && strings.HasPrefix(path, p) && (path[len(p)] == '.' || path[len(p)] == '[') {
+			return true
+		}
+	}
+	return false
 }
 
 var envRef = regexp.MustCompile(`\$\{env:([A-Za-z_][A-Za-z0-9_]*)\}`)
