@@ -7,6 +7,7 @@ package config
 import (
 	"encoding/json"
 	"fmt"
+	"math"
 	"slices"
 	"time"
 )
@@ -275,7 +276,7 @@ func (d *Duration) UnmarshalJSON(b []byte) error {
 	}
 	v, err := time.ParseDuration(s)
 	if err != nil {
-		return fmt.Errorf("duration %q: must be such as 500ms, 5s, 2h", s)
+		return fmt.Errorf("duration %q: must be such as 500ms, 5s, 2h, and at most %s", s, time.Duration(math.MaxInt64).Truncate(time.Hour))
 	}
 	*d = Duration(v)
 	return nil

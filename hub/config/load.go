@@ -7,11 +7,14 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"net/netip"
 	"net/url"
 	"os"
 	"path/filepath"
+	"reflect"
 	"regexp"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -145,7 +148,23 @@ func Parse(name string, raw []byte, environ map[string]string) (*Config, error) 
 	dec := json.NewDecoder(bytes.NewReader(expanded))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(&c); err != nil {
-		return nil, &FieldError{File: name, Msg: err.Error()}
+		// A value the schema let through and Go cannot read (a duration
+		// too long for it, say): find where, and say what else is wrong.
+		errs := decodeErrors(name, expanded)
+		if len(errs) == 0 {
+			return nil, &FieldError{File: name, Msg: err.Error()}
+		}
+		seen := map[string]bool{}
+		for _, err := range errs {
+			seen[err.(*FieldError).Path] = true
+		}
+		for _, err := range looseValidate(name, expanded, seen) {
+			var fe *FieldError
+			if errors.As(err, &fe) && !seen[fe.Path] && !under(fe.Path, seen) {
+				errs = append(errs, err)
+			}
+		}
+		return nil, errors.Join(errs...)
 	}
 	if err := env.ParseWithOptions(&c, env.Options{Prefix: "HOOKHUB_", Environment: environ}); err != nil {
 		return nil, &FieldError{File: "environment", Msg: err.Error()}
@@ -187,6 +206,72 @@ func looseValidate(name string, doc []byte, flagged map[string]bool) []error {
 		}
 	}
 	return nil
+}
+
+// decodeErrors finds the values of the document that do not decode into
+// their field of Config, each as a *FieldError with its path.
+func decodeErrors(name string, doc []byte) []error {
+	dec := json.NewDecoder(bytes.NewReader(doc))
+	dec.UseNumber()
+	var v any
+	if dec.Decode(&v) != nil {
+		return nil
+	}
+	var errs []error
+	var walk func(v any, t reflect.Type, path []string)
+	walk = func(v any, t reflect.Type, path []string) {
+		for t.Kind() == reflect.Pointer {
+			t = t.Elem()
+		}
+		m, isMap := v.(map[string]any)
+		a, isArray := v.([]any)
+		switch {
+		case reflect.PointerTo(t).Implements(reflect.TypeFor[json.Unmarshaler]()):
+		case isMap && t.Kind() == reflect.Struct:
+			fields := jsonFields(t)
+			for _, k := range slices.Sorted(maps.Keys(m)) {
+				if ft, ok := fields[k]; ok {
+					walk(m[k], ft, append(path, k))
+				}
+			}
+			return
+		case isMap && t.Kind() == reflect.Map:
+			for _, k := range slices.Sorted(maps.Keys(m)) {
+				walk(m[k], t.Elem(), append(path, k))
+			}
+			return
+		case isArray && t.Kind() == reflect.Slice:
+			for i, x := range a {
+				walk(x, t.Elem(), append(path, strconv.Itoa(i)))
+			}
+			return
+		}
+		b, err := json.Marshal(v)
+		if err == nil {
+			err = json.Unmarshal(b, reflect.New(t).Interface())
+		}
+		if err != nil {
+			errs = append(errs, &FieldError{File: name, Path: schemacheck.Path(path), Msg: err.Error()})
+		}
+	}
+	walk(v, reflect.TypeFor[Config](), nil)
+	return errs
+}
+
+// jsonFields are the fields of struct type t by their JSON names.
+func jsonFields(t reflect.Type) map[string]reflect.Type {
+	out := map[string]reflect.Type{}
+	for f := range t.Fields() {
+		name, _, _ := strings.Cut(f.Tag.Get("json"), ",")
+		if !f.IsExported() || name == "-" {
+			continue
+		}
+		if name == "" {
+			name = f.Name
+		}
+		out[name] = f.Type
+	}
+	return out
 }
 
 // setAside replaces by null the values of v at the flagged paths (never the

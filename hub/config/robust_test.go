@@ -97,3 +97,29 @@ func TestTypeErrorsAndUnsetVariables(t *testing.T) {
 		t.Errorf("got:\n%s\nwant the type error and the unset variable", got)
 	}
 }
+
+// TestUnreadableValuesDoNotHideOthers: a value that passes the schema but
+// cannot be read (a duration too long for Go) is reported at its path, with
+// the file's other mistakes.
+func TestUnreadableValuesDoNotHideOthers(t *testing.T) {
+	doc := `{"delivery":{"timeout":"99999999999h","retry":{"schedule":["1s","99999999999h"]}},
+	 "webhooks":[{"id":"a","account":"acme","url":"http://example.com/","events":["*"],"secret":"` + secret + `"}]}`
+	_, err := config.Parse("hub.json", []byte(doc), nil)
+	wants := []struct{ path, msg string }{
+		{"delivery.timeout", `duration "99999999999h"`},
+		{"delivery.retry.schedule[1]", "at most 2562047h"},
+		{"webhooks[0].url", "must use https"},
+	}
+	fes := fieldErrors(t, err)
+	for _, w := range wants {
+		found := false
+		for _, fe := range fes {
+			if fe.File == "hub.json" && fe.Path == w.path && strings.Contains(fe.Msg, w.msg) {
+				found = true
+			}
+		}
+		if !found {
+			t.Errorf("no error at %q saying %q; got:\n%v", w.path, w.msg, err)
+		}
+	}
+}
