@@ -7,6 +7,7 @@ package config
 import (
 	"encoding/json"
 	"fmt"
+	"math"
 	"slices"
 	"time"
 )
@@ -266,13 +267,16 @@ func (d Duration) MarshalJSON() ([]byte, error) { return json.Marshal(time.Durat
 
 // UnmarshalJSON reads "5s" and the like.
 func (d *Duration) UnmarshalJSON(b []byte) error {
+	if string(b) == "null" {
+		return nil // as encoding/json leaves other values
+	}
 	var s string
 	if err := json.Unmarshal(b, &s); err != nil {
 		return fmt.Errorf("duration must be a string such as \"5s\"")
 	}
 	v, err := time.ParseDuration(s)
 	if err != nil {
-		return fmt.Errorf("duration %q: must be such as 500ms, 5s, 2h", s)
+		return fmt.Errorf("duration %q: must be such as 500ms, 5s, 2h, and at most %s", s, time.Duration(math.MaxInt64).Truncate(time.Hour))
 	}
 	*d = Duration(v)
 	return nil

@@ -6,12 +6,17 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
+	"maps"
 	"net/netip"
 	"net/url"
 	"os"
 	"path/filepath"
+	"reflect"
 	"regexp"
+	"slices"
 	"sort"
+	"strconv"
 	"strings"
 
 	"github.com/caarlos0/env/v11"
@@ -44,17 +49,23 @@ func (e *FieldError) Error() string {
 	return s + ": " + e.Msg
 }
 
+// MaxFileSize is the largest config file Load reads (16 MiB): ample for
+// tens of thousands of webhooks, and a bound on the memory a mistaken path
+// (a log file, a device) can take.
+const MaxFileSize = 16 << 20
+
 // Load reads the config file at path ("" for none), checks it against its
 // schema, resolves ${env:NAME} from environ, overlays HOOKHUB_ variables from
 // environ, fills defaults and validates the result. All errors are returned at
-// once, joined, each a *FieldError.
+// once, joined, each a *FieldError. A file larger than MaxFileSize is refused
+// without being read whole.
 func Load(path string, environ map[string]string) (*Config, error) {
 	raw := []byte("{}")
 	name := ""
 	if path != "" {
-		b, err := os.ReadFile(path)
+		b, err := readFile(path)
 		if err != nil {
-			return nil, &FieldError{File: path, Msg: "cannot read: " + unwrapPathErr(err)}
+			return nil, err
 		}
 		raw, name = b, path
 	}
@@ -64,6 +75,23 @@ func Load(path string, environ map[string]string) (*Config, error) {
 	}
 	c.File = path
 	return c, nil
+}
+
+// readFile reads the config file at path, at most MaxFileSize bytes of it.
+func readFile(path string) ([]byte, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, &FieldError{File: path, Msg: "cannot read: " + unwrapPathErr(err)}
+	}
+	defer f.Close()
+	b, err := io.ReadAll(io.LimitReader(f, MaxFileSize+1))
+	if err != nil {
+		return nil, &FieldError{File: path, Msg: "cannot read: " + unwrapPathErr(err)}
+	}
+	if len(b) > MaxFileSize {
+		return nil, &FieldError{File: path, Msg: fmt.Sprintf("is larger than %d MiB, the most a config file may be", MaxFileSize>>20)}
+	}
+	return b, nil
 }
 
 func unwrapPathErr(err error) string {
@@ -99,14 +127,14 @@ func Parse(name string, raw []byte, environ map[string]string) (*Config, error) 
 			seen[is.Path] = true
 		}
 		// Say what else is wrong too, where the schema had nothing to say.
-		var loose Config
-		if expanded, xerrs := expandEnv(name, raw, environ); len(xerrs) == 0 && json.Unmarshal(expanded, &loose) == nil {
-			loose.fillDefaults()
-			for _, err := range flatten(loose.Validate(name)) {
-				var fe *FieldError
-				if errors.As(err, &fe) && !seen[fe.Path] {
-					errs = append(errs, err)
-				}
+		expanded, xerrs := expandEnv(name, raw, environ)
+		if len(xerrs) > 0 {
+			return nil, errors.Join(append(errs, xerrs...)...)
+		}
+		for _, err := range looseValidate(name, expanded, seen) {
+			var fe *FieldError
+			if errors.As(err, &fe) && !seen[fe.Path] && !under(fe.Path, seen) {
+				errs = append(errs, err)
 			}
 		}
 		return nil, errors.Join(errs...)
@@ -120,7 +148,23 @@ func Parse(name string, raw []byte, environ map[string]string) (*Config, error) 
 	dec := json.NewDecoder(bytes.NewReader(expanded))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(&c); err != nil {
-		return nil, &FieldError{File: name, Msg: err.Error()}
+		// A value the schema let through and Go cannot read (a duration
+		// too long for it, say): find where, and say what else is wrong.
+		errs := decodeErrors(name, expanded)
+		if len(errs) == 0 {
+			return nil, &FieldError{File: name, Msg: err.Error()}
+		}
+		seen := map[string]bool{}
+		for _, err := range errs {
+			seen[err.(*FieldError).Path] = true
+		}
+		for _, err := range looseValidate(name, expanded, seen) {
+			var fe *FieldError
+			if errors.As(err, &fe) && !seen[fe.Path] && !under(fe.Path, seen) {
+				errs = append(errs, err)
+			}
+		}
+		return nil, errors.Join(errs...)
 	}
 	if err := env.ParseWithOptions(&c, env.Options{Prefix: "HOOKHUB_", Environment: environ}); err != nil {
 		return nil, &FieldError{File: "environment", Msg: err.Error()}
@@ -136,6 +180,134 @@ func Parse(name string, raw []byte, environ map[string]string) (*Config, error) 
 		}
 	}
 	return &c, nil
+}
+
+// looseValidate runs Validate on a document the schema refused, with the
+// values it flagged (by path, in flagged) set aside, so that a value of the
+// wrong type ("timeout": 5) does not hide the document's other mistakes. It
+// first sets aside only flagged scalars, then flagged objects and arrays too;
+// it returns nothing when even that cannot be decoded.
+func looseValidate(name string, doc []byte, flagged map[string]bool) []error {
+	for _, containers := range []bool{false, true} {
+		dec := json.NewDecoder(bytes.NewReader(doc))
+		dec.UseNumber()
+		var v any
+		if dec.Decode(&v) != nil {
+			return nil
+		}
+		b, err := json.Marshal(setAside(v, nil, flagged, containers))
+		if err != nil {
+			return nil
+		}
+		var loose Config
+		if json.Unmarshal(b, &loose) == nil {
+			loose.fillDefaults()
+			return flatten(loose.Validate(name))
+		}
+	}
+	return nil
+}
+
+// decodeErrors finds the values of the document that do not decode into
+// their field of Config, each as a *FieldError with its path.
+func decodeErrors(name string, doc []byte) []error {
+	dec := json.NewDecoder(bytes.NewReader(doc))
+	dec.UseNumber()
+	var v any
+	if dec.Decode(&v) != nil {
+		return nil
+	}
+	var errs []error
+	var walk func(v any, t reflect.Type, path []string)
+	walk = func(v any, t reflect.Type, path []string) {
+		for t.Kind() == reflect.Pointer {
+			t = t.Elem()
+		}
+		m, isMap := v.(map[string]any)
+		a, isArray := v.([]any)
+		switch {
+		case reflect.PointerTo(t).Implements(reflect.TypeFor[json.Unmarshaler]()):
+		case isMap && t.Kind() == reflect.Struct:
+			fields := jsonFields(t)
+			for _, k := range slices.Sorted(maps.Keys(m)) {
+				if ft, ok := fields[k]; ok {
+					walk(m[k], ft, append(path, k))
+				}
+			}
+			return
+		case isMap && t.Kind() == reflect.Map:
+			for _, k := range slices.Sorted(maps.Keys(m)) {
+				walk(m[k], t.Elem(), append(path, k))
+			}
+			return
+		case isArray && t.Kind() == reflect.Slice:
+			for i, x := range a {
+				walk(x, t.Elem(), append(path, strconv.Itoa(i)))
+			}
+			return
+		}
+		b, err := json.Marshal(v)
+		if err == nil {
+			err = json.Unmarshal(b, reflect.New(t).Interface())
+		}
+		if err != nil {
+			errs = append(errs, &FieldError{File: name, Path: schemacheck.Path(path), Msg: err.Error()})
+		}
+	}
+	walk(v, reflect.TypeFor[Config](), nil)
+	return errs
+}
+
+// jsonFields are the fields of struct type t by their JSON names.
+func jsonFields(t reflect.Type) map[string]reflect.Type {
+	out := map[string]reflect.Type{}
+	for f := range t.Fields() {
+		name, _, _ := strings.Cut(f.Tag.Get("json"), ",")
+		if !f.IsExported() || name == "-" {
+			continue
+		}
+		if name == "" {
+			name = f.Name
+		}
+		out[name] = f.Type
+	}
+	return out
+}
+
+// setAside replaces by null the values of v at the flagged paths (never the
+// document itself): only scalars, unless containers.
+func setAside(v any, path []string, flagged map[string]bool, containers bool) any {
+	switch t := v.(type) {
+	case map[string]any:
+		if len(path) > 0 && containers && flagged[schemacheck.Path(path)] {
+			return nil
+		}
+		for k, x := range t {
+			t[k] = setAside(x, append(path, k), flagged, containers)
+		}
+	case []any:
+		if containers && flagged[schemacheck.Path(path)] {
+			return nil
+		}
+		for i, x := range t {
+			t[i] = setAside(x, append(path, strconv.Itoa(i)), flagged, containers)
+		}
+	default:
+		if flagged[schemacheck.Path(path)] {
+			return nil
+		}
+	}
+	return v
+}
+
+// under reports whether path lies inside one of the paths in set.
+func under(path string, set map[string]bool) bool {
+	for p := range set {
+		if p != "" && len(path) > len(p) && strings.HasPrefix(path, p) && (path[len(p)] == '.' || path[len(p)] == '[') {
+			return true
+		}
+	}
+	return false
 }
 
 var envRef = regexp.MustCompile(`\$\{env:([A-Za-z_][A-Za-z0-9_]*)\}`)

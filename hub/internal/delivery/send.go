@@ -87,12 +87,22 @@ func newClient(o Options) *http.Client {
 		Proxy:               nil, // deliveries never pick up a proxy from the environment by surprise
 	}
 	if o.ProxyURL != nil {
-		// The proxy dials the target: check where the name leads first.
+		// The proxy dials the target: check where the name leads first. A
+		// name that does not resolve now is retried, as it is without a proxy.
 		tr.Proxy = func(r *http.Request) (*url.URL, error) {
 			if err := o.Policy.CheckHost(r.Context(), r.URL.Hostname()); err != nil {
 				return nil, err
 			}
 			return o.ProxyURL, nil
+		}
+		// A proxy that cannot reach the target (its name does not resolve
+		// there, say) answers the CONNECT with an error status: retried like
+		// a receiver's 5xx, with a reason that says who answered.
+		tr.OnProxyConnectResponse = func(_ context.Context, _ *url.URL, req *http.Request, resp *http.Response) error {
+			if resp.StatusCode == http.StatusOK {
+				return nil
+			}
+			return &AttemptError{Err: fmt.Errorf("the proxy answered %s to CONNECT %s", resp.Status, req.Host)}
 		}
 	}
 	return &http.Client{
@@ -179,9 +189,12 @@ func describe(err error, timeout time.Duration) error {
 	if errors.As(err, &ue) {
 		err = ue.Err
 	}
+	var ae *AttemptError
 	switch {
 	case errors.Is(err, target.ErrRefused):
 		return fmt.Errorf("%w: %v", ErrPermanent, err)
+	case errors.As(err, &ae):
+		return ae
 	case errors.Is(err, context.DeadlineExceeded), errors.Is(err, os.ErrDeadlineExceeded):
 		return &AttemptError{Timeout: true, Err: fmt.Errorf("no response within %s", timeout)}
 	}
