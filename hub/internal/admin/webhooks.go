@@ -43,6 +43,11 @@ func (s *Server) view(w *webhooks.Webhook) WebhookView {
 			v.Headers[k] = val
 		}
 	}
+	if tc := w.TLSClient; tc != nil {
+		c := *tc
+		c.CertFile, c.KeyFile = "", "" // the host's paths are not the API's business
+		v.TLSClient = &c
+	}
 	if s.d.Health != nil {
 		st := s.d.Health.Get(w.ID)
 		v.Disabled, v.DisabledReason, v.LastSuccess, v.FailingSince = st.Disabled, st.Reason, st.LastSuccess, st.FailingSince
@@ -235,6 +240,9 @@ func (s *Server) replaceWebhook(w http.ResponseWriter, r *http.Request, cur *web
 			a["client_secret"] = cur.Auth.ClientSecret.Reveal()
 		}
 	}
+	if tc, ok := doc["tls_client"].(map[string]any); ok && cur.TLSClient != nil && tc["key_pem"] == "[redacted]" {
+		tc["key_pem"] = cur.TLSClient.KeyPEM.Reveal()
+	}
 	if h, ok := doc["headers"].(map[string]any); ok {
 		for k, v := range h {
 			if v == "[redacted]" && cur.Headers[k] != "" {
@@ -378,6 +386,17 @@ func (s *Server) parseWebhook(body []byte, id, account string) (config.Webhook, 
 	if err := json.Unmarshal(body, &m); err != nil || m == nil {
 		return config.Webhook{}, badRequest("invalid_json", "", "the body must be a JSON object")
 	}
+	if tc, ok := m["tls_client"].(map[string]any); ok {
+		// File paths are a config-file feature: through the API a caller
+		// could make the hub present any key pair it can read. Refused
+		// before anything looks at them, so the answer says nothing of the
+		// host's files.
+		for _, k := range []string{"cert_file", "key_file"} {
+			if _, ok := tc[k]; ok {
+				return config.Webhook{}, fieldError("tls_client."+k, "file paths are read from the config file only; through the API give the certificate and its key as PEM text in tls_client.cert_pem and tls_client.key_pem")
+			}
+		}
+	}
 	if _, ok := m["account"]; !ok && account != "" {
 		m["account"] = account
 	}
@@ -442,4 +461,11 @@ func (s *Server) parseWebhook(body []byte, id, account string) (config.Webhook, 
 		return wh, e
 	}
 	return wh, nil
+}
+
+// fieldError is a 400 validation_failed for one field.
+func fieldError(field, msg string) *Error {
+	e := badRequest("validation_failed", field, field+": "+msg)
+	e.Details = []FieldIssue{{Field: field, Message: msg}}
+	return e
 }

@@ -101,8 +101,8 @@ type Engine struct {
 	lanes  map[string]*lane
 	Stats  Stats
 
-	mtls   map[string]*http.Client // clients with a certificate, by cert and key file
-	tokens tokens                  // OAuth2 tokens, by credentials
+	mtls   map[string]mtlsClient // clients with a certificate, by webhook
+	tokens tokens                // OAuth2 tokens, by credentials
 
 	hostMu sync.Mutex
 	hosts  map[string]chan struct{}

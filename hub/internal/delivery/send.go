@@ -2,6 +2,7 @@ package delivery
 
 import (
 	"context"
+	"crypto/sha256"
 	"crypto/tls"
 	"errors"
 	"fmt"
@@ -25,29 +26,46 @@ import (
 const drainLimit = 64 << 10
 
 // clientFor is the client for w: the shared one, or for a webhook with a
-// client certificate (mTLS) one of its own, made once per certificate.
+// client certificate (mTLS) one of its own, made once per webhook and
+// certificate. The certificate is only ever what tls_client's cert_pem and
+// key_pem hold (the config loader reads the config file's files into them):
+// delivery never opens a file a webhook names.
 func (e *Engine) clientFor(w *webhooks.Webhook) (*http.Client, error) {
 	tc := w.TLSClient
 	if tc == nil {
 		return e.client, nil
 	}
-	key := tc.CertFile + "\x00" + tc.KeyFile
+	sum := sha256.Sum256([]byte(tc.CertPEM + "\x00" + tc.KeyPEM.Reveal()))
 	e.mu.Lock()
 	defer e.mu.Unlock()
-	if c := e.mtls[key]; c != nil {
-		return c, nil
+	if c := e.mtls[w.ID]; c.client != nil && c.sum == sum {
+		return c.client, nil
 	}
-	cert, err := tls.LoadX509KeyPair(tc.CertFile, tc.KeyFile)
+	if tc.CertPEM == "" || tc.KeyPEM == "" {
+		return nil, fmt.Errorf("%w: webhook %s: client certificate: tls_client needs cert_pem and key_pem (file paths are read from the config file only)", ErrPermanent, w.ID)
+	}
+	cert, err := tls.X509KeyPair([]byte(tc.CertPEM), []byte(tc.KeyPEM.Reveal()))
 	if err != nil {
-		return nil, fmt.Errorf("%w: webhook %s: client certificate: %v", ErrPermanent, w.ID, err)
+		_, msg := config.CheckKeyPair(tc.CertPEM, tc.KeyPEM.Reveal())
+		return nil, fmt.Errorf("%w: webhook %s: client certificate: %s", ErrPermanent, w.ID, msg)
 	}
 	c := newClient(e.o)
 	c.Transport.(*http.Transport).TLSClientConfig.Certificates = []tls.Certificate{cert}
 	if e.mtls == nil {
-		e.mtls = map[string]*http.Client{}
+		e.mtls = map[string]mtlsClient{}
 	}
-	e.mtls[key] = c
+	if old := e.mtls[w.ID].client; old != nil {
+		old.CloseIdleConnections()
+	}
+	e.mtls[w.ID] = mtlsClient{sum: sum, client: c}
 	return c, nil
+}
+
+// mtlsClient is a webhook's client with its certificate, and the hash of
+// the certificate and key it was made with.
+type mtlsClient struct {
+	sum    [32]byte
+	client *http.Client
 }
 
 // authorize returns the client for w and adds to hr what only sending
