@@ -493,22 +493,6 @@ func (c *Config) CheckWebhook(file, at string, w Webhook) []error {
 	return errs
 }
 
-// SensitiveHeader reports whether a header's value is likely a credential
-// (Authorization, or a name with key, token, secret, auth, pass, cookie or
-// session in it): the hub masks such values in what it shows.
-func SensitiveHeader(name string) bool {
-	n := strings.ToLower(name)
-	if n == "webhook-signature" {
-		return false
-	}
-	for _, s := range []string{"authorization", "key", "token", "secret", "auth", "pass", "cookie", "session", "signature"} {
-		if strings.Contains(n, s) {
-			return true
-		}
-	}
-	return false
-}
-
 // checkSigningKeys checks v1a keys, never showing them.
 func checkSigningKeys(path string, keys []Secret, bad func(path, format string, args ...any)) {
 	for j, k := range keys {

@@ -34,14 +34,18 @@ type WebhookView struct {
 
 func (s *Server) view(w *webhooks.Webhook) WebhookView {
 	v := WebhookView{Webhook: w.Webhook, Secret: maskSecret(w.Secret.Reveal()), ReadOnly: w.ReadOnly}
+	v.URL = config.MaskURL(w.URL)
 	if len(w.Headers) > 0 {
 		v.Headers = make(map[string]string, len(w.Headers))
 		for k, val := range w.Headers {
-			if config.SensitiveHeader(k) {
-				val = "[redacted]"
+			if !config.PlainHeader(k) {
+				val = config.Mask
 			}
 			v.Headers[k] = val
 		}
+	}
+	if p := w.Plugin; p != nil {
+		v.Plugin = &config.PluginRef{Name: p.Name, Config: config.MaskFields(p.Config, s.pluginSecrets(p.Name))}
 	}
 	if tc := w.TLSClient; tc != nil {
 		c := *tc
@@ -216,7 +220,9 @@ var viewOnly = []string{"read_only", "disabled", "disabled_reason", "last_succes
 // replaceWebhook validates doc as the new state of cur and stores it. What
 // the API shows masked and is sent back masked keeps its value: the signing
 // secret ("whsec_...abcd" or absent: unchanged, with its rotation's previous
-// secrets), auth password, token and client secret, sensitive headers ("[redacted]").
+// secrets), auth password, token and client secret, the client certificate's
+// key, header values, URL query values and the plugin config's secret fields
+// ("[redacted]").
 func (s *Server) replaceWebhook(w http.ResponseWriter, r *http.Request, cur *webhooks.Webhook, doc map[string]any) error {
 	id := cur.ID
 	for _, k := range viewOnly {
@@ -243,6 +249,12 @@ func (s *Server) replaceWebhook(w http.ResponseWriter, r *http.Request, cur *web
 	if tc, ok := doc["tls_client"].(map[string]any); ok && cur.TLSClient != nil && tc["key_pem"] == "[redacted]" {
 		tc["key_pem"] = cur.TLSClient.KeyPEM.Reveal()
 	}
+	if u, ok := doc["url"].(string); ok {
+		doc["url"] = config.RestoreURL(u, cur.URL)
+	}
+	if p, ok := doc["plugin"].(map[string]any); ok && cur.Plugin != nil && p["name"] == cur.Plugin.Name && p["config"] != nil {
+		p["config"] = config.RestoreFields(p["config"], cur.Plugin.Config, s.pluginSecrets(cur.Plugin.Name))
+	}
 	if h, ok := doc["headers"].(map[string]any); ok {
 		for k, v := range h {
 			if v == "[redacted]" && cur.Headers[k] != "" {
@@ -266,6 +278,15 @@ func (s *Server) replaceWebhook(w http.ResponseWriter, r *http.Request, cur *web
 	}
 	writeJSON(w, http.StatusOK, s.view(s.d.Registry.Get(id)))
 	return nil
+}
+
+// pluginSecrets are the fields of a plugin's config that its schema marks
+// secret (writeOnly or x-secret).
+func (s *Server) pluginSecrets(name string) []config.FieldPath {
+	if s.d.PluginSecrets == nil {
+		return nil
+	}
+	return s.d.PluginSecrets(name)
 }
 
 // mutable finds a run-time webhook the caller may change.

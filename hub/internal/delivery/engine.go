@@ -24,6 +24,7 @@ import (
 	"github.com/nats-io/nats.go/jetstream"
 	"github.com/rs/zerolog"
 
+	"github.com/hookhub/hookhub/hub/config"
 	"github.com/hookhub/hookhub/hub/internal/bus"
 	"github.com/hookhub/hookhub/hub/internal/metrics"
 	"github.com/hookhub/hookhub/hub/internal/target"
@@ -57,6 +58,10 @@ type Options struct {
 	// (nil: ordered webhooks get nothing).
 	Snapshots   Snapshots
 	Transformer Transformer // nil: webhooks naming a plugin fail
+	// PluginSecrets are the fields of a plugin's config its schema marks
+	// secret: scrubbed, with the webhook's other secrets, from what the
+	// engine stores and logs (nil: none).
+	PluginSecrets func(name string) []config.FieldPath
 	Health      Health      // nil: no 410 or failing-too-long disabling
 	Metrics     *metrics.Metrics
 	Policy      target.Policy
