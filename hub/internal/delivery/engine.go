@@ -62,10 +62,10 @@ type Options struct {
 	// secret: scrubbed, with the webhook's other secrets, from what the
 	// engine stores and logs (nil: none).
 	PluginSecrets func(name string) []config.FieldPath
-	Health      Health      // nil: no 410 or failing-too-long disabling
-	Metrics     *metrics.Metrics
-	Policy      target.Policy
-	RootCAs     *x509.CertPool // nil: the system's
+	Health        Health // nil: no 410 or failing-too-long disabling
+	Metrics       *metrics.Metrics
+	Policy        target.Policy
+	RootCAs       *x509.CertPool // nil: the system's
 	// ProxyURL sends deliveries through an HTTP CONNECT proxy (nil: direct).
 	ProxyURL *url.URL
 	// SourceAddr is the local address deliveries leave from (zero: any).
