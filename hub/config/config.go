@@ -152,11 +152,16 @@ type Webhook struct {
 	TLSClient *TLSClient `json:"tls_client,omitempty"`
 }
 
-// TLSClient is a client certificate and its key, PEM files (relative to the
-// config file).
+// TLSClient is a client certificate and its key: PEM files (relative to the
+// config file; only in the config file, never through the API), or the PEM
+// text itself. Load reads the files into CertPEM and KeyPEM, so the hub only
+// ever presents what those hold.
 type TLSClient struct {
-	CertFile string `json:"cert_file"`
-	KeyFile  string `json:"key_file"`
+	CertFile string `json:"cert_file,omitempty"`
+	KeyFile  string `json:"key_file,omitempty"`
+	CertPEM  string `json:"cert_pem,omitempty"`
+	// KeyPEM is the private key: a secret, masked wherever it is shown.
+	KeyPEM Secret `json:"key_pem,omitempty"`
 }
 
 // RateLimit bounds the requests per second to a webhook, per hub process.

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"crypto/tls"
 	"encoding/json"
+	"encoding/pem"
 	"errors"
 	"fmt"
 	"io"
@@ -171,13 +172,12 @@ func Parse(name string, raw []byte, environ map[string]string) (*Config, error) 
 	}
 	c.fillDefaults()
 	c.File = name
+	errs = c.readClientCerts(name)
 	if err := c.Validate(name); err != nil {
-		return nil, err
+		errs = append(errs, err)
 	}
-	for i := range c.Webhooks {
-		if tc := c.Webhooks[i].TLSClient; tc != nil {
-			c.Webhooks[i].TLSClient = &TLSClient{CertFile: c.Resolve(tc.CertFile), KeyFile: c.Resolve(tc.KeyFile)}
-		}
+	if len(errs) > 0 {
+		return nil, errors.Join(errs...)
 	}
 	return &c, nil
 }
@@ -308,6 +308,69 @@ func under(path string, set map[string]bool) bool {
 		}
 	}
 	return false
+}
+
+// maxPEMFile bounds a client certificate or key file.
+const maxPEMFile = 1 << 20
+
+// readClientCerts reads the config file's tls_client files (relative to the
+// config file) into cert_pem and key_pem: the hub presents only what those
+// hold, so nothing outside the config file (the API) ever names a file.
+// Errors name the webhook and the field, and say why.
+func (c *Config) readClientCerts(name string) []error {
+	var errs []error
+	for i := range c.Webhooks {
+		w := &c.Webhooks[i]
+		tc := w.TLSClient
+		if tc == nil || (tc.CertFile == "" && tc.KeyFile == "") {
+			continue
+		}
+		out, failed := *tc, false
+		for _, f := range []struct {
+			field, path string
+			into        func(string)
+		}{
+			{"cert_file", tc.CertFile, func(s string) { out.CertPEM = s }},
+			{"key_file", tc.KeyFile, func(s string) { out.KeyPEM = Secret(s) }},
+		} {
+			b, err := readSmall(c.Resolve(f.path), maxPEMFile)
+			if err != nil {
+				errs = append(errs, &FieldError{File: name, Path: fmt.Sprintf("webhooks[%d].tls_client.%s", i, f.field),
+					Msg: fmt.Sprintf("webhook %q: cannot read the file: %s", w.ID, err)})
+				failed = true
+				continue
+			}
+			f.into(string(b))
+		}
+		if !failed {
+			w.TLSClient = &out
+		}
+	}
+	return errs
+}
+
+// readSmall reads a regular file of at most limit bytes; its errors say why,
+// without the path.
+func readSmall(path string, limit int64) ([]byte, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, errors.New(unwrapPathErr(err))
+	}
+	defer f.Close()
+	st, err := f.Stat()
+	switch {
+	case err != nil:
+		return nil, errors.New(unwrapPathErr(err))
+	case !st.Mode().IsRegular():
+		return nil, errors.New("not a regular file")
+	case st.Size() > limit:
+		return nil, fmt.Errorf("larger than %d bytes", limit)
+	}
+	b, err := io.ReadAll(io.LimitReader(f, limit))
+	if err != nil {
+		return nil, errors.New(unwrapPathErr(err))
+	}
+	return b, nil
 }
 
 var envRef = regexp.MustCompile(`\$\{env:([A-Za-z_][A-Za-z0-9_]*)\}`)
@@ -585,9 +648,12 @@ func (c *Config) CheckWebhook(file, at string, w Webhook) []error {
 			bad("auth.token_url", "%s", strings.TrimPrefix(err.Error(), target.ErrRefused.Error()+": "))
 		}
 	}
-	if tc := w.TLSClient; tc != nil {
-		if _, err := tls.LoadX509KeyPair(c.Resolve(tc.CertFile), c.Resolve(tc.KeyFile)); err != nil {
-			bad("tls_client", "cannot load the client certificate: %s", errors.Unwrap(err))
+	if tc := w.TLSClient; tc != nil && (tc.CertPEM != "" || tc.KeyPEM != "") {
+		if field, msg := CheckKeyPair(tc.CertPEM, tc.KeyPEM.Reveal()); msg != "" {
+			if tc.CertFile != "" { // read from the files: name the field the config file has
+				field = strings.Replace(field, "_pem", "_file", 1)
+			}
+			bad("tls_client."+field, "%s", msg)
 		}
 	}
 	for k := range w.Headers {
@@ -598,22 +664,6 @@ func (c *Config) CheckWebhook(file, at string, w Webhook) []error {
 	return errs
 }
 
-// SensitiveHeader reports whether a header's value is likely a credential
-// (Authorization, or a name with key, token, secret, auth, pass, cookie or
-// session in it): the hub masks such values in what it shows.
-func SensitiveHeader(name string) bool {
-	n := strings.ToLower(name)
-	if n == "webhook-signature" {
-		return false
-	}
-	for _, s := range []string{"authorization", "key", "token", "secret", "auth", "pass", "cookie", "session", "signature"} {
-		if strings.Contains(n, s) {
-			return true
-		}
-	}
-	return false
-}
-
 // checkSigningKeys checks v1a keys, never showing them.
 func checkSigningKeys(path string, keys []Secret, bad func(path, format string, args ...any)) {
 	for j, k := range keys {
@@ -621,4 +671,24 @@ func checkSigningKeys(path string, keys []Secret, bad func(path, format string, 
 			bad(fmt.Sprintf("%s[%d]", path, j), "must be whsk_ followed by the base64 of an ed25519 seed (the value is not shown)")
 		}
 	}
+}
+
+// CheckKeyPair checks a client certificate and its private key, both PEM:
+// each parses, and the certificate is the key's. It returns the field at
+// fault (cert_pem or key_pem) and why, "" when they are fine; it never shows
+// either value.
+func CheckKeyPair(certPEM, keyPEM string) (field, msg string) {
+	if b, _ := pem.Decode([]byte(certPEM)); b == nil || b.Type != "CERTIFICATE" {
+		return "cert_pem", "must be a PEM certificate (-----BEGIN CERTIFICATE-----)"
+	}
+	if b, _ := pem.Decode([]byte(keyPEM)); b == nil || !strings.HasSuffix(b.Type, "PRIVATE KEY") {
+		return "key_pem", "must be a PEM private key (-----BEGIN PRIVATE KEY-----; the value is not shown)"
+	}
+	if _, err := tls.X509KeyPair([]byte(certPEM), []byte(keyPEM)); err != nil {
+		if strings.Contains(err.Error(), "does not match") {
+			return "key_pem", "is not the key of the certificate (neither value is shown)"
+		}
+		return "key_pem", "the certificate or its key cannot be parsed: give a PEM certificate and its unencrypted PKCS#1, PKCS#8 or EC private key (neither value is shown)"
+	}
+	return "", ""
 }

@@ -34,14 +34,23 @@ type WebhookView struct {
 
 func (s *Server) view(w *webhooks.Webhook) WebhookView {
 	v := WebhookView{Webhook: w.Webhook, Secret: maskSecret(w.Secret.Reveal()), ReadOnly: w.ReadOnly}
+	v.URL = config.MaskURL(w.URL)
 	if len(w.Headers) > 0 {
 		v.Headers = make(map[string]string, len(w.Headers))
 		for k, val := range w.Headers {
-			if config.SensitiveHeader(k) {
-				val = "[redacted]"
+			if !config.PlainHeader(k) {
+				val = config.Mask
 			}
 			v.Headers[k] = val
 		}
+	}
+	if p := w.Plugin; p != nil {
+		v.Plugin = &config.PluginRef{Name: p.Name, Config: config.MaskFields(p.Config, s.pluginSecrets(p.Name))}
+	}
+	if tc := w.TLSClient; tc != nil {
+		c := *tc
+		c.CertFile, c.KeyFile = "", "" // the host's paths are not the API's business
+		v.TLSClient = &c
 	}
 	if s.d.Health != nil {
 		st := s.d.Health.Get(w.ID)
@@ -211,7 +220,9 @@ var viewOnly = []string{"read_only", "disabled", "disabled_reason", "last_succes
 // replaceWebhook validates doc as the new state of cur and stores it. What
 // the API shows masked and is sent back masked keeps its value: the signing
 // secret ("whsec_...abcd" or absent: unchanged, with its rotation's previous
-// secrets), auth password, token and client secret, sensitive headers ("[redacted]").
+// secrets), auth password, token and client secret, the client certificate's
+// key, header values, URL query values and the plugin config's secret fields
+// ("[redacted]").
 func (s *Server) replaceWebhook(w http.ResponseWriter, r *http.Request, cur *webhooks.Webhook, doc map[string]any) error {
 	id := cur.ID
 	for _, k := range viewOnly {
@@ -234,6 +245,15 @@ func (s *Server) replaceWebhook(w http.ResponseWriter, r *http.Request, cur *web
 		if a["client_secret"] == "[redacted]" {
 			a["client_secret"] = cur.Auth.ClientSecret.Reveal()
 		}
+	}
+	if tc, ok := doc["tls_client"].(map[string]any); ok && cur.TLSClient != nil && tc["key_pem"] == "[redacted]" {
+		tc["key_pem"] = cur.TLSClient.KeyPEM.Reveal()
+	}
+	if u, ok := doc["url"].(string); ok {
+		doc["url"] = config.RestoreURL(u, cur.URL)
+	}
+	if p, ok := doc["plugin"].(map[string]any); ok && cur.Plugin != nil && p["name"] == cur.Plugin.Name && p["config"] != nil {
+		p["config"] = config.RestoreFields(p["config"], cur.Plugin.Config, s.pluginSecrets(cur.Plugin.Name))
 	}
 	if h, ok := doc["headers"].(map[string]any); ok {
 		for k, v := range h {
@@ -258,6 +278,15 @@ func (s *Server) replaceWebhook(w http.ResponseWriter, r *http.Request, cur *web
 	}
 	writeJSON(w, http.StatusOK, s.view(s.d.Registry.Get(id)))
 	return nil
+}
+
+// pluginSecrets are the fields of a plugin's config that its schema marks
+// secret (writeOnly or x-secret).
+func (s *Server) pluginSecrets(name string) []config.FieldPath {
+	if s.d.PluginSecrets == nil {
+		return nil
+	}
+	return s.d.PluginSecrets(name)
 }
 
 // mutable finds a run-time webhook the caller may change.
@@ -378,6 +407,17 @@ func (s *Server) parseWebhook(body []byte, id, account string) (config.Webhook, 
 	if err := json.Unmarshal(body, &m); err != nil || m == nil {
 		return config.Webhook{}, badRequest("invalid_json", "", "the body must be a JSON object")
 	}
+	if tc, ok := m["tls_client"].(map[string]any); ok {
+		// File paths are a config-file feature: through the API a caller
+		// could make the hub present any key pair it can read. Refused
+		// before anything looks at them, so the answer says nothing of the
+		// host's files.
+		for _, k := range []string{"cert_file", "key_file"} {
+			if _, ok := tc[k]; ok {
+				return config.Webhook{}, fieldError("tls_client."+k, "file paths are read from the config file only; through the API give the certificate and its key as PEM text in tls_client.cert_pem and tls_client.key_pem")
+			}
+		}
+	}
 	if _, ok := m["account"]; !ok && account != "" {
 		m["account"] = account
 	}
@@ -442,4 +482,11 @@ func (s *Server) parseWebhook(body []byte, id, account string) (config.Webhook, 
 		return wh, e
 	}
 	return wh, nil
+}
+
+// fieldError is a 400 validation_failed for one field.
+func fieldError(field, msg string) *Error {
+	e := badRequest("validation_failed", field, field+": "+msg)
+	e.Details = []FieldIssue{{Field: field, Message: msg}}
+	return e
 }

@@ -24,6 +24,7 @@ import (
 	"github.com/nats-io/nats.go/jetstream"
 	"github.com/rs/zerolog"
 
+	"github.com/hookhub/hookhub/hub/config"
 	"github.com/hookhub/hookhub/hub/internal/bus"
 	"github.com/hookhub/hookhub/hub/internal/metrics"
 	"github.com/hookhub/hookhub/hub/internal/target"
@@ -57,10 +58,14 @@ type Options struct {
 	// (nil: ordered webhooks get nothing).
 	Snapshots   Snapshots
 	Transformer Transformer // nil: webhooks naming a plugin fail
-	Health      Health      // nil: no 410 or failing-too-long disabling
-	Metrics     *metrics.Metrics
-	Policy      target.Policy
-	RootCAs     *x509.CertPool // nil: the system's
+	// PluginSecrets are the fields of a plugin's config its schema marks
+	// secret: scrubbed, with the webhook's other secrets, from what the
+	// engine stores and logs (nil: none).
+	PluginSecrets func(name string) []config.FieldPath
+	Health        Health // nil: no 410 or failing-too-long disabling
+	Metrics       *metrics.Metrics
+	Policy        target.Policy
+	RootCAs       *x509.CertPool // nil: the system's
 	// ProxyURL sends deliveries through an HTTP CONNECT proxy (nil: direct).
 	ProxyURL *url.URL
 	// SourceAddr is the local address deliveries leave from (zero: any).
@@ -101,8 +106,8 @@ type Engine struct {
 	lanes  map[string]*lane
 	Stats  Stats
 
-	mtls   map[string]*http.Client // clients with a certificate, by cert and key file
-	tokens tokens                  // OAuth2 tokens, by credentials
+	mtls   map[string]mtlsClient // clients with a certificate, by webhook
+	tokens tokens                // OAuth2 tokens, by credentials
 
 	hostMu sync.Mutex
 	hosts  map[string]chan struct{}

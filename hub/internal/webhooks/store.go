@@ -57,6 +57,7 @@ type stored struct {
 	PasswordValue  string           `json:"password_value,omitempty"`
 	TokenValue     string           `json:"token_value,omitempty"`
 	ClientSecret   string           `json:"client_secret_value,omitempty"`
+	KeyPEMValue    string           `json:"key_pem_value,omitempty"`
 	PreviousValues []previousStored `json:"previous_values,omitempty"`
 }
 
@@ -70,6 +71,9 @@ func encode(w config.Webhook) ([]byte, error) {
 	if w.Auth != nil {
 		s.PasswordValue, s.TokenValue = w.Auth.Password.Reveal(), w.Auth.Token.Reveal()
 		s.ClientSecret = w.Auth.ClientSecret.Reveal()
+	}
+	if w.TLSClient != nil {
+		s.KeyPEMValue = w.TLSClient.KeyPEM.Reveal()
 	}
 	for _, p := range w.PreviousSecrets {
 		s.PreviousValues = append(s.PreviousValues, previousStored{p.Secret.Reveal(), p.Expires})
@@ -89,6 +93,11 @@ func decode(b []byte) (config.Webhook, error) {
 		a.Password, a.Token = config.Secret(s.PasswordValue), config.Secret(s.TokenValue)
 		a.ClientSecret = config.Secret(s.ClientSecret)
 		w.Auth = &a
+	}
+	if w.TLSClient != nil {
+		tc := *w.TLSClient
+		tc.KeyPEM = config.Secret(s.KeyPEMValue)
+		w.TLSClient = &tc
 	}
 	w.PreviousSecrets = nil
 	for _, p := range s.PreviousValues {
