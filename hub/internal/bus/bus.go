@@ -77,7 +77,11 @@ func Open(ctx context.Context, opts Options) (*Bus, error) {
 	if name == "" {
 		name = "hookhub"
 	}
+	// What JetStream answers the hub (webhooks with their secrets, the
+	// events it consumes) comes on an inbox prefix that publishers, who may
+	// subscribe to _INBOX.> for their acks, cannot subscribe to.
 	connOpts := []nats.Option{nats.Name(name), nats.MaxReconnects(-1), nats.ReconnectWait(250 * time.Millisecond),
+		nats.CustomInboxPrefix(HubInboxPrefix),
 		nats.DisconnectErrHandler(func(_ *nats.Conn, err error) {
 			if err != nil {
 				b.log.Warn().Err(err).Msg("nats disconnected")
@@ -87,8 +91,7 @@ func Open(ctx context.Context, opts Options) (*Bus, error) {
 	}
 	if opts.URL == "" {
 		// The hub's own login: in process only, with a password no one
-		// outside this process knows; its replies come on an inbox prefix
-		// no publisher may subscribe to.
+		// outside this process knows.
 		hubPassword := randomPassword()
 		s, err := StartServerWith(ServerOptions{Listen: opts.Listen, StoreDir: filepath.Join(opts.DataDir, "jetstream"),
 			Prefix: b.Names.Prefix, Users: opts.Users, hubPassword: hubPassword, StoreKey: opts.StoreKey, StoreOldKey: opts.StoreOldKey})
@@ -96,7 +99,7 @@ func Open(ctx context.Context, opts Options) (*Bus, error) {
 			return nil, err
 		}
 		b.Server = s
-		connOpts = append(connOpts, nats.InProcessServer(s), nats.CustomInboxPrefix(HubInboxPrefix))
+		connOpts = append(connOpts, nats.InProcessServer(s))
 		if len(opts.Users) > 0 {
 			connOpts = append(connOpts, nats.UserInfo(HubUser, hubPassword))
 		}
