@@ -38,9 +38,24 @@ var DefaultSchedule = []Duration{
 
 // Config is the whole configuration of one hub process.
 type Config struct {
-	Schema        string `json:"$schema,omitempty"`
-	NATSURL       string `json:"nats_url,omitempty" env:"NATS_URL"`
-	NATSListen    string `json:"nats_listen,omitempty" env:"NATS_LISTEN"`
+	Schema     string `json:"$schema,omitempty"`
+	NATSURL    string `json:"nats_url,omitempty" env:"NATS_URL"`
+	NATSListen string `json:"nats_listen,omitempty" env:"NATS_LISTEN"`
+	// NATSUsers are the logins of the embedded server. With any, a client
+	// must log in (anonymous clients are refused), and a publisher may only
+	// publish its own account's events. Required on a non-loopback
+	// nats_listen.
+	NATSUsers []NATSUser `json:"nats_users,omitempty"`
+	// NATSUser, NATSPassword and NATSCreds are how the hub logs in to an
+	// outside NATS (nats_url): a user and password, or a .creds file (JWT
+	// and nkey seed).
+	NATSUser     string `json:"nats_user,omitempty" env:"NATS_USER"`
+	NATSPassword Secret `json:"nats_password,omitempty" env:"NATS_PASSWORD"`
+	NATSCreds    string `json:"nats_creds,omitempty" env:"NATS_CREDS"`
+	// SecretsKey is one or more base64 AES-256 keys, comma-separated: the
+	// first encrypts the webhook secrets the hub stores (and, with the
+	// embedded server, the JetStream files), every one decrypts.
+	SecretsKey    Secret `json:"secrets_key,omitempty" env:"SECRETS_KEY"`
 	DataDir       string `json:"data_dir,omitempty" env:"DATA_DIR"`
 	APIAddr       string `json:"api_addr,omitempty" env:"API_ADDR"`
 	APIToken      Secret `json:"api_token,omitempty" env:"API_TOKEN"`
@@ -71,6 +86,16 @@ type Account struct {
 	// SigningKeys are ed25519 keys (whsk_...) for v1a signatures: the first
 	// signs, all are published in the account's JWKS.
 	SigningKeys []Secret `json:"signing_keys,omitempty"`
+}
+
+// NATSUser is a login of the embedded NATS server: a publisher for one
+// account (it may publish on <prefix>.events.<account>.> and receive the
+// acks, nothing else), or an admin (everything, for operators' tools).
+type NATSUser struct {
+	User     string `json:"user"`
+	Password Secret `json:"password"`
+	Account  string `json:"account,omitempty"`
+	Admin    bool   `json:"admin,omitempty"`
 }
 
 // Plugin is a WebAssembly transform module.

@@ -514,6 +514,10 @@ func (c *Config) Validate(name string) error {
 	if c.NATSURL == "" && c.StreamReplicas > 1 {
 		bad("stream_replicas", "%d replicas need a NATS cluster (nats_url); the embedded server is a single node", c.StreamReplicas)
 	}
+	errs = append(errs, c.checkNATS(name)...)
+	if _, err := c.SecretsKeys(); err != nil {
+		bad("secrets_key", "%s", err.Error())
+	}
 	if c.Delivery.Timeout.D() <= 0 || c.Delivery.ConnectTimeout.D() <= 0 {
 		bad("delivery", "timeouts must be positive")
 	}

@@ -93,6 +93,11 @@ func (b *Bus) Setup(ctx context.Context) error {
 	for _, sc := range streams {
 		sc.Replicas = b.Replicas
 		if _, err := b.JS.CreateOrUpdateStream(ctx, sc); err != nil {
+			var apiErr *jetstream.APIError
+			if b.Server != nil && errors.As(err, &apiErr) && apiErr.ErrorCode == jetstream.ErrorCode(10049) {
+				return fmt.Errorf("bus: stream %s: the embedded server cannot read its files in the data dir: "+
+					"were they encrypted with a secrets_key that is neither the first nor the second key given? (%w)", sc.Name, err)
+			}
 			return fmt.Errorf("bus: stream %s: %w", sc.Name, err)
 		}
 	}

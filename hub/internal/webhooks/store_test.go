@@ -93,9 +93,9 @@ func eventually(t *testing.T, within time.Duration, what string, cond func() boo
 	}
 }
 
-// TestStoreKeepsSecrets: the bucket holds every secret in the clear (it is
-// the hub's own storage), under explicit fields, never as "[redacted]"; a
-// process opening the bucket later gets them back.
+// TestStoreKeepsSecrets: without a secrets key, the bucket holds every secret
+// in the clear (it is the hub's own storage), under explicit fields, never as
+// "[redacted]"; a process opening the bucket later gets them back.
 func TestStoreKeepsSecrets(t *testing.T) {
 	js := startJetStream(t)
 	ctx := context.Background()
