@@ -35,8 +35,9 @@ func sealedHook(id string) (config.Webhook, []string) {
 	w.Auth = &config.Auth{Type: "basic", Password: config.Secret("password-of-" + id), Token: config.Secret("token-of-" + id),
 		ClientSecret: config.Secret("client-secret-of-" + id)}
 	w.PreviousSecrets = []config.PreviousSecret{{Secret: config.Secret("whsec_" + base64.StdEncoding.EncodeToString([]byte("previous-secret-of-"+id))), Expires: time.Now().Add(time.Hour)}}
+	w.TLSClient = &config.TLSClient{CertPEM: "-----BEGIN CERTIFICATE-----", KeyPEM: config.Secret("-----BEGIN PRIVATE KEY----- key-of-" + id)}
 	secrets := []string{w.Secret.Reveal(), strings.TrimPrefix(w.Secret.Reveal(), "whsec_"), w.Auth.Password.Reveal(), w.Auth.Token.Reveal(),
-		w.Auth.ClientSecret.Reveal(), w.PreviousSecrets[0].Secret.Reveal()}
+		w.Auth.ClientSecret.Reveal(), w.PreviousSecrets[0].Secret.Reveal(), w.TLSClient.KeyPEM.Reveal()}
 	return w, secrets
 }
 
@@ -103,8 +104,8 @@ func TestStoreSealsSecrets(t *testing.T) {
 	if s := showsAny(raw, secrets); s != "" {
 		t.Errorf("the bucket shows the secret %q: %s", s, raw)
 	}
-	if n := bytes.Count(raw, []byte("enc:v1:"+keyID(t, key1)+":")); n != 5 {
-		t.Errorf("%d values sealed with the key, want 5: %s", n, raw)
+	if n := bytes.Count(raw, []byte("enc:v1:"+keyID(t, key1)+":")); n != 6 {
+		t.Errorf("%d values sealed with the key, want 6: %s", n, raw)
 	}
 	b := openStore(t, js, keyed(key1), false)
 	got := b.reg.Get("wh_sealed")
@@ -112,7 +113,8 @@ func TestStoreSealsSecrets(t *testing.T) {
 		t.Fatal("a process with the key does not see the webhook")
 	}
 	if got.Secret != w.Secret || got.Auth.Password != w.Auth.Password || got.Auth.Token != w.Auth.Token ||
-		got.Auth.ClientSecret != w.Auth.ClientSecret || got.PreviousSecrets[0].Secret != w.PreviousSecrets[0].Secret {
+		got.Auth.ClientSecret != w.Auth.ClientSecret || got.PreviousSecrets[0].Secret != w.PreviousSecrets[0].Secret ||
+		got.TLSClient.KeyPEM != w.TLSClient.KeyPEM {
 		t.Error("secrets read back differ from those stored")
 	}
 }
@@ -182,7 +184,7 @@ func TestStoreSecretsKeyRotation(t *testing.T) {
 	p := openStore(t, js, keyed(key2+","+key1), false)
 	for id, secrets := range map[string][]string{"wh_plain": plainSecrets, "wh_old": oldSecrets} {
 		raw := rawEntry(t, js, id)
-		if s := showsAny(raw, secrets); s != "" || bytes.Count(raw, []byte("enc:v1:"+keyID(t, key2)+":")) != 5 {
+		if s := showsAny(raw, secrets); s != "" || bytes.Count(raw, []byte("enc:v1:"+keyID(t, key2)+":")) != 6 {
 			t.Errorf("%s after a start with a new first key: %s", id, raw)
 		}
 		if p.reg.Get(id) == nil {
