@@ -107,10 +107,7 @@ func TestCustomWasmPluginAndHostileNeighbour(t *testing.T) {
 		t.Skip("compiles two modules: slow under the race detector; runs in the full test run")
 	}
 	t.Run("interrupt", func(t *testing.T) { customAndHostile(t) })
-	t.Run("process", func(t *testing.T) {
-		t.Setenv(pluginWorkerEnv, "1") // for the workers this test binary starts, not for itself
-		customAndHostile(t, hub.WithPluginWorker(os.Args[0]))
-	})
+	t.Run("process", func(t *testing.T) { customAndHostile(t, pluginWorker) })
 }
 
 func customAndHostile(t *testing.T, opts ...hub.Option) {

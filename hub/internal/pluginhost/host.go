@@ -108,9 +108,10 @@ type Options struct {
 	// makes "process" the default isolation. The host never starts a program
 	// it is not given.
 	WorkerCommand []string
-	// WorkerEnv is added to the host's environment for a worker (such as a
-	// variable that makes a test binary serve as the worker). The guest never
-	// sees the environment.
+	// WorkerEnv is a worker's whole environment (such as a variable that
+	// makes a test binary serve as the worker): workers never inherit the
+	// host's, which holds its API token and the secrets its config reads.
+	// The guest never sees the environment.
 	WorkerEnv []string
 }
 

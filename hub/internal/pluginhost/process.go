@@ -82,9 +82,10 @@ func newProcPool(ctx context.Context, m Module, argv, env []string, cacheDir str
 func (p *procPool) spawn(deadline time.Time) (*worker, []byte, error) {
 	name := p.m.Name
 	cmd := exec.Command(p.argv[0], p.argv[1:]...)
-	if len(p.env) > 0 {
-		cmd.Env = append(os.Environ(), p.env...)
-	}
+	// Only what the host was given for workers, never its own environment
+	// (the API token, the secrets a config reads with ${env:}): a non-nil
+	// empty Env is an empty environment.
+	cmd.Env = append([]string{}, p.env...)
 	setDeathSignal(cmd)
 	inR, inW, err := os.Pipe()
 	if err != nil {
