@@ -128,13 +128,13 @@ func (p *procPool) spawn(deadline time.Time) (*worker, []byte, error) {
 	_ = w.out.SetReadDeadline(deadline)
 	if _, err := w.in.Write(p.hello); err != nil {
 		w.kill()
-		return nil, nil, fmt.Errorf("plugin %s: its worker process did not start%s", name, w.why(err))
+		return nil, nil, w.notStarted(err)
 	}
 	reply, err := readFrame(w.rd, w.hdr[:], nil, maxReply)
 	switch {
 	case err != nil:
 		w.kill()
-		return nil, nil, fmt.Errorf("plugin %s: its worker process did not start%s", name, w.why(err))
+		return nil, nil, w.notStarted(err)
 	case reply[0] == statusOK:
 		return w, reply[1:], nil
 	case reply[0] == statusFail:
@@ -144,6 +144,13 @@ func (p *procPool) spawn(deadline time.Time) (*worker, []byte, error) {
 		w.kill()
 		return nil, nil, fmt.Errorf("plugin %s: its worker process answered the handshake with garbage", name)
 	}
+}
+
+// notStarted is the failure of a worker that did not answer its handshake:
+// in time (a timeout, which a later call may not meet), or at all.
+func (w *worker) notStarted(err error) error {
+	return &callError{msg: fmt.Sprintf("plugin %s: its worker process did not start%s", w.p.m.Name, w.why(err)),
+		timeout: errors.Is(err, os.ErrDeadlineExceeded)}
 }
 
 // kill ends the worker; it is safe at any time, more than once.
@@ -214,7 +221,7 @@ func (p *procPool) call(ctx context.Context, in *abi.Input) (*abi.Output, error)
 		if errors.Is(err, context.Canceled) {
 			return nil, fmt.Errorf("plugin %s: cancelled", name)
 		}
-		return nil, fmt.Errorf("plugin %s: exceeded its time limit", name)
+		return nil, errTimeLimit(name)
 	}
 	reply, err := w.roundTrip(ctx, in, deadline)
 	if err != nil {
@@ -296,7 +303,7 @@ func (w *worker) roundTrip(ctx context.Context, in *abi.Input, deadline time.Tim
 		if errors.Is(ctx.Err(), context.Canceled) {
 			return nil, fmt.Errorf("plugin %s: cancelled", name)
 		}
-		return nil, fmt.Errorf("plugin %s: exceeded its time limit", name)
+		return nil, errTimeLimit(name)
 	}
 	return nil, fmt.Errorf("plugin %s: its worker process failed%s", name, w.why(err))
 }

@@ -107,7 +107,7 @@ func (p *pool) instantiate(ctx context.Context) (*instance, error) {
 	defer cancel()
 	mod, err := p.rt.InstantiateModule(ictx, p.compiled, mc)
 	if err != nil {
-		return nil, fmt.Errorf("plugin %s: instantiating: %s", p.m.Name, describeTrap(err, stderr, ictx))
+		return nil, trapError(p.m.Name, "instantiating: ", err, stderr, ictx)
 	}
 	return &instance{mod: mod, alloc: mod.ExportedFunction("hookhub_alloc"),
 		transform: mod.ExportedFunction("hookhub_transform"), stderr: stderr}, nil
@@ -166,7 +166,7 @@ func (p *pool) invokeRaw(ctx context.Context, inst *instance, enc []byte) ([]byt
 	name := p.m.Name
 	r, err := inst.alloc.Call(ctx, uint64(len(enc)))
 	if err != nil {
-		return nil, fmt.Errorf("plugin %s: alloc: %s", name, describeTrap(err, inst.stderr, ctx))
+		return nil, trapError(name, "alloc: ", err, inst.stderr, ctx)
 	}
 	ptr := uint32(r[0])
 	if len(enc) > 0 && !inst.mod.Memory().Write(ptr, enc) {
@@ -174,7 +174,7 @@ func (p *pool) invokeRaw(ctx context.Context, inst *instance, enc []byte) ([]byt
 	}
 	r, err = inst.transform.Call(ctx, uint64(ptr), uint64(len(enc)))
 	if err != nil {
-		return nil, fmt.Errorf("plugin %s: %s", name, describeTrap(err, inst.stderr, ctx))
+		return nil, trapError(name, "", err, inst.stderr, ctx)
 	}
 	optr, olen := uint32(r[0]>>32), uint32(r[0])
 	if olen > MaxOutput {
@@ -210,17 +210,17 @@ func describeTrap(err error, stderr *limitedBuffer, ctx context.Context) string 
 	if errors.As(err, &exit) {
 		switch exit.ExitCode() {
 		case sys.ExitCodeDeadlineExceeded:
-			return "exceeded its time limit"
+			return reasonTimeLimit
 		case sys.ExitCodeContextCanceled:
 			return "cancelled"
 		}
 		if ctx.Err() != nil {
-			return "exceeded its time limit"
+			return reasonTimeLimit
 		}
 		return fmt.Sprintf("exited with code %d%s", exit.ExitCode(), stderr.reason())
 	}
 	if ctx.Err() != nil {
-		return "exceeded its time limit"
+		return reasonTimeLimit
 	}
 	msg := err.Error()
 	if bytes.Contains(stderr.Bytes(), []byte("out of memory")) {
