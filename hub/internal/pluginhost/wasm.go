@@ -8,6 +8,7 @@ import (
 	"regexp"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/rs/zerolog"
 	"github.com/tetratelabs/wazero"
@@ -25,6 +26,7 @@ type pool struct {
 	compiled wazero.CompiledModule
 	schema   []byte
 	log      zerolog.Logger
+	hung     func(error) // see newPoolWith
 
 	instances bounded[*instance]
 	mu        sync.Mutex
@@ -42,14 +44,18 @@ type instance struct {
 // newPool makes a pool whose calls end at their time limit by closing the
 // instance (the interrupt mode).
 func newPool(ctx context.Context, cache wazero.CompilationCache, m Module, log zerolog.Logger) (*pool, error) {
-	return newPoolWith(ctx, cache, m, log, true)
+	return newPoolWith(ctx, cache, m, log, true, nil)
 }
 
 // newPoolWith makes a pool; interrupt inserts the checks in the guest's code
 // that let the context end a call (WithCloseOnContextDone). Without it, a
 // call runs until it returns: only a worker process, which its host kills at
 // the limit, may run so.
-func newPoolWith(ctx context.Context, cache wazero.CompilationCache, m Module, log zerolog.Logger, interrupt bool) (*pool, error) {
+//
+// hung, when set, is called (from another goroutine) with the reason when a
+// call at start passes the start limit: a worker's guest, which has no
+// interrupt checks, cannot be stopped, so the worker reports and exits.
+func newPoolWith(ctx context.Context, cache wazero.CompilationCache, m Module, log zerolog.Logger, interrupt bool, hung func(error)) (*pool, error) {
 	cfg := wazero.NewRuntimeConfigCompiler().
 		WithCompilationCache(cache).
 		WithMemoryLimitPages(uint32(m.MemoryMiB) * 16). // 64 KiB pages
@@ -70,7 +76,7 @@ func newPoolWith(ctx context.Context, cache wazero.CompilationCache, m Module, l
 			return nil, fmt.Errorf("plugin %s: does not export %s (see sdk/README.md)", m.Name, exp)
 		}
 	}
-	p := &pool{m: m, rt: rt, compiled: compiled, log: log,
+	p := &pool{m: m, rt: rt, compiled: compiled, log: log, hung: hung,
 		instances: newBounded[*instance](m.Name, m.Instances)}
 	// One instance now: it proves the module works and reads its schema.
 	p.instances.slots <- struct{}{}
@@ -80,22 +86,70 @@ func newPoolWith(ctx context.Context, cache wazero.CompilationCache, m Module, l
 		_ = rt.Close(ctx)
 		return nil, err
 	}
+	if err := p.probe(ctx, inst); err != nil {
+		_ = rt.Close(ctx)
+		return nil, err
+	}
+	p.instances.idle <- inst
+	return p, nil
+}
+
+// probe checks the ABI version of a fresh instance and reads its config
+// schema, each call by the start limit.
+func (p *pool) probe(ctx context.Context, inst *instance) error {
+	name := p.m.Name
 	if v := inst.mod.ExportedFunction("hookhub_abi_version"); v != nil {
-		r, err := v.Call(ctx)
-		if err != nil || len(r) != 1 || uint32(r[0]) != abi.Version {
-			_ = rt.Close(ctx)
-			return nil, fmt.Errorf("plugin %s: speaks ABI version %v, the hub speaks %d", m.Name, r, abi.Version)
+		r, err := p.atStart(ctx, inst, "hookhub_abi_version", v)
+		if err != nil {
+			return err
+		}
+		if len(r) != 1 || uint32(r[0]) != abi.Version {
+			return fmt.Errorf("plugin %s: speaks ABI version %v, the hub speaks %d", name, r, abi.Version)
 		}
 	}
 	if f := inst.mod.ExportedFunction("hookhub_config_schema"); f != nil {
-		if r, err := f.Call(ctx); err == nil && len(r) == 1 && r[0] != 0 {
+		r, err := p.atStart(ctx, inst, "hookhub_config_schema", f)
+		if err != nil {
+			return err
+		}
+		if len(r) == 1 && r[0] != 0 {
 			if b, ok := inst.mod.Memory().Read(uint32(r[0]>>32), uint32(r[0])); ok {
 				p.schema = bytes.Clone(b)
 			}
 		}
 	}
-	p.instances.idle <- inst
-	return p, nil
+	return nil
+}
+
+// startLimit bounds starting an instance, and each call it answers at
+// start: ten times the call limit, and at least defaultInitTimeout.
+func (p *pool) startLimit() time.Duration { return max(p.m.Timeout*10, defaultInitTimeout) }
+
+// atStart calls f (the export what) by the start limit. In the hub's process
+// the limit interrupts the guest; in a worker, whose guest runs without the
+// interrupt checks, nothing can but the end of the process: p.hung says why
+// and ends it.
+func (p *pool) atStart(ctx context.Context, inst *instance, what string, f api.Function) ([]uint64, error) {
+	limit := p.startLimit()
+	ctx, cancel := context.WithTimeout(ctx, limit)
+	defer cancel()
+	hung := fmt.Errorf("plugin %s: %s: did not return within %s", p.m.Name, what, limit)
+	if p.hung != nil {
+		stop := context.AfterFunc(ctx, func() {
+			if errors.Is(ctx.Err(), context.DeadlineExceeded) {
+				p.hung(hung)
+			}
+		})
+		defer stop()
+	}
+	r, err := f.Call(ctx)
+	switch {
+	case err != nil && errors.Is(ctx.Err(), context.DeadlineExceeded):
+		return nil, hung
+	case err != nil:
+		return nil, trapError(p.m.Name, what+": ", err, inst.stderr, ctx)
+	}
+	return r, nil
 }
 
 func (p *pool) instantiate(ctx context.Context) (*instance, error) {
@@ -103,7 +157,7 @@ func (p *pool) instantiate(ctx context.Context) (*instance, error) {
 	// No file system, no environment or arguments, fake clocks and
 	// randomness: wazero's defaults. _initialize runs the Go runtime's setup.
 	mc := wazero.NewModuleConfig().WithName("").WithStartFunctions("_initialize").WithStderr(stderr)
-	ictx, cancel := context.WithTimeout(ctx, max(p.m.Timeout*10, defaultInitTimeout))
+	ictx, cancel := context.WithTimeout(ctx, p.startLimit())
 	defer cancel()
 	mod, err := p.rt.InstantiateModule(ictx, p.compiled, mc)
 	if err != nil {

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"sync"
 	"time"
 
 	"github.com/rs/zerolog"
@@ -72,7 +73,22 @@ func ServeWorker(r io.Reader, w io.Writer) error {
 		cache = wazero.NewCompilationCache()
 	}
 	defer cache.Close(ctx)
-	p, err := newPoolWith(ctx, cache, m, zerolog.Nop(), false)
+	// A call at start that passes its limit cannot be interrupted here: say
+	// why, and exit (the host would kill the worker at its deadline anyway).
+	var mu sync.Mutex
+	started := false
+	hung := func(err error) {
+		mu.Lock()
+		defer mu.Unlock()
+		if !started {
+			_ = writeFrame(w, nil, statusFail, err.Error())
+			os.Exit(1)
+		}
+	}
+	p, err := newPoolWith(ctx, cache, m, zerolog.Nop(), false, hung)
+	mu.Lock()
+	started = true
+	mu.Unlock()
 	if err != nil {
 		return writeFrame(w, nil, statusFail, err.Error())
 	}
