@@ -1,6 +1,10 @@
 package pluginhost
 
-import "context"
+import (
+	"context"
+
+	"github.com/tetratelabs/wazero/api"
+)
 
 // reasonTimeLimit is why a call that ran past its time limit failed.
 const reasonTimeLimit = "exceeded its time limit"
@@ -27,7 +31,7 @@ func errTimeLimit(name string) error {
 
 // trapError says why a call into the guest (what: "alloc: ", or "" for the
 // transform) failed; see describeTrap.
-func trapError(name, what string, err error, stderr *limitedBuffer, ctx context.Context) error {
-	reason := describeTrap(err, stderr, ctx)
+func trapError(name, what string, err error, mod api.Module, stderr *limitedBuffer, ctx context.Context) error {
+	reason := describeTrap(err, mod, stderr, ctx)
 	return &callError{msg: "plugin " + name + ": " + what + reason, timeout: reason == reasonTimeLimit}
 }

@@ -65,7 +65,15 @@ func newPoolWith(ctx context.Context, cache wazero.CompilationCache, m Module, l
 		_ = rt.Close(ctx)
 		return nil, fmt.Errorf("plugin %s: wasi: %w", m.Name, err)
 	}
-	compiled, err := rt.CompileModule(ctx, m.Wasm)
+	wasm, err := limitStack(m.Wasm) // see stack.go
+	var compiled wazero.CompiledModule
+	if err != nil {
+		if _, cerr := rt.CompileModule(ctx, m.Wasm); cerr != nil {
+			err = cerr // wazero's reason says more
+		}
+	} else {
+		compiled, err = rt.CompileModule(ctx, wasm)
+	}
 	if err != nil {
 		_ = rt.Close(ctx)
 		return nil, fmt.Errorf("plugin %s: not a valid WebAssembly module: %w", m.Name, err)
@@ -147,7 +155,7 @@ func (p *pool) atStart(ctx context.Context, inst *instance, what string, f api.F
 	case err != nil && errors.Is(ctx.Err(), context.DeadlineExceeded):
 		return nil, hung
 	case err != nil:
-		return nil, trapError(p.m.Name, what+": ", err, inst.stderr, ctx)
+		return nil, trapError(p.m.Name, what+": ", err, inst.mod, inst.stderr, ctx)
 	}
 	return r, nil
 }
@@ -161,7 +169,7 @@ func (p *pool) instantiate(ctx context.Context) (*instance, error) {
 	defer cancel()
 	mod, err := p.rt.InstantiateModule(ictx, p.compiled, mc)
 	if err != nil {
-		return nil, trapError(p.m.Name, "instantiating: ", err, stderr, ictx)
+		return nil, trapError(p.m.Name, "instantiating: ", err, nil, stderr, ictx)
 	}
 	return &instance{mod: mod, alloc: mod.ExportedFunction("hookhub_alloc"),
 		transform: mod.ExportedFunction("hookhub_transform"), stderr: stderr}, nil
@@ -220,7 +228,7 @@ func (p *pool) invokeRaw(ctx context.Context, inst *instance, enc []byte) ([]byt
 	name := p.m.Name
 	r, err := inst.alloc.Call(ctx, uint64(len(enc)))
 	if err != nil {
-		return nil, trapError(name, "alloc: ", err, inst.stderr, ctx)
+		return nil, trapError(name, "alloc: ", err, inst.mod, inst.stderr, ctx)
 	}
 	ptr := uint32(r[0])
 	if len(enc) > 0 && !inst.mod.Memory().Write(ptr, enc) {
@@ -228,7 +236,7 @@ func (p *pool) invokeRaw(ctx context.Context, inst *instance, enc []byte) ([]byt
 	}
 	r, err = inst.transform.Call(ctx, uint64(ptr), uint64(len(enc)))
 	if err != nil {
-		return nil, trapError(name, "", err, inst.stderr, ctx)
+		return nil, trapError(name, "", err, inst.mod, inst.stderr, ctx)
 	}
 	optr, olen := uint32(r[0]>>32), uint32(r[0])
 	if olen > MaxOutput {
@@ -257,9 +265,10 @@ func decodeOutput(name string, b []byte) (*abi.Output, error) {
 
 func (p *pool) close(ctx context.Context) { _ = p.rt.Close(ctx) }
 
-// describeTrap says why a call failed: the time limit, the memory cap, an
-// exit, or a trap with what the guest printed to stderr.
-func describeTrap(err error, stderr *limitedBuffer, ctx context.Context) string {
+// describeTrap says why a call into mod (nil while it is instantiated)
+// failed: the time limit, the memory cap, the stack's limit, an exit, or a
+// trap with what the guest printed to stderr.
+func describeTrap(err error, mod api.Module, stderr *limitedBuffer, ctx context.Context) string {
 	var exit *sys.ExitError
 	if errors.As(err, &exit) {
 		switch exit.ExitCode() {
@@ -277,6 +286,9 @@ func describeTrap(err error, stderr *limitedBuffer, ctx context.Context) string 
 		return reasonTimeLimit
 	}
 	msg := err.Error()
+	if stackExhausted(mod) || strings.Contains(firstLine(msg), "stack overflow") {
+		return "ran out of stack (calls nested too deep)"
+	}
 	if bytes.Contains(stderr.Bytes(), []byte("out of memory")) {
 		return "ran out of memory (its cap is set by memory_mib)" + stderr.reason()
 	}

@@ -1,0 +1,91 @@
+package pluginhost
+
+import (
+	"context"
+	"os"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/rs/zerolog"
+
+	"github.com/hookhub/hookhub/hub/internal/wasmtest"
+	"github.com/hookhub/hookhub/sdk/abi"
+)
+
+// TestRecursionRunsOutOfStack: a module that recurses without end fails its
+// call with a reason that says so, long before wazero's own limit (which let
+// it take some 165 MB beyond memory_mib: 1), its instance is dropped, and
+// the next call works; in each isolation. In a worker the peak of the
+// process's memory shows the bound.
+func TestRecursionRunsOutOfStack(t *testing.T) {
+	wasm := wasmtest.BuildWAT(t, "hub/internal/pluginhost/testdata/wat/recurse.wat")
+	ctx := context.Background()
+	for _, mode := range []string{IsolationInterrupt, IsolationProcess} {
+		t.Run(mode, func(t *testing.T) {
+			h := processHost(t)
+			if err := h.Load(ctx, Module{Name: "rec", Wasm: wasm, MemoryMiB: 1, Timeout: 20 * time.Second, Instances: 1, Isolation: mode}); err != nil {
+				t.Fatal(err)
+			}
+			for round := range 2 {
+				_, err := h.Transform(ctx, "rec", &abi.Input{Webhook: "a webhook that makes it recurse"})
+				if err == nil || err.Error() != "plugin rec: ran out of stack (calls nested too deep)" {
+					t.Fatalf("round %d: got %v, want it to run out of stack", round, err)
+				}
+				if _, err := h.Transform(ctx, "rec", &abi.Input{}); err != nil {
+					t.Fatalf("round %d: the next call: %v", round, err)
+				}
+			}
+			if mode != IsolationProcess {
+				return
+			}
+			ws := h.plugins["rec"].wasm.(*procPool).workers()
+			if len(ws) != 1 {
+				t.Fatalf("%d workers, want the one", len(ws))
+			}
+			if peak := peakMiB(t, ws[0].cmd.Process.Pid); peak > 64 {
+				t.Errorf("the worker's memory peaked at %d MiB, want the stack bounded (well under 64 MiB)", peak)
+			}
+		})
+	}
+}
+
+// peakMiB reads a process's peak resident memory (VmHWM).
+func peakMiB(t *testing.T, pid int) int {
+	t.Helper()
+	b, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/status")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, l := range strings.Split(string(b), "\n") {
+		if f := strings.Fields(l); len(f) == 3 && f[0] == "VmHWM:" {
+			kb, err := strconv.Atoi(f[1])
+			if err != nil {
+				t.Fatal(err)
+			}
+			return kb >> 10
+		}
+	}
+	t.Fatal("no VmHWM in /proc/<pid>/status")
+	return 0
+}
+
+// TestLimitStackRefusesWhatItCannotRead: a module the rewrite cannot read is
+// refused with a reason, not loaded without its bound.
+func TestLimitStackRefusesWhatItCannotRead(t *testing.T) {
+	wasm := wasmtest.BuildWAT(t, "hub/internal/pluginhost/testdata/wat/recurse.wat")
+	for _, bad := range [][]byte{nil, []byte("\x00asm\x01\x00\x00\x00\x01\xff"), wasm[:len(wasm)-3]} {
+		if _, err := limitStack(bad); err == nil {
+			t.Errorf("%q: rewritten", bad)
+		}
+	}
+	h, err := New(Options{Log: zerolog.Nop()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer h.Close(context.Background())
+	if err := h.Load(context.Background(), Module{Name: "cut", Wasm: wasm[:len(wasm)-3]}); err == nil || !strings.Contains(err.Error(), "plugin cut: not a valid WebAssembly module") {
+		t.Errorf("a truncated module: %v", err)
+	}
+}
