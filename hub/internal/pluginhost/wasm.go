@@ -87,10 +87,8 @@ func newPoolWith(ctx context.Context, cache wazero.CompilationCache, m Module, l
 	p := &pool{m: m, rt: rt, compiled: compiled, log: log, hung: hung,
 		instances: newBounded[*instance](m.Name, m.Instances)}
 	// One instance now: it proves the module works and reads its schema.
-	p.instances.slots <- struct{}{}
 	inst, err := p.instantiate(ctx)
 	if err != nil {
-		<-p.instances.slots
 		_ = rt.Close(ctx)
 		return nil, err
 	}
@@ -98,7 +96,7 @@ func newPoolWith(ctx context.Context, cache wazero.CompilationCache, m Module, l
 		_ = rt.Close(ctx)
 		return nil, err
 	}
-	p.instances.idle <- inst
+	p.instances.add(inst)
 	return p, nil
 }
 
@@ -175,20 +173,21 @@ func (p *pool) instantiate(ctx context.Context) (*instance, error) {
 		transform: mod.ExportedFunction("hookhub_transform"), stderr: stderr}, nil
 }
 
-// get takes an idle instance, or makes one if the bound allows, or waits.
-func (p *pool) get(ctx context.Context) (*instance, error) {
-	return p.instances.get(ctx, func() (*instance, error) { return p.instantiate(context.WithoutCancel(ctx)) })
+// get takes an idle instance for a call of webhook, or makes one if the
+// bound and the webhook's share allow, or waits.
+func (p *pool) get(ctx context.Context, webhook string) (*instance, error) {
+	return p.instances.get(ctx, webhook, func() (*instance, error) { return p.instantiate(context.WithoutCancel(ctx)) })
 }
 
-// put returns a healthy instance to the pool, or closes a spoiled one and
-// frees its slot for a fresh one.
-func (p *pool) put(inst *instance, spoiled bool) {
-	p.instances.put(inst, spoiled, func(inst *instance) { _ = inst.mod.Close(context.Background()) })
+// put returns webhook's healthy instance to the pool, or closes a spoiled one
+// and frees its slot for a fresh one.
+func (p *pool) put(webhook string, inst *instance, spoiled bool) {
+	p.instances.put(webhook, inst, spoiled, func(inst *instance) { _ = inst.mod.Close(context.Background()) })
 }
 
 // call runs one transform with the module's time limit.
 func (p *pool) call(ctx context.Context, in *abi.Input) (*abi.Output, error) {
-	inst, err := p.get(ctx)
+	inst, err := p.get(ctx, in.Webhook)
 	if err != nil {
 		return nil, err
 	}
@@ -204,7 +203,7 @@ func (p *pool) call(ctx context.Context, in *abi.Input) (*abi.Output, error) {
 	p.bufs.Put(buf)
 	// A guest's own error leaves the instance sound; anything else spoils it.
 	var ge *abi.GuestError
-	p.put(inst, err != nil && !errors.As(err, &ge))
+	p.put(in.Webhook, inst, err != nil && !errors.As(err, &ge))
 	if err != nil {
 		if errors.As(err, &ge) {
 			return nil, fmt.Errorf("plugin %s: %s", p.m.Name, ge.Msg)

@@ -93,7 +93,10 @@ func ServeWorker(r io.Reader, w io.Writer) error {
 		return writeFrame(w, nil, statusFail, err.Error())
 	}
 	defer p.close(ctx)
-	inst := <-p.instances.idle
+	inst, err := p.instances.get(ctx, "", nil) // the one instance, idle
+	if err != nil {
+		return err
+	}
 	m.Wasm = nil
 	out := make([]byte, 0, 64<<10)
 	out = appendFrame(out[:0], statusOK, p.schema)
