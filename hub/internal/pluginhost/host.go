@@ -29,9 +29,16 @@
 //
 // Each module is compiled once (with an on-disk compilation cache, so a
 // restart, or a new worker, does not recompile) and instantiated lazily into
-// a pool, one instance (or worker) per concurrent call up to a bound. An
-// instance that trapped, ran out of time or memory, or answered something
+// a pool, one instance (or worker) per concurrent call up to a bound, which
+// the webhooks calling the module share fairly (see bounded). An instance
+// that trapped, ran out of time, memory or stack, or answered something
 // malformed is closed and replaced, never reused.
+//
+// # Stack
+//
+// A guest's call stack is bounded beside its memory: the module is rewritten
+// before it is compiled so that nested calls past about 4 MiB of frames trap
+// (see limitStack).
 package pluginhost
 
 import (
