@@ -132,6 +132,7 @@ func (b *bounded[T]) get(ctx context.Context, key string, mk func() (T, error)) 
 				if q == w {
 					b.queue = append(b.queue[:i], b.queue[i+1:]...)
 					b.unwait(key)
+					b.dispatch() // one webhook fewer: the others' shares grow
 					b.mu.Unlock()
 					return zero, fmt.Errorf("plugin %s: no instance free: %w", b.name, ctx.Err())
 				}
