@@ -202,6 +202,9 @@ func (h *Host) Load(ctx context.Context, m Module) error {
 			return fmt.Errorf("plugin %s: sha256 is %s, the config pins %s", m.Name, got, m.SHA256)
 		}
 	}
+	if err := validate(ctx, m.Wasm); err != nil {
+		return fmt.Errorf("plugin %s: not a valid WebAssembly module: %w", m.Name, err)
+	}
 	if m.MemoryMiB <= 0 {
 		m.MemoryMiB = DefaultMemoryMiB
 	}

@@ -3,6 +3,8 @@ package pluginhost
 import (
 	"context"
 	"os"
+	"os/exec"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"testing"
@@ -92,5 +94,29 @@ func TestLimitStackRefusesWhatItCannotRead(t *testing.T) {
 	defer h.Close(context.Background())
 	if err := h.Load(context.Background(), Module{Name: "cut", Wasm: wasm[:len(wasm)-3]}); err == nil || !strings.Contains(err.Error(), "plugin cut: not a valid WebAssembly module") {
 		t.Errorf("a truncated module: %v", err)
+	}
+}
+
+// TestModuleCannotResetTheStackCounter: a module whose code names the global
+// the stack counter takes (an index it does not have) is refused, not loaded
+// with the counter in its hands.
+func TestModuleCannotResetTheStackCounter(t *testing.T) {
+	tool, err := exec.LookPath("wat2wasm")
+	if err != nil {
+		t.Skip("wat2wasm is not installed (Debian: apt-get install wabt)")
+	}
+	out := filepath.Join(t.TempDir(), "reset.wasm")
+	src := filepath.Join(wasmtest.Root(t), "hub/internal/pluginhost/testdata/wat/reset-stack.wat")
+	if b, err := exec.Command(tool, "--no-check", src, "-o", out).CombinedOutput(); err != nil {
+		t.Fatalf("wat2wasm: %v\n%s", err, b)
+	}
+	wasm, err := os.ReadFile(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	h := processHost(t)
+	err = h.Load(context.Background(), Module{Name: "reset", Wasm: wasm, MemoryMiB: 1, Isolation: IsolationInterrupt})
+	if err == nil || !strings.Contains(err.Error(), "plugin reset: not a valid WebAssembly module") {
+		t.Errorf("got %v, want the module refused", err)
 	}
 }
