@@ -67,12 +67,13 @@ func (a *api) do(method, path, body string, token string) (int, map[string]any, 
 // every route was.
 var routesHit sync.Map
 
-// pluginWorkerEnv makes this test binary serve as a plugin worker process
-// when a hub under test starts it as one (hub.WithPluginWorker(os.Args[0])).
-const pluginWorkerEnv = "HOOKHUB_TEST_PLUGIN_WORKER"
+// pluginWorker makes this test binary serve as a plugin worker process when
+// a hub under test starts it as one, with the arguments of hookhub's own
+// worker (workers get an empty environment, so the arguments say it).
+var pluginWorker = hub.WithPluginWorker(os.Args[0], "plugin", "worker")
 
 func TestMain(m *testing.M) {
-	if os.Getenv(pluginWorkerEnv) == "1" {
+	if len(os.Args) == 3 && os.Args[1] == "plugin" && os.Args[2] == "worker" {
 		if err := pluginhost.ServeWorker(os.Stdin, os.Stdout); err != nil {
 			fmt.Fprintln(os.Stderr, err)
 			os.Exit(1)

@@ -64,6 +64,10 @@ func WithPluginWorker(cmd ...string) Option {
 	return func(o *options) { o.pluginWorker = cmd }
 }
 
+// startTimeout bounds starting a hub (loading its plugins, opening its
+// streams), and checking a config's plugins (Validate).
+const startTimeout = 60 * time.Second
+
 // Hub is one hookhub process's worth of hub.
 type Hub struct {
 	cfg      *config.Config
@@ -104,7 +108,7 @@ func New(cfg *config.Config, opts ...Option) (*Hub, error) {
 	if err != nil {
 		return nil, err
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	ctx, cancel := context.WithTimeout(context.Background(), startTimeout)
 	defer cancel()
 	h.plugins, err = newPlugins(ctx, cfg, pluginCacheDir(cfg), o.pluginWorker, o.log)
 	if err != nil {

@@ -17,6 +17,7 @@ import (
 	"github.com/hookhub/hookhub/hub"
 	"github.com/hookhub/hookhub/hub/hubtest"
 	"github.com/hookhub/hookhub/hub/internal/bus"
+	"github.com/hookhub/hookhub/hub/internal/delivery"
 	"github.com/hookhub/hookhub/hub/internal/wasmtest"
 	"github.com/hookhub/hookhub/sdk/event"
 )
@@ -107,10 +108,7 @@ func TestCustomWasmPluginAndHostileNeighbour(t *testing.T) {
 		t.Skip("compiles two modules: slow under the race detector; runs in the full test run")
 	}
 	t.Run("interrupt", func(t *testing.T) { customAndHostile(t) })
-	t.Run("process", func(t *testing.T) {
-		t.Setenv(pluginWorkerEnv, "1") // for the workers this test binary starts, not for itself
-		customAndHostile(t, hub.WithPluginWorker(os.Args[0]))
-	})
+	t.Run("process", func(t *testing.T) { customAndHostile(t, pluginWorker) })
 }
 
 func customAndHostile(t *testing.T, opts ...hub.Option) {
@@ -130,7 +128,7 @@ func customAndHostile(t *testing.T, opts ...hub.Option) {
 	doc := fmt.Sprintf(`{"plugins":[{"name":"crm","path":%q,"sha256":%q},{"name":"loop","path":%q,"timeout_ms":50}],"webhooks":[%s]}`,
 		crm, crmSum, loop, strings.Join([]string{
 			webhookJSON("custom", "acme", rc.URL+"/custom", `"events":["*"],"plugin":{"name":"crm"}`),
-			webhookJSON("stuck", "acme", rc.URL+"/stuck", `"events":["*"],"plugin":{"name":"loop"}`),
+			webhookJSON("stuck", "acme", rc.URL+"/stuck", `"events":["*"],"plugin":{"name":"loop"},"retry":{"schedule":["1s"],"jitter":0}`),
 			webhookJSON("plain", "acme", rc.URL+"/plain", `"events":["*"]`),
 		}, ","))
 	r := startHub(t, doc, nil, opts...)
@@ -153,7 +151,40 @@ func customAndHostile(t *testing.T, opts ...hub.Option) {
 		t.Errorf("requests per webhook: %v", got)
 	}
 	dl := r.waitStream(t, streamName("hookhub", "DLQ"), n, 30*time.Second)
-	if reason := dl[0].Headers().Get(bus.HeaderReason); !strings.Contains(reason, "plugin loop: exceeded its time limit") {
-		t.Errorf("dead-letter reason %q", reason)
+	if h := dl[0].Headers(); !strings.Contains(h.Get(bus.HeaderReason), "plugin loop: exceeded its time limit") || h.Get(bus.HeaderAttempts) != "2" {
+		t.Errorf("dead letter: reason %q after %s attempts, want the time limit after 2 (retried like a 5xx)",
+			h.Get(bus.HeaderReason), h.Get(bus.HeaderAttempts))
+	}
+}
+
+// TestPluginTimeLimitIsRetried: a plugin that runs out of time (as one does
+// under CPU contention) fails its attempt like a 5xx: the job is retried,
+// not dead-lettered, and delivered once the plugin answers in time (here:
+// once its config is mended through the API).
+func TestPluginTimeLimitIsRetried(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "sometimes.wasm")
+	if err := os.WriteFile(path, wasmtest.Build(t, "hub/internal/pluginhost/testdata/hostile/sometimes"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	rc := hubtest.NewReceiver(t)
+	r, a := startAPIHub(t, fmt.Sprintf(`{"plugins":[{"name":"sometimes","path":%q,"timeout_ms":100}]}`, path))
+	code, m := a.call("POST", "/v1/webhooks", fmt.Sprintf(`{"id":"wh_slow","account":"acme","url":%q,"events":["*"],
+		"plugin":{"name":"sometimes","config":{"spin":true}},"retry":{"schedule":["2s","2s","2s","2s","2s"],"jitter":0}}`, rc.URL))
+	if code != 201 {
+		t.Fatalf("create: %d %v", code, m)
+	}
+	r.publish(t, contact("evt_slowplugin"))
+	first := attempts(t, r, 1)[0]
+	if first.Outcome != delivery.OutcomeRetrying || !strings.Contains(first.Error, "plugin sometimes: exceeded its time limit") {
+		t.Fatalf("first attempt: %s (%s), want it retrying after the plugin's time limit", first.Outcome, first.Error)
+	}
+	if code, m := a.call("PATCH", "/v1/webhooks/wh_slow", `{"plugin":{"name":"sometimes","config":{"spin":false}}}`); code != 200 {
+		t.Fatalf("patch: %d %v", code, m)
+	}
+	rc.WaitFor(t, 1, 30*time.Second)
+	hubtest.Eventually(t, 10*time.Second, "the delivery to be counted", func() bool { return r.Stats().Delivered == 1 })
+	if s := r.Stats(); s.DeadLettered != 0 || s.Retried == 0 {
+		t.Errorf("stats = %+v, want retries and no dead letters", s)
 	}
 }

@@ -97,7 +97,8 @@ func newPlugins(ctx context.Context, cfg *config.Config, cacheDir string, worker
 // plugin module loads and every webhook's plugin exists and accepts its
 // config. hookhub validate calls it after config.Load.
 func Validate(cfg *config.Config) error {
-	ctx := context.Background()
+	ctx, cancel := context.WithTimeout(context.Background(), startTimeout)
+	defer cancel()
 	h, err := newPlugins(ctx, cfg, "", nil, zerolog.Nop())
 	if err != nil {
 		return err

@@ -3,6 +3,7 @@ package delivery
 import (
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"net/http"
 	"strconv"
@@ -32,8 +33,8 @@ type Built struct {
 // Standard Webhooks body (an array for a batch), the webhook's plugin, its
 // headers and auth, and the signature over the body actually sent (v1 with
 // its secrets, v1a with its account's key in keys), with id
-// as the webhook-id. Failures are permanent: the same input fails the same
-// way. hookhub plugin run shows what it builds, without sending.
+// as the webhook-id. Failures are permanent (the same input fails the same
+// way), but for a plugin that ran out of time. hookhub plugin run shows what it builds, without sending.
 func Build(ctx context.Context, t Transformer, userAgent string, keys Keys, w *webhooks.Webhook, id string, items []Item, batch bool, now time.Time) (*Built, error) {
 	b := &Built{}
 	raws := make([][]byte, len(items))
@@ -114,15 +115,22 @@ func Build(ctx context.Context, t Transformer, userAgent string, keys Keys, w *w
 	return b, nil
 }
 
-// transform runs the webhook's plugin. Its failures are permanent: the same
+// transform runs the webhook's plugin. Its failures are permanent (the same
 // input gives the same answer, so the job goes to the dead letters, from
-// where it can be redriven once the plugin or its config is mended.
+// where it can be redriven once the plugin or its config is mended), but for
+// running out of time (an error whose Timeout() says so, as the plugin
+// host's time limit does): that depends on the load of the moment, so it is
+// retried like a 5xx.
 func transform(ctx context.Context, t Transformer, w *webhooks.Webhook, raws [][]byte, req abi.Request) (*abi.Output, error) {
 	if t == nil {
 		return nil, fmt.Errorf("%w: plugin %q: plugins are not available in this hub", ErrPermanent, w.Plugin.Name)
 	}
 	out, err := t.Transform(ctx, w.Plugin.Name, &abi.Input{Webhook: w.ID, Config: w.Plugin.Config, Events: raws, Request: req})
-	if err != nil {
+	var te interface{ Timeout() bool }
+	switch {
+	case err != nil && errors.As(err, &te) && te.Timeout():
+		return nil, &AttemptError{Timeout: true, Err: err}
+	case err != nil:
 		return nil, fmt.Errorf("%w: %v", ErrPermanent, err)
 	}
 	for k := range out.Request.Headers {

@@ -29,9 +29,16 @@
 //
 // Each module is compiled once (with an on-disk compilation cache, so a
 // restart, or a new worker, does not recompile) and instantiated lazily into
-// a pool, one instance (or worker) per concurrent call up to a bound. An
-// instance that trapped, ran out of time or memory, or answered something
+// a pool, one instance (or worker) per concurrent call up to a bound, which
+// the webhooks calling the module share fairly (see bounded). An instance
+// that trapped, ran out of time, memory or stack, or answered something
 // malformed is closed and replaced, never reused.
+//
+// # Stack
+//
+// A guest's call stack is bounded beside its memory: the module is rewritten
+// before it is compiled so that nested calls past about 4 MiB of frames trap
+// (see limitStack).
 package pluginhost
 
 import (
@@ -109,9 +116,10 @@ type Options struct {
 	// makes "process" the default isolation. The host never starts a program
 	// it is not given.
 	WorkerCommand []string
-	// WorkerEnv is added to the host's environment for a worker (such as a
-	// variable that makes a test binary serve as the worker). The guest never
-	// sees the environment.
+	// WorkerEnv is a worker's whole environment (such as a variable that
+	// makes a test binary serve as the worker): workers never inherit the
+	// host's, which holds its API token and the secrets its config reads.
+	// The guest never sees the environment.
 	WorkerEnv []string
 }
 
@@ -196,6 +204,9 @@ func (h *Host) Load(ctx context.Context, m Module) error {
 		if got := hex.EncodeToString(sum[:]); got != m.SHA256 {
 			return fmt.Errorf("plugin %s: sha256 is %s, the config pins %s", m.Name, got, m.SHA256)
 		}
+	}
+	if err := validate(ctx, m.Wasm); err != nil {
+		return fmt.Errorf("plugin %s: not a valid WebAssembly module: %w", m.Name, err)
 	}
 	if m.MemoryMiB <= 0 {
 		m.MemoryMiB = DefaultMemoryMiB

@@ -29,7 +29,7 @@ func TestMalformedBytesAreAnError(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		inst, _ := p.get(ctx)
+		inst, _ := p.get(ctx, "")
 		for _, junk := range [][]byte{[]byte("HHI1\xff\xff\xff\xff"), []byte("nonsense"), nil} {
 			_, err := p.invoke(ctx, inst, junk)
 			var ge *abi.GuestError

@@ -67,14 +67,12 @@ func newProcPool(ctx context.Context, m Module, argv, env []string, cacheDir str
 	if d, ok := ctx.Deadline(); ok && d.Before(deadline) {
 		deadline = d
 	}
-	p.pool.slots <- struct{}{}
 	w, schema, err := p.spawn(deadline)
 	if err != nil {
-		<-p.pool.slots
 		return nil, err
 	}
 	p.schema = schema
-	p.pool.idle <- w
+	p.pool.add(w)
 	return p, nil
 }
 
@@ -82,9 +80,10 @@ func newProcPool(ctx context.Context, m Module, argv, env []string, cacheDir str
 func (p *procPool) spawn(deadline time.Time) (*worker, []byte, error) {
 	name := p.m.Name
 	cmd := exec.Command(p.argv[0], p.argv[1:]...)
-	if len(p.env) > 0 {
-		cmd.Env = append(os.Environ(), p.env...)
-	}
+	// Only what the host was given for workers, never its own environment
+	// (the API token, the secrets a config reads with ${env:}): a non-nil
+	// empty Env is an empty environment.
+	cmd.Env = append([]string{}, p.env...)
 	setDeathSignal(cmd)
 	inR, inW, err := os.Pipe()
 	if err != nil {
@@ -127,13 +126,13 @@ func (p *procPool) spawn(deadline time.Time) (*worker, []byte, error) {
 	_ = w.out.SetReadDeadline(deadline)
 	if _, err := w.in.Write(p.hello); err != nil {
 		w.kill()
-		return nil, nil, fmt.Errorf("plugin %s: its worker process did not start%s", name, w.why(err))
+		return nil, nil, w.notStarted(err)
 	}
 	reply, err := readFrame(w.rd, w.hdr[:], nil, maxReply)
 	switch {
 	case err != nil:
 		w.kill()
-		return nil, nil, fmt.Errorf("plugin %s: its worker process did not start%s", name, w.why(err))
+		return nil, nil, w.notStarted(err)
 	case reply[0] == statusOK:
 		return w, reply[1:], nil
 	case reply[0] == statusFail:
@@ -143,6 +142,13 @@ func (p *procPool) spawn(deadline time.Time) (*worker, []byte, error) {
 		w.kill()
 		return nil, nil, fmt.Errorf("plugin %s: its worker process answered the handshake with garbage", name)
 	}
+}
+
+// notStarted is the failure of a worker that did not answer its handshake:
+// in time (a timeout, which a later call may not meet), or at all.
+func (w *worker) notStarted(err error) error {
+	return &callError{msg: fmt.Sprintf("plugin %s: its worker process did not start%s", w.p.m.Name, w.why(err)),
+		timeout: errors.Is(err, os.ErrDeadlineExceeded)}
 }
 
 // kill ends the worker; it is safe at any time, more than once.
@@ -183,23 +189,25 @@ func (w *worker) why(err error) string {
 	return " (" + s + ")"
 }
 
-// get takes an idle worker, or starts one if the bound allows, or waits.
-func (p *procPool) get(ctx context.Context) (*worker, error) {
-	return p.pool.get(ctx, func() (*worker, error) {
+// get takes an idle worker for a call of webhook, or starts one if the bound
+// and the webhook's share allow, or waits.
+func (p *procPool) get(ctx context.Context, webhook string) (*worker, error) {
+	return p.pool.get(ctx, webhook, func() (*worker, error) {
 		w, _, err := p.spawn(time.Now().Add(p.initTimeout))
 		return w, err
 	})
 }
 
-// put returns a healthy worker to the pool, or kills a spoiled one and frees
-// its slot for a fresh one.
-func (p *procPool) put(w *worker, spoiled bool) {
-	p.pool.put(w, spoiled, (*worker).kill)
+// put returns webhook's healthy worker to the pool, or kills a spoiled one
+// and frees its slot for a fresh one.
+func (p *procPool) put(webhook string, w *worker, spoiled bool) {
+	p.pool.put(webhook, w, spoiled, (*worker).kill)
 }
 
 // call runs one transform in a worker with the module's time limit.
 func (p *procPool) call(ctx context.Context, in *abi.Input) (*abi.Output, error) {
-	w, err := p.get(ctx)
+	key := in.Webhook
+	w, err := p.get(ctx, key)
 	if err != nil {
 		return nil, err
 	}
@@ -209,15 +217,15 @@ func (p *procPool) call(ctx context.Context, in *abi.Input) (*abi.Output, error)
 	}
 	name := p.m.Name
 	if err := ctx.Err(); err != nil {
-		p.put(w, false)
+		p.put(key, w, false)
 		if errors.Is(err, context.Canceled) {
 			return nil, fmt.Errorf("plugin %s: cancelled", name)
 		}
-		return nil, fmt.Errorf("plugin %s: exceeded its time limit", name)
+		return nil, errTimeLimit(name)
 	}
 	reply, err := w.roundTrip(ctx, in, deadline)
 	if err != nil {
-		p.put(w, true)
+		p.put(key, w, true)
 		return nil, err
 	}
 	switch reply[0] {
@@ -227,29 +235,29 @@ func (p *procPool) call(ctx context.Context, in *abi.Input) (*abi.Output, error)
 		if err != nil {
 			// A guest's own error leaves it sound; a malformed answer spoils it.
 			if errors.As(err, &ge) {
-				p.put(w, w.tainted)
+				p.put(key, w, w.tainted)
 				return nil, fmt.Errorf("plugin %s: %s", name, ge.Msg)
 			}
-			p.put(w, true)
+			p.put(key, w, true)
 			return nil, err
 		}
-		p.put(w, w.tainted)
+		p.put(key, w, w.tainted)
 		return out, checkOutput(name, out)
 	case statusFail:
 		if w.tainted {
-			p.put(w, true)
+			p.put(key, w, true)
 		} else {
-			go p.awaitReady(w)
+			go p.awaitReady(key, w)
 		}
 		return nil, errors.New(string(reply[1:]))
 	default:
-		p.put(w, true)
+		p.put(key, w, true)
 		return nil, fmt.Errorf("plugin %s: its worker process answered garbage (status %d)", name, reply[0])
 	}
 }
 
 // awaitReady waits for a worker to replace its spoiled instance.
-func (p *procPool) awaitReady(w *worker) {
+func (p *procPool) awaitReady(key string, w *worker) {
 	_ = w.out.SetReadDeadline(time.Now().Add(p.initTimeout))
 	reply, err := readFrame(w.rd, w.hdr[:], nil, maxReply)
 	ok := err == nil && len(reply) == 1 && reply[0] == statusReady
@@ -260,7 +268,7 @@ func (p *procPool) awaitReady(w *worker) {
 		}
 		p.log.Warn().Str("plugin", p.m.Name).Str("reason", msg).Msg("plugin worker replaced")
 	}
-	p.put(w, !ok)
+	p.put(key, w, !ok)
 }
 
 // roundTrip sends one call and reads its answer, by the deadline.
@@ -295,7 +303,7 @@ func (w *worker) roundTrip(ctx context.Context, in *abi.Input, deadline time.Tim
 		if errors.Is(ctx.Err(), context.Canceled) {
 			return nil, fmt.Errorf("plugin %s: cancelled", name)
 		}
-		return nil, fmt.Errorf("plugin %s: exceeded its time limit", name)
+		return nil, errTimeLimit(name)
 	}
 	return nil, fmt.Errorf("plugin %s: its worker process failed%s", name, w.why(err))
 }

@@ -59,7 +59,7 @@ func TestWorkerKilledExternally(t *testing.T) {
 		_, err := h.Transform(ctx, "sometimes", &abi.Input{Webhook: "loop"})
 		errc <- err
 	}()
-	for len(pp.pool.idle) > 0 { // until the call has the worker
+	for pp.pool.idleCount() > 0 { // until the call has the worker
 		time.Sleep(5 * time.Millisecond)
 	}
 	time.Sleep(200 * time.Millisecond) // and the guest runs

@@ -8,6 +8,7 @@ import (
 	"regexp"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/rs/zerolog"
 	"github.com/tetratelabs/wazero"
@@ -25,6 +26,7 @@ type pool struct {
 	compiled wazero.CompiledModule
 	schema   []byte
 	log      zerolog.Logger
+	hung     func(error) // see newPoolWith
 
 	instances bounded[*instance]
 	mu        sync.Mutex
@@ -42,14 +44,18 @@ type instance struct {
 // newPool makes a pool whose calls end at their time limit by closing the
 // instance (the interrupt mode).
 func newPool(ctx context.Context, cache wazero.CompilationCache, m Module, log zerolog.Logger) (*pool, error) {
-	return newPoolWith(ctx, cache, m, log, true)
+	return newPoolWith(ctx, cache, m, log, true, nil)
 }
 
 // newPoolWith makes a pool; interrupt inserts the checks in the guest's code
 // that let the context end a call (WithCloseOnContextDone). Without it, a
 // call runs until it returns: only a worker process, which its host kills at
 // the limit, may run so.
-func newPoolWith(ctx context.Context, cache wazero.CompilationCache, m Module, log zerolog.Logger, interrupt bool) (*pool, error) {
+//
+// hung, when set, is called (from another goroutine) with the reason when a
+// call at start passes the start limit: a worker's guest, which has no
+// interrupt checks, cannot be stopped, so the worker reports and exits.
+func newPoolWith(ctx context.Context, cache wazero.CompilationCache, m Module, log zerolog.Logger, interrupt bool, hung func(error)) (*pool, error) {
 	cfg := wazero.NewRuntimeConfigCompiler().
 		WithCompilationCache(cache).
 		WithMemoryLimitPages(uint32(m.MemoryMiB) * 16). // 64 KiB pages
@@ -59,7 +65,15 @@ func newPoolWith(ctx context.Context, cache wazero.CompilationCache, m Module, l
 		_ = rt.Close(ctx)
 		return nil, fmt.Errorf("plugin %s: wasi: %w", m.Name, err)
 	}
-	compiled, err := rt.CompileModule(ctx, m.Wasm)
+	wasm, err := limitStack(m.Wasm) // see stack.go
+	var compiled wazero.CompiledModule
+	if err != nil {
+		if _, cerr := rt.CompileModule(ctx, m.Wasm); cerr != nil {
+			err = cerr // wazero's reason says more
+		}
+	} else {
+		compiled, err = rt.CompileModule(ctx, wasm)
+	}
 	if err != nil {
 		_ = rt.Close(ctx)
 		return nil, fmt.Errorf("plugin %s: not a valid WebAssembly module: %w", m.Name, err)
@@ -70,32 +84,78 @@ func newPoolWith(ctx context.Context, cache wazero.CompilationCache, m Module, l
 			return nil, fmt.Errorf("plugin %s: does not export %s (see sdk/README.md)", m.Name, exp)
 		}
 	}
-	p := &pool{m: m, rt: rt, compiled: compiled, log: log,
+	p := &pool{m: m, rt: rt, compiled: compiled, log: log, hung: hung,
 		instances: newBounded[*instance](m.Name, m.Instances)}
 	// One instance now: it proves the module works and reads its schema.
-	p.instances.slots <- struct{}{}
 	inst, err := p.instantiate(ctx)
 	if err != nil {
-		<-p.instances.slots
 		_ = rt.Close(ctx)
 		return nil, err
 	}
+	if err := p.probe(ctx, inst); err != nil {
+		_ = rt.Close(ctx)
+		return nil, err
+	}
+	p.instances.add(inst)
+	return p, nil
+}
+
+// probe checks the ABI version of a fresh instance and reads its config
+// schema, each call by the start limit.
+func (p *pool) probe(ctx context.Context, inst *instance) error {
+	name := p.m.Name
 	if v := inst.mod.ExportedFunction("hookhub_abi_version"); v != nil {
-		r, err := v.Call(ctx)
-		if err != nil || len(r) != 1 || uint32(r[0]) != abi.Version {
-			_ = rt.Close(ctx)
-			return nil, fmt.Errorf("plugin %s: speaks ABI version %v, the hub speaks %d", m.Name, r, abi.Version)
+		r, err := p.atStart(ctx, inst, "hookhub_abi_version", v)
+		if err != nil {
+			return err
+		}
+		if len(r) != 1 || uint32(r[0]) != abi.Version {
+			return fmt.Errorf("plugin %s: speaks ABI version %v, the hub speaks %d", name, r, abi.Version)
 		}
 	}
 	if f := inst.mod.ExportedFunction("hookhub_config_schema"); f != nil {
-		if r, err := f.Call(ctx); err == nil && len(r) == 1 && r[0] != 0 {
+		r, err := p.atStart(ctx, inst, "hookhub_config_schema", f)
+		if err != nil {
+			return err
+		}
+		if len(r) == 1 && r[0] != 0 {
 			if b, ok := inst.mod.Memory().Read(uint32(r[0]>>32), uint32(r[0])); ok {
 				p.schema = bytes.Clone(b)
 			}
 		}
 	}
-	p.instances.idle <- inst
-	return p, nil
+	return nil
+}
+
+// startLimit bounds starting an instance, and each call it answers at
+// start: ten times the call limit, and at least defaultInitTimeout.
+func (p *pool) startLimit() time.Duration { return max(p.m.Timeout*10, defaultInitTimeout) }
+
+// atStart calls f (the export what) by the start limit. In the hub's process
+// the limit interrupts the guest; in a worker, whose guest runs without the
+// interrupt checks, nothing can but the end of the process: p.hung says why
+// and ends it.
+func (p *pool) atStart(ctx context.Context, inst *instance, what string, f api.Function) ([]uint64, error) {
+	limit := p.startLimit()
+	ctx, cancel := context.WithTimeout(ctx, limit)
+	defer cancel()
+	hung := fmt.Errorf("plugin %s: %s: did not return within %s", p.m.Name, what, limit)
+	if p.hung != nil {
+		stop := context.AfterFunc(ctx, func() {
+			if errors.Is(ctx.Err(), context.DeadlineExceeded) {
+				p.hung(hung)
+			}
+		})
+		defer stop()
+	}
+	r, err := f.Call(ctx)
+	switch {
+	case err != nil && errors.Is(ctx.Err(), context.DeadlineExceeded):
+		return nil, hung
+	case err != nil:
+		return nil, trapError(p.m.Name, what+": ", err, inst.mod, inst.stderr, ctx)
+	}
+	return r, nil
 }
 
 func (p *pool) instantiate(ctx context.Context) (*instance, error) {
@@ -103,30 +163,31 @@ func (p *pool) instantiate(ctx context.Context) (*instance, error) {
 	// No file system, no environment or arguments, fake clocks and
 	// randomness: wazero's defaults. _initialize runs the Go runtime's setup.
 	mc := wazero.NewModuleConfig().WithName("").WithStartFunctions("_initialize").WithStderr(stderr)
-	ictx, cancel := context.WithTimeout(ctx, max(p.m.Timeout*10, defaultInitTimeout))
+	ictx, cancel := context.WithTimeout(ctx, p.startLimit())
 	defer cancel()
 	mod, err := p.rt.InstantiateModule(ictx, p.compiled, mc)
 	if err != nil {
-		return nil, fmt.Errorf("plugin %s: instantiating: %s", p.m.Name, describeTrap(err, stderr, ictx))
+		return nil, trapError(p.m.Name, "instantiating: ", err, nil, stderr, ictx)
 	}
 	return &instance{mod: mod, alloc: mod.ExportedFunction("hookhub_alloc"),
 		transform: mod.ExportedFunction("hookhub_transform"), stderr: stderr}, nil
 }
 
-// get takes an idle instance, or makes one if the bound allows, or waits.
-func (p *pool) get(ctx context.Context) (*instance, error) {
-	return p.instances.get(ctx, func() (*instance, error) { return p.instantiate(context.WithoutCancel(ctx)) })
+// get takes an idle instance for a call of webhook, or makes one if the
+// bound and the webhook's share allow, or waits.
+func (p *pool) get(ctx context.Context, webhook string) (*instance, error) {
+	return p.instances.get(ctx, webhook, func() (*instance, error) { return p.instantiate(context.WithoutCancel(ctx)) })
 }
 
-// put returns a healthy instance to the pool, or closes a spoiled one and
-// frees its slot for a fresh one.
-func (p *pool) put(inst *instance, spoiled bool) {
-	p.instances.put(inst, spoiled, func(inst *instance) { _ = inst.mod.Close(context.Background()) })
+// put returns webhook's healthy instance to the pool, or closes a spoiled one
+// and frees its slot for a fresh one.
+func (p *pool) put(webhook string, inst *instance, spoiled bool) {
+	p.instances.put(webhook, inst, spoiled, func(inst *instance) { _ = inst.mod.Close(context.Background()) })
 }
 
 // call runs one transform with the module's time limit.
 func (p *pool) call(ctx context.Context, in *abi.Input) (*abi.Output, error) {
-	inst, err := p.get(ctx)
+	inst, err := p.get(ctx, in.Webhook)
 	if err != nil {
 		return nil, err
 	}
@@ -142,7 +203,7 @@ func (p *pool) call(ctx context.Context, in *abi.Input) (*abi.Output, error) {
 	p.bufs.Put(buf)
 	// A guest's own error leaves the instance sound; anything else spoils it.
 	var ge *abi.GuestError
-	p.put(inst, err != nil && !errors.As(err, &ge))
+	p.put(in.Webhook, inst, err != nil && !errors.As(err, &ge))
 	if err != nil {
 		if errors.As(err, &ge) {
 			return nil, fmt.Errorf("plugin %s: %s", p.m.Name, ge.Msg)
@@ -166,7 +227,7 @@ func (p *pool) invokeRaw(ctx context.Context, inst *instance, enc []byte) ([]byt
 	name := p.m.Name
 	r, err := inst.alloc.Call(ctx, uint64(len(enc)))
 	if err != nil {
-		return nil, fmt.Errorf("plugin %s: alloc: %s", name, describeTrap(err, inst.stderr, ctx))
+		return nil, trapError(name, "alloc: ", err, inst.mod, inst.stderr, ctx)
 	}
 	ptr := uint32(r[0])
 	if len(enc) > 0 && !inst.mod.Memory().Write(ptr, enc) {
@@ -174,7 +235,7 @@ func (p *pool) invokeRaw(ctx context.Context, inst *instance, enc []byte) ([]byt
 	}
 	r, err = inst.transform.Call(ctx, uint64(ptr), uint64(len(enc)))
 	if err != nil {
-		return nil, fmt.Errorf("plugin %s: %s", name, describeTrap(err, inst.stderr, ctx))
+		return nil, trapError(name, "", err, inst.mod, inst.stderr, ctx)
 	}
 	optr, olen := uint32(r[0]>>32), uint32(r[0])
 	if olen > MaxOutput {
@@ -203,26 +264,30 @@ func decodeOutput(name string, b []byte) (*abi.Output, error) {
 
 func (p *pool) close(ctx context.Context) { _ = p.rt.Close(ctx) }
 
-// describeTrap says why a call failed: the time limit, the memory cap, an
-// exit, or a trap with what the guest printed to stderr.
-func describeTrap(err error, stderr *limitedBuffer, ctx context.Context) string {
+// describeTrap says why a call into mod (nil while it is instantiated)
+// failed: the time limit, the memory cap, the stack's limit, an exit, or a
+// trap with what the guest printed to stderr.
+func describeTrap(err error, mod api.Module, stderr *limitedBuffer, ctx context.Context) string {
 	var exit *sys.ExitError
 	if errors.As(err, &exit) {
 		switch exit.ExitCode() {
 		case sys.ExitCodeDeadlineExceeded:
-			return "exceeded its time limit"
+			return reasonTimeLimit
 		case sys.ExitCodeContextCanceled:
 			return "cancelled"
 		}
 		if ctx.Err() != nil {
-			return "exceeded its time limit"
+			return reasonTimeLimit
 		}
 		return fmt.Sprintf("exited with code %d%s", exit.ExitCode(), stderr.reason())
 	}
 	if ctx.Err() != nil {
-		return "exceeded its time limit"
+		return reasonTimeLimit
 	}
 	msg := err.Error()
+	if stackExhausted(mod) || strings.Contains(firstLine(msg), "stack overflow") {
+		return "ran out of stack (calls nested too deep)"
+	}
 	if bytes.Contains(stderr.Bytes(), []byte("out of memory")) {
 		return "ran out of memory (its cap is set by memory_mib)" + stderr.reason()
 	}

@@ -5,6 +5,7 @@ import (
 	"reflect"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/hookhub/hookhub/hub/internal/pluginhost"
 	"github.com/hookhub/hookhub/hub/internal/wasmtest"
@@ -42,5 +43,26 @@ func TestWATPlugin(t *testing.T) {
 		if _, err := h.Transform(ctx, "wat", &abi.Input{Request: abi.Request{Body: []byte("x")}}); err != nil {
 			t.Fatal(err)
 		}
+	}
+}
+
+// TestLoadEndsOnAHangingStart: loading a module whose hookhub_abi_version
+// or hookhub_config_schema never returns fails by the start limit, with the
+// export named; in each isolation (a worker, which cannot interrupt its
+// guest, reports and exits instead of waiting for the host to kill it).
+func TestLoadEndsOnAHangingStart(t *testing.T) {
+	for _, mode := range modes {
+		t.Run(mode, func(t *testing.T) {
+			h := newHostIn(t, mode)
+			for file, export := range map[string]string{"hang-abi.wat": "hookhub_abi_version", "hang-schema.wat": "hookhub_config_schema"} {
+				wasm := wasmtest.BuildWAT(t, "hub/internal/pluginhost/testdata/wat/"+file)
+				ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+				err := h.Load(ctx, pluginhost.Module{Name: "hang", Wasm: wasm, Timeout: 100 * time.Millisecond})
+				cancel()
+				if want := "plugin hang: " + export + ": did not return within 5s"; err == nil || err.Error() != want {
+					t.Errorf("%s: got %v, want %q", file, err, want)
+				}
+			}
+		})
 	}
 }

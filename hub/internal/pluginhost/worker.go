@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"sync"
 	"time"
 
 	"github.com/rs/zerolog"
@@ -72,12 +73,30 @@ func ServeWorker(r io.Reader, w io.Writer) error {
 		cache = wazero.NewCompilationCache()
 	}
 	defer cache.Close(ctx)
-	p, err := newPoolWith(ctx, cache, m, zerolog.Nop(), false)
+	// A call at start that passes its limit cannot be interrupted here: say
+	// why, and exit (the host would kill the worker at its deadline anyway).
+	var mu sync.Mutex
+	started := false
+	hung := func(err error) {
+		mu.Lock()
+		defer mu.Unlock()
+		if !started {
+			_ = writeFrame(w, nil, statusFail, err.Error())
+			os.Exit(1)
+		}
+	}
+	p, err := newPoolWith(ctx, cache, m, zerolog.Nop(), false, hung)
+	mu.Lock()
+	started = true
+	mu.Unlock()
 	if err != nil {
 		return writeFrame(w, nil, statusFail, err.Error())
 	}
 	defer p.close(ctx)
-	inst := <-p.instances.idle
+	inst, err := p.instances.get(ctx, "", nil) // the one instance, idle
+	if err != nil {
+		return err
+	}
 	m.Wasm = nil
 	out := make([]byte, 0, 64<<10)
 	out = appendFrame(out[:0], statusOK, p.schema)

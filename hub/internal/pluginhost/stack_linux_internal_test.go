@@ -1,0 +1,122 @@
+package pluginhost
+
+import (
+	"context"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/rs/zerolog"
+
+	"github.com/hookhub/hookhub/hub/internal/wasmtest"
+	"github.com/hookhub/hookhub/sdk/abi"
+)
+
+// TestRecursionRunsOutOfStack: a module that recurses without end fails its
+// call with a reason that says so, long before wazero's own limit (which let
+// it take some 165 MB beyond memory_mib: 1), its instance is dropped, and
+// the next call works; in each isolation. In a worker the peak of the
+// process's memory shows the bound (it grew by some 165 MB before, by under
+// 10 MB now).
+func TestRecursionRunsOutOfStack(t *testing.T) {
+	wasm := wasmtest.BuildWAT(t, "hub/internal/pluginhost/testdata/wat/recurse.wat")
+	ctx := context.Background()
+	for _, mode := range []string{IsolationInterrupt, IsolationProcess} {
+		t.Run(mode, func(t *testing.T) {
+			h := processHost(t)
+			if err := h.Load(ctx, Module{Name: "rec", Wasm: wasm, MemoryMiB: 1, Timeout: 20 * time.Second, Instances: 1, Isolation: mode}); err != nil {
+				t.Fatal(err)
+			}
+			before := 0
+			if mode == IsolationProcess {
+				before = peakMiB(t, h.plugins["rec"].wasm.(*procPool).workers()[0].cmd.Process.Pid)
+			}
+			for round := range 2 {
+				_, err := h.Transform(ctx, "rec", &abi.Input{Webhook: "a webhook that makes it recurse"})
+				if err == nil || err.Error() != "plugin rec: ran out of stack (calls nested too deep)" {
+					t.Fatalf("round %d: got %v, want it to run out of stack", round, err)
+				}
+				if _, err := h.Transform(ctx, "rec", &abi.Input{}); err != nil {
+					t.Fatalf("round %d: the next call: %v", round, err)
+				}
+			}
+			if mode != IsolationProcess {
+				return
+			}
+			ws := h.plugins["rec"].wasm.(*procPool).workers()
+			if len(ws) != 1 {
+				t.Fatalf("%d workers, want the one", len(ws))
+			}
+			if peak := peakMiB(t, ws[0].cmd.Process.Pid); peak-before > 48 {
+				t.Errorf("the worker's memory peaked at %d MiB, %d MiB more than before the recursion; want the stack bounded (well under 48 MiB more)", peak, peak-before)
+			}
+		})
+	}
+}
+
+// peakMiB reads a process's peak resident memory (VmHWM).
+func peakMiB(t *testing.T, pid int) int {
+	t.Helper()
+	b, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/status")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, l := range strings.Split(string(b), "\n") {
+		if f := strings.Fields(l); len(f) == 3 && f[0] == "VmHWM:" {
+			kb, err := strconv.Atoi(f[1])
+			if err != nil {
+				t.Fatal(err)
+			}
+			return kb >> 10
+		}
+	}
+	t.Fatal("no VmHWM in /proc/<pid>/status")
+	return 0
+}
+
+// TestLimitStackRefusesWhatItCannotRead: a module the rewrite cannot read is
+// refused with a reason, not loaded without its bound.
+func TestLimitStackRefusesWhatItCannotRead(t *testing.T) {
+	wasm := wasmtest.BuildWAT(t, "hub/internal/pluginhost/testdata/wat/recurse.wat")
+	for _, bad := range [][]byte{nil, []byte("\x00asm\x01\x00\x00\x00\x01\xff"), wasm[:len(wasm)-3]} {
+		if _, err := limitStack(bad); err == nil {
+			t.Errorf("%q: rewritten", bad)
+		}
+	}
+	h, err := New(Options{Log: zerolog.Nop()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer h.Close(context.Background())
+	if err := h.Load(context.Background(), Module{Name: "cut", Wasm: wasm[:len(wasm)-3]}); err == nil || !strings.Contains(err.Error(), "plugin cut: not a valid WebAssembly module") {
+		t.Errorf("a truncated module: %v", err)
+	}
+}
+
+// TestModuleCannotResetTheStackCounter: a module whose code names the global
+// the stack counter takes (an index it does not have) is refused, not loaded
+// with the counter in its hands.
+func TestModuleCannotResetTheStackCounter(t *testing.T) {
+	tool, err := exec.LookPath("wat2wasm")
+	if err != nil {
+		t.Skip("wat2wasm is not installed (Debian: apt-get install wabt)")
+	}
+	out := filepath.Join(t.TempDir(), "reset.wasm")
+	src := filepath.Join(wasmtest.Root(t), "hub/internal/pluginhost/testdata/wat/reset-stack.wat")
+	if b, err := exec.Command(tool, "--no-check", src, "-o", out).CombinedOutput(); err != nil {
+		t.Fatalf("wat2wasm: %v\n%s", err, b)
+	}
+	wasm, err := os.ReadFile(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	h := processHost(t)
+	err = h.Load(context.Background(), Module{Name: "reset", Wasm: wasm, MemoryMiB: 1, Isolation: IsolationInterrupt})
+	if err == nil || !strings.Contains(err.Error(), "plugin reset: not a valid WebAssembly module") {
+		t.Errorf("got %v, want the module refused", err)
+	}
+}
