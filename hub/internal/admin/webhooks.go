@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"net/url"
 	"sort"
 	"strconv"
 	"strings"
@@ -108,6 +109,20 @@ func (s *Server) createWebhook(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
+	var named struct {
+		Account *string         `json:"account"`
+		ID      json.RawMessage `json:"id"`
+	}
+	_ = json.Unmarshal(body, &named)
+	if named.Account != nil && !allowed(r, *named.Account) {
+		// Before validation, whose answers could tell of the other account.
+		return &Error{Status: http.StatusForbidden, Code: "forbidden", Field: "account", Message: "this token sees only account " + scope(r)}
+	}
+	if named.ID != nil && scope(r) != "" {
+		// Ids are one namespace for all accounts: letting an account's
+		// token choose one would let it probe the ids of the others.
+		return badRequest("validation_failed", "id", "id: an account's token cannot choose the id; leave it out and the hub makes one")
+	}
 	wh, err := s.parseWebhook(body, "", scope(r))
 	if err != nil {
 		return err
@@ -116,13 +131,16 @@ func (s *Server) createWebhook(w http.ResponseWriter, r *http.Request) error {
 		return &Error{Status: http.StatusForbidden, Code: "forbidden", Field: "account", Message: "this token sees only account " + scope(r)}
 	}
 	if s.d.Registry.Get(wh.ID) != nil {
-		return &Error{Status: http.StatusConflict, Code: "exists", Field: "id", Message: fmt.Sprintf("a webhook %q exists", wh.ID)}
+		return idTaken(r, wh.ID)
 	}
 	if n, lim := len(s.d.Registry.Snapshot().Account(wh.Account)), s.d.Config.WebhookLimit(wh.Account); n >= lim {
 		return &Error{Status: http.StatusUnprocessableEntity, Code: "webhook_limit", Field: "account",
 			Message: fmt.Sprintf("account %q has %d webhooks, its limit", wh.Account, lim)}
 	}
 	if err := s.d.Store.Create(r.Context(), wh); err != nil {
+		if errors.Is(err, webhooks.ErrExists) {
+			return idTaken(r, wh.ID)
+		}
 		return storeError(wh.ID, err)
 	}
 	// Hubs may create at the same moment: count what the bucket holds now,
@@ -137,6 +155,16 @@ func (s *Server) createWebhook(w http.ResponseWriter, r *http.Request) error {
 	v.Secret = wh.Secret.Reveal() // shown once, now
 	writeJSON(w, http.StatusCreated, v)
 	return nil
+}
+
+// idTaken answers the creation of an id in use. An account's token never
+// chooses ids, so it meets this only if a generated id collides: the answer
+// names nothing of the webhook that holds it.
+func idTaken(r *http.Request, id string) *Error {
+	if scope(r) == "" {
+		return &Error{Status: http.StatusConflict, Code: "exists", Field: "id", Message: fmt.Sprintf("a webhook %q exists", id)}
+	}
+	return &Error{Status: http.StatusConflict, Code: "conflict", Message: "the webhook could not be created: try again"}
 }
 
 func (s *Server) updateWebhook(w http.ResponseWriter, r *http.Request) error {
@@ -178,6 +206,13 @@ func (s *Server) patchWebhook(w http.ResponseWriter, r *http.Request) error {
 	_ = json.Unmarshal(base, &doc)
 	delete(doc, "secret")
 	delete(doc, "previous_secrets")
+	if h, ok := doc["headers"].(map[string]any); ok {
+		for k := range h {
+			if config.SensitiveHeader(k) {
+				h[k] = "[redacted]" // as the API shows it: replaceWebhook keeps it
+			}
+		}
+	}
 	if v, ok := patch["secret"]; ok && v == nil {
 		delete(patch, "secret") // the signing secret cannot be removed, only replaced
 	}
@@ -224,21 +259,23 @@ func (s *Server) replaceWebhook(w http.ResponseWriter, r *http.Request, cur *web
 	if !newSecret {
 		delete(doc, "previous_secrets")
 	}
+	var kept []string // credentials sent back masked, so kept as they are
 	if a, ok := doc["auth"].(map[string]any); ok && cur.Auth != nil {
-		if a["password"] == "[redacted]" {
-			a["password"] = cur.Auth.Password.Reveal()
-		}
-		if a["token"] == "[redacted]" {
-			a["token"] = cur.Auth.Token.Reveal()
-		}
-		if a["client_secret"] == "[redacted]" {
-			a["client_secret"] = cur.Auth.ClientSecret.Reveal()
+		for _, c := range []struct {
+			field string
+			value config.Secret
+		}{{"password", cur.Auth.Password}, {"token", cur.Auth.Token}, {"client_secret", cur.Auth.ClientSecret}} {
+			if a[c.field] == "[redacted]" {
+				a[c.field] = c.value.Reveal()
+				kept = append(kept, "auth."+c.field)
+			}
 		}
 	}
 	if h, ok := doc["headers"].(map[string]any); ok {
 		for k, v := range h {
 			if v == "[redacted]" && cur.Headers[k] != "" {
 				h[k] = cur.Headers[k]
+				kept = append(kept, "headers."+k)
 			}
 		}
 	}
@@ -250,6 +287,9 @@ func (s *Server) replaceWebhook(w http.ResponseWriter, r *http.Request, cur *web
 	if wh.Account != cur.Account {
 		return badRequest("account_change", "account", "a webhook cannot move to another account")
 	}
+	if err := credentialsMoved(cur.Webhook, wh, kept); err != nil {
+		return err
+	}
 	if !newSecret {
 		wh.Secret, wh.PreviousSecrets = cur.Secret, cur.PreviousSecrets // unchanged unless a new one is given
 	}
@@ -258,6 +298,41 @@ func (s *Server) replaceWebhook(w http.ResponseWriter, r *http.Request, cur *web
 	}
 	writeJSON(w, http.StatusOK, s.view(s.d.Registry.Get(id)))
 	return nil
+}
+
+// credentialsMoved refuses to carry credentials kept from cur (sent back
+// masked) to another receiver: whoever may write a webhook could otherwise
+// point it at a server of their own and read them. The url's origin
+// (scheme, host, port) is where the password, token and headers go; the
+// client secret goes to token_url, and the token it buys to url.
+func credentialsMoved(cur, next config.Webhook, kept []string) *Error {
+	sort.Strings(kept)
+	urlMoved := origin(cur.URL) != origin(next.URL)
+	tokenURLMoved := cur.Auth != nil && next.Auth != nil && origin(cur.Auth.TokenURL) != origin(next.Auth.TokenURL)
+	for _, f := range kept {
+		if urlMoved || (f == "auth.client_secret" && tokenURLMoved) {
+			where := "url"
+			if !urlMoved {
+				where = "auth.token_url"
+			}
+			return &Error{Status: http.StatusUnprocessableEntity, Code: "credentials_required", Field: f,
+				Message: fmt.Sprintf("%s: %s points at another host, so the credential must be sent again (it is not carried over to a new host)", f, where)}
+		}
+	}
+	return nil
+}
+
+// origin is a URL's scheme, host and port ("" when it does not parse).
+func origin(raw string) string {
+	u, err := url.Parse(raw)
+	if err != nil || raw == "" {
+		return ""
+	}
+	port := u.Port()
+	if port == "" {
+		port = map[string]string{"http": "80", "https": "443"}[strings.ToLower(u.Scheme)]
+	}
+	return strings.ToLower(u.Scheme) + "://" + strings.ToLower(u.Hostname()) + ":" + port
 }
 
 // mutable finds a run-time webhook the caller may change.
