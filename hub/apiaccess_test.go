@@ -468,3 +468,31 @@ func TestAPIRefusesControlCharactersInHeaders(t *testing.T) {
 		t.Errorf("config with a CR LF header value: %v", err)
 	}
 }
+
+// TestConfigAPIAccessLists: the allowed hosts and CORS origins come from
+// the file or the environment (comma-separated), and a value that is not a
+// host or an origin is an error that says where.
+func TestConfigAPIAccessLists(t *testing.T) {
+	c, err := config.Parse("test.json", []byte(`{"api_allowed_hosts":["hookhub.internal:8080"]}`),
+		map[string]string{"HOOKHUB_API_CORS_ORIGINS": "https://console.example.com,http://localhost:3000"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if fmt.Sprint(c.APIAllowedHosts, c.APICORSOrigins) != "[hookhub.internal:8080] [https://console.example.com http://localhost:3000]" {
+		t.Errorf("got %v %v", c.APIAllowedHosts, c.APICORSOrigins)
+	}
+	for _, bad := range []struct {
+		doc  string
+		env  map[string]string
+		want string
+	}{
+		{`{}`, map[string]string{"HOOKHUB_API_CORS_ORIGINS": "console.example.com"}, "api_cors_origins[0]"},
+		{`{}`, map[string]string{"HOOKHUB_API_CORS_ORIGINS": "https://console.example.com/app"}, "api_cors_origins[0]"},
+		{`{"api_cors_origins":["*"]}`, nil, "api_cors_origins"},
+		{`{}`, map[string]string{"HOOKHUB_API_ALLOWED_HOSTS": "ok.example,http://x.example"}, "api_allowed_hosts[1]"},
+	} {
+		if _, err := config.Parse("test.json", []byte(bad.doc), bad.env); err == nil || !strings.Contains(err.Error(), bad.want) {
+			t.Errorf("%s %v: got %v, want an error at %s", bad.doc, bad.env, err, bad.want)
+		}
+	}
+}
