@@ -18,6 +18,7 @@ import (
 	"github.com/hookhub/hookhub/hub"
 	"github.com/hookhub/hookhub/hub/config"
 	"github.com/hookhub/hookhub/hub/hubtest"
+	"github.com/hookhub/hookhub/hub/internal/admin"
 )
 
 // Tests of who may call the management API and from where (security issue
@@ -120,6 +121,24 @@ func TestAPIAccountTokensWithoutAdminToken(t *testing.T) {
 			}
 			if code, m, _ := a.send(req{method: "GET", path: path, header: h}); code != 401 || errCode(m) != "unauthorized" {
 				t.Errorf("GET %s with Authorization %q: %d %v, want 401", path, auth, code, m)
+			}
+		}
+	}
+	// Every route but the public ones, with no token or a Basic one.
+	public := map[string]bool{"GET /healthz": true, "GET /openapi.json": true, "GET /ip-ranges": true, "GET /v1/accounts/{account}/jwks.json": true}
+	for _, route := range admin.Routes {
+		method, path, _ := strings.Cut(route, " ")
+		if public[route] {
+			continue
+		}
+		path = strings.NewReplacer("{id}", "globex_wh", "{seq}", "1", "{type}", "email.clicked").Replace(path)
+		for _, auth := range []string{"", "Basic YWNtZTpwYXNz"} {
+			h := map[string]string{}
+			if auth != "" {
+				h["Authorization"] = auth
+			}
+			if code, m, _ := a.send(req{method: method, path: path, header: h}); code != 401 {
+				t.Errorf("%s with Authorization %q: %d %v, want 401", route, auth, code, m)
 			}
 		}
 	}

@@ -1,6 +1,7 @@
 package admin
 
 import (
+	"crypto/sha256"
 	"crypto/subtle"
 	"mime"
 	"net"
@@ -113,11 +114,12 @@ func crossSite(secFetchSite string) bool {
 	return secFetchSite == "cross-site" || secFetchSite == "same-site"
 }
 
-// sameOrigin reports whether origin is the API's own (a page it served).
-// The Host has been checked already, so a rebound name cannot pass.
+// sameOrigin reports whether origin is the API's own (a page it served,
+// maybe through a TLS proxy). The Host has been checked already, so a
+// rebound name cannot pass.
 func sameOrigin(origin, host string) bool {
 	u, err := url.Parse(origin)
-	return err == nil && u.Scheme == "http" && u.Path == "" && strings.EqualFold(u.Host, host)
+	return err == nil && (u.Scheme == "http" || u.Scheme == "https") && u.Path == "" && strings.EqualFold(u.Host, host)
 }
 
 // checkContentType refuses a body that is not JSON (415): an HTML form or a
@@ -159,14 +161,17 @@ func (s *Server) authorize(r *http.Request) (scope string, e *Error) {
 	if !strings.EqualFold(scheme, "Bearer") || got == "" {
 		return "", unauthorized
 	}
-	// Compare with every token, so the time taken says nothing of which
-	// one (or how much of one) matched.
+	// Compare digests with every token, so the time taken says nothing of
+	// which one matched, nor of any token's length or prefix.
+	sum := sha256.Sum256([]byte(got))
 	found, acct := 0, ""
-	if s.token != "" && subtle.ConstantTimeCompare([]byte(got), []byte(s.token)) == 1 {
-		found = 1
+	if s.token != "" {
+		want := sha256.Sum256([]byte(s.token))
+		found = subtle.ConstantTimeCompare(sum[:], want[:])
 	}
 	for tok, a := range s.tokens {
-		if subtle.ConstantTimeCompare([]byte(got), []byte(tok)) == 1 {
+		want := sha256.Sum256([]byte(tok))
+		if subtle.ConstantTimeCompare(sum[:], want[:]) == 1 {
 			found, acct = 1, a
 		}
 	}
