@@ -267,7 +267,9 @@ func (s *Server) replaceWebhook(w http.ResponseWriter, r *http.Request, cur *web
 		}{{"password", cur.Auth.Password}, {"token", cur.Auth.Token}, {"client_secret", cur.Auth.ClientSecret}} {
 			if a[c.field] == "[redacted]" {
 				a[c.field] = c.value.Reveal()
-				kept = append(kept, "auth."+c.field)
+				if c.value != "" {
+					kept = append(kept, "auth."+c.field)
+				}
 			}
 		}
 	}
