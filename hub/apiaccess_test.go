@@ -370,7 +370,7 @@ func TestAPICredentialsStayWithTheirHost(t *testing.T) {
 	if code, m := a.call("PATCH", "/v1/webhooks/wh_basic", fmt.Sprintf(`{"url":%q}`, owner.URL+"/other-path")); code != 200 {
 		t.Errorf("another path on the same host: %d %v", code, m)
 	}
-	if code, m := a.call("PATCH", "/v1/webhooks/wh_basic", fmt.Sprintf(`{"url":%q,"auth":{"password":"a-new-password"},"headers":{"X-Api-Key":"a-new-key"}}`, attacker.URL+"/new")); code != 200 || m["url"] != attacker.URL+"/new" {
+	if code, m := a.call("PATCH", "/v1/webhooks/wh_basic", fmt.Sprintf(`{"url":%q,"auth":{"password":"a-new-password"},"headers":{"X-Api-Key":"a-new-key","X-Team":"blue"}}`, attacker.URL+"/new")); code != 200 || m["url"] != attacker.URL+"/new" {
 		t.Errorf("moved with new credentials: %d %v", code, m)
 	}
 	if code, m := a.call("PATCH", "/v1/webhooks/wh_oauth", fmt.Sprintf(`{"url":%q,"auth":{"client_secret":"a-new-secret"}}`, attacker.URL+"/new")); code != 200 {

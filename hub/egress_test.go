@@ -107,3 +107,67 @@ func TestHTTPVersion(t *testing.T) {
 		}
 	}
 }
+
+// failingProxy is a real HTTP CONNECT proxy on loopback that cannot reach
+// any target: it answers every CONNECT with 502, as a proxy does when the
+// name does not resolve on its side. It counts the CONNECTs.
+func failingProxy(t *testing.T) (string, *atomic.Int64) {
+	t.Helper()
+	var connects atomic.Int64
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := &http.Server{Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Method == http.MethodConnect {
+			connects.Add(1)
+		}
+		http.Error(w, "cannot resolve "+r.Host, http.StatusBadGateway)
+	})}
+	go func() { _ = srv.Serve(ln) }()
+	t.Cleanup(func() { _ = srv.Close() })
+	return "http://" + ln.Addr().String(), &connects
+}
+
+// TestProxyDNSFailuresRetry: through a proxy, a target name that does not
+// resolve is retried like a receiver's 5xx, whether the hub's own check
+// cannot resolve it (it never reaches the proxy) or the proxy answers that it
+// cannot reach it; the job is dead-lettered only after its last try, with a
+// reason that says which.
+func TestProxyDNSFailuresRetry(t *testing.T) {
+	// A label of 64 characters is no DNS name: every resolver fails on it
+	// without sending a query.
+	unresolvable := "https://" + strings.Repeat("a", 64) + ".hooks.test/"
+	for _, c := range []struct {
+		name, url, reason string
+		failing           bool
+	}{
+		{"local", unresolvable, "cannot resolve", false},
+		{"proxy", "https://93.184.215.14/", "the proxy answered 502 Bad Gateway to CONNECT 93.184.215.14:443", true},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			proxy, tunnels := connectProxy(t)
+			if c.failing {
+				proxy, tunnels = failingProxy(t)
+			}
+			doc := fmt.Sprintf(`{"delivery":{"allow_insecure_targets":false,"proxy_url":%q},"webhooks":[%s]}`, proxy,
+				webhookJSON("px", "acme", c.url, `"events":["*"],"retry":{"schedule":["1s"],"jitter":0}`))
+			r := startHub(t, doc, nil)
+			r.publish(t, contact("evt_px_dns"))
+			dl := r.waitStream(t, streamName("hookhub", "DLQ"), 1, 30*time.Second)
+			h := dl[0].Headers()
+			if h.Get(bus.HeaderAttempts) != "2" || !strings.Contains(h.Get(bus.HeaderReason), c.reason) ||
+				strings.Contains(h.Get(bus.HeaderReason), "refused") {
+				t.Errorf("dead letter after %s attempts, reason %q: want 2 attempts (retried), saying %q",
+					h.Get(bus.HeaderAttempts), h.Get(bus.HeaderReason), c.reason)
+			}
+			recs := attempts(t, r, 2)
+			if recs[0].Outcome != "retrying" {
+				t.Errorf("first attempt %+v, want retrying", recs[0])
+			}
+			if want := map[bool]int64{false: 0, true: 2}[c.failing]; tunnels.Load() != want {
+				t.Errorf("the proxy saw %d CONNECTs, want %d", tunnels.Load(), want)
+			}
+		})
+	}
+}

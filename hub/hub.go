@@ -9,7 +9,10 @@ package hub
 
 import (
 	"context"
+	"crypto/hmac"
+	"crypto/sha256"
 	"crypto/x509"
+	"encoding/base64"
 	"fmt"
 	"net"
 	"net/netip"
@@ -108,10 +111,11 @@ func New(cfg *config.Config, opts ...Option) (*Hub, error) {
 		return nil, err
 	}
 	fail := func(err error) (*Hub, error) { _ = h.Close(); return nil, err }
-	h.bus, err = bus.Open(ctx, bus.Options{
-		URL: cfg.NATSURL, Listen: cfg.NATSListen, DataDir: cfg.DataDir, Prefix: cfg.SubjectPrefix,
-		Name: "hookhub", Replicas: cfg.StreamReplicas, EventRetention: cfg.EventRetention.D(), Log: o.log,
-	})
+	bo, err := busOptions(cfg, o.log)
+	if err != nil {
+		return fail(err)
+	}
+	h.bus, err = bus.Open(ctx, bo)
 	if err != nil {
 		return fail(err)
 	}
@@ -141,14 +145,15 @@ func New(cfg *config.Config, opts ...Option) (*Hub, error) {
 	h.router = routing.New(h.bus, reg, set, o.log, 0, h.metrics)
 	h.engine = delivery.New(delivery.Options{
 		Bus: h.bus, Webhooks: reg, Snapshots: reg, Health: h.health, Transformer: timedPlugins{h.plugins, h.metrics}, Metrics: h.metrics,
-		Policy: cfg.TargetPolicy(), RootCAs: roots, ProxyURL: proxy, SourceAddr: src,
+		PluginSecrets: h.plugins.SecretFields,
+		Policy:        cfg.TargetPolicy(), RootCAs: roots, ProxyURL: proxy, SourceAddr: src,
 		ConnectTimeout: cfg.Delivery.ConnectTimeout.D(), Timeout: cfg.Delivery.Timeout.D(), HTTP2: cfg.Delivery.HTTP2,
 		Concurrency: cfg.Delivery.Concurrency, PerWebhook: cfg.Delivery.PerWebhookConcurrency, PerHost: cfg.Delivery.PerHostConcurrency,
 		ExcerptBytes: cfg.Delivery.ResponseExcerptBytes, UserAgent: "hookhub/" + Version, Keys: keys, Log: o.log,
 	})
 	if cfg.APIAddr != "off" {
 		h.api, err = admin.New(admin.Deps{Config: cfg, Bus: h.bus, Registry: reg, Store: h.store, Health: h.health,
-			CheckPlugin: h.plugins.ValidateConfig, Tester: h.engine, Metrics: h.metrics.Registry, PublicKeys: keys.PublicKeys, Log: o.log})
+			CheckPlugin: h.plugins.ValidateConfig, PluginSecrets: h.plugins.SecretFields, Tester: h.engine, Metrics: h.metrics.Registry, PublicKeys: keys.PublicKeys, Log: o.log})
 		if err != nil {
 			return fail(err)
 		}
@@ -157,6 +162,44 @@ func New(cfg *config.Config, opts ...Option) (*Hub, error) {
 		}
 	}
 	return h, nil
+}
+
+// busOptions are the NATS settings of cfg: the embedded server's users and,
+// with secrets_key, the key of its JetStream files (derived from the first
+// key; the second is the old one while rotating).
+func busOptions(cfg *config.Config, log zerolog.Logger) (bus.Options, error) {
+	o := bus.Options{
+		URL: cfg.NATSURL, Listen: cfg.NATSListen, DataDir: cfg.DataDir, Prefix: cfg.SubjectPrefix,
+		Name: "hookhub", Replicas: cfg.StreamReplicas, EventRetention: cfg.EventRetention.D(), Log: log,
+		User: cfg.NATSUser, Password: cfg.NATSPassword.Reveal(), Creds: cfg.NATSCreds,
+	}
+	for _, u := range cfg.NATSUsers {
+		o.Users = append(o.Users, bus.User{Name: u.User, Password: u.Password.Reveal(), Account: u.Account, Admin: u.Admin})
+	}
+	keys, err := cfg.SecretsKeys()
+	if err != nil {
+		return o, fmt.Errorf("secrets_key: %w", err)
+	}
+	if cfg.NATSURL == "" {
+		if len(keys) > 0 {
+			o.StoreKey = storeKey(keys[0])
+		}
+		if len(keys) > 1 {
+			o.StoreOldKey = storeKey(keys[1])
+		}
+		if cfg.NATSUser != "" || cfg.NATSCreds != "" {
+			log.Warn().Msg("nats_user and nats_creds log the hub in to an outside NATS (nats_url) and are ignored by the embedded server: its logins are nats_users")
+		}
+	}
+	return o, nil
+}
+
+// storeKey is the embedded server's JetStream key made from a secrets key
+// (not the key itself, which also encrypts the webhook secrets).
+func storeKey(k config.SecretsKey) string {
+	m := hmac.New(sha256.New, k.Key[:])
+	m.Write([]byte("hookhub jetstream store key"))
+	return base64.RawStdEncoding.EncodeToString(m.Sum(nil))
 }
 
 func rootCAs(cfg *config.Config) (*x509.CertPool, error) {

@@ -73,7 +73,7 @@ func TestMTLS(t *testing.T) {
 		t.Errorf("dead letter of %s: %s", w, dl[0].Headers().Get(bus.HeaderReason))
 	}
 	_, err := startHubErr(t, `{"webhooks":[`+webhookJSON("bad", "acme", srv.URL, `"events":["*"],"tls_client":{"cert_file":"nope.pem","key_file":"nope.key"}`)+`]}`)
-	if err == nil || !strings.Contains(err.Error(), "webhooks[0].tls_client: cannot load the client certificate") {
+	if err == nil || !strings.Contains(err.Error(), `webhooks[0].tls_client.cert_file: webhook "bad": cannot read the file: no such file or directory`) {
 		t.Errorf("a missing certificate: %v", err)
 	}
 }

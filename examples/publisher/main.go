@@ -2,6 +2,9 @@
 // Go SDK: subject, envelope and Nats-Msg-Id are set for you.
 //
 //	go run ./examples/publisher -nats nats://127.0.0.1:4222
+//
+// When the hub's NATS takes logins, give a publisher of account acme in
+// HOOKHUB_NATS_USER and HOOKHUB_NATS_PASSWORD.
 package main
 
 import (
@@ -24,13 +27,17 @@ import (
 func main() {
 	url := flag.String("nats", "nats://127.0.0.1:4222", "the hub's NATS")
 	flag.Parse()
-	if err := run(*url, os.Stdout); err != nil {
+	var opts []nats.Option
+	if user := os.Getenv("HOOKHUB_NATS_USER"); user != "" {
+		opts = append(opts, nats.UserInfo(user, os.Getenv("HOOKHUB_NATS_PASSWORD")))
+	}
+	if err := run(*url, os.Stdout, opts...); err != nil {
 		log.Fatal(err)
 	}
 }
 
-func run(url string, out io.Writer) error {
-	nc, err := nats.Connect(url)
+func run(url string, out io.Writer, opts ...nats.Option) error {
+	nc, err := nats.Connect(url, opts...)
 	if err != nil {
 		return err
 	}

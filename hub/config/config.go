@@ -7,6 +7,7 @@ package config
 import (
 	"encoding/json"
 	"fmt"
+	"math"
 	"slices"
 	"time"
 )
@@ -40,6 +41,21 @@ type Config struct {
 	Schema     string `json:"$schema,omitempty"`
 	NATSURL    string `json:"nats_url,omitempty" env:"NATS_URL"`
 	NATSListen string `json:"nats_listen,omitempty" env:"NATS_LISTEN"`
+	// NATSUsers are the logins of the embedded server. With any, a client
+	// must log in (anonymous clients are refused), and a publisher may only
+	// publish its own account's events. Required on a non-loopback
+	// nats_listen.
+	NATSUsers []NATSUser `json:"nats_users,omitempty"`
+	// NATSUser, NATSPassword and NATSCreds are how the hub logs in to an
+	// outside NATS (nats_url): a user and password, or a .creds file (JWT
+	// and nkey seed).
+	NATSUser     string `json:"nats_user,omitempty" env:"NATS_USER"`
+	NATSPassword Secret `json:"nats_password,omitempty" env:"NATS_PASSWORD"`
+	NATSCreds    string `json:"nats_creds,omitempty" env:"NATS_CREDS"`
+	// SecretsKey is one or more base64 AES-256 keys, comma-separated: the
+	// first encrypts the webhook secrets the hub stores (and, with the
+	// embedded server, the JetStream files), every one decrypts.
+	SecretsKey Secret `json:"secrets_key,omitempty" env:"SECRETS_KEY"`
 	DataDir    string `json:"data_dir,omitempty" env:"DATA_DIR"`
 	APIAddr    string `json:"api_addr,omitempty" env:"API_ADDR"`
 	APIToken   Secret `json:"api_token,omitempty" env:"API_TOKEN"`
@@ -77,6 +93,16 @@ type Account struct {
 	// SigningKeys are ed25519 keys (whsk_...) for v1a signatures: the first
 	// signs, all are published in the account's JWKS.
 	SigningKeys []Secret `json:"signing_keys,omitempty"`
+}
+
+// NATSUser is a login of the embedded NATS server: a publisher for one
+// account (it may publish on <prefix>.events.<account>.> and receive the
+// acks, nothing else), or an admin (everything, for operators' tools).
+type NATSUser struct {
+	User     string `json:"user"`
+	Password Secret `json:"password"`
+	Account  string `json:"account,omitempty"`
+	Admin    bool   `json:"admin,omitempty"`
 }
 
 // Plugin is a WebAssembly transform module.
@@ -158,11 +184,16 @@ type Webhook struct {
 	TLSClient *TLSClient `json:"tls_client,omitempty"`
 }
 
-// TLSClient is a client certificate and its key, PEM files (relative to the
-// config file).
+// TLSClient is a client certificate and its key: PEM files (relative to the
+// config file; only in the config file, never through the API), or the PEM
+// text itself. Load reads the files into CertPEM and KeyPEM, so the hub only
+// ever presents what those hold.
 type TLSClient struct {
-	CertFile string `json:"cert_file"`
-	KeyFile  string `json:"key_file"`
+	CertFile string `json:"cert_file,omitempty"`
+	KeyFile  string `json:"key_file,omitempty"`
+	CertPEM  string `json:"cert_pem,omitempty"`
+	// KeyPEM is the private key: a secret, masked wherever it is shown.
+	KeyPEM Secret `json:"key_pem,omitempty"`
 }
 
 // RateLimit bounds the requests per second to a webhook, per hub process.
@@ -273,13 +304,16 @@ func (d Duration) MarshalJSON() ([]byte, error) { return json.Marshal(time.Durat
 
 // UnmarshalJSON reads "5s" and the like.
 func (d *Duration) UnmarshalJSON(b []byte) error {
+	if string(b) == "null" {
+		return nil // as encoding/json leaves other values
+	}
 	var s string
 	if err := json.Unmarshal(b, &s); err != nil {
 		return fmt.Errorf("duration must be a string such as \"5s\"")
 	}
 	v, err := time.ParseDuration(s)
 	if err != nil {
-		return fmt.Errorf("duration %q: must be such as 500ms, 5s, 2h", s)
+		return fmt.Errorf("duration %q: must be such as 500ms, 5s, 2h, and at most %s", s, time.Duration(math.MaxInt64).Truncate(time.Hour))
 	}
 	*d = Duration(v)
 	return nil

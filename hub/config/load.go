@@ -4,13 +4,18 @@ import (
 	"bytes"
 	"crypto/tls"
 	"encoding/json"
+	"encoding/pem"
 	"errors"
 	"fmt"
+	"io"
+	"maps"
 	"net/netip"
 	"net/url"
 	"os"
 	"path/filepath"
+	"reflect"
 	"regexp"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -46,17 +51,23 @@ func (e *FieldError) Error() string {
 	return s + ": " + e.Msg
 }
 
+// MaxFileSize is the largest config file Load reads (16 MiB): ample for
+// tens of thousands of webhooks, and a bound on the memory a mistaken path
+// (a log file, a device) can take.
+const MaxFileSize = 16 << 20
+
 // Load reads the config file at path ("" for none), checks it against its
 // schema, resolves ${env:NAME} from environ, overlays HOOKHUB_ variables from
 // environ, fills defaults and validates the result. All errors are returned at
-// once, joined, each a *FieldError.
+// once, joined, each a *FieldError. A file larger than MaxFileSize is refused
+// without being read whole.
 func Load(path string, environ map[string]string) (*Config, error) {
 	raw := []byte("{}")
 	name := ""
 	if path != "" {
-		b, err := os.ReadFile(path)
+		b, err := readFile(path)
 		if err != nil {
-			return nil, &FieldError{File: path, Msg: "cannot read: " + unwrapPathErr(err)}
+			return nil, err
 		}
 		raw, name = b, path
 	}
@@ -66,6 +77,23 @@ func Load(path string, environ map[string]string) (*Config, error) {
 	}
 	c.File = path
 	return c, nil
+}
+
+// readFile reads the config file at path, at most MaxFileSize bytes of it.
+func readFile(path string) ([]byte, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, &FieldError{File: path, Msg: "cannot read: " + unwrapPathErr(err)}
+	}
+	defer f.Close()
+	b, err := io.ReadAll(io.LimitReader(f, MaxFileSize+1))
+	if err != nil {
+		return nil, &FieldError{File: path, Msg: "cannot read: " + unwrapPathErr(err)}
+	}
+	if len(b) > MaxFileSize {
+		return nil, &FieldError{File: path, Msg: fmt.Sprintf("is larger than %d MiB, the most a config file may be", MaxFileSize>>20)}
+	}
+	return b, nil
 }
 
 func unwrapPathErr(err error) string {
@@ -101,14 +129,14 @@ func Parse(name string, raw []byte, environ map[string]string) (*Config, error) 
 			seen[is.Path] = true
 		}
 		// Say what else is wrong too, where the schema had nothing to say.
-		var loose Config
-		if expanded, xerrs := expandEnv(name, raw, environ); len(xerrs) == 0 && json.Unmarshal(expanded, &loose) == nil {
-			loose.fillDefaults()
-			for _, err := range flatten(loose.Validate(name)) {
-				var fe *FieldError
-				if errors.As(err, &fe) && !seen[fe.Path] {
-					errs = append(errs, err)
-				}
+		expanded, xerrs := expandEnv(name, raw, environ)
+		if len(xerrs) > 0 {
+			return nil, errors.Join(append(errs, xerrs...)...)
+		}
+		for _, err := range looseValidate(name, expanded, seen) {
+			var fe *FieldError
+			if errors.As(err, &fe) && !seen[fe.Path] && !under(fe.Path, seen) {
+				errs = append(errs, err)
 			}
 		}
 		return nil, errors.Join(errs...)
@@ -122,7 +150,23 @@ func Parse(name string, raw []byte, environ map[string]string) (*Config, error) 
 	dec := json.NewDecoder(bytes.NewReader(expanded))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(&c); err != nil {
-		return nil, &FieldError{File: name, Msg: err.Error()}
+		// A value the schema let through and Go cannot read (a duration
+		// too long for it, say): find where, and say what else is wrong.
+		errs := decodeErrors(name, expanded)
+		if len(errs) == 0 {
+			return nil, &FieldError{File: name, Msg: err.Error()}
+		}
+		seen := map[string]bool{}
+		for _, err := range errs {
+			seen[err.(*FieldError).Path] = true
+		}
+		for _, err := range looseValidate(name, expanded, seen) {
+			var fe *FieldError
+			if errors.As(err, &fe) && !seen[fe.Path] && !under(fe.Path, seen) {
+				errs = append(errs, err)
+			}
+		}
+		return nil, errors.Join(errs...)
 	}
 	if err := env.ParseWithOptions(&c, env.Options{Prefix: "HOOKHUB_", Environment: environ}); err != nil {
 		return nil, &FieldError{File: "environment", Msg: err.Error()}
@@ -132,13 +176,12 @@ func Parse(name string, raw []byte, environ map[string]string) (*Config, error) 
 	}
 	c.fillDefaults()
 	c.File = name
+	errs = c.readClientCerts(name)
 	if err := c.Validate(name); err != nil {
-		return nil, err
+		errs = append(errs, err)
 	}
-	for i := range c.Webhooks {
-		if tc := c.Webhooks[i].TLSClient; tc != nil {
-			c.Webhooks[i].TLSClient = &TLSClient{CertFile: c.Resolve(tc.CertFile), KeyFile: c.Resolve(tc.KeyFile)}
-		}
+	if len(errs) > 0 {
+		return nil, errors.Join(errs...)
 	}
 	return &c, nil
 }
@@ -168,6 +211,197 @@ func emptyTokens(name string, expanded []byte, environ map[string]string, c *Con
 		}
 	}
 	return errs
+}
+
+// looseValidate runs Validate on a document the schema refused, with the
+// values it flagged (by path, in flagged) set aside, so that a value of the
+// wrong type ("timeout": 5) does not hide the document's other mistakes. It
+// first sets aside only flagged scalars, then flagged objects and arrays too;
+// it returns nothing when even that cannot be decoded.
+func looseValidate(name string, doc []byte, flagged map[string]bool) []error {
+	for _, containers := range []bool{false, true} {
+		dec := json.NewDecoder(bytes.NewReader(doc))
+		dec.UseNumber()
+		var v any
+		if dec.Decode(&v) != nil {
+			return nil
+		}
+		b, err := json.Marshal(setAside(v, nil, flagged, containers))
+		if err != nil {
+			return nil
+		}
+		var loose Config
+		if json.Unmarshal(b, &loose) == nil {
+			loose.fillDefaults()
+			return flatten(loose.Validate(name))
+		}
+	}
+	return nil
+}
+
+// decodeErrors finds the values of the document that do not decode into
+// their field of Config, each as a *FieldError with its path.
+func decodeErrors(name string, doc []byte) []error {
+	dec := json.NewDecoder(bytes.NewReader(doc))
+	dec.UseNumber()
+	var v any
+	if dec.Decode(&v) != nil {
+		return nil
+	}
+	var errs []error
+	var walk func(v any, t reflect.Type, path []string)
+	walk = func(v any, t reflect.Type, path []string) {
+		for t.Kind() == reflect.Pointer {
+			t = t.Elem()
+		}
+		m, isMap := v.(map[string]any)
+		a, isArray := v.([]any)
+		switch {
+		case reflect.PointerTo(t).Implements(reflect.TypeFor[json.Unmarshaler]()):
+		case isMap && t.Kind() == reflect.Struct:
+			fields := jsonFields(t)
+			for _, k := range slices.Sorted(maps.Keys(m)) {
+				if ft, ok := fields[k]; ok {
+					walk(m[k], ft, append(path, k))
+				}
+			}
+			return
+		case isMap && t.Kind() == reflect.Map:
+			for _, k := range slices.Sorted(maps.Keys(m)) {
+				walk(m[k], t.Elem(), append(path, k))
+			}
+			return
+		case isArray && t.Kind() == reflect.Slice:
+			for i, x := range a {
+				walk(x, t.Elem(), append(path, strconv.Itoa(i)))
+			}
+			return
+		}
+		b, err := json.Marshal(v)
+		if err == nil {
+			err = json.Unmarshal(b, reflect.New(t).Interface())
+		}
+		if err != nil {
+			errs = append(errs, &FieldError{File: name, Path: schemacheck.Path(path), Msg: err.Error()})
+		}
+	}
+	walk(v, reflect.TypeFor[Config](), nil)
+	return errs
+}
+
+// jsonFields are the fields of struct type t by their JSON names.
+func jsonFields(t reflect.Type) map[string]reflect.Type {
+	out := map[string]reflect.Type{}
+	for f := range t.Fields() {
+		name, _, _ := strings.Cut(f.Tag.Get("json"), ",")
+		if !f.IsExported() || name == "-" {
+			continue
+		}
+		if name == "" {
+			name = f.Name
+		}
+		out[name] = f.Type
+	}
+	return out
+}
+
+// setAside replaces by null the values of v at the flagged paths (never the
+// document itself): only scalars, unless containers.
+func setAside(v any, path []string, flagged map[string]bool, containers bool) any {
+	switch t := v.(type) {
+	case map[string]any:
+		if len(path) > 0 && containers && flagged[schemacheck.Path(path)] {
+			return nil
+		}
+		for k, x := range t {
+			t[k] = setAside(x, append(path, k), flagged, containers)
+		}
+	case []any:
+		if containers && flagged[schemacheck.Path(path)] {
+			return nil
+		}
+		for i, x := range t {
+			t[i] = setAside(x, append(path, strconv.Itoa(i)), flagged, containers)
+		}
+	default:
+		if flagged[schemacheck.Path(path)] {
+			return nil
+		}
+	}
+	return v
+}
+
+// under reports whether path lies inside one of the paths in set.
+func under(path string, set map[string]bool) bool {
+	for p := range set {
+		if p != "" && len(path) > len(p) && strings.HasPrefix(path, p) && (path[len(p)] == '.' || path[len(p)] == '[') {
+			return true
+		}
+	}
+	return false
+}
+
+// maxPEMFile bounds a client certificate or key file.
+const maxPEMFile = 1 << 20
+
+// readClientCerts reads the config file's tls_client files (relative to the
+// config file) into cert_pem and key_pem: the hub presents only what those
+// hold, so nothing outside the config file (the API) ever names a file.
+// Errors name the webhook and the field, and say why.
+func (c *Config) readClientCerts(name string) []error {
+	var errs []error
+	for i := range c.Webhooks {
+		w := &c.Webhooks[i]
+		tc := w.TLSClient
+		if tc == nil || (tc.CertFile == "" && tc.KeyFile == "") {
+			continue
+		}
+		out, failed := *tc, false
+		for _, f := range []struct {
+			field, path string
+			into        func(string)
+		}{
+			{"cert_file", tc.CertFile, func(s string) { out.CertPEM = s }},
+			{"key_file", tc.KeyFile, func(s string) { out.KeyPEM = Secret(s) }},
+		} {
+			b, err := readSmall(c.Resolve(f.path), maxPEMFile)
+			if err != nil {
+				errs = append(errs, &FieldError{File: name, Path: fmt.Sprintf("webhooks[%d].tls_client.%s", i, f.field),
+					Msg: fmt.Sprintf("webhook %q: cannot read the file: %s", w.ID, err)})
+				failed = true
+				continue
+			}
+			f.into(string(b))
+		}
+		if !failed {
+			w.TLSClient = &out
+		}
+	}
+	return errs
+}
+
+// readSmall reads a regular file of at most limit bytes; its errors say why,
+// without the path.
+func readSmall(path string, limit int64) ([]byte, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, errors.New(unwrapPathErr(err))
+	}
+	defer f.Close()
+	st, err := f.Stat()
+	switch {
+	case err != nil:
+		return nil, errors.New(unwrapPathErr(err))
+	case !st.Mode().IsRegular():
+		return nil, errors.New("not a regular file")
+	case st.Size() > limit:
+		return nil, fmt.Errorf("larger than %d bytes", limit)
+	}
+	b, err := io.ReadAll(io.LimitReader(f, limit))
+	if err != nil {
+		return nil, errors.New(unwrapPathErr(err))
+	}
+	return b, nil
 }
 
 var envRef = regexp.MustCompile(`\$\{env:([A-Za-z_][A-Za-z0-9_]*)\}`)
@@ -310,6 +544,10 @@ func (c *Config) Validate(name string) error {
 	}
 	if c.NATSURL == "" && c.StreamReplicas > 1 {
 		bad("stream_replicas", "%d replicas need a NATS cluster (nats_url); the embedded server is a single node", c.StreamReplicas)
+	}
+	errs = append(errs, c.checkNATS(name)...)
+	if _, err := c.SecretsKeys(); err != nil {
+		bad("secrets_key", "%s", err.Error())
 	}
 	if c.Delivery.Timeout.D() <= 0 || c.Delivery.ConnectTimeout.D() <= 0 {
 		bad("delivery", "timeouts must be positive")
@@ -486,9 +724,12 @@ func (c *Config) CheckWebhook(file, at string, w Webhook) []error {
 			bad("auth.token_url", "%s", strings.TrimPrefix(err.Error(), target.ErrRefused.Error()+": "))
 		}
 	}
-	if tc := w.TLSClient; tc != nil {
-		if _, err := tls.LoadX509KeyPair(c.Resolve(tc.CertFile), c.Resolve(tc.KeyFile)); err != nil {
-			bad("tls_client", "cannot load the client certificate: %s", errors.Unwrap(err))
+	if tc := w.TLSClient; tc != nil && (tc.CertPEM != "" || tc.KeyPEM != "") {
+		if field, msg := CheckKeyPair(tc.CertPEM, tc.KeyPEM.Reveal()); msg != "" {
+			if tc.CertFile != "" { // read from the files: name the field the config file has
+				field = strings.Replace(field, "_pem", "_file", 1)
+			}
+			bad("tls_client."+field, "%s", msg)
 		}
 	}
 	for _, k := range sortedKeys(w.Headers) {
@@ -520,22 +761,6 @@ func sortedKeys(m map[string]string) []string {
 	return keys
 }
 
-// SensitiveHeader reports whether a header's value is likely a credential
-// (Authorization, or a name with key, token, secret, auth, pass, cookie or
-// session in it): the hub masks such values in what it shows.
-func SensitiveHeader(name string) bool {
-	n := strings.ToLower(name)
-	if n == "webhook-signature" {
-		return false
-	}
-	for _, s := range []string{"authorization", "key", "token", "secret", "auth", "pass", "cookie", "session", "signature"} {
-		if strings.Contains(n, s) {
-			return true
-		}
-	}
-	return false
-}
-
 // checkSigningKeys checks v1a keys, never showing them.
 func checkSigningKeys(path string, keys []Secret, bad func(path, format string, args ...any)) {
 	for j, k := range keys {
@@ -543,4 +768,24 @@ func checkSigningKeys(path string, keys []Secret, bad func(path, format string, 
 			bad(fmt.Sprintf("%s[%d]", path, j), "must be whsk_ followed by the base64 of an ed25519 seed (the value is not shown)")
 		}
 	}
+}
+
+// CheckKeyPair checks a client certificate and its private key, both PEM:
+// each parses, and the certificate is the key's. It returns the field at
+// fault (cert_pem or key_pem) and why, "" when they are fine; it never shows
+// either value.
+func CheckKeyPair(certPEM, keyPEM string) (field, msg string) {
+	if b, _ := pem.Decode([]byte(certPEM)); b == nil || b.Type != "CERTIFICATE" {
+		return "cert_pem", "must be a PEM certificate (-----BEGIN CERTIFICATE-----)"
+	}
+	if b, _ := pem.Decode([]byte(keyPEM)); b == nil || !strings.HasSuffix(b.Type, "PRIVATE KEY") {
+		return "key_pem", "must be a PEM private key (-----BEGIN PRIVATE KEY-----; the value is not shown)"
+	}
+	if _, err := tls.X509KeyPair([]byte(certPEM), []byte(keyPEM)); err != nil {
+		if strings.Contains(err.Error(), "does not match") {
+			return "key_pem", "is not the key of the certificate (neither value is shown)"
+		}
+		return "key_pem", "the certificate or its key cannot be parsed: give a PEM certificate and its unencrypted PKCS#1, PKCS#8 or EC private key (neither value is shown)"
+	}
+	return "", ""
 }

@@ -134,9 +134,19 @@ func publishDemoEvents(ctx context.Context, h *hub.Hub, cfg *config.Config, inte
 		}
 		fmt.Fprintf(out, "\n-> published %s (initiator %s, lists %q) as %s\n", de.typ, de.initiator, de.lists, e.ID)
 	}
+	login := ""
+	for _, u := range cfg.NATSUsers {
+		if u.Account == account {
+			login = fmt.Sprintf("HOOKHUB_NATS_USER=%s HOOKHUB_NATS_PASSWORD=<its password> ", u.User)
+			break
+		}
+	}
+	if login == "" && len(cfg.NATSUsers) > 0 {
+		login = "HOOKHUB_NATS_USER=<a NATS user of account " + account + "> HOOKHUB_NATS_PASSWORD=<its password> "
+	}
 	fmt.Fprintf(out, "\nThe demo's events are out. Publish your own from another terminal:\n"+
-		"  go run ./hub/cmd/hookhub publish --nats %s --account %s --type contact.updated --initiator api --data '{\"email\":\"ada@example.com\",\"attributes\":{\"FIRSTNAME\":\"Ada\"}}'\n"+
-		"Press Ctrl-C to stop the hub.\n", natsURLOr(h), account)
+		"  %sgo run ./hub/cmd/hookhub publish --nats %s --account %s --type contact.updated --initiator api --data '{\"email\":\"ada@example.com\",\"attributes\":{\"FIRSTNAME\":\"Ada\"}}'\n"+
+		"Press Ctrl-C to stop the hub.\n", login, natsURLOr(h), account)
 }
 
 func natsURLOr(h *hub.Hub) string {

@@ -3,10 +3,13 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
+	neturl "net/url"
 	"os"
+	"strings"
 	"time"
 
 	"github.com/nats-io/nats.go"
@@ -21,6 +24,8 @@ import (
 func runPublish(args []string, stdout, stderr io.Writer) error {
 	fs := newFlags("publish", "publish --account ID --type TYPE [--data JSON] | --file FILE|-", stderr)
 	url := fs.String("nats", envOr("HOOKHUB_NATS_URL", "nats://127.0.0.1:4222"), "NATS server (env HOOKHUB_NATS_URL)")
+	user := fs.String("user", os.Getenv("HOOKHUB_NATS_USER"), "NATS user (env HOOKHUB_NATS_USER); its password is read from HOOKHUB_NATS_PASSWORD, never a flag")
+	creds := fs.String("creds", os.Getenv("HOOKHUB_NATS_CREDS"), "NATS .creds file (env HOOKHUB_NATS_CREDS), for an outside NATS with JWT logins")
 	prefix := fs.String("prefix", envOr("HOOKHUB_SUBJECT_PREFIX", publish.DefaultPrefix), "subject prefix (env HOOKHUB_SUBJECT_PREFIX)")
 	file := fs.String("file", "", "a whole CloudEvent as JSON, from this file or - for stdin")
 	account := fs.String("account", "", "account the event belongs to")
@@ -81,18 +86,11 @@ func runPublish(args []string, stdout, stderr io.Writer) error {
 		fmt.Fprintf(stdout, "posted %s to the hub's API (duplicate: %v)\n", r.ID, r.Duplicate)
 		return nil
 	}
-	nc, err := nats.Connect(*url, nats.Name("hookhub publish"), nats.Timeout(5*time.Second))
-	if err != nil {
-		return fmt.Errorf("connect to %s: %w", *url, err)
-	}
-	defer nc.Close()
-	js, err := jetstream.New(nc)
+	auth, err := natsLogin(*user, os.Getenv("HOOKHUB_NATS_PASSWORD"), *creds)
 	if err != nil {
 		return err
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	defer cancel()
-	ack, err := publish.New(js, *prefix).PublishRaw(ctx, raw)
+	ack, err := publishNATS(*url, *prefix, raw, auth...)
 	if err != nil {
 		return err
 	}
@@ -103,6 +101,68 @@ func runPublish(args []string, stdout, stderr io.Writer) error {
 	}
 	fmt.Fprintf(stdout, "published %s %s to %s, stream %s seq %d%s\n", e.Type, e.ID, e.NATSSubject(*prefix), ack.Stream, ack.Sequence, dup)
 	return nil
+}
+
+// natsLogin is how a command logs in to NATS: a user and password, or a
+// .creds file, or not at all.
+func natsLogin(user, password, creds string) ([]nats.Option, error) {
+	switch {
+	case creds != "" && user != "":
+		return nil, errors.New("give either --creds (HOOKHUB_NATS_CREDS) or --user (HOOKHUB_NATS_USER), not both")
+	case creds != "":
+		return []nats.Option{nats.UserCredentials(creds)}, nil
+	case user != "" && password == "":
+		return nil, fmt.Errorf("NATS user %q needs its password in HOOKHUB_NATS_PASSWORD", user)
+	case user != "":
+		return []nats.Option{nats.UserInfo(user, password)}, nil
+	case password != "":
+		return nil, errors.New("HOOKHUB_NATS_PASSWORD is set but no user: give --user or HOOKHUB_NATS_USER")
+	}
+	return nil, nil
+}
+
+// publishNATS publishes one CloudEvent and waits for JetStream's ack. A
+// publish the server refuses (a user publishing for another account) fails
+// at once, saying so, rather than waiting for an ack that never comes.
+func publishNATS(url, prefix string, raw []byte, opts ...nats.Option) (*jetstream.PubAck, error) {
+	ctx, refuse := context.WithCancelCause(context.Background())
+	defer refuse(nil)
+	opts = append(opts, nats.Name("hookhub publish"), nats.Timeout(5*time.Second),
+		nats.ErrorHandler(func(_ *nats.Conn, _ *nats.Subscription, err error) {
+			if errors.Is(err, nats.ErrPermissionViolation) {
+				refuse(fmt.Errorf("NATS refused the publish (%w): a NATS user may publish only its own account's events", err))
+			}
+		}))
+	nc, err := nats.Connect(url, opts...)
+	if err != nil {
+		if errors.Is(err, nats.ErrAuthorization) {
+			return nil, fmt.Errorf("connect to %s: %w (give the NATS user with --user or HOOKHUB_NATS_USER and HOOKHUB_NATS_PASSWORD, or --creds)", redactURLs(url), err)
+		}
+		return nil, fmt.Errorf("connect to %s: %w", redactURLs(url), err)
+	}
+	defer nc.Close()
+	js, err := jetstream.New(nc)
+	if err != nil {
+		return nil, err
+	}
+	tctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	ack, err := publish.New(js, prefix).PublishRaw(tctx, raw)
+	if cause := context.Cause(ctx); err != nil && cause != nil && !errors.Is(cause, context.Canceled) {
+		return nil, cause
+	}
+	return ack, err
+}
+
+// redactURLs hides any password in a comma-separated list of NATS URLs.
+func redactURLs(urls string) string {
+	parts := strings.Split(urls, ",")
+	for i, p := range parts {
+		if u, err := neturl.Parse(strings.TrimSpace(p)); err == nil && u.User != nil {
+			parts[i] = u.Redacted()
+		}
+	}
+	return strings.Join(parts, ",")
 }
 
 func runSecret(args []string, stdout, stderr io.Writer) error {

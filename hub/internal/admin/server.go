@@ -39,6 +39,9 @@ type Deps struct {
 	Health   *health.Tracker
 	// CheckPlugin validates a webhook's plugin name and config.
 	CheckPlugin func(name string, config []byte) error
+	// PluginSecrets are the fields of a plugin's config its schema marks
+	// secret (writeOnly or x-secret): masked in views (nil: none).
+	PluginSecrets func(name string) []config.FieldPath
 	// Tester sends test requests (nil: none).
 	Tester TestSender
 	// PublicKeys are an account's v1a public keys, served as its JWKS (nil: none).

@@ -35,14 +35,23 @@ type WebhookView struct {
 
 func (s *Server) view(w *webhooks.Webhook) WebhookView {
 	v := WebhookView{Webhook: w.Webhook, Secret: maskSecret(w.Secret.Reveal()), ReadOnly: w.ReadOnly}
+	v.URL = config.MaskURL(w.URL)
 	if len(w.Headers) > 0 {
 		v.Headers = make(map[string]string, len(w.Headers))
 		for k, val := range w.Headers {
-			if config.SensitiveHeader(k) {
-				val = "[redacted]"
+			if !config.PlainHeader(k) {
+				val = config.Mask
 			}
 			v.Headers[k] = val
 		}
+	}
+	if p := w.Plugin; p != nil {
+		v.Plugin = &config.PluginRef{Name: p.Name, Config: config.MaskFields(p.Config, s.pluginSecrets(p.Name))}
+	}
+	if tc := w.TLSClient; tc != nil {
+		c := *tc
+		c.CertFile, c.KeyFile = "", "" // the host's paths are not the API's business
+		v.TLSClient = &c
 	}
 	if s.d.Health != nil {
 		st := s.d.Health.Get(w.ID)
@@ -201,18 +210,13 @@ func (s *Server) patchWebhook(w http.ResponseWriter, r *http.Request) error {
 	if err := json.Unmarshal(body, &patch); err != nil || patch == nil {
 		return badRequest("invalid_json", "", "the body must be a JSON object (a JSON merge patch)")
 	}
-	base, _ := json.Marshal(cur.Webhook) // secrets marshal as [redacted]: replaceWebhook keeps them
+	// The base is the webhook as the API shows it, masked values and all:
+	// replaceWebhook keeps those, and knows which it kept.
+	base, _ := json.Marshal(s.view(cur))
 	var doc map[string]any
 	_ = json.Unmarshal(base, &doc)
 	delete(doc, "secret")
 	delete(doc, "previous_secrets")
-	if h, ok := doc["headers"].(map[string]any); ok {
-		for k := range h {
-			if config.SensitiveHeader(k) {
-				h[k] = "[redacted]" // as the API shows it: replaceWebhook keeps it
-			}
-		}
-	}
 	if v, ok := patch["secret"]; ok && v == nil {
 		delete(patch, "secret") // the signing secret cannot be removed, only replaced
 	}
@@ -246,7 +250,9 @@ var viewOnly = []string{"read_only", "disabled", "disabled_reason", "last_succes
 // replaceWebhook validates doc as the new state of cur and stores it. What
 // the API shows masked and is sent back masked keeps its value: the signing
 // secret ("whsec_...abcd" or absent: unchanged, with its rotation's previous
-// secrets), auth password, token and client secret, sensitive headers ("[redacted]").
+// secrets), auth password, token and client secret, the client certificate's
+// key, header values, URL query values and the plugin config's secret fields
+// ("[redacted]").
 func (s *Server) replaceWebhook(w http.ResponseWriter, r *http.Request, cur *webhooks.Webhook, doc map[string]any) error {
 	id := cur.ID
 	for _, k := range viewOnly {
@@ -271,6 +277,21 @@ func (s *Server) replaceWebhook(w http.ResponseWriter, r *http.Request, cur *web
 					kept = append(kept, "auth."+c.field)
 				}
 			}
+		}
+	}
+	if tc, ok := doc["tls_client"].(map[string]any); ok && cur.TLSClient != nil && tc["key_pem"] == "[redacted]" {
+		tc["key_pem"] = cur.TLSClient.KeyPEM.Reveal()
+	}
+	if u, ok := doc["url"].(string); ok {
+		if doc["url"] = config.RestoreURL(u, cur.URL); doc["url"] != u {
+			kept = append(kept, "url") // its masked query values
+		}
+	}
+	if p, ok := doc["plugin"].(map[string]any); ok && cur.Plugin != nil && p["name"] == cur.Plugin.Name && p["config"] != nil {
+		sent, _ := json.Marshal(p["config"])
+		p["config"] = config.RestoreFields(p["config"], cur.Plugin.Config, s.pluginSecrets(cur.Plugin.Name))
+		if restored, _ := json.Marshal(p["config"]); !bytes.Equal(sent, restored) {
+			kept = append(kept, "plugin.config") // its masked secret fields
 		}
 	}
 	if h, ok := doc["headers"].(map[string]any); ok {
@@ -335,6 +356,15 @@ func origin(raw string) string {
 		port = map[string]string{"http": "80", "https": "443"}[strings.ToLower(u.Scheme)]
 	}
 	return strings.ToLower(u.Scheme) + "://" + strings.ToLower(u.Hostname()) + ":" + port
+}
+
+// pluginSecrets are the fields of a plugin's config that its schema marks
+// secret (writeOnly or x-secret).
+func (s *Server) pluginSecrets(name string) []config.FieldPath {
+	if s.d.PluginSecrets == nil {
+		return nil
+	}
+	return s.d.PluginSecrets(name)
 }
 
 // mutable finds a run-time webhook the caller may change.
@@ -455,6 +485,17 @@ func (s *Server) parseWebhook(body []byte, id, account string) (config.Webhook, 
 	if err := json.Unmarshal(body, &m); err != nil || m == nil {
 		return config.Webhook{}, badRequest("invalid_json", "", "the body must be a JSON object")
 	}
+	if tc, ok := m["tls_client"].(map[string]any); ok {
+		// File paths are a config-file feature: through the API a caller
+		// could make the hub present any key pair it can read. Refused
+		// before anything looks at them, so the answer says nothing of the
+		// host's files.
+		for _, k := range []string{"cert_file", "key_file"} {
+			if _, ok := tc[k]; ok {
+				return config.Webhook{}, fieldError("tls_client."+k, "file paths are read from the config file only; through the API give the certificate and its key as PEM text in tls_client.cert_pem and tls_client.key_pem")
+			}
+		}
+	}
 	if _, ok := m["account"]; !ok && account != "" {
 		m["account"] = account
 	}
@@ -519,4 +560,11 @@ func (s *Server) parseWebhook(body []byte, id, account string) (config.Webhook, 
 		return wh, e
 	}
 	return wh, nil
+}
+
+// fieldError is a 400 validation_failed for one field.
+func fieldError(field, msg string) *Error {
+	e := badRequest("validation_failed", field, field+": "+msg)
+	e.Details = []FieldIssue{{Field: field, Message: msg}}
+	return e
 }

@@ -40,7 +40,17 @@ type Options struct {
 	Replicas int
 	// EventRetention is how long events are kept for resends (default 72h).
 	EventRetention time.Duration
-	Log            zerolog.Logger
+	// Users are the embedded server's logins; with any, anonymous clients
+	// are refused. A listen address other than loopback needs some.
+	Users []User
+	// StoreKey, when set, encrypts the embedded server's JetStream files;
+	// StoreOldKey is the key they were encrypted with before, while a key
+	// is being rotated.
+	StoreKey, StoreOldKey string
+	// User and Password, or Creds (a .creds file), log the hub in to an
+	// outside NATS.
+	User, Password, Creds string
+	Log                   zerolog.Logger
 }
 
 // Bus is an open link to JetStream.
@@ -67,7 +77,11 @@ func Open(ctx context.Context, opts Options) (*Bus, error) {
 	if name == "" {
 		name = "hookhub"
 	}
+	// What JetStream answers the hub (webhooks with their secrets, the
+	// events it consumes) comes on an inbox prefix that publishers, who may
+	// subscribe to _INBOX.> for their acks, cannot subscribe to.
 	connOpts := []nats.Option{nats.Name(name), nats.MaxReconnects(-1), nats.ReconnectWait(250 * time.Millisecond),
+		nats.CustomInboxPrefix(HubInboxPrefix),
 		nats.DisconnectErrHandler(func(_ *nats.Conn, err error) {
 			if err != nil {
 				b.log.Warn().Err(err).Msg("nats disconnected")
@@ -76,12 +90,26 @@ func Open(ctx context.Context, opts Options) (*Bus, error) {
 		nats.ReconnectHandler(func(nc *nats.Conn) { b.log.Info().Str("url", nc.ConnectedUrlRedacted()).Msg("nats reconnected") }),
 	}
 	if opts.URL == "" {
-		s, err := StartServer(opts.Listen, filepath.Join(opts.DataDir, "jetstream"))
+		// The hub's own login: in process only, with a password no one
+		// outside this process knows.
+		hubPassword := randomPassword()
+		s, err := StartServerWith(ServerOptions{Listen: opts.Listen, StoreDir: filepath.Join(opts.DataDir, "jetstream"),
+			Prefix: b.Names.Prefix, Users: opts.Users, hubPassword: hubPassword, StoreKey: opts.StoreKey, StoreOldKey: opts.StoreOldKey})
 		if err != nil {
 			return nil, err
 		}
 		b.Server = s
 		connOpts = append(connOpts, nats.InProcessServer(s))
+		if len(opts.Users) > 0 {
+			connOpts = append(connOpts, nats.UserInfo(HubUser, hubPassword))
+		}
+	} else {
+		switch {
+		case opts.Creds != "":
+			connOpts = append(connOpts, nats.UserCredentials(opts.Creds))
+		case opts.User != "":
+			connOpts = append(connOpts, nats.UserInfo(opts.User, opts.Password))
+		}
 	}
 	nc, err := nats.Connect(opts.URL, connOpts...)
 	if err != nil {
@@ -98,30 +126,71 @@ func Open(ctx context.Context, opts Options) (*Bus, error) {
 }
 
 // StartServer starts a NATS server with JetStream storing files in storeDir,
-// listening on listen ("host:port", port -1 for any, "none" for no listener).
+// listening on listen ("host:port", port -1 for any, "none" for no listener),
+// with no logins: for a loopback address or none.
 func StartServer(listen, storeDir string) (*server.Server, error) {
+	return StartServerWith(ServerOptions{Listen: listen, StoreDir: storeDir})
+}
+
+// ServerOptions are the embedded server's settings.
+type ServerOptions struct {
+	// Listen is "host:port" (port -1 for any) or "none".
+	Listen   string
+	StoreDir string
+	// Prefix is the subject prefix publishers' permissions are under.
+	Prefix string
+	// Users are the logins; with any, anonymous clients are refused.
+	Users []User
+	// StoreKey encrypts the JetStream files (StoreOldKey: the one they
+	// were encrypted with before, while rotating).
+	StoreKey, StoreOldKey string
+
+	hubPassword string
+}
+
+// StartServerWith starts a NATS server with JetStream. A listen address
+// other than loopback or none is refused without users.
+func StartServerWith(o ServerOptions) (*server.Server, error) {
 	so := &server.Options{
 		ServerName: "hookhub",
 		JetStream:  true,
-		StoreDir:   storeDir,
+		StoreDir:   o.StoreDir,
 		NoSigs:     true,
 		NoLog:      true,
 		MaxPayload: 8 << 20,
 	}
-	if listen == "none" {
+	if o.Listen == "none" {
 		so.DontListen = true
 	} else {
-		host, port, err := net.SplitHostPort(listen)
+		host, port, err := net.SplitHostPort(o.Listen)
 		if err != nil {
-			return nil, fmt.Errorf("bus: nats listen address %q: %w", listen, err)
+			return nil, fmt.Errorf("bus: nats listen address %q: %w", o.Listen, err)
 		}
 		p, err := strconv.Atoi(port)
 		if err != nil {
 			return nil, fmt.Errorf("bus: nats listen port %q: %w", port, err)
 		}
 		so.Host, so.Port = host, p
+		if len(o.Users) == 0 && !loopback(host) {
+			return nil, fmt.Errorf("bus: nats listen address %q takes clients from other hosts, and no NATS users are configured "+
+				"(anyone reaching it could read every webhook's secrets and publish for any account): configure nats_users, or listen on 127.0.0.1", o.Listen)
+		}
 	}
-	if err := os.MkdirAll(storeDir, 0o750); err != nil {
+	if len(o.Users) > 0 {
+		prefix := o.Prefix
+		if prefix == "" {
+			prefix = "hookhub"
+		}
+		users, err := serverUsers(o.Users, prefix, o.hubPassword)
+		if err != nil {
+			return nil, err
+		}
+		so.Users = users
+	}
+	if o.StoreKey != "" {
+		so.JetStreamKey, so.JetStreamOldKey, so.JetStreamCipher = o.StoreKey, o.StoreOldKey, server.AES
+	}
+	if err := os.MkdirAll(o.StoreDir, 0o750); err != nil {
 		return nil, fmt.Errorf("bus: data dir: %w", err)
 	}
 	s, err := server.NewServer(so)
@@ -131,7 +200,7 @@ func StartServer(listen, storeDir string) (*server.Server, error) {
 	go s.Start()
 	if !s.ReadyForConnections(30 * time.Second) {
 		s.Shutdown()
-		return nil, errors.New("bus: embedded nats server did not start within 30s (is the listen address in use?)")
+		return nil, errors.New("bus: embedded nats server did not start within 30s (is the listen address in use, or the data dir encrypted with another secrets key?)")
 	}
 	return s, nil
 }

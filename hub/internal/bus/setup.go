@@ -29,8 +29,19 @@ const (
 	DedupeWindow   = 2 * time.Minute
 	// DefaultEventRetention is how long events are kept for resends.
 	DefaultEventRetention = 72 * time.Hour
-	DelivererAck          = 60 * time.Second
-	RouterAck             = 30 * time.Second
+	// DelivererAck and RouterAck are how long a job or an event stays with a
+	// hub that took it without a word from it: after a crash, another hub
+	// (or the restarted one) takes it after this long. A hub keeps what it
+	// holds longer alive with in-progress acks every KeepAliveEvery, so a
+	// long delivery is not handed to a second hub meanwhile.
+	DelivererAck   = 4 * time.Second
+	RouterAck      = 4 * time.Second
+	KeepAliveEvery = time.Second
+	// WakerAck and SequencerAck are longer: a wake-up is moved in one go,
+	// and the sequencer's events are many, each held until its ordered jobs
+	// are done (kept alive the same way).
+	WakerAck     = 60 * time.Second
+	SequencerAck = 60 * time.Second
 )
 
 // Setup creates or updates the streams, consumers and buckets. It is
@@ -82,6 +93,11 @@ func (b *Bus) Setup(ctx context.Context) error {
 	for _, sc := range streams {
 		sc.Replicas = b.Replicas
 		if _, err := b.JS.CreateOrUpdateStream(ctx, sc); err != nil {
+			var apiErr *jetstream.APIError
+			if b.Server != nil && errors.As(err, &apiErr) && apiErr.ErrorCode == jetstream.ErrorCode(10049) {
+				return fmt.Errorf("bus: stream %s: the embedded server cannot read its files in the data dir: "+
+					"were they encrypted with a secrets_key that is neither the first nor the second key given? (%w)", sc.Name, err)
+			}
 			return fmt.Errorf("bus: stream %s: %w", sc.Name, err)
 		}
 	}
@@ -101,7 +117,7 @@ func (b *Bus) Setup(ctx context.Context) error {
 		}},
 		{n.DeliveriesStream, jetstream.ConsumerConfig{
 			Durable: n.WakerConsumer, Description: "moves retries back to the jobs when they are due",
-			AckPolicy: jetstream.AckExplicitPolicy, AckWait: DelivererAck, MaxDeliver: -1, MaxAckPending: 64,
+			AckPolicy: jetstream.AckExplicitPolicy, AckWait: WakerAck, MaxDeliver: -1, MaxAckPending: 64,
 			FilterSubject: n.Wakeups(),
 		}},
 	}
@@ -157,7 +173,7 @@ func (b *Bus) createSequencer(ctx context.Context) (jetstream.Consumer, error) {
 	}
 	cfg := jetstream.ConsumerConfig{
 		Durable: n.SequencerConsumer, Description: "reads events in order for ordered webhooks",
-		AckPolicy: jetstream.AckExplicitPolicy, AckWait: DelivererAck, MaxDeliver: -1, MaxAckPending: 10000,
+		AckPolicy: jetstream.AckExplicitPolicy, AckWait: SequencerAck, MaxDeliver: -1, MaxAckPending: 10000,
 		FilterSubject: n.EventsAll(), DeliverPolicy: jetstream.DeliverByStartSequencePolicy, OptStartSeq: start,
 		PriorityPolicy: jetstream.PriorityPolicyPinned, PriorityGroups: []string{SequencerGroup}, PinnedTTL: 30 * time.Second,
 		Replicas: b.Replicas,

@@ -24,6 +24,7 @@ import (
 	"github.com/nats-io/nats.go/jetstream"
 	"github.com/rs/zerolog"
 
+	"github.com/hookhub/hookhub/hub/config"
 	"github.com/hookhub/hookhub/hub/internal/bus"
 	"github.com/hookhub/hookhub/hub/internal/metrics"
 	"github.com/hookhub/hookhub/hub/internal/target"
@@ -57,10 +58,14 @@ type Options struct {
 	// (nil: ordered webhooks get nothing).
 	Snapshots   Snapshots
 	Transformer Transformer // nil: webhooks naming a plugin fail
-	Health      Health      // nil: no 410 or failing-too-long disabling
-	Metrics     *metrics.Metrics
-	Policy      target.Policy
-	RootCAs     *x509.CertPool // nil: the system's
+	// PluginSecrets are the fields of a plugin's config its schema marks
+	// secret: scrubbed, with the webhook's other secrets, from what the
+	// engine stores and logs (nil: none).
+	PluginSecrets func(name string) []config.FieldPath
+	Health        Health // nil: no 410 or failing-too-long disabling
+	Metrics       *metrics.Metrics
+	Policy        target.Policy
+	RootCAs       *x509.CertPool // nil: the system's
 	// ProxyURL sends deliveries through an HTTP CONNECT proxy (nil: direct).
 	ProxyURL *url.URL
 	// SourceAddr is the local address deliveries leave from (zero: any).
@@ -101,13 +106,15 @@ type Engine struct {
 	lanes  map[string]*lane
 	Stats  Stats
 
-	mtls   map[string]*http.Client // clients with a certificate, by cert and key file
-	tokens tokens                  // OAuth2 tokens, by credentials
+	mtls   map[string]mtlsClient // clients with a certificate, by webhook
+	tokens tokens                // OAuth2 tokens, by credentials
 
 	hostMu sync.Mutex
 	hosts  map[string]chan struct{}
 
 	seq *sequencer // ordered webhooks' jobs
+
+	running map[*unit]time.Time // units being processed, since when; guarded by mu
 
 	work context.Context // the context units run in; set by Run
 	wg   sync.WaitGroup  // units running
@@ -128,11 +135,12 @@ func New(o Options) *Engine {
 		o.ShutdownGrace = 10 * time.Second
 	}
 	e := &Engine{
-		o:      o,
-		client: newClient(o),
-		log:    o.Log.With().Str("component", "delivery").Logger(),
-		sem:    make(chan struct{}, o.Concurrency),
-		lanes:  map[string]*lane{},
+		o:       o,
+		client:  newClient(o),
+		log:     o.Log.With().Str("component", "delivery").Logger(),
+		sem:     make(chan struct{}, o.Concurrency),
+		lanes:   map[string]*lane{},
+		running: map[*unit]time.Time{},
 	}
 	e.seq = newSequencer(e)
 	return e
@@ -188,18 +196,30 @@ func (e *Engine) Run(ctx context.Context) error {
 	return nil
 }
 
-// keepWaiting tells JetStream, while jobs wait in a queue or a gathering
-// batch, that they are in hand, so that none is redelivered meanwhile.
+// keepWaiting tells JetStream, every bus.KeepAliveEvery, that the jobs this
+// hub holds (queued, gathering into a batch, or running for longer than that)
+// are in hand, so that none is given to another hub meanwhile; the consumer's
+// short ack wait then hands a crashed hub's jobs on within seconds. The
+// sequencer's events, with their longer ack wait, are kept alive less often.
 func (e *Engine) keepWaiting(ctx context.Context) {
-	t := time.NewTicker(bus.DelivererAck / 3)
+	t := time.NewTicker(bus.KeepAliveEvery)
 	defer t.Stop()
+	lastSeq := time.Now()
+	var held []jetstream.Msg
 	for {
 		select {
 		case <-ctx.Done():
 			return
-		case <-t.C:
-			e.eachWaiting(func(m jetstream.Msg) { _ = m.InProgress() })
-			e.seq.each(func(m jetstream.Msg) { _ = m.InProgress() })
+		case now := <-t.C:
+			held = held[:0]
+			e.eachHeld(now.Add(-bus.KeepAliveEvery), func(m jetstream.Msg) { held = append(held, m) })
+			for _, m := range held {
+				_ = m.InProgress()
+			}
+			if now.Sub(lastSeq) >= bus.SequencerAck/3 {
+				e.seq.each(func(m jetstream.Msg) { _ = m.InProgress() })
+				lastSeq = now
+			}
 		}
 	}
 }

@@ -227,16 +227,40 @@ func (e *Engine) runLane(l *lane, u *unit) {
 		}
 		u = l.queue[0]
 		l.queue = l.queue[1:]
+		grown := e.startQueued(l)
 		e.mu.Unlock()
+		for _, x := range grown {
+			e.wg.Add(1)
+			go e.runLane(l, x)
+		}
 	}
+}
+
+// startQueued takes the queued units that the lane's limit, grown back by
+// successes, lets run beside the running ones, and counts them as running;
+// the caller starts a runner for each. It holds e.mu.
+func (e *Engine) startQueued(l *lane) []*unit {
+	var out []*unit
+	for l.running < l.flow.limit && len(l.queue) > 0 {
+		out = append(out, l.queue[0])
+		l.queue = l.queue[1:]
+		l.running++
+	}
+	return out
 }
 
 // runUnit waits for what flow control asks (a pause, the rate limit, a slot
 // at the host), then takes a worker and processes the unit.
 func (e *Engine) runUnit(l *lane, u *unit) {
 	w := e.o.Webhooks.Get(u.webhook)
+	e.mu.Lock()
+	e.running[u] = time.Now()
+	e.mu.Unlock()
 	release, err := e.admit(e.work, l, w)
 	if err != nil { // shutting down
+		e.mu.Lock()
+		delete(e.running, u)
+		e.mu.Unlock()
 		for _, m := range u.msgs {
 			_ = m.Nak()
 		}
@@ -247,6 +271,7 @@ func (e *Engine) runUnit(l *lane, u *unit) {
 	<-e.sem
 	release()
 	e.mu.Lock()
+	delete(e.running, u)
 	l.flow.observe(res, e.o.PerWebhook, time.Now())
 	e.mu.Unlock()
 }
@@ -263,6 +288,21 @@ func (e *Engine) eachWaiting(f func(jetstream.Msg)) {
 		}
 		for _, m := range l.pending {
 			f(m)
+		}
+	}
+}
+
+// eachHeld calls f, under e.mu, on every message waiting in a queue or a
+// gathering batch, and on those of units running since before since.
+func (e *Engine) eachHeld(since time.Time, f func(jetstream.Msg)) {
+	e.eachWaiting(f)
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	for u, start := range e.running {
+		if start.Before(since) {
+			for _, m := range u.msgs {
+				f(m)
+			}
 		}
 	}
 }

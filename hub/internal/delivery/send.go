@@ -2,6 +2,7 @@ package delivery
 
 import (
 	"context"
+	"crypto/sha256"
 	"crypto/tls"
 	"errors"
 	"fmt"
@@ -25,29 +26,46 @@ import (
 const drainLimit = 64 << 10
 
 // clientFor is the client for w: the shared one, or for a webhook with a
-// client certificate (mTLS) one of its own, made once per certificate.
+// client certificate (mTLS) one of its own, made once per webhook and
+// certificate. The certificate is only ever what tls_client's cert_pem and
+// key_pem hold (the config loader reads the config file's files into them):
+// delivery never opens a file a webhook names.
 func (e *Engine) clientFor(w *webhooks.Webhook) (*http.Client, error) {
 	tc := w.TLSClient
 	if tc == nil {
 		return e.client, nil
 	}
-	key := tc.CertFile + "\x00" + tc.KeyFile
+	sum := sha256.Sum256([]byte(tc.CertPEM + "\x00" + tc.KeyPEM.Reveal()))
 	e.mu.Lock()
 	defer e.mu.Unlock()
-	if c := e.mtls[key]; c != nil {
-		return c, nil
+	if c := e.mtls[w.ID]; c.client != nil && c.sum == sum {
+		return c.client, nil
 	}
-	cert, err := tls.LoadX509KeyPair(tc.CertFile, tc.KeyFile)
+	if tc.CertPEM == "" || tc.KeyPEM == "" {
+		return nil, fmt.Errorf("%w: webhook %s: client certificate: tls_client needs cert_pem and key_pem (file paths are read from the config file only)", ErrPermanent, w.ID)
+	}
+	cert, err := tls.X509KeyPair([]byte(tc.CertPEM), []byte(tc.KeyPEM.Reveal()))
 	if err != nil {
-		return nil, fmt.Errorf("%w: webhook %s: client certificate: %v", ErrPermanent, w.ID, err)
+		_, msg := config.CheckKeyPair(tc.CertPEM, tc.KeyPEM.Reveal())
+		return nil, fmt.Errorf("%w: webhook %s: client certificate: %s", ErrPermanent, w.ID, msg)
 	}
 	c := newClient(e.o)
 	c.Transport.(*http.Transport).TLSClientConfig.Certificates = []tls.Certificate{cert}
 	if e.mtls == nil {
-		e.mtls = map[string]*http.Client{}
+		e.mtls = map[string]mtlsClient{}
 	}
-	e.mtls[key] = c
+	if old := e.mtls[w.ID].client; old != nil {
+		old.CloseIdleConnections()
+	}
+	e.mtls[w.ID] = mtlsClient{sum: sum, client: c}
 	return c, nil
+}
+
+// mtlsClient is a webhook's client with its certificate, and the hash of
+// the certificate and key it was made with.
+type mtlsClient struct {
+	sum    [32]byte
+	client *http.Client
 }
 
 // authorize returns the client for w and adds to hr what only sending
@@ -87,12 +105,22 @@ func newClient(o Options) *http.Client {
 		Proxy:               nil, // deliveries never pick up a proxy from the environment by surprise
 	}
 	if o.ProxyURL != nil {
-		// The proxy dials the target: check where the name leads first.
+		// The proxy dials the target: check where the name leads first. A
+		// name that does not resolve now is retried, as it is without a proxy.
 		tr.Proxy = func(r *http.Request) (*url.URL, error) {
 			if err := o.Policy.CheckHost(r.Context(), r.URL.Hostname()); err != nil {
 				return nil, err
 			}
 			return o.ProxyURL, nil
+		}
+		// A proxy that cannot reach the target (its name does not resolve
+		// there, say) answers the CONNECT with an error status: retried like
+		// a receiver's 5xx, with a reason that says who answered.
+		tr.OnProxyConnectResponse = func(_ context.Context, _ *url.URL, req *http.Request, resp *http.Response) error {
+			if resp.StatusCode == http.StatusOK {
+				return nil
+			}
+			return &AttemptError{Err: fmt.Errorf("the proxy answered %s to CONNECT %s", resp.Status, req.Host)}
 		}
 	}
 	return &http.Client{
@@ -114,9 +142,12 @@ type result struct {
 	err        error
 }
 
-// attempt builds, signs and sends the request for one unit.
-func (e *Engine) attempt(ctx context.Context, w *webhooks.Webhook, u *unit) result {
-	var res result
+// attempt builds, signs and sends the request for one unit. What it keeps
+// of the receiver's answer and of any error (for the attempt log, the dead
+// letters and the logs) is scrubbed of the webhook's secrets.
+func (e *Engine) attempt(ctx context.Context, w *webhooks.Webhook, u *unit) (res result) {
+	var sent http.Header
+	defer func() { res.excerpt, res.err = e.scrub(w, sent, res.excerpt, res.err) }()
 	items := make([]Item, len(u.items))
 	for i, it := range u.items {
 		items[i] = Item{Raw: it.Raw, Stored: it.Stored}
@@ -138,6 +169,7 @@ func (e *Engine) attempt(ctx context.Context, w *webhooks.Webhook, u *unit) resu
 	}
 	hr := b.Request
 	client, err := e.authorize(rctx, w, hr)
+	sent = hr.Header
 	res.headers = masked(hr.Header)
 	if err != nil {
 		res.err = err
@@ -179,9 +211,12 @@ func describe(err error, timeout time.Duration) error {
 	if errors.As(err, &ue) {
 		err = ue.Err
 	}
+	var ae *AttemptError
 	switch {
 	case errors.Is(err, target.ErrRefused):
 		return fmt.Errorf("%w: %v", ErrPermanent, err)
+	case errors.As(err, &ae):
+		return ae
 	case errors.Is(err, context.DeadlineExceeded), errors.Is(err, os.ErrDeadlineExceeded):
 		return &AttemptError{Timeout: true, Err: fmt.Errorf("no response within %s", timeout)}
 	}
@@ -204,8 +239,52 @@ func (e *Engine) excerpt(r io.Reader) string {
 	return string(b)
 }
 
+// scrub replaces the webhook's secret values (config.Webhook.SecretValues,
+// and the values of the request's non-plain headers as sent: an OAuth2
+// token, a plugin's header) in a response excerpt and an error's text. The
+// error keeps what it wraps, for errors.Is and errors.As.
+func (e *Engine) scrub(w *webhooks.Webhook, sent http.Header, excerpt string, err error) (string, error) {
+	if w == nil || (excerpt == "" && err == nil) {
+		return excerpt, err
+	}
+	var fields []config.FieldPath
+	if w.Plugin != nil && e.o.PluginSecrets != nil {
+		fields = e.o.PluginSecrets(w.Plugin.Name)
+	}
+	secrets := w.SecretValues(fields)
+	for k, vs := range sent {
+		if config.PlainHeader(k) {
+			continue
+		}
+		for _, v := range vs {
+			secrets = append(secrets, v)
+			if _, cred, ok := strings.Cut(v, " "); ok { // Authorization: <scheme> <credential>
+				secrets = append(secrets, cred)
+			}
+		}
+	}
+	excerpt = config.Scrub(excerpt, secrets)
+	if err != nil {
+		if msg := config.Scrub(err.Error(), secrets); msg != err.Error() {
+			err = &scrubbedError{msg: msg, err: err}
+		}
+	}
+	return excerpt, err
+}
+
+// scrubbedError is an error whose text had secrets in it, masked; it
+// unwraps to the original for errors.Is and errors.As.
+type scrubbedError struct {
+	msg string
+	err error
+}
+
+func (e *scrubbedError) Error() string { return e.msg }
+func (e *scrubbedError) Unwrap() error { return e.err }
+
 // masked copies h with credentials hidden: Authorization keeps its scheme,
-// and any header whose name suggests a credential is blanked.
+// and the value of any header but the few plain ones (config.PlainHeader) is
+// masked.
 func masked(h http.Header) http.Header {
 	out := make(http.Header, len(h))
 	for k, v := range h {
@@ -213,8 +292,8 @@ func masked(h http.Header) http.Header {
 		case strings.EqualFold(k, "Authorization") || strings.EqualFold(k, "Proxy-Authorization"):
 			scheme, _, _ := strings.Cut(v[0], " ")
 			out[k] = []string{scheme + " [redacted]"}
-		case config.SensitiveHeader(k):
-			out[k] = []string{"[redacted]"}
+		case !config.PlainHeader(k):
+			out[k] = []string{config.Mask}
 		default:
 			out[k] = v
 		}
@@ -248,6 +327,7 @@ func (e *Engine) TestSend(ctx context.Context, w *webhooks.Webhook, raw []byte) 
 	b, err := Build(rctx, e.o.Transformer, e.o.UserAgent, e.o.Keys, w, id, []Item{{Raw: raw, Stored: now}}, false, now)
 	switch {
 	case err != nil:
+		_, err = e.scrub(w, nil, "", err)
 		return TestResult{Error: err.Error()}
 	case b.Skipped:
 		return TestResult{Skipped: true}
@@ -255,21 +335,24 @@ func (e *Engine) TestSend(ctx context.Context, w *webhooks.Webhook, raw []byte) 
 	b.Request.Header.Set("Hookhub-Test", "true")
 	client, err := e.authorize(rctx, w, b.Request)
 	res := TestResult{Headers: masked(b.Request.Header)}
+	if err == nil {
+		var resp *http.Response
+		resp, err = client.Do(b.Request)
+		res.LatencyMS = float64(time.Since(now).Microseconds()) / 1000
+		if err != nil {
+			err = describe(err, e.timeout())
+		} else {
+			defer resp.Body.Close()
+			res.Status, res.Response = resp.StatusCode, e.excerpt(resp.Body)
+			res.Delivered = resp.StatusCode >= 200 && resp.StatusCode < 300
+			if !res.Delivered {
+				err = fmt.Errorf("receiver answered %d %s", resp.StatusCode, http.StatusText(resp.StatusCode))
+			}
+		}
+	}
+	res.Response, err = e.scrub(w, b.Request.Header, res.Response, err)
 	if err != nil {
 		res.Error = err.Error()
-		return res
-	}
-	resp, err := client.Do(b.Request)
-	res.LatencyMS = float64(time.Since(now).Microseconds()) / 1000
-	if err != nil {
-		res.Error = describe(err, e.timeout()).Error()
-		return res
-	}
-	defer resp.Body.Close()
-	res.Status, res.Response = resp.StatusCode, e.excerpt(resp.Body)
-	res.Delivered = resp.StatusCode >= 200 && resp.StatusCode < 300
-	if !res.Delivered {
-		res.Error = fmt.Sprintf("receiver answered %d %s", resp.StatusCode, http.StatusText(resp.StatusCode))
 	}
 	return res
 }

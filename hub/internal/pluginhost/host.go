@@ -52,6 +52,7 @@ import (
 
 	"github.com/santhosh-tekuri/jsonschema/v6"
 
+	"github.com/hookhub/hookhub/hub/config"
 	"github.com/hookhub/hookhub/hub/internal/schemacheck"
 	"github.com/hookhub/hookhub/sdk/abi"
 )
@@ -132,6 +133,8 @@ type entry struct {
 	native *Native
 	wasm   runner
 	schema *jsonschema.Schema
+	// secrets are the config's fields the schema marks secret.
+	secrets []config.FieldPath
 }
 
 // runner runs a WebAssembly module: a pool of instances in the hub's
@@ -176,7 +179,7 @@ func (h *Host) Register(name string, n Native) error {
 		if err != nil {
 			return fmt.Errorf("plugin %s: config schema: %w", name, err)
 		}
-		e.schema = s
+		e.schema, e.secrets = s, secretFields(n.ConfigSchema)
 	}
 	h.mu.Lock()
 	h.plugins[name] = e
@@ -237,7 +240,7 @@ func (h *Host) Load(ctx context.Context, m Module) error {
 			p.close(ctx)
 			return fmt.Errorf("plugin %s: its config schema does not compile: %w", m.Name, err)
 		}
-		e.schema = s
+		e.schema, e.secrets = s, secretFields(schema)
 	}
 	h.mu.Lock()
 	old := h.plugins[m.Name]

@@ -77,6 +77,7 @@ func (r *Router) Run(ctx context.Context) error {
 		wg.Add(1)
 		go func() {
 			defer func() { <-sem; wg.Done() }()
+			defer keepAlive(m)()
 			r.handle(work, m)
 		}()
 	}, jetstream.PullMaxMessages(500), jetstream.PullExpiry(5*time.Second), jetstream.ConsumeErrHandler(func(_ jetstream.ConsumeContext, err error) {
@@ -92,6 +93,31 @@ func (r *Router) Run(ctx context.Context) error {
 	<-cc.Closed()
 	wg.Wait()
 	return nil
+}
+
+// keepAlive tells JetStream every bus.KeepAliveEvery that m is in hand,
+// until the returned func is called: an event whose jobs take long to write
+// stays with this hub, within the consumer's short ack wait.
+func keepAlive(m jetstream.Msg) (stop func()) {
+	var mu sync.Mutex
+	stopped := false
+	var t *time.Timer
+	mu.Lock()
+	t = time.AfterFunc(bus.KeepAliveEvery, func() {
+		mu.Lock()
+		defer mu.Unlock()
+		if !stopped {
+			_ = m.InProgress()
+			t.Reset(bus.KeepAliveEvery)
+		}
+	})
+	mu.Unlock()
+	return func() {
+		mu.Lock()
+		stopped = true
+		mu.Unlock()
+		t.Stop()
+	}
 }
 
 func (r *Router) handle(ctx context.Context, m jetstream.Msg) {

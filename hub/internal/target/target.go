@@ -90,11 +90,9 @@ func (p Policy) CheckURL(raw string) error {
 		return fmt.Errorf("%w: port %d is not allowed (allowed: %v)", ErrRefused, port, ports)
 	}
 	if ip, err := netip.ParseAddr(u.Hostname()); err == nil {
-		if err := p.CheckAddr(ip); err != nil {
-			return err
-		}
+		return p.CheckAddr(ip)
 	}
-	return nil
+	return p.checkName(u.Hostname())
 }
 
 // CheckAddr reports whether the hub may connect to ip.
@@ -111,6 +109,8 @@ func (p Policy) CheckAddr(ip netip.Addr) error {
 	switch {
 	case ip.IsLoopback():
 		return fmt.Errorf("%w: %s is a loopback address", ErrRefused, ip)
+	case hostAddrs.contains(ip):
+		return fmt.Errorf("%w: %s is an address of this host", ErrRefused, ip)
 	case ip.IsPrivate():
 		return fmt.Errorf("%w: %s is a private address", ErrRefused, ip)
 	case ip.IsLinkLocalUnicast(), ip.IsLinkLocalMulticast():
@@ -121,8 +121,17 @@ func (p Policy) CheckAddr(ip netip.Addr) error {
 		return fmt.Errorf("%w: %s is a multicast address", ErrRefused, ip)
 	case cgnat.Contains(ip):
 		return fmt.Errorf("%w: %s is a shared (CGNAT) address", ErrRefused, ip)
-	case thisNet.Contains(ip), reserved.Contains(ip):
+	case thisNet.Contains(ip), reserved.Contains(ip), ietf.Contains(ip):
 		return fmt.Errorf("%w: %s is a reserved address", ErrRefused, ip)
+	case benchmarking.Contains(ip):
+		return fmt.Errorf("%w: %s is a benchmarking address (198.18.0.0/15), not routed on the internet", ErrRefused, ip)
+	case siteLocal.Contains(ip):
+		return fmt.Errorf("%w: %s is a site-local address", ErrRefused, ip)
+	case v4Compatible.Contains(ip):
+		// Deprecated (RFC 4291) and never routed; some stacks reach the
+		// embedded IPv4 address.
+		b := ip.As16()
+		return fmt.Errorf("%w: %s is an IPv4-compatible address (deprecated) of %s", ErrRefused, ip, netip.AddrFrom4([4]byte(b[12:])))
 	case nat64.Contains(ip) || nat64Local.Contains(ip):
 		// NAT64 reaches the IPv4 address in the last 32 bits: judge that one.
 		b := ip.As16()
@@ -135,17 +144,28 @@ func (p Policy) CheckAddr(ip netip.Addr) error {
 		if err := p.CheckAddr(netip.AddrFrom4([4]byte(b[2:6]))); err != nil {
 			return fmt.Errorf("%w (through 6to4 %s)", err, ip)
 		}
+	case teredo.Contains(ip):
+		// Teredo reaches the client's IPv4 address: the last 32 bits, inverted.
+		b := ip.As16()
+		if err := p.CheckAddr(netip.AddrFrom4([4]byte{^b[12], ^b[13], ^b[14], ^b[15]})); err != nil {
+			return fmt.Errorf("%w (through Teredo %s)", err, ip)
+		}
 	}
 	return nil
 }
 
 var (
-	cgnat      = netip.MustParsePrefix("100.64.0.0/10")
-	thisNet    = netip.MustParsePrefix("0.0.0.0/8")      // "this network": 0.x.y.z reaches the host itself on Linux
-	reserved   = netip.MustParsePrefix("240.0.0.0/4")    // reserved, and 255.255.255.255 broadcast
-	nat64      = netip.MustParsePrefix("64:ff9b::/96")   // well-known NAT64 prefix
-	nat64Local = netip.MustParsePrefix("64:ff9b:1::/48") // local-use NAT64 prefix
-	sixToFour  = netip.MustParsePrefix("2002::/16")
+	cgnat        = netip.MustParsePrefix("100.64.0.0/10")
+	thisNet      = netip.MustParsePrefix("0.0.0.0/8")      // "this network": 0.x.y.z reaches the host itself on Linux
+	reserved     = netip.MustParsePrefix("240.0.0.0/4")    // reserved, and 255.255.255.255 broadcast
+	ietf         = netip.MustParsePrefix("192.0.0.0/24")   // IETF protocol assignments (RFC 6890)
+	benchmarking = netip.MustParsePrefix("198.18.0.0/15")  // RFC 2544
+	siteLocal    = netip.MustParsePrefix("fec0::/10")      // deprecated site-local (RFC 3879)
+	v4Compatible = netip.MustParsePrefix("::/96")          // deprecated IPv4-compatible; :: and ::1 are judged before
+	nat64        = netip.MustParsePrefix("64:ff9b::/96")   // well-known NAT64 prefix
+	nat64Local   = netip.MustParsePrefix("64:ff9b:1::/48") // local-use NAT64 prefix
+	sixToFour    = netip.MustParsePrefix("2002::/16")      // 6to4
+	teredo       = netip.MustParsePrefix("2001::/32")      // Teredo
 )
 
 // Control is a net.Dialer Control function that refuses addresses the policy
@@ -161,14 +181,25 @@ func (p Policy) Control(_, address string, _ syscall.RawConn) error {
 	return p.CheckAddr(ap.Addr())
 }
 
-// Dialer returns a dialer that enforces the policy.
+// Dialer returns a dialer that enforces the policy: it refuses a name that
+// ends in a number but is not an IP address before any resolver reads it, and
+// every address it would connect to.
 func (p Policy) Dialer(d *net.Dialer) func(ctx context.Context, network, addr string) (net.Conn, error) {
 	dd := *d
 	dd.Control = p.Control
 	if p.Resolver != nil {
 		dd.Resolver = p.Resolver
 	}
-	return dd.DialContext
+	return func(ctx context.Context, network, addr string) (net.Conn, error) {
+		if !p.AllowInsecure && addr != p.Proxy {
+			if host, _, err := net.SplitHostPort(addr); err == nil {
+				if err := p.checkName(host); err != nil {
+					return nil, err
+				}
+			}
+		}
+		return dd.DialContext(ctx, network, addr)
+	}
 }
 
 // proxyAddr reports whether address (ip:port, as dialled) is the proxy's.
@@ -193,7 +224,10 @@ func (p Policy) proxyAddr(address string) bool {
 }
 
 // CheckHost resolves host and checks every address it has: the check before
-// a request goes through the proxy, which dials the target itself.
+// a request goes through the proxy, which dials the target itself. A refusal
+// wraps ErrRefused; a name that cannot be resolved (now) is not a refusal, and
+// its error wraps the resolver's *net.DNSError, so that it is retried as a
+// direct delivery's would be.
 func (p Policy) CheckHost(ctx context.Context, host string) error {
 	if p.AllowInsecure {
 		return nil
@@ -201,9 +235,12 @@ func (p Policy) CheckHost(ctx context.Context, host string) error {
 	if ip, err := netip.ParseAddr(host); err == nil {
 		return p.CheckAddr(ip)
 	}
+	if err := p.checkName(host); err != nil {
+		return err
+	}
 	ips, err := p.resolver().LookupNetIP(ctx, "ip", host)
 	if err != nil {
-		return fmt.Errorf("%w: cannot resolve %s: %v", ErrRefused, host, err)
+		return fmt.Errorf("cannot resolve %s: %w", host, err)
 	}
 	for _, ip := range ips {
 		if err := p.CheckAddr(ip); err != nil {

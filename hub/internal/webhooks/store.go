@@ -2,12 +2,10 @@ package webhooks
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"sort"
 	"sync"
-	"time"
 
 	"github.com/nats-io/nats.go/jetstream"
 	"github.com/rs/zerolog"
@@ -34,6 +32,7 @@ var ErrConflict = errors.New("webhook changed meanwhile")
 // process watches the bucket, so a change applies on all of them.
 type Store struct {
 	kv       jetstream.KeyValue
+	seal     *sealer
 	reg      *Registry
 	file     []*Webhook
 	defaults config.Retry
@@ -47,66 +46,34 @@ type Store struct {
 	// a watcher entry older than a write this process made is not applied
 	// over it.
 	rev map[string]uint64
+	// stale are the ids whose secrets are not sealed with the current key.
+	stale map[string]bool
 }
 
-// stored is a webhook as the bucket holds it: config.Webhook with its
-// secrets in the clear (config.Secret marshals as [redacted] everywhere else).
-type stored struct {
-	config.Webhook
-	SecretValue    string           `json:"secret_value"`
-	PasswordValue  string           `json:"password_value,omitempty"`
-	TokenValue     string           `json:"token_value,omitempty"`
-	ClientSecret   string           `json:"client_secret_value,omitempty"`
-	PreviousValues []previousStored `json:"previous_values,omitempty"`
-}
-
-type previousStored struct {
-	Secret  string    `json:"secret"`
-	Expires time.Time `json:"expires"`
-}
-
-func encode(w config.Webhook) ([]byte, error) {
-	s := stored{Webhook: w, SecretValue: w.Secret.Reveal()}
-	if w.Auth != nil {
-		s.PasswordValue, s.TokenValue = w.Auth.Password.Reveal(), w.Auth.Token.Reveal()
-		s.ClientSecret = w.Auth.ClientSecret.Reveal()
-	}
-	for _, p := range w.PreviousSecrets {
-		s.PreviousValues = append(s.PreviousValues, previousStored{p.Secret.Reveal(), p.Expires})
-	}
-	return json.Marshal(s)
-}
-
-func decode(b []byte) (config.Webhook, error) {
-	var s stored
-	if err := json.Unmarshal(b, &s); err != nil {
-		return config.Webhook{}, err
-	}
-	w := s.Webhook
-	w.Secret = config.Secret(s.SecretValue)
-	if w.Auth != nil {
-		a := *w.Auth
-		a.Password, a.Token = config.Secret(s.PasswordValue), config.Secret(s.TokenValue)
-		a.ClientSecret = config.Secret(s.ClientSecret)
-		w.Auth = &a
-	}
-	w.PreviousSecrets = nil
-	for _, p := range s.PreviousValues {
-		w.PreviousSecrets = append(w.PreviousSecrets, config.PreviousSecret{Secret: config.Secret(p.Secret), Expires: p.Expires})
-	}
-	return w, nil
-}
-
-// OpenStore creates the bucket (idempotently) and loads what it holds.
+// OpenStore creates the bucket (idempotently) and loads what it holds. With
+// cfg's secrets_key, it seals the webhooks' secrets, and writes again every
+// webhook whose secrets are sealed with an older key or not at all.
 func OpenStore(ctx context.Context, js jetstream.JetStream, bucket string, replicas int, reg *Registry, cfg *config.Config, log zerolog.Logger) (*Store, error) {
+	keys, err := cfg.SecretsKeys()
+	if err != nil {
+		return nil, fmt.Errorf("webhooks: secrets_key: %w", err)
+	}
+	seal, err := newSealer(keys)
+	if err != nil {
+		return nil, err
+	}
+	log = log.With().Str("component", "webhooks").Logger()
+	if len(keys) == 0 {
+		log.Warn().Msg("no secrets_key (HOOKHUB_SECRETS_KEY): the secrets of webhooks created through the API are stored in clear in the JetStream bucket " + bucket)
+	}
 	kv, err := js.CreateOrUpdateKeyValue(ctx, jetstream.KeyValueConfig{
 		Bucket: bucket, Description: "webhooks created through the management API", Storage: jetstream.FileStorage, Replicas: max(1, replicas),
 	})
 	if err != nil {
 		return nil, fmt.Errorf("webhooks: bucket %s: %w", bucket, err)
 	}
-	s := &Store{kv: kv, reg: reg, file: reg.Snapshot().All(), defaults: cfg.Delivery.Retry,
-		log: log.With().Str("component", "webhooks").Logger(), runtime: map[string]config.Webhook{}, rev: map[string]uint64{}}
+	s := &Store{kv: kv, seal: seal, reg: reg, file: reg.Snapshot().All(), defaults: cfg.Delivery.Retry,
+		log: log, runtime: map[string]config.Webhook{}, rev: map[string]uint64{}, stale: map[string]bool{}}
 	// Watch from now on, so that no change between loading and running is
 	// missed: the watcher first gives the current values, then a nil.
 	s.watch, err = kv.WatchAll(context.Background())
@@ -118,6 +85,10 @@ func OpenStore(ctx context.Context, js jetstream.JetStream, bucket string, repli
 		case e := <-s.watch.Updates():
 			if e == nil {
 				s.rebuild()
+				if err := s.reseal(ctx); err != nil {
+					_ = s.watch.Stop()
+					return nil, err
+				}
 				return s, nil
 			}
 			s.apply(e)
@@ -137,16 +108,62 @@ func (s *Store) apply(e jetstream.KeyValueEntry) bool {
 		return false
 	}
 	s.rev[e.Key()] = e.Revision()
+	delete(s.stale, e.Key())
 	if e.Operation() == jetstream.KeyValuePut {
-		if wh, err := decode(e.Value()); err == nil {
+		if wh, stale, err := s.seal.decode(e.Key(), e.Value()); err == nil {
 			s.runtime[e.Key()] = wh
+			if stale {
+				s.stale[e.Key()] = true
+			}
 		} else {
-			s.log.Warn().Str("webhook", e.Key()).Msg("unreadable webhook in the bucket ignored")
+			s.log.Warn().Str("webhook", e.Key()).Str("reason", err.Error()).Msg("unreadable webhook in the bucket ignored")
 		}
 	} else {
 		delete(s.runtime, e.Key())
 	}
 	return true
+}
+
+// reseal writes again, sealed with the current key, every webhook whose
+// secrets are under an older key or in clear: what a restart with a new
+// first key in secrets_key does. A webhook changed meanwhile by another hub
+// is left to it (that write sealed it).
+func (s *Store) reseal(ctx context.Context) error {
+	s.mu.Lock()
+	ids := make([]string, 0, len(s.stale))
+	for id := range s.stale {
+		ids = append(ids, id)
+	}
+	s.mu.Unlock()
+	sort.Strings(ids)
+	n := 0
+	for _, id := range ids {
+		s.mu.Lock()
+		w, rev := s.runtime[id], s.rev[id]
+		s.mu.Unlock()
+		b, err := s.seal.encode(w)
+		if err != nil {
+			return err
+		}
+		rev, err = s.kv.Update(ctx, id, b, rev)
+		if errors.Is(err, jetstream.ErrKeyRevisionMismatch) {
+			continue
+		}
+		if err != nil {
+			return fmt.Errorf("webhooks: sealing %s with the current secrets key: %w", id, err)
+		}
+		s.mu.Lock()
+		if rev > s.rev[id] {
+			s.rev[id] = rev
+			delete(s.stale, id)
+		}
+		s.mu.Unlock()
+		n++
+	}
+	if n > 0 {
+		s.log.Info().Int("webhooks", n).Str("key", s.seal.current()).Msg("webhook secrets sealed with the current secrets key")
+	}
+	return nil
 }
 
 // Run applies the bucket's changes, made by any hub process, until ctx ends.
@@ -203,7 +220,7 @@ func (s *Store) Create(ctx context.Context, w config.Webhook) error {
 	if cur := s.reg.Get(w.ID); cur != nil {
 		return ErrExists
 	}
-	b, err := encode(w)
+	b, err := s.seal.encode(w)
 	if err != nil {
 		return err
 	}
@@ -237,7 +254,7 @@ func (s *Store) Update(ctx context.Context, w config.Webhook) error {
 	if !known {
 		return ErrNotFound
 	}
-	b, err := encode(w)
+	b, err := s.seal.encode(w)
 	if err != nil {
 		return err
 	}
@@ -258,12 +275,16 @@ func (s *Store) applied(w config.Webhook, rev uint64) {
 	if rev > s.rev[w.ID] {
 		s.rev[w.ID] = rev
 		s.runtime[w.ID] = w
+		delete(s.stale, w.ID)
 	}
 	s.mu.Unlock()
 	s.rebuild()
 }
 
-// Delete removes a run-time webhook.
+// Delete removes a run-time webhook. It purges the key, so that the bucket
+// keeps no revision of it. (The bytes of removed revisions stay in the
+// bucket's files until JetStream compacts them: sealed with secrets_key, and
+// encrypted again with the embedded server's store key.)
 func (s *Store) Delete(ctx context.Context, id string) error {
 	cur := s.reg.Get(id)
 	switch {
@@ -272,7 +293,7 @@ func (s *Store) Delete(ctx context.Context, id string) error {
 	case cur.ReadOnly:
 		return ErrReadOnly
 	}
-	if err := s.kv.Delete(ctx, id); err != nil {
+	if err := s.kv.Purge(ctx, id); err != nil {
 		return fmt.Errorf("webhooks: delete %s: %w", id, err)
 	}
 	s.mu.Lock()
@@ -303,7 +324,7 @@ func (s *Store) Count(ctx context.Context, account string) (int, error) {
 		if err != nil {
 			continue
 		}
-		if w, err := decode(e.Value()); err == nil && w.Account == account {
+		if w, _, err := s.seal.decode(k, e.Value()); err == nil && w.Account == account {
 			n++
 		}
 	}

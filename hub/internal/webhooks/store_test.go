@@ -93,15 +93,16 @@ func eventually(t *testing.T, within time.Duration, what string, cond func() boo
 	}
 }
 
-// TestStoreKeepsSecrets: the bucket holds every secret in the clear (it is
-// the hub's own storage), under explicit fields, never as "[redacted]"; a
-// process opening the bucket later gets them back.
+// TestStoreKeepsSecrets: without a secrets key, the bucket holds every secret
+// in the clear (it is the hub's own storage), under explicit fields, never as
+// "[redacted]"; a process opening the bucket later gets them back.
 func TestStoreKeepsSecrets(t *testing.T) {
 	js := startJetStream(t)
 	ctx := context.Background()
 	a := openStore(t, js, &config.Config{}, false)
 	w := runtimeHook("wh_s")
 	w.Auth = &config.Auth{Type: "basic", Username: "u", Password: "pa55word"}
+	w.TLSClient = &config.TLSClient{CertPEM: "the certificate", KeyPEM: "the-private-key-pem"}
 	expires := time.Now().Add(time.Hour).UTC().Truncate(time.Second)
 	w.PreviousSecrets = []config.PreviousSecret{{Secret: "whsec_b2xkb2xkb2xkb2xkb2xkb2xkb2xkb2xkb2xk", Expires: expires}}
 	if err := a.store.Create(ctx, w); err != nil {
@@ -115,7 +116,7 @@ func TestStoreKeepsSecrets(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, s := range []string{secret, "pa55word", "whsec_b2xkb2xkb2xkb2xkb2xkb2xkb2xkb2xkb2xk"} {
+	for _, s := range []string{secret, "pa55word", "whsec_b2xkb2xkb2xkb2xkb2xkb2xkb2xkb2xkb2xk", "the-private-key-pem"} {
 		if !strings.Contains(string(e.Value()), s) {
 			t.Errorf("the bucket lost a secret: %s", e.Value())
 		}
@@ -128,6 +129,9 @@ func TestStoreKeepsSecrets(t *testing.T) {
 	}
 	if got.Secret.Reveal() != secret || got.Auth.Password.Reveal() != "pa55word" || got.ReadOnly {
 		t.Errorf("read back: secret %q password %q read-only %v", got.Secret.Reveal(), got.Auth.Password.Reveal(), got.ReadOnly)
+	}
+	if got.TLSClient == nil || got.TLSClient.KeyPEM.Reveal() != "the-private-key-pem" || got.TLSClient.CertPEM != "the certificate" {
+		t.Errorf("the client certificate's key was not read back")
 	}
 	if len(got.PreviousSecrets) != 1 || !got.PreviousSecrets[0].Expires.Equal(expires) ||
 		got.PreviousSecrets[0].Secret.Reveal() != "whsec_b2xkb2xkb2xkb2xkb2xkb2xkb2xkb2xkb2xk" {
