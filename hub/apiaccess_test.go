@@ -335,6 +335,9 @@ func TestAPICredentialsStayWithTheirHost(t *testing.T) {
 	if code != 201 {
 		t.Fatalf("create oauth2: %d %v", code, m)
 	}
+	if code, m = a.call("POST", "/v1/webhooks", fmt.Sprintf(`{"id":"wh_query","account":"acme","url":%q,"events":["*"]}`, owner.URL+"/hooks?token=query-secret-of-the-owner")); code != 201 {
+		t.Fatalf("create with a query token: %d %v", code, m)
+	}
 	_, view := a.call("GET", "/v1/webhooks/wh_basic", "")
 	moved := func(v map[string]any, u string) string {
 		c := map[string]any{}
@@ -354,6 +357,7 @@ func TestAPICredentialsStayWithTheirHost(t *testing.T) {
 		{"another scheme", "PATCH", "/v1/webhooks/wh_basic", fmt.Sprintf(`{"url":%q}`, strings.Replace(owner.URL, "http://", "https://", 1)+"/hooks"), "auth.password"},
 		{"PATCH the oauth2 url", "PATCH", "/v1/webhooks/wh_oauth", fmt.Sprintf(`{"url":%q}`, attacker.URL), "auth.client_secret"},
 		{"PATCH the token_url", "PATCH", "/v1/webhooks/wh_oauth", fmt.Sprintf(`{"auth":{"token_url":%q}}`, attacker.URL+"/token"), "auth.client_secret"},
+		{"PATCH the url, its query sent back masked", "PATCH", "/v1/webhooks/wh_query", fmt.Sprintf(`{"url":%q}`, attacker.URL+"/hooks?token=[redacted]"), "url"},
 	} {
 		code, m, _ := a.do(c.method, c.path, c.body, apiToken)
 		e, _ := m["error"].(map[string]any)
@@ -361,8 +365,8 @@ func TestAPICredentialsStayWithTheirHost(t *testing.T) {
 			t.Errorf("%s: %d %v, want 422 credentials_required on %s", c.name, code, m, c.field)
 		}
 	}
-	for _, id := range []string{"wh_basic", "wh_oauth"} {
-		if _, m := a.call("GET", "/v1/webhooks/"+id, ""); m["url"] != owner.URL+"/hooks" {
+	for id, want := range map[string]string{"wh_basic": owner.URL + "/hooks", "wh_oauth": owner.URL + "/hooks", "wh_query": owner.URL + "/hooks?token=[redacted]"} {
+		if _, m := a.call("GET", "/v1/webhooks/"+id, ""); m["url"] != want {
 			t.Errorf("%s moved after all: %v", id, m["url"])
 		}
 	}
