@@ -24,7 +24,7 @@ import (
 	"github.com/hookhub/hookhub/schemas"
 )
 
-const apiToken = "t0ken-for-tests"
+const apiToken = "t0ken-for-the-tests"
 
 // api is a client of a running hub's management API that checks every
 // answer against the OpenAPI document.
@@ -43,6 +43,9 @@ func (a *api) do(method, path, body string, token string) (int, map[string]any, 
 	req, _ := http.NewRequest(method, a.base+path, r)
 	if token != "" {
 		req.Header.Set("Authorization", "Bearer "+token)
+	}
+	if body != "" {
+		req.Header.Set("Content-Type", "application/json")
 	}
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
@@ -569,13 +572,13 @@ func TestAPIRotationAndTestSend(t *testing.T) {
 // account's data only; another account's webhooks do not even exist for it.
 func TestAPIAccountTokens(t *testing.T) {
 	rc := hubtest.NewReceiver(t)
-	_, a := startAPIHub(t, `{"accounts":[{"id":"acme","api_token":"acme-tok"},{"id":"globex","api_token":"globex-tok"}],"webhooks":[`+
+	_, a := startAPIHub(t, `{"accounts":[{"id":"acme","api_token":"acme-token-for-tests"},{"id":"globex","api_token":"globex-token-for-tests"}],"webhooks":[`+
 		webhookJSON("acme_wh", "acme", rc.URL, `"events":["*"]`)+","+webhookJSON("globex_wh", "globex", rc.URL, `"events":["*"]`)+`]}`)
 	as := func(tok, method, path, body string) (int, map[string]any) {
 		code, m, _ := a.do(method, path, body, tok)
 		return code, m
 	}
-	code, m := as("acme-tok", "GET", "/v1/webhooks", "")
+	code, m := as("acme-token-for-tests", "GET", "/v1/webhooks", "")
 	if code != 200 || len(m["data"].([]any)) != 1 || m["data"].([]any)[0].(map[string]any)["id"] != "acme_wh" {
 		t.Errorf("acme lists: %d %v", code, m)
 	}
@@ -588,20 +591,20 @@ func TestAPIAccountTokens(t *testing.T) {
 		{"POST", "/v1/webhooks/globex_wh/resend", `{"event_id":"x"}`},
 		{"DELETE", "/v1/webhooks/globex_wh", ""},
 	} {
-		if code, m := as("acme-tok", c.method, c.path, c.body); code != 404 {
+		if code, m := as("acme-token-for-tests", c.method, c.path, c.body); code != 404 {
 			t.Errorf("acme's token on %s %s: %d %v, want 404", c.method, c.path, code, m)
 		}
 	}
-	if code, m = as("acme-tok", "GET", "/v1/webhooks?account=globex", ""); code != 403 || errCode(m) != "forbidden" {
+	if code, m = as("acme-token-for-tests", "GET", "/v1/webhooks?account=globex", ""); code != 403 || errCode(m) != "forbidden" {
 		t.Errorf("acme lists globex: %d %v", code, m)
 	}
-	if code, m = as("acme-tok", "POST", "/v1/webhooks", `{"account":"globex","url":"https://x.example.com","events":["*"]}`); code != 403 {
+	if code, m = as("acme-token-for-tests", "POST", "/v1/webhooks", `{"account":"globex","url":"https://x.example.com","events":["*"]}`); code != 403 {
 		t.Errorf("acme creates for globex: %d %v", code, m)
 	}
-	if code, m = as("acme-tok", "POST", "/v1/webhooks", `{"url":"https://x.example.com","events":["*"]}`); code != 201 || m["account"] != "acme" {
+	if code, m = as("acme-token-for-tests", "POST", "/v1/webhooks", `{"url":"https://x.example.com","events":["*"]}`); code != 201 || m["account"] != "acme" {
 		t.Errorf("acme creates without naming its account: %d %v", code, m)
 	}
-	if code, m = as("acme-tok", "POST", "/v1/events", `{"type":"contact.updated","source":"s","account":"globex","data":{"email":"a@example.com"}}`); code != 403 {
+	if code, m = as("acme-token-for-tests", "POST", "/v1/events", `{"type":"contact.updated","source":"s","account":"globex","data":{"email":"a@example.com"}}`); code != 403 {
 		t.Errorf("acme publishes for globex: %d %v", code, m)
 	}
 	if code, _ = as("nobody", "GET", "/v1/webhooks", ""); code != 401 {
@@ -647,7 +650,7 @@ func TestAPIResendAndStats(t *testing.T) {
 // TestMetrics: /metrics counts events, deliveries and what waits.
 func TestMetrics(t *testing.T) {
 	rc := hubtest.NewReceiver(t)
-	r, a := startAPIHub(t, `{"accounts":[{"id":"acme","api_token":"acme-tok"}],"webhooks":[`+
+	r, a := startAPIHub(t, `{"accounts":[{"id":"acme","api_token":"acme-token-for-tests"}],"webhooks":[`+
 		webhookJSON("wh", "acme", rc.URL, `"events":["*"],"plugin":{"name":"passthrough"}`)+`]}`)
 	r.publish(t, contact("evt_m1"))
 	rc.WaitFor(t, 1, 10*time.Second)
@@ -668,7 +671,7 @@ func TestMetrics(t *testing.T) {
 		}
 		return true
 	})
-	if code, _, _ := a.do("GET", "/metrics", "", "acme-tok"); code != 403 {
+	if code, _, _ := a.do("GET", "/metrics", "", "acme-token-for-tests"); code != 403 {
 		t.Errorf("an account token reads every account's metrics: %d", code)
 	}
 }

@@ -12,7 +12,7 @@ import (
 // every route that takes a body with a malformed and a huge one: a clear 4xx,
 // never a 5xx (api.do fails the test on any 5xx).
 func TestAPIHostileCalls(t *testing.T) {
-	_, a := startAPIHub(t, `{"accounts":[{"id":"other","api_token":"other-tok"}]}`)
+	_, a := startAPIHub(t, `{"accounts":[{"id":"other","api_token":"other-token-for-tests"}]}`)
 	public := map[string]bool{"GET /healthz": true, "GET /openapi.json": true, "GET /ip-ranges": true, "GET /v1/accounts/{account}/jwks.json": true}
 	huge := `{"x":"` + strings.Repeat("a", 2<<20) + `"}`
 	for _, route := range admin.Routes {
@@ -24,7 +24,7 @@ func TestAPIHostileCalls(t *testing.T) {
 					t.Errorf("%s with token %q: %d, want 401", route, tok, code)
 				}
 			}
-			if code, _, _ := a.do(method, concrete, "", "other-tok"); code < 400 && route != "GET /v1/webhooks" && !strings.HasPrefix(route, "GET /v1/event") && route != "GET /v1/events/{id}/attempts" {
+			if code, _, _ := a.do(method, concrete, "", "other-token-for-tests"); code < 400 && route != "GET /v1/webhooks" && !strings.HasPrefix(route, "GET /v1/event") && route != "GET /v1/events/{id}/attempts" {
 				t.Errorf("%s with another account's token: %d", route, code)
 			}
 		}

@@ -70,6 +70,7 @@ func apiCall(t *testing.T, h *hub.Hub, method, path, body string) (int, map[stri
 	t.Helper()
 	req, _ := http.NewRequest(method, h.APIURL()+path, strings.NewReader(body))
 	req.Header.Set("Authorization", "Bearer "+apiToken)
+	req.Header.Set("Content-Type", "application/json")
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
 		t.Fatal(err)

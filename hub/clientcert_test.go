@@ -118,7 +118,7 @@ func TestAPIRefusesClientCertificatePaths(t *testing.T) {
 	})
 
 	r, a := startAPIHub(t, fmt.Sprintf(`{"delivery":{"ca_file":%q},
-	 "accounts":[{"id":"tenant_a","api_token":"tok-a"},{"id":"tenant_b","api_token":"tok-b"}],
+	 "accounts":[{"id":"tenant_a","api_token":"tok-a-for-the-tests"},{"id":"tenant_b","api_token":"tok-b-for-the-tests"}],
 	 "webhooks":[%s]}`, rc.caFile,
 		webhookJSON("b_hook", "tenant_b", rc.URL+"/b", fmt.Sprintf(`"events":["*"],"tls_client":{"cert_file":%q,"key_file":%q}`, certFile, keyFile))))
 
@@ -127,6 +127,7 @@ func TestAPIRefusesClientCertificatePaths(t *testing.T) {
 		t.Helper()
 		req, _ := http.NewRequest(method, r.APIURL()+path, strings.NewReader(body))
 		req.Header.Set("Authorization", "Bearer "+token)
+		req.Header.Set("Content-Type", "application/json")
 		resp, err := client.Do(req)
 		if err != nil {
 			t.Fatalf("%s %s: %v (did the hub open the file?)", method, path, err)
@@ -141,12 +142,12 @@ func TestAPIRefusesClientCertificatePaths(t *testing.T) {
 	}
 	var first []byte
 	for _, c := range []struct{ name, cert, key, token string }{
-		{"tenant B's key pair, account A's token", certFile, keyFile, "tok-a"},
+		{"tenant B's key pair, account A's token", certFile, keyFile, "tok-a-for-the-tests"},
 		{"tenant B's key pair, the admin token", certFile, keyFile, apiToken},
-		{"paths that do not exist", filepath.Join(dir, "nope.pem"), filepath.Join(dir, "nope.key"), "tok-a"},
-		{"a directory", dir, dir, "tok-a"},
-		{"a FIFO", fifo, fifo, "tok-a"},
-		{"a relative path", "tenant-b.pem", "tenant-b.key", "tok-a"},
+		{"paths that do not exist", filepath.Join(dir, "nope.pem"), filepath.Join(dir, "nope.key"), "tok-a-for-the-tests"},
+		{"a directory", dir, dir, "tok-a-for-the-tests"},
+		{"a FIFO", fifo, fifo, "tok-a-for-the-tests"},
+		{"a relative path", "tenant-b.pem", "tenant-b.key", "tok-a-for-the-tests"},
 	} {
 		code, body := post("POST", "/v1/webhooks", c.token, attack(c.cert, c.key))
 		var m map[string]any
@@ -164,7 +165,7 @@ func TestAPIRefusesClientCertificatePaths(t *testing.T) {
 			t.Errorf("%s: the answer differs from the one for a real key pair (it tells what is on disk):\n%s\n%s", c.name, body, first)
 		}
 	}
-	if _, body := post("GET", "/v1/webhooks/b_hook", "tok-b", ""); strings.Contains(string(body), dir) || !strings.Contains(string(body), `"key_pem":"[redacted]"`) {
+	if _, body := post("GET", "/v1/webhooks/b_hook", "tok-b-for-the-tests", ""); strings.Contains(string(body), dir) || !strings.Contains(string(body), `"key_pem":"[redacted]"`) {
 		t.Errorf("a config-file webhook's view shows a path or its key: %s", body)
 	}
 	if n := len(r.Snapshot().Account("tenant_a")); n != 0 {
@@ -173,17 +174,17 @@ func TestAPIRefusesClientCertificatePaths(t *testing.T) {
 
 	// Nor can a webhook be changed to name a path.
 	certA, keyA := ca.issue(t, "tenant-a")
-	code, body := post("POST", "/v1/webhooks", "tok-a", fmt.Sprintf(`{"id":"a_hook","url":%q,"events":["*"],"tls_client":{"cert_pem":%q,"key_pem":%q}}`, rc.URL+"/a", certA, keyA))
+	code, body := post("POST", "/v1/webhooks", apiToken, fmt.Sprintf(`{"id":"a_hook","account":"tenant_a","url":%q,"events":["*"],"tls_client":{"cert_pem":%q,"key_pem":%q}}`, rc.URL+"/a", certA, keyA))
 	if code != 201 {
 		t.Fatalf("create with PEMs: %d %s", code, body)
 	}
 	for _, method := range []string{"PATCH", "PUT"} {
 		doc := fmt.Sprintf(`{"url":%q,"events":["*"],"tls_client":{"cert_file":%q,"key_file":%q}}`, rc.URL+"/a", certFile, keyFile)
-		if code, body := post(method, "/v1/webhooks/a_hook", "tok-a", doc); code != 400 || string(body) != string(first) {
+		if code, body := post(method, "/v1/webhooks/a_hook", "tok-a-for-the-tests", doc); code != 400 || string(body) != string(first) {
 			t.Errorf("%s to file paths: %d %s", method, code, body)
 		}
 	}
-	code, body = post("POST", "/v1/webhooks/a_hook/test", "tok-a", `{"event_type":"contact.updated"}`)
+	code, body = post("POST", "/v1/webhooks/a_hook/test", "tok-a-for-the-tests", `{"event_type":"contact.updated"}`)
 	if code != 200 || !strings.Contains(string(body), `"delivered":true`) {
 		t.Fatalf("test send: %d %s", code, body)
 	}
@@ -200,11 +201,11 @@ func TestAPIRefusesClientCertificatePaths(t *testing.T) {
 func TestAPIClientCertificatePEM(t *testing.T) {
 	ca := newClientCA(t)
 	rc := newMTLSReceiver(t, ca)
-	r, a := startAPIHub(t, fmt.Sprintf(`{"delivery":{"ca_file":%q},"accounts":[{"id":"acme","api_token":"acme-tok"}]}`, rc.caFile))
+	r, a := startAPIHub(t, fmt.Sprintf(`{"delivery":{"ca_file":%q},"accounts":[{"id":"acme","api_token":"acme-token-for-tests"}]}`, rc.caFile))
 	cert, key := ca.issue(t, "acme-client")
 	keyBody := strings.Split(key, "\n")[1] // the key's base64, which must never show
 
-	code, m, raw := a.do("POST", "/v1/webhooks", fmt.Sprintf(`{"id":"wh_m","url":%q,"events":["*"],"tls_client":{"cert_pem":%q,"key_pem":%q}}`, rc.URL, cert, key), "acme-tok")
+	code, m, raw := a.do("POST", "/v1/webhooks", fmt.Sprintf(`{"id":"wh_m","account":"acme","url":%q,"events":["*"],"tls_client":{"cert_pem":%q,"key_pem":%q}}`, rc.URL, cert, key), apiToken) // an account's token cannot choose the id
 	if code != 201 {
 		t.Fatalf("create: %d %s", code, raw)
 	}
@@ -224,7 +225,7 @@ func TestAPIClientCertificatePEM(t *testing.T) {
 	}
 	send("after create")
 
-	_, shown, raw := a.do("GET", "/v1/webhooks/wh_m", "", "acme-tok")
+	_, shown, raw := a.do("GET", "/v1/webhooks/wh_m", "", "acme-token-for-tests")
 	if strings.Contains(string(raw), keyBody) || shown["tls_client"].(map[string]any)["key_pem"] != "[redacted]" {
 		t.Errorf("GET shows the key: %s", raw)
 	}
@@ -260,7 +261,7 @@ func TestAPIClientCertificatePEM(t *testing.T) {
 		if c.key == "" {
 			tcDoc = fmt.Sprintf(`{"cert_pem":%q}`, c.cert)
 		}
-		code, m, raw := a.do("POST", "/v1/webhooks", fmt.Sprintf(`{"url":%q,"events":["*"],"tls_client":%s}`, rc.URL, tcDoc), "acme-tok")
+		code, m, raw := a.do("POST", "/v1/webhooks", fmt.Sprintf(`{"url":%q,"events":["*"],"tls_client":%s}`, rc.URL, tcDoc), "acme-token-for-tests")
 		e, _ := m["error"].(map[string]any)
 		if code != 400 || !strings.HasPrefix(fmt.Sprint(e["field"]), c.field) {
 			t.Errorf("%s: %d %s, want 400 on %s", c.name, code, raw, c.field)

@@ -104,6 +104,7 @@ func TestSecretsNeverShow(t *testing.T) {
 		}
 		req, _ := http.NewRequest(method, h.APIURL()+path, rd)
 		req.Header.Set("Authorization", "Bearer "+token)
+		req.Header.Set("Content-Type", "application/json")
 		resp, err := http.DefaultClient.Do(req)
 		if err != nil {
 			t.Fatal(err)

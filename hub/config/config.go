@@ -55,11 +55,18 @@ type Config struct {
 	// SecretsKey is one or more base64 AES-256 keys, comma-separated: the
 	// first encrypts the webhook secrets the hub stores (and, with the
 	// embedded server, the JetStream files), every one decrypts.
-	SecretsKey    Secret `json:"secrets_key,omitempty" env:"SECRETS_KEY"`
-	DataDir       string `json:"data_dir,omitempty" env:"DATA_DIR"`
-	APIAddr       string `json:"api_addr,omitempty" env:"API_ADDR"`
-	APIToken      Secret `json:"api_token,omitempty" env:"API_TOKEN"`
-	SubjectPrefix string `json:"subject_prefix,omitempty" env:"SUBJECT_PREFIX"`
+	SecretsKey Secret `json:"secrets_key,omitempty" env:"SECRETS_KEY"`
+	DataDir    string `json:"data_dir,omitempty" env:"DATA_DIR"`
+	APIAddr    string `json:"api_addr,omitempty" env:"API_ADDR"`
+	APIToken   Secret `json:"api_token,omitempty" env:"API_TOKEN"`
+	// APIAllowedHosts are the Host header values the management API
+	// answers (host or host:port); empty: the address it listens on, and
+	// localhost, 127.0.0.1 and [::1] on its port. They stop DNS rebinding.
+	APIAllowedHosts []string `json:"api_allowed_hosts,omitempty" env:"API_ALLOWED_HOSTS"`
+	// APICORSOrigins are the web origins (scheme://host[:port]) whose pages
+	// may call the management API; none by default.
+	APICORSOrigins []string `json:"api_cors_origins,omitempty" env:"API_CORS_ORIGINS"`
+	SubjectPrefix  string   `json:"subject_prefix,omitempty" env:"SUBJECT_PREFIX"`
 	// StreamReplicas of every stream and bucket: 1, or 3 on a NATS cluster.
 	StreamReplicas int `json:"stream_replicas,omitempty" env:"STREAM_REPLICAS"`
 	// EventRetention is how long matched events are kept for resends.

@@ -110,7 +110,7 @@ func TestEnvReferencesAndOverrides(t *testing.T) {
 	doc := `{"data_dir":"/from/file","webhooks":[{"id":"a","account":"acme","url":"http://127.0.0.1:9/","events":["*"],
 	  "secret":"${env:HOOK_SECRET}","auth":{"type":"token","token":"${env:HOOK_TOKEN}"}}]}`
 	env := map[string]string{"HOOK_SECRET": secret, "HOOK_TOKEN": "tok-s3cr3t", "HOOKHUB_DATA_DIR": "/from/env",
-		"HOOKHUB_ALLOW_INSECURE_TARGETS": "true", "HOOKHUB_SUBJECT_PREFIX": "hh", "HOOKHUB_API_TOKEN": "api-s3cr3t"}
+		"HOOKHUB_ALLOW_INSECURE_TARGETS": "true", "HOOKHUB_SUBJECT_PREFIX": "hh", "HOOKHUB_API_TOKEN": "api-s3cr3t-long-enough"}
 	c, err := config.Parse("x.json", []byte(doc), env)
 	if err != nil {
 		t.Fatal(err)
@@ -118,12 +118,12 @@ func TestEnvReferencesAndOverrides(t *testing.T) {
 	if c.DataDir != "/from/env" || c.SubjectPrefix != "hh" || !c.Delivery.AllowInsecureTargets {
 		t.Errorf("environment did not win: data_dir %s prefix %s insecure %v", c.DataDir, c.SubjectPrefix, c.Delivery.AllowInsecureTargets)
 	}
-	if c.Webhooks[0].Secret.Reveal() != secret || c.Webhooks[0].Auth.Token.Reveal() != "tok-s3cr3t" || c.APIToken.Reveal() != "api-s3cr3t" {
+	if c.Webhooks[0].Secret.Reveal() != secret || c.Webhooks[0].Auth.Token.Reveal() != "tok-s3cr3t" || c.APIToken.Reveal() != "api-s3cr3t-long-enough" {
 		t.Error("${env:...} or HOOKHUB_API_TOKEN not read")
 	}
 	js, _ := json.Marshal(c)
 	for _, shown := range []string{fmt.Sprintf("%v %+v %#v", c, c, c), string(js)} {
-		for _, s := range []string{secret, "tok-s3cr3t", "api-s3cr3t"} {
+		for _, s := range []string{secret, "tok-s3cr3t", "api-s3cr3t-long-enough"} {
 			if strings.Contains(shown, s) {
 				t.Errorf("secret %q shows in %s", s, shown)
 			}

@@ -21,6 +21,7 @@ import (
 	"strings"
 
 	"github.com/caarlos0/env/v11"
+	"golang.org/x/net/http/httpguts"
 
 	"github.com/hookhub/hookhub/hub/internal/schemacheck"
 	"github.com/hookhub/hookhub/hub/internal/target"
@@ -170,6 +171,9 @@ func Parse(name string, raw []byte, environ map[string]string) (*Config, error) 
 	if err := env.ParseWithOptions(&c, env.Options{Prefix: "HOOKHUB_", Environment: environ}); err != nil {
 		return nil, &FieldError{File: "environment", Msg: err.Error()}
 	}
+	if errs := emptyTokens(name, expanded, environ, &c); len(errs) > 0 {
+		return nil, errors.Join(errs...)
+	}
 	c.fillDefaults()
 	c.File = name
 	errs = c.readClientCerts(name)
@@ -180,6 +184,33 @@ func Parse(name string, raw []byte, environ map[string]string) (*Config, error) 
 		return nil, errors.Join(errs...)
 	}
 	return &c, nil
+}
+
+// emptyTokens refuses an API token that is given but empty: a ${env:NAME}
+// whose variable is set to "", or HOOKHUB_API_TOKEN="". Taken as "no
+// token", it would leave the API open, or an account's token unchecked.
+func emptyTokens(name string, expanded []byte, environ map[string]string, c *Config) []error {
+	var errs []error
+	if v, ok := environ["HOOKHUB_API_TOKEN"]; ok && v == "" {
+		errs = append(errs, &FieldError{File: "environment", Path: "HOOKHUB_API_TOKEN",
+			Msg: "is set but empty: unset it for a loopback API without a token, or give a token of at least " + fmt.Sprint(MinTokenLen) + " characters"})
+	}
+	var given struct {
+		APIToken *string `json:"api_token"`
+		Accounts []struct {
+			APIToken *string `json:"api_token"`
+		} `json:"accounts"`
+	}
+	_ = json.Unmarshal(expanded, &given)
+	if given.APIToken != nil && *given.APIToken == "" && c.APIToken == "" {
+		errs = append(errs, &FieldError{File: name, Path: "api_token", Msg: "is empty (its ${env:...} variable is set to \"\"): leave api_token out for no token, or set the variable"})
+	}
+	for i, a := range given.Accounts {
+		if a.APIToken != nil && *a.APIToken == "" {
+			errs = append(errs, &FieldError{File: name, Path: fmt.Sprintf("accounts[%d].api_token", i), Msg: "is empty (its ${env:...} variable is set to \"\"): leave api_token out for no token, or set the variable"})
+		}
+	}
+	return errs
 }
 
 // looseValidate runs Validate on a document the schema refused, with the
@@ -547,6 +578,17 @@ func (c *Config) Validate(name string) error {
 			bad(fmt.Sprintf("delivery.egress_ranges[%d]", i), "%q is not a CIDR range such as 203.0.113.0/28", r)
 		}
 	}
+	c.checkTokens(bad)
+	for i, h := range c.APIAllowedHosts {
+		if strings.ContainsAny(h, "/ \t\r\n") || strings.Contains(h, "://") {
+			bad(fmt.Sprintf("api_allowed_hosts[%d]", i), "%q is not a host or host:port", h)
+		}
+	}
+	for i, o := range c.APICORSOrigins {
+		if u, err := url.Parse(o); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.Path != "" || u.RawQuery != "" || u.User != nil {
+			bad(fmt.Sprintf("api_cors_origins[%d]", i), "%q is not an origin such as https://console.example.com", o)
+		}
+	}
 	accounts := map[string]bool{}
 	for i, a := range c.Accounts {
 		checkSigningKeys(fmt.Sprintf("accounts[%d].signing_keys", i), a.SigningKeys, bad)
@@ -584,6 +626,36 @@ func (c *Config) Validate(name string) error {
 		}
 	}
 	return errors.Join(errs...)
+}
+
+// MinTokenLen is the shortest management API token the hub takes.
+const MinTokenLen = 16
+
+// checkTokens refuses API tokens that are short, hold spaces or controls, or
+// are shared (an account's token equal to another token would give the
+// caller the wrong scope). Values are never shown.
+func (c *Config) checkTokens(bad func(path, format string, args ...any)) {
+	seen := map[string]string{}
+	check := func(path string, s Secret) {
+		t := s.Reveal()
+		if t == "" {
+			return
+		}
+		switch {
+		case len(t) < MinTokenLen:
+			bad(path, "is %d characters: use at least %d (`openssl rand -hex 24` makes one; the value is not shown)", len(t), MinTokenLen)
+		case strings.IndexFunc(t, func(r rune) bool { return r <= ' ' || r >= 0x7f }) >= 0:
+			bad(path, "must be printable ASCII without spaces (the value is not shown)")
+		}
+		if other, dup := seen[t]; dup {
+			bad(path, "is the same as %s: each token must be different", other)
+		}
+		seen[t] = path
+	}
+	check("api_token", c.APIToken)
+	for i, a := range c.Accounts {
+		check(fmt.Sprintf("accounts[%d].api_token", i), a.APIToken)
+	}
 }
 
 // ReservedHeader reports whether a header name is set by the hub and may be set
@@ -660,12 +732,33 @@ func (c *Config) CheckWebhook(file, at string, w Webhook) []error {
 			bad("tls_client."+field, "%s", msg)
 		}
 	}
-	for k := range w.Headers {
-		if ReservedHeader(k) {
+	for _, k := range sortedKeys(w.Headers) {
+		switch {
+		case !httpguts.ValidHeaderFieldName(k):
+			bad("headers."+strconv.Quote(k), "is not a valid header name (letters, digits and !#$%%&'*+-.^_`|~ only)")
+		case ReservedHeader(k):
 			bad("headers."+k, "is set by the hub and cannot be configured")
+		case !httpguts.ValidHeaderFieldValue(w.Headers[k]):
+			bad("headers."+k, "holds a control character such as CR or LF, which no request may carry (the value is not shown)")
+		}
+	}
+	if a := w.Auth; a != nil {
+		for _, f := range []struct{ name, v string }{{"username", a.Username}, {"password", a.Password.Reveal()}, {"token", a.Token.Reveal()}} {
+			if !httpguts.ValidHeaderFieldValue(f.v) {
+				bad("auth."+f.name, "holds a control character such as CR or LF, which no request may carry (the value is not shown)")
+			}
 		}
 	}
 	return errs
+}
+
+func sortedKeys(m map[string]string) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	return keys
 }
 
 // checkSigningKeys checks v1a keys, never showing them.

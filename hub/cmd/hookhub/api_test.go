@@ -13,8 +13,8 @@ import (
 // deactivate, attempts, dead letters and redrive, delete.
 func TestAPICommands(t *testing.T) {
 	rc := hubtest.NewReceiver(t)
-	h := hubtest.StartHub(t, `{"api_addr":"127.0.0.1:0","api_token":"tok"}`, nil)
-	api := []string{"--api", h.APIURL(), "--token", "tok"}
+	h := hubtest.StartHub(t, `{"api_addr":"127.0.0.1:0","api_token":"tok-for-the-cli-tests"}`, nil)
+	api := []string{"--api", h.APIURL(), "--token", "tok-for-the-cli-tests"}
 	cli := func(args ...string) (string, string, int) { return runCLI(t, append(args, api...)...) }
 
 	out, errs, code := cli("webhooks", "create", "--id", "wh_cli", "--account", "acme", "--url", rc.URL, "--events", "contact.*")
@@ -54,7 +54,7 @@ func TestAPICommands(t *testing.T) {
 		t.Errorf("event-types TYPE (exit %d): %s", code, out)
 	}
 	t.Setenv("HOOKHUB_API_ADDR", h.APIURL())
-	t.Setenv("HOOKHUB_API_TOKEN", "tok")
+	t.Setenv("HOOKHUB_API_TOKEN", "tok-for-the-cli-tests")
 	if out, errs, code = runCLI(t, "publish", "--via-api", "--account", "acme", "--type", "contact.created", "--id", "evt_via_api"); code != 0 || !strings.Contains(out, "posted evt_via_api") {
 		t.Errorf("publish --via-api (exit %d): %s%s", code, out, errs)
 	}

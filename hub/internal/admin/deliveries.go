@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net/http"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/nats-io/nats.go"
@@ -237,7 +238,7 @@ func (s *Server) getDeadLetter(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	m, err := st.GetMsg(r.Context(), seq)
-	if err != nil {
+	if err != nil || !allowed(r, s.deadLetterAccount(m.Subject)) {
 		return notFound("dead letter", strconv.FormatUint(seq, 10))
 	}
 	if _, err := s.webhook(r, m.Header.Get(bus.HeaderWebhook)); err != nil {
@@ -255,10 +256,16 @@ func (s *Server) redrive(r *http.Request, st jetstream.Stream, seq uint64) error
 	if err != nil {
 		return notFound("dead letter", strconv.FormatUint(seq, 10))
 	}
+	// Whose it is comes from the subject, which stays when the webhook is
+	// deleted: another account's dead letter is absent, not "gone".
+	acct := s.deadLetterAccount(m.Subject)
+	if !allowed(r, acct) {
+		return notFound("dead letter", strconv.FormatUint(seq, 10))
+	}
 	webhook := m.Header.Get(bus.HeaderWebhook)
 	wh := s.d.Registry.Get(webhook)
-	if wh != nil && !allowed(r, wh.Account) {
-		return notFound("dead letter", strconv.FormatUint(seq, 10))
+	if wh != nil && wh.Account != acct {
+		wh = nil // the id now names another account's webhook
 	}
 	if wh == nil {
 		return &Error{Status: http.StatusConflict, Code: "webhook_gone", Message: fmt.Sprintf("webhook %q of this dead letter no longer exists", webhook)}
@@ -273,6 +280,17 @@ func (s *Server) redrive(r *http.Request, st jetstream.Stream, seq uint64) error
 		return err
 	}
 	return st.DeleteMsg(ctx, seq)
+}
+
+// deadLetterAccount is the account of a dead letter, read from its subject
+// <prefix>.dlq.<account>.<webhook> ("" when it is not one).
+func (s *Server) deadLetterAccount(subject string) string {
+	rest, ok := strings.CutPrefix(subject, s.d.Bus.Names.Prefix+".dlq.")
+	if !ok {
+		return ""
+	}
+	acct, _, _ := strings.Cut(rest, ".")
+	return acct
 }
 
 func (s *Server) redriveOne(w http.ResponseWriter, r *http.Request) error {

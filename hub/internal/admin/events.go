@@ -80,6 +80,10 @@ func (s *Server) postEvent(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	writeJSON(w, http.StatusAccepted, map[string]any{"id": e.ID, "duplicate": ack.Duplicate, "sequence": ack.Sequence})
+	out := map[string]any{"id": e.ID, "duplicate": ack.Duplicate, "sequence": ack.Sequence}
+	if scope(r) != "" {
+		delete(out, "sequence") // it counts every account's events
+	}
+	writeJSON(w, http.StatusAccepted, out)
 	return nil
 }

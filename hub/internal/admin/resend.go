@@ -43,14 +43,12 @@ func (s *Server) resend(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	if len(found) == 0 {
+	// Another account's event is absent: the same answer as no event.
+	var ev struct{ Account string }
+	if len(found) == 0 || json.Unmarshal(found[0].Data(), &ev) != nil || ev.Account != wh.Account {
 		return notFound("event (kept for event_retention after it matched a webhook)", body.EventID)
 	}
 	data := found[0].Data()
-	var ev struct{ Account string }
-	if json.Unmarshal(data, &ev) != nil || ev.Account != wh.Account {
-		return notFound("event", body.EventID)
-	}
 	job := nats.NewMsg(n.Delivery(wh.Account, wh.ID))
 	jobID := body.EventID + ":" + wh.ID
 	job.Header.Set(bus.HeaderJob, jobID)

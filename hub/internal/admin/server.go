@@ -6,14 +6,13 @@ package admin
 
 import (
 	"context"
-	"crypto/subtle"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"net"
 	"net/http"
-	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -58,6 +57,8 @@ type Server struct {
 	mux     *http.ServeMux
 	token   string
 	tokens  map[string]string // account token -> account
+	hosts   atomic.Pointer[hostSet]
+	origins map[string]bool // api_cors_origins
 	log     zerolog.Logger
 	started time.Time
 }
@@ -71,8 +72,13 @@ func New(d Deps) (*Server, error) {
 			s.tokens[t] = a.ID
 		}
 	}
-	if s.token == "" && !loopback(d.Config.APIAddr) {
+	if s.token == "" && len(s.tokens) == 0 && !loopback(d.Config.APIAddr) {
 		return nil, fmt.Errorf("api: refusing to serve the management API on %s without a token: set HOOKHUB_API_TOKEN, or listen on 127.0.0.1", d.Config.APIAddr)
+	}
+	s.hosts.Store(newHostSet(d.Config.APIAllowedHosts, d.Config.APIAddr))
+	s.origins = map[string]bool{}
+	for _, o := range d.Config.APICORSOrigins {
+		s.origins[o] = true
 	}
 	s.routes()
 	return s, nil
@@ -97,9 +103,12 @@ func (s *Server) handle(pattern string, h func(http.ResponseWriter, *http.Reques
 	Routes = appendOnce(Routes, pattern)
 	s.mux.HandleFunc(pattern, func(w http.ResponseWriter, r *http.Request) {
 		if !public {
-			scope, ok := s.authorize(r)
-			if !ok {
-				writeError(w, &Error{Status: http.StatusUnauthorized, Code: "unauthorized", Message: "a valid bearer token is required (Authorization: Bearer <token>)"})
+			scope, e := s.authorize(r)
+			if e == nil {
+				e = checkContentType(r)
+			}
+			if e != nil {
+				writeError(w, e)
 				return
 			}
 			r = r.WithContext(context.WithValue(r.Context(), scopeKey{}, scope))
@@ -127,23 +136,6 @@ func appendOnce(list []string, s string) []string {
 
 type scopeKey struct{}
 
-// authorize reads the bearer token: the API token sees everything (scope
-// ""), an account's token only that account.
-func (s *Server) authorize(r *http.Request) (scope string, ok bool) {
-	got, has := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
-	if has {
-		for tok, acct := range s.tokens {
-			if subtle.ConstantTimeCompare([]byte(got), []byte(tok)) == 1 {
-				return acct, true
-			}
-		}
-	}
-	if s.token == "" {
-		return "", !has || len(s.tokens) == 0 || s.tokens[got] != ""
-	}
-	return "", has && subtle.ConstantTimeCompare([]byte(got), []byte(s.token)) == 1
-}
-
 // scope is the account the caller is limited to ("" for all).
 func scope(r *http.Request) string {
 	v, _ := r.Context().Value(scopeKey{}).(string)
@@ -167,7 +159,7 @@ func (s *Server) webhook(r *http.Request, id string) (*webhooks.Webhook, error) 
 }
 
 // Handler is the API's HTTP handler.
-func (s *Server) Handler() http.Handler { return s.mux }
+func (s *Server) Handler() http.Handler { return s.guard(s.mux) }
 
 // Run serves on the config's api_addr until ctx ends.
 func (s *Server) Run(ctx context.Context) error {
@@ -180,8 +172,14 @@ func (s *Server) Run(ctx context.Context) error {
 
 // Serve serves on ln until ctx ends.
 func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
-	srv := &http.Server{Handler: s.mux, ReadHeaderTimeout: 10 * time.Second, ReadTimeout: 30 * time.Second, WriteTimeout: 60 * time.Second}
-	s.log.Info().Str("addr", ln.Addr().String()).Bool("token", s.token != "").Msg("management API listening")
+	if len(s.d.Config.APIAllowedHosts) == 0 {
+		s.hosts.Store(newHostSet(nil, ln.Addr().String())) // the port actually bound (api_addr may say :0)
+	}
+	srv := &http.Server{Handler: s.Handler(), ReadHeaderTimeout: 10 * time.Second, ReadTimeout: 30 * time.Second, WriteTimeout: 60 * time.Second}
+	s.log.Info().Str("addr", ln.Addr().String()).Bool("token", s.token != "").Int("account_tokens", len(s.tokens)).Msg("management API listening")
+	if s.token == "" && len(s.tokens) == 0 {
+		s.log.Warn().Str("addr", ln.Addr().String()).Msg("management API without a token: any local process may call it; set HOOKHUB_API_TOKEN to require one")
+	}
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
 	select {

@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"net/url"
 	"sort"
 	"strconv"
 	"strings"
@@ -117,6 +118,20 @@ func (s *Server) createWebhook(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
+	var named struct {
+		Account *string         `json:"account"`
+		ID      json.RawMessage `json:"id"`
+	}
+	_ = json.Unmarshal(body, &named)
+	if named.Account != nil && !allowed(r, *named.Account) {
+		// Before validation, whose answers could tell of the other account.
+		return &Error{Status: http.StatusForbidden, Code: "forbidden", Field: "account", Message: "this token sees only account " + scope(r)}
+	}
+	if named.ID != nil && scope(r) != "" {
+		// Ids are one namespace for all accounts: letting an account's
+		// token choose one would let it probe the ids of the others.
+		return badRequest("validation_failed", "id", "id: an account's token cannot choose the id; leave it out and the hub makes one")
+	}
 	wh, err := s.parseWebhook(body, "", scope(r))
 	if err != nil {
 		return err
@@ -125,13 +140,16 @@ func (s *Server) createWebhook(w http.ResponseWriter, r *http.Request) error {
 		return &Error{Status: http.StatusForbidden, Code: "forbidden", Field: "account", Message: "this token sees only account " + scope(r)}
 	}
 	if s.d.Registry.Get(wh.ID) != nil {
-		return &Error{Status: http.StatusConflict, Code: "exists", Field: "id", Message: fmt.Sprintf("a webhook %q exists", wh.ID)}
+		return idTaken(r, wh.ID)
 	}
 	if n, lim := len(s.d.Registry.Snapshot().Account(wh.Account)), s.d.Config.WebhookLimit(wh.Account); n >= lim {
 		return &Error{Status: http.StatusUnprocessableEntity, Code: "webhook_limit", Field: "account",
 			Message: fmt.Sprintf("account %q has %d webhooks, its limit", wh.Account, lim)}
 	}
 	if err := s.d.Store.Create(r.Context(), wh); err != nil {
+		if errors.Is(err, webhooks.ErrExists) {
+			return idTaken(r, wh.ID)
+		}
 		return storeError(wh.ID, err)
 	}
 	// Hubs may create at the same moment: count what the bucket holds now,
@@ -146,6 +164,16 @@ func (s *Server) createWebhook(w http.ResponseWriter, r *http.Request) error {
 	v.Secret = wh.Secret.Reveal() // shown once, now
 	writeJSON(w, http.StatusCreated, v)
 	return nil
+}
+
+// idTaken answers the creation of an id in use. An account's token never
+// chooses ids, so it meets this only if a generated id collides: the answer
+// names nothing of the webhook that holds it.
+func idTaken(r *http.Request, id string) *Error {
+	if scope(r) == "" {
+		return &Error{Status: http.StatusConflict, Code: "exists", Field: "id", Message: fmt.Sprintf("a webhook %q exists", id)}
+	}
+	return &Error{Status: http.StatusConflict, Code: "conflict", Message: "the webhook could not be created: try again"}
 }
 
 func (s *Server) updateWebhook(w http.ResponseWriter, r *http.Request) error {
@@ -182,7 +210,9 @@ func (s *Server) patchWebhook(w http.ResponseWriter, r *http.Request) error {
 	if err := json.Unmarshal(body, &patch); err != nil || patch == nil {
 		return badRequest("invalid_json", "", "the body must be a JSON object (a JSON merge patch)")
 	}
-	base, _ := json.Marshal(cur.Webhook) // secrets marshal as [redacted]: replaceWebhook keeps them
+	// The base is the webhook as the API shows it, masked values and all:
+	// replaceWebhook keeps those, and knows which it kept.
+	base, _ := json.Marshal(s.view(cur))
 	var doc map[string]any
 	_ = json.Unmarshal(base, &doc)
 	delete(doc, "secret")
@@ -235,30 +265,40 @@ func (s *Server) replaceWebhook(w http.ResponseWriter, r *http.Request, cur *web
 	if !newSecret {
 		delete(doc, "previous_secrets")
 	}
+	var kept []string // credentials sent back masked, so kept as they are
 	if a, ok := doc["auth"].(map[string]any); ok && cur.Auth != nil {
-		if a["password"] == "[redacted]" {
-			a["password"] = cur.Auth.Password.Reveal()
-		}
-		if a["token"] == "[redacted]" {
-			a["token"] = cur.Auth.Token.Reveal()
-		}
-		if a["client_secret"] == "[redacted]" {
-			a["client_secret"] = cur.Auth.ClientSecret.Reveal()
+		for _, c := range []struct {
+			field string
+			value config.Secret
+		}{{"password", cur.Auth.Password}, {"token", cur.Auth.Token}, {"client_secret", cur.Auth.ClientSecret}} {
+			if a[c.field] == "[redacted]" {
+				a[c.field] = c.value.Reveal()
+				if c.value != "" {
+					kept = append(kept, "auth."+c.field)
+				}
+			}
 		}
 	}
 	if tc, ok := doc["tls_client"].(map[string]any); ok && cur.TLSClient != nil && tc["key_pem"] == "[redacted]" {
 		tc["key_pem"] = cur.TLSClient.KeyPEM.Reveal()
 	}
 	if u, ok := doc["url"].(string); ok {
-		doc["url"] = config.RestoreURL(u, cur.URL)
+		if doc["url"] = config.RestoreURL(u, cur.URL); doc["url"] != u {
+			kept = append(kept, "url") // its masked query values
+		}
 	}
 	if p, ok := doc["plugin"].(map[string]any); ok && cur.Plugin != nil && p["name"] == cur.Plugin.Name && p["config"] != nil {
+		sent, _ := json.Marshal(p["config"])
 		p["config"] = config.RestoreFields(p["config"], cur.Plugin.Config, s.pluginSecrets(cur.Plugin.Name))
+		if restored, _ := json.Marshal(p["config"]); !bytes.Equal(sent, restored) {
+			kept = append(kept, "plugin.config") // its masked secret fields
+		}
 	}
 	if h, ok := doc["headers"].(map[string]any); ok {
 		for k, v := range h {
 			if v == "[redacted]" && cur.Headers[k] != "" {
 				h[k] = cur.Headers[k]
+				kept = append(kept, "headers."+k)
 			}
 		}
 	}
@@ -270,6 +310,9 @@ func (s *Server) replaceWebhook(w http.ResponseWriter, r *http.Request, cur *web
 	if wh.Account != cur.Account {
 		return badRequest("account_change", "account", "a webhook cannot move to another account")
 	}
+	if err := credentialsMoved(cur.Webhook, wh, kept); err != nil {
+		return err
+	}
 	if !newSecret {
 		wh.Secret, wh.PreviousSecrets = cur.Secret, cur.PreviousSecrets // unchanged unless a new one is given
 	}
@@ -278,6 +321,41 @@ func (s *Server) replaceWebhook(w http.ResponseWriter, r *http.Request, cur *web
 	}
 	writeJSON(w, http.StatusOK, s.view(s.d.Registry.Get(id)))
 	return nil
+}
+
+// credentialsMoved refuses to carry credentials kept from cur (sent back
+// masked) to another receiver: whoever may write a webhook could otherwise
+// point it at a server of their own and read them. The url's origin
+// (scheme, host, port) is where the password, token and headers go; the
+// client secret goes to token_url, and the token it buys to url.
+func credentialsMoved(cur, next config.Webhook, kept []string) *Error {
+	sort.Strings(kept)
+	urlMoved := origin(cur.URL) != origin(next.URL)
+	tokenURLMoved := cur.Auth != nil && next.Auth != nil && origin(cur.Auth.TokenURL) != origin(next.Auth.TokenURL)
+	for _, f := range kept {
+		if urlMoved || (f == "auth.client_secret" && tokenURLMoved) {
+			where := "url"
+			if !urlMoved {
+				where = "auth.token_url"
+			}
+			return &Error{Status: http.StatusUnprocessableEntity, Code: "credentials_required", Field: f,
+				Message: fmt.Sprintf("%s: %s points at another host, so the credential must be sent again (it is not carried over to a new host)", f, where)}
+		}
+	}
+	return nil
+}
+
+// origin is a URL's scheme, host and port ("" when it does not parse).
+func origin(raw string) string {
+	u, err := url.Parse(raw)
+	if err != nil || raw == "" {
+		return ""
+	}
+	port := u.Port()
+	if port == "" {
+		port = map[string]string{"http": "80", "https": "443"}[strings.ToLower(u.Scheme)]
+	}
+	return strings.ToLower(u.Scheme) + "://" + strings.ToLower(u.Hostname()) + ":" + port
 }
 
 // pluginSecrets are the fields of a plugin's config that its schema marks
