@@ -7,6 +7,7 @@
 package event
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -65,7 +66,26 @@ func (e *FieldError) Error() string { return "invalid event: " + e.Field + ": " 
 func (e *FieldError) Unwrap() error { return ErrInvalid }
 
 // Parse decodes a CloudEvent from JSON and checks its envelope.
+//
+// It reads the envelope one way only, the way every part of the hub must
+// agree on: attribute names are exact (CloudEvents names are lowercase), a
+// top-level member that differs from an attribute only in case (such as
+// "Account") is refused, and so is any top-level member named twice. Other
+// members (extensions hookhub does not use) are ignored.
 func Parse(b []byte) (*Event, error) {
+	e, err := Decode(b)
+	if err != nil {
+		return nil, err
+	}
+	if err := e.Check(); err != nil {
+		return nil, err
+	}
+	return e, nil
+}
+
+// Decode is Parse without the checks of Check: for a publisher that fills
+// in what may be left out (an id, the time) before it checks the event.
+func Decode(b []byte) (*Event, error) {
 	if len(b) > MaxSize {
 		return nil, &FieldError{"event", fmt.Sprintf("is %d bytes, over the limit of %d", len(b), MaxSize)}
 	}
@@ -76,10 +96,60 @@ func Parse(b []byte) (*Event, error) {
 	if err := json.Unmarshal(b, &e); err != nil {
 		return nil, fmt.Errorf("%w: not a JSON CloudEvent: %s", ErrInvalid, jsonReason(err))
 	}
-	if err := e.Check(); err != nil {
+	// The document is a valid JSON object: encoding/json matched its
+	// members to attributes ignoring case, and the last of a repeated one
+	// won. CheckMembers refuses every document on which that reading could
+	// differ from an exact, first-or-last-agnostic one.
+	if err := CheckMembers(b); err != nil {
 		return nil, err
 	}
 	return &e, nil
+}
+
+// Attributes are the envelope's attribute names, as Event spells them.
+var Attributes = []string{"specversion", "id", "source", "type", "subject", "time",
+	"datacontenttype", "account", "initiator", "lists", "data"}
+
+// CheckMembers reports the first top-level member of the JSON object b that
+// is named twice or that differs from an attribute name only in case
+// (Unicode case folding, as encoding/json matches names). b must be valid
+// JSON; anything else is not its concern and passes.
+func CheckMembers(b []byte) error {
+	dec := json.NewDecoder(bytes.NewReader(b))
+	if t, err := dec.Token(); err != nil || t != json.Delim('{') {
+		return nil
+	}
+	seen := make(map[string]struct{}, 16)
+	for dec.More() {
+		t, err := dec.Token()
+		if err != nil {
+			return nil
+		}
+		name, _ := t.(string)
+		if _, dup := seen[name]; dup {
+			return &FieldError{"event", fmt.Sprintf("member %q appears more than once; an event names each member once", clip(name))}
+		}
+		seen[name] = struct{}{}
+		if a := foldedAttribute(name); a != "" && a != name {
+			return &FieldError{"event", fmt.Sprintf("member %q is not an attribute name: CloudEvents attribute names are exact and lowercase (%q)", clip(name), a)}
+		}
+		var skip json.RawMessage
+		if err := dec.Decode(&skip); err != nil {
+			return nil
+		}
+	}
+	return nil
+}
+
+// foldedAttribute is the attribute name equal to name under case folding,
+// or "".
+func foldedAttribute(name string) string {
+	for _, a := range Attributes {
+		if strings.EqualFold(name, a) {
+			return a
+		}
+	}
+	return ""
 }
 
 func jsonReason(err error) string {

@@ -93,3 +93,34 @@ func BenchmarkParse(b *testing.B) {
 		}
 	}
 }
+
+// TestParseOneReading: an envelope has one reading. Attribute names are
+// exact; a member that is an attribute in another case, or any member named
+// twice, is refused with the member's name, so no reader (the router, the
+// body builder, a plugin decoding with encoding/json) can take another value
+// than the one checked.
+func TestParseOneReading(t *testing.T) {
+	base := `{"specversion":"1.0","id":"e1","source":"s","type":"contact.updated","account":"a","data":{"email":"a@b.c"}`
+	cases := []struct{ name, doc, member string }{
+		{"account in another case", base + `,"Account":"b"}`, `"Account"`},
+		{"account before its twin", `{"Account":"b",` + base[1:] + `}`, `"Account"`},
+		{"data in another case", base + `,"Data":{"email":7}}`, `"Data"`},
+		{"type in another case", base + `,"TYPE":"deal.won"}`, `"TYPE"`},
+		{"initiator in another case", base + `,"Initiator":"system"}`, `"Initiator"`},
+		{"long s folds to s", base + `,"ſource":"t"}`, `"ſource"`},
+		{"account twice", base + `,"account":"b"}`, `"account"`},
+		{"escaped twin", base + `,"typ\u0065":"deal.won"}`, `"type"`},
+		{"extension twice", base + `,"x":1,"x":2}`, `"x"`},
+	}
+	for _, c := range cases {
+		_, err := event.Parse([]byte(c.doc))
+		var fe *event.FieldError
+		if !errors.As(err, &fe) || !errors.Is(err, event.ErrInvalid) || !strings.Contains(err.Error(), "member "+c.member) {
+			t.Errorf("%s: got %v, want a refusal naming member %s", c.name, err, c.member)
+		}
+	}
+	// An extension hookhub does not use is ignored, as before.
+	if _, err := event.Parse([]byte(base + `,"partnerid":"p1","x_y":{"z":1}}`)); err != nil {
+		t.Errorf("extensions: %v", err)
+	}
+}

@@ -1,28 +1,31 @@
-package routing
+// Package envelope is the hub's one reading of an event: the router, the
+// ordered-delivery sequencer and the body builder all take the value Parse
+// returns, so what was routed and checked is what is signed and sent.
+package envelope
 
 import (
-	"bytes"
 	"encoding/json"
+	"slices"
 	"strings"
 	"time"
 	"unicode/utf8"
 
 	"github.com/tidwall/gjson"
 
-	"github.com/hookhub/hookhub/hub/internal/schemacheck"
 	"github.com/hookhub/hookhub/hub/internal/view"
 	"github.com/hookhub/hookhub/sdk/event"
 )
 
-// parse is event.Parse, faster: it reads the envelope in one pass with gjson
+// Parse is event.Parse, faster: it reads the envelope in one pass with gjson
 // and leaves data as it is. Whenever the input holds anything on which it
 // could read differently from encoding/json (an escape in a key or an
 // attribute, a non-ASCII key, a value of another type than the attribute's,
 // data that is not an object), it hands the input to event.Parse, which also
 // words every error. A fuzz test holds the two to the same answers. checked
 // says the fast path read it: then the event's data is known to be valid
-// UTF-8 JSON within the nesting limit, which decodeData need not check again.
-func parse(b []byte) (ev *event.Event, checked bool, err error) {
+// UTF-8 JSON within the nesting limit, which a decoder of data need not check
+// again.
+func Parse(b []byte) (ev *event.Event, checked bool, err error) {
 	if ev, ok := parseFast(b); ok {
 		if err := ev.Check(); err != nil {
 			return nil, false, err
@@ -36,7 +39,7 @@ func parse(b []byte) (ev *event.Event, checked bool, err error) {
 // parseFast decodes b as event.Parse would, before its checks, or reports
 // false when it is not sure to.
 func parseFast(b []byte) (*event.Event, bool) {
-	if len(b) > event.MaxSize || !utf8.Valid(b) || !gjson.ValidBytes(b) || tooDeep(b) {
+	if len(b) > event.MaxSize || !utf8.Valid(b) || !gjson.ValidBytes(b) || TooDeep(b) {
 		return nil, false
 	}
 	root := gjson.Parse(view.String(b)) // strings in ev share b, as ev.Data does
@@ -45,6 +48,8 @@ func parseFast(b []byte) (*event.Event, bool) {
 	}
 	ev := &event.Event{}
 	ok := true
+	var seen uint16     // attributes met, by their bit
+	var others []string // other members met
 	root.ForEach(func(k, v gjson.Result) bool {
 		key := k.Raw
 		if strings.IndexByte(key, '\\') >= 0 || !ascii(key) {
@@ -53,26 +58,47 @@ func parseFast(b []byte) (*event.Event, bool) {
 		}
 		name := key[1 : len(key)-1]
 		var dst *string
-		switch {
-		case strings.EqualFold(name, "specversion"):
-			dst = &ev.SpecVersion
-		case strings.EqualFold(name, "id"):
-			dst = &ev.ID
-		case strings.EqualFold(name, "source"):
-			dst = &ev.Source
-		case strings.EqualFold(name, "type"):
-			dst = &ev.Type
-		case strings.EqualFold(name, "subject"):
-			dst = &ev.Subject
-		case strings.EqualFold(name, "datacontenttype"):
-			dst = &ev.DataContentType
-		case strings.EqualFold(name, "account"):
-			dst = &ev.Account
-		case strings.EqualFold(name, "initiator"):
-			dst = &ev.Initiator
-		case strings.EqualFold(name, "lists"):
-			dst = &ev.Lists
-		case strings.EqualFold(name, "time"):
+		var bit uint16
+		switch name {
+		case "specversion":
+			dst, bit = &ev.SpecVersion, 1<<0
+		case "id":
+			dst, bit = &ev.ID, 1<<1
+		case "source":
+			dst, bit = &ev.Source, 1<<2
+		case "type":
+			dst, bit = &ev.Type, 1<<3
+		case "subject":
+			dst, bit = &ev.Subject, 1<<4
+		case "datacontenttype":
+			dst, bit = &ev.DataContentType, 1<<5
+		case "account":
+			dst, bit = &ev.Account, 1<<6
+		case "initiator":
+			dst, bit = &ev.Initiator, 1<<7
+		case "lists":
+			dst, bit = &ev.Lists, 1<<8
+		case "time":
+			bit = 1 << 9
+		case "data":
+			bit = 1 << 10
+		default:
+			// Not an attribute: ignored, unless it is one in another case
+			// or is named twice, which event.Parse refuses and words.
+			if len(others) >= maxOthers || slices.Contains(others, name) || isAttributeFolded(name) {
+				ok = false
+				return false
+			}
+			others = append(others, name)
+			return true
+		}
+		if seen&bit != 0 { // named twice: event.Parse refuses it
+			ok = false
+			return false
+		}
+		seen |= bit
+		switch name {
+		case "time":
 			switch {
 			case v.Type == gjson.Null:
 				ev.Time = nil
@@ -86,7 +112,7 @@ func parseFast(b []byte) (*event.Event, bool) {
 				ok = false
 			}
 			return ok
-		case strings.EqualFold(name, "data"):
+		case "data":
 			if !v.IsObject() {
 				ok = false
 				return false
@@ -97,8 +123,6 @@ func parseFast(b []byte) (*event.Event, bool) {
 				ev.Data = json.RawMessage(b[v.Index : v.Index+len(v.Raw) : v.Index+len(v.Raw)]) // shares b, as the router keeps it
 			}
 			return true
-		default:
-			return true // not an attribute: ignored, as encoding/json does
 		}
 		switch {
 		case v.Type == gjson.Null: // leaves the attribute as it was
@@ -115,6 +139,21 @@ func parseFast(b []byte) (*event.Event, bool) {
 	return ev, true
 }
 
+// maxOthers bounds the members other than attributes that the fast path
+// compares pairwise; an event with more goes to event.Parse.
+const maxOthers = 16
+
+// isAttributeFolded reports whether ASCII name is an attribute name in
+// another case.
+func isAttributeFolded(name string) bool {
+	for _, a := range event.Attributes {
+		if strings.EqualFold(name, a) {
+			return true
+		}
+	}
+	return false
+}
+
 func ascii(s string) bool {
 	for i := 0; i < len(s); i++ {
 		if s[i] >= utf8.RuneSelf {
@@ -127,8 +166,8 @@ func ascii(s string) bool {
 // maxDepth is encoding/json's nesting limit: deeper input is its error.
 const maxDepth = 10000
 
-// tooDeep reports whether valid JSON b nests deeper than encoding/json allows.
-func tooDeep(b []byte) bool {
+// TooDeep reports whether valid JSON b nests deeper than encoding/json allows.
+func TooDeep(b []byte) bool {
 	depth, inString := 0, false
 	for i := 0; i < len(b); i++ {
 		c := b[i]
@@ -150,46 +189,4 @@ func tooDeep(b []byte) bool {
 		}
 	}
 	return false
-}
-
-// decodeData is schemacheck.Decode for an event's data, faster: valid JSON
-// without a backslash is built from gjson's reading, with numbers as
-// json.Number as the validator expects; anything else goes to
-// schemacheck.Decode. checked says parse's fast path has validated data
-// already (UTF-8, JSON, nesting). A fuzz test holds the two to the same
-// documents.
-func decodeData(data []byte, checked bool) (any, error) {
-	if bytes.IndexByte(data, '\\') >= 0 || !checked && (!utf8.Valid(data) || !gjson.ValidBytes(data) || tooDeep(data)) {
-		return schemacheck.Decode(data)
-	}
-	return toAny(gjson.Parse(view.String(data))), nil
-}
-
-func toAny(r gjson.Result) any {
-	switch r.Type {
-	case gjson.Null:
-		return nil
-	case gjson.False:
-		return false
-	case gjson.True:
-		return true
-	case gjson.Number:
-		return json.Number(r.Raw)
-	case gjson.String:
-		return r.Str
-	}
-	if r.IsArray() {
-		out := []any{}
-		r.ForEach(func(_, v gjson.Result) bool {
-			out = append(out, toAny(v))
-			return true
-		})
-		return out
-	}
-	out := map[string]any{}
-	r.ForEach(func(k, v gjson.Result) bool {
-		out[k.Str] = toAny(v)
-		return true
-	})
-	return out
 }
