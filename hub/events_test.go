@@ -150,6 +150,15 @@ func TestEventIDsScopedByAccount(t *testing.T) {
 	if seen["a"] != 2 || seen["b"] != 2 {
 		t.Errorf("attempts of shared_1 by account: %v", seen)
 	}
+	_, m = a.call("GET", "/v1/events/shared_1/attempts?account=b", "")
+	for _, at := range m["data"].([]any) {
+		if acct := at.(map[string]any)["account"]; acct != "b" {
+			t.Errorf("attempts of b's shared_1 include account %v's", acct)
+		}
+	}
+	if n := len(m["data"].([]any)); n != 2 {
+		t.Errorf("attempts of b's shared_1: %d, want 2", n)
+	}
 }
 
 // syncBuffer is a log sink read while the hub writes to it.

@@ -252,20 +252,21 @@ func ValidType(s string) bool {
 	if len(s) == 0 || len(s) > MaxTypeLen {
 		return false
 	}
-	tokens := 0
-	for _, tok := range strings.Split(s, ".") {
-		if tok == "" {
-			return false
-		}
-		for i := 0; i < len(tok); i++ {
-			c := tok[i]
-			if !(c >= 'a' && c <= 'z' || c >= '0' && c <= '9' || c == '_') {
+	tokens, n := 1, 0 // tokens so far, characters in the current one
+	for i := 0; i < len(s); i++ {
+		switch c := s[i]; {
+		case c == '.':
+			if n == 0 {
 				return false
 			}
+			tokens, n = tokens+1, 0
+		case c >= 'a' && c <= 'z' || c >= '0' && c <= '9' || c == '_':
+			n++
+		default:
+			return false
 		}
-		tokens++
 	}
-	return tokens >= 2
+	return n > 0 && tokens >= 2
 }
 
 func validLists(s string) bool {

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/hookhub/hookhub/hub/internal/envelope"
+	"github.com/hookhub/hookhub/hub/internal/view"
 	"github.com/hookhub/hookhub/sdk/event"
 )
 
@@ -18,15 +19,16 @@ func Body(ev *event.Event, published time.Time) []byte {
 	if ev.Time != nil {
 		ts = *ev.Time
 	}
-	return appendBody(make([]byte, 0, len(ev.Data)+160), ev.Type, ev.Account, ev.Initiator, ts, string(ev.Data))
+	return appendBody(make([]byte, 0, len(ev.Data)+160), ev.Type, ev.Account, ev.Initiator, ts, view.String(ev.Data))
 }
 
 // rawBody is Body for an event as stored in a job: the event is read with
-// envelope.Parse, the reading the router routed and checked it by, so the
-// body signed and sent says what was routed. It returns the body and the
+// envelope.ParseStored, the reading the router routed and checked it by
+// (without checking again that the router's bytes are JSON), so the body
+// signed and sent says what was routed. It returns the body and the
 // event's type; an event that reading refuses fails for good.
 func rawBody(raw []byte, published time.Time) (body []byte, eventType string, err error) {
-	ev, _, err := envelope.Parse(raw)
+	ev, err := envelope.ParseStored(raw)
 	if err != nil {
 		return nil, "", fmt.Errorf("%w: the stored job is not an event the hub accepts: %v", ErrPermanent, err)
 	}

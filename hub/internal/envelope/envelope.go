@@ -4,6 +4,7 @@
 package envelope
 
 import (
+	"bytes"
 	"encoding/json"
 	"slices"
 	"strings"
@@ -26,7 +27,7 @@ import (
 // UTF-8 JSON within the nesting limit, which a decoder of data need not check
 // again.
 func Parse(b []byte) (ev *event.Event, checked bool, err error) {
-	if ev, ok := parseFast(b); ok {
+	if ev, ok := parseFast(b, true); ok {
 		if err := ev.Check(); err != nil {
 			return nil, false, err
 		}
@@ -36,10 +37,25 @@ func Parse(b []byte) (ev *event.Event, checked bool, err error) {
 	return ev, false, err
 }
 
+// ParseStored is Parse for an event the router stored after Parse accepted
+// it (a delivery job, an archived event): the same reading, without checking
+// again what cannot have changed, that the bytes are valid UTF-8 JSON within
+// the nesting limit. Bytes Parse would not accept may read as anything.
+func ParseStored(b []byte) (*event.Event, error) {
+	if ev, ok := parseFast(b, false); ok {
+		if err := ev.Check(); err != nil {
+			return nil, err
+		}
+		return ev, nil
+	}
+	return event.Parse(b)
+}
+
 // parseFast decodes b as event.Parse would, before its checks, or reports
-// false when it is not sure to.
-func parseFast(b []byte) (*event.Event, bool) {
-	if len(b) > event.MaxSize || !utf8.Valid(b) || !gjson.ValidBytes(b) || TooDeep(b) {
+// false when it is not sure to. validate false skips checking that b is
+// valid UTF-8 JSON within the nesting limit: for bytes Parse accepted before.
+func parseFast(b []byte, validate bool) (*event.Event, bool) {
+	if len(b) > event.MaxSize || validate && (!utf8.Valid(b) || !gjson.ValidBytes(b) || TooDeep(b)) {
 		return nil, false
 	}
 	root := gjson.Parse(view.String(b)) // strings in ev share b, as ev.Data does
@@ -168,6 +184,9 @@ const maxDepth = 10000
 
 // TooDeep reports whether valid JSON b nests deeper than encoding/json allows.
 func TooDeep(b []byte) bool {
+	if bytes.Count(b, []byte{'{'})+bytes.Count(b, []byte{'['}) <= maxDepth {
+		return false // cannot nest deeper than it opens (counted fast)
+	}
 	depth, inString := 0, false
 	for i := 0; i < len(b); i++ {
 		c := b[i]
