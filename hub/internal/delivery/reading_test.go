@@ -7,6 +7,7 @@ import (
 	"strings"
 	"testing"
 	"time"
+	"unicode/utf8"
 
 	"github.com/hookhub/hookhub/hub/internal/envelope"
 	"github.com/hookhub/hookhub/sdk/event"
@@ -16,7 +17,7 @@ import (
 // envelope.Parse, the one the router matches webhooks and checks schemas
 // by), the default body delivery builds from the stored event says the same
 // type, account, initiator and data, and event.Parse reads the same event;
-// for any input the router refuses, delivery refuses it too.
+// for any JSON the router refuses, delivery refuses it too.
 func FuzzRoutedEqualsDelivered(f *testing.F) {
 	for _, s := range []string{
 		`{"specversion":"1.0","id":"e1","source":"s","type":"contact.updated","account":"acme","initiator":"api","lists":"1,2","time":"2026-11-22T10:00:00.5+01:00","data":{"email":"a@b.c"}}`,
@@ -37,7 +38,10 @@ func FuzzRoutedEqualsDelivered(f *testing.F) {
 		routed, _, routeErr := envelope.Parse(raw)
 		body, typ, err := rawBody(raw, published)
 		if routeErr != nil {
-			if err == nil {
+			// Delivery does not check again that stored bytes are JSON (the
+			// router stored only what it accepted); any JSON it refuses,
+			// such as a twin attribute in a job stored before, it refuses.
+			if err == nil && utf8.Valid(raw) && json.Valid(raw) {
 				t.Fatalf("%q: the router refuses it (%v), delivery builds %s", raw, routeErr, body)
 			}
 			return
