@@ -7,10 +7,10 @@
 package event
 
 import (
-	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -113,32 +113,122 @@ var Attributes = []string{"specversion", "id", "source", "type", "subject", "tim
 // CheckMembers reports the first top-level member of the JSON object b that
 // is named twice or that differs from an attribute name only in case
 // (Unicode case folding, as encoding/json matches names). b must be valid
-// JSON; anything else is not its concern and passes.
+// JSON (as json.Valid says); anything else is not its concern and passes.
 func CheckMembers(b []byte) error {
-	dec := json.NewDecoder(bytes.NewReader(b))
-	if t, err := dec.Token(); err != nil || t != json.Delim('{') {
+	i := skipSpace(b, 0)
+	if i >= len(b) || b[i] != '{' {
 		return nil
 	}
-	seen := make(map[string]struct{}, 16)
-	for dec.More() {
-		t, err := dec.Token()
-		if err != nil {
-			return nil
+	var seen names
+	for i++; ; {
+		i = skipSpace(b, i)
+		if i >= len(b) || b[i] != '"' {
+			return nil // '}': the end
 		}
-		name, _ := t.(string)
-		if _, dup := seen[name]; dup {
+		end := skipString(b, i)
+		name := string(b[i+1 : end-1])
+		if strings.IndexByte(name, '\\') >= 0 {
+			if json.Unmarshal(b[i:end], &name) != nil {
+				return nil
+			}
+		}
+		if twice := seen.add(name); twice {
 			return &FieldError{"event", fmt.Sprintf("member %q appears more than once; an event names each member once", clip(name))}
 		}
-		seen[name] = struct{}{}
 		if a := foldedAttribute(name); a != "" && a != name {
 			return &FieldError{"event", fmt.Sprintf("member %q is not an attribute name: CloudEvents attribute names are exact and lowercase (%q)", clip(name), a)}
 		}
-		var skip json.RawMessage
-		if err := dec.Decode(&skip); err != nil {
+		i = skipSpace(b, end)
+		if i >= len(b) || b[i] != ':' {
 			return nil
 		}
+		i = skipValue(b, skipSpace(b, i+1))
+		i = skipSpace(b, i)
+		if i >= len(b) || b[i] != ',' {
+			return nil
+		}
+		i++
 	}
-	return nil
+}
+
+// names is a set of member names: a slice while it is small, then a map.
+type names struct {
+	few  []string
+	many map[string]struct{}
+}
+
+// add adds name and reports whether it was there already.
+func (n *names) add(name string) bool {
+	if n.many != nil {
+		_, ok := n.many[name]
+		n.many[name] = struct{}{}
+		return ok
+	}
+	if slices.Contains(n.few, name) {
+		return true
+	}
+	if n.few = append(n.few, name); len(n.few) > 16 {
+		n.many = make(map[string]struct{}, 64)
+		for _, f := range n.few {
+			n.many[f] = struct{}{}
+		}
+	}
+	return false
+}
+
+func skipSpace(b []byte, i int) int {
+	for i < len(b) && (b[i] == ' ' || b[i] == '\t' || b[i] == '\n' || b[i] == '\r') {
+		i++
+	}
+	return i
+}
+
+// skipString returns the index after the JSON string that starts at b[i].
+func skipString(b []byte, i int) int {
+	for i++; i < len(b); i++ {
+		switch b[i] {
+		case '\\':
+			i++
+		case '"':
+			return i + 1
+		}
+	}
+	return len(b)
+}
+
+// skipValue returns the index after the valid JSON value that starts at b[i].
+func skipValue(b []byte, i int) int {
+	depth := 0
+	for i < len(b) {
+		switch c := b[i]; c {
+		case '"':
+			i = skipString(b, i)
+			if depth == 0 {
+				return i
+			}
+			continue
+		case '{', '[':
+			depth++
+		case '}', ']':
+			if depth == 0 {
+				return i // the end of the object holding a scalar
+			}
+			depth--
+			if depth == 0 {
+				return i + 1
+			}
+		case ',':
+			if depth == 0 {
+				return i
+			}
+		case ' ', '\t', '\n', '\r':
+			if depth == 0 {
+				return i
+			}
+		}
+		i++
+	}
+	return i
 }
 
 // foldedAttribute is the attribute name equal to name under case folding,

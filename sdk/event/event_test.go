@@ -1,6 +1,7 @@
 package event_test
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
 	"reflect"
@@ -123,4 +124,53 @@ func TestParseOneReading(t *testing.T) {
 	if _, err := event.Parse([]byte(base + `,"partnerid":"p1","x_y":{"z":1}}`)); err != nil {
 		t.Errorf("extensions: %v", err)
 	}
+}
+
+// membersByDecoder is CheckMembers written with encoding/json's tokenizer:
+// the reference the hand-written scanner is held to.
+func membersByDecoder(b []byte) error {
+	dec := json.NewDecoder(bytes.NewReader(b))
+	if t, err := dec.Token(); err != nil || t != json.Delim('{') {
+		return nil
+	}
+	seen := map[string]bool{}
+	for dec.More() {
+		t, err := dec.Token()
+		if err != nil {
+			return nil
+		}
+		name, _ := t.(string)
+		if seen[name] {
+			return errors.New("twice " + name)
+		}
+		seen[name] = true
+		for _, a := range event.Attributes {
+			if strings.EqualFold(name, a) && name != a {
+				return errors.New("case " + name)
+			}
+		}
+		var skip json.RawMessage
+		if dec.Decode(&skip) != nil {
+			return nil
+		}
+	}
+	return nil
+}
+
+// FuzzCheckMembers: for any valid JSON, CheckMembers refuses exactly what a
+// reading with encoding/json's tokenizer finds named twice or in another case.
+func FuzzCheckMembers(f *testing.F) {
+	for _, s := range []string{example, `{"a":1,"a":2}`, `{"a":{"a":1},"b":[1,"a"]}`, `{"Type":1}`, `{"t\u0079pe":1,"type":2}`,
+		`{"x":"a\"b","x":1}`, ` { "a" : true , "b" : null } `, `[{"a":1,"a":1}]`, `{"ſource":1}`, `{"k":1,"K":2}`} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, b []byte) {
+		if !json.Valid(b) {
+			return
+		}
+		got, want := event.CheckMembers(b), membersByDecoder(b)
+		if (got == nil) != (want == nil) {
+			t.Fatalf("%q: CheckMembers %v, the tokenizer %v", b, got, want)
+		}
+	})
 }
