@@ -21,6 +21,7 @@ import (
 	"github.com/hookhub/hookhub/hub/hubtest"
 	"github.com/hookhub/hookhub/hub/internal/bus"
 	"github.com/hookhub/hookhub/sdk/event"
+	"github.com/hookhub/hookhub/sdk/publish"
 )
 
 // BenchmarkEndToEnd publishes events of ~1 KiB and waits until a loopback
@@ -125,7 +126,7 @@ func publishBench(b *testing.B, js jetstream.JetStream, n int) {
 			Account: "acme", Initiator: "api", Data: data}
 		raw, _ := json.Marshal(e)
 		m := nats.NewMsg(e.NATSSubject("hookhub"))
-		m.Header.Set("Nats-Msg-Id", e.ID)
+		m.Header.Set("Nats-Msg-Id", publish.MsgID(e.Account, e.ID))
 		m.Data = raw
 		if _, err := js.PublishMsgAsync(m); err != nil {
 			b.Fatal(err)

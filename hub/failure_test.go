@@ -15,6 +15,7 @@ import (
 	"github.com/hookhub/hookhub/hub/internal/bus"
 	"github.com/hookhub/hookhub/hub/internal/delivery"
 	"github.com/hookhub/hookhub/sdk/event"
+	"github.com/hookhub/hookhub/sdk/publish"
 )
 
 func contact(id string) *event.Event {
@@ -233,7 +234,10 @@ func TestRetryWithoutWakeUpIsSwept(t *testing.T) {
 	first := hubtest.StartHub(t, doc, nil) // creates the streams
 	names := bus.NewNames("hookhub")
 	park := func(id string, due time.Time) {
-		raw, _ := json.Marshal(contact(id))
+		e := contact(id) // a job holds an event the router accepted: a whole envelope
+		e.Source = "test"
+		publish.Fill(e)
+		raw, _ := json.Marshal(e)
 		m := nats.NewMsg(names.Retry(due.Unix(), "acme", "wh"))
 		m.Header.Set(bus.HeaderJob, id+":wh")
 		m.Header.Set(bus.HeaderWebhook, "wh")

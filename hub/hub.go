@@ -148,7 +148,7 @@ func New(cfg *config.Config, opts ...Option) (*Hub, error) {
 	}
 	h.router = routing.New(h.bus, reg, set, o.log, 0, h.metrics)
 	h.engine = delivery.New(delivery.Options{
-		Bus: h.bus, Webhooks: reg, Snapshots: reg, Health: h.health, Transformer: timedPlugins{h.plugins, h.metrics}, Metrics: h.metrics,
+		Bus: h.bus, Webhooks: reg, Snapshots: reg, Schemas: set, Health: h.health, Transformer: timedPlugins{h.plugins, h.metrics}, Metrics: h.metrics,
 		PluginSecrets: h.plugins.SecretFields,
 		Policy:        cfg.TargetPolicy(), RootCAs: roots, ProxyURL: proxy, SourceAddr: src,
 		ConnectTimeout: cfg.Delivery.ConnectTimeout.D(), Timeout: cfg.Delivery.Timeout.D(), HTTP2: cfg.Delivery.HTTP2,

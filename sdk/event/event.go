@@ -10,6 +10,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -65,7 +66,26 @@ func (e *FieldError) Error() string { return "invalid event: " + e.Field + ": " 
 func (e *FieldError) Unwrap() error { return ErrInvalid }
 
 // Parse decodes a CloudEvent from JSON and checks its envelope.
+//
+// It reads the envelope one way only, the way every part of the hub must
+// agree on: attribute names are exact (CloudEvents names are lowercase), a
+// top-level member that differs from an attribute only in case (such as
+// "Account") is refused, and so is any top-level member named twice. Other
+// members (extensions hookhub does not use) are ignored.
 func Parse(b []byte) (*Event, error) {
+	e, err := Decode(b)
+	if err != nil {
+		return nil, err
+	}
+	if err := e.Check(); err != nil {
+		return nil, err
+	}
+	return e, nil
+}
+
+// Decode is Parse without the checks of Check: for a publisher that fills
+// in what may be left out (an id, the time) before it checks the event.
+func Decode(b []byte) (*Event, error) {
 	if len(b) > MaxSize {
 		return nil, &FieldError{"event", fmt.Sprintf("is %d bytes, over the limit of %d", len(b), MaxSize)}
 	}
@@ -76,10 +96,150 @@ func Parse(b []byte) (*Event, error) {
 	if err := json.Unmarshal(b, &e); err != nil {
 		return nil, fmt.Errorf("%w: not a JSON CloudEvent: %s", ErrInvalid, jsonReason(err))
 	}
-	if err := e.Check(); err != nil {
+	// The document is a valid JSON object: encoding/json matched its
+	// members to attributes ignoring case, and the last of a repeated one
+	// won. CheckMembers refuses every document on which that reading could
+	// differ from an exact, first-or-last-agnostic one.
+	if err := CheckMembers(b); err != nil {
 		return nil, err
 	}
 	return &e, nil
+}
+
+// Attributes are the envelope's attribute names, as Event spells them.
+var Attributes = []string{"specversion", "id", "source", "type", "subject", "time",
+	"datacontenttype", "account", "initiator", "lists", "data"}
+
+// CheckMembers reports the first top-level member of the JSON object b that
+// is named twice or that differs from an attribute name only in case
+// (Unicode case folding, as encoding/json matches names). b must be valid
+// JSON (as json.Valid says); anything else is not its concern and passes.
+func CheckMembers(b []byte) error {
+	i := skipSpace(b, 0)
+	if i >= len(b) || b[i] != '{' {
+		return nil
+	}
+	var seen names
+	for i++; ; {
+		i = skipSpace(b, i)
+		if i >= len(b) || b[i] != '"' {
+			return nil // '}': the end
+		}
+		end := skipString(b, i)
+		name := string(b[i+1 : end-1])
+		if strings.IndexByte(name, '\\') >= 0 {
+			if json.Unmarshal(b[i:end], &name) != nil {
+				return nil
+			}
+		}
+		if twice := seen.add(name); twice {
+			return &FieldError{"event", fmt.Sprintf("member %q appears more than once; an event names each member once", clip(name))}
+		}
+		if a := foldedAttribute(name); a != "" && a != name {
+			return &FieldError{"event", fmt.Sprintf("member %q is not an attribute name: CloudEvents attribute names are exact and lowercase (%q)", clip(name), a)}
+		}
+		i = skipSpace(b, end)
+		if i >= len(b) || b[i] != ':' {
+			return nil
+		}
+		i = skipValue(b, skipSpace(b, i+1))
+		i = skipSpace(b, i)
+		if i >= len(b) || b[i] != ',' {
+			return nil
+		}
+		i++
+	}
+}
+
+// names is a set of member names: a slice while it is small, then a map.
+type names struct {
+	few  []string
+	many map[string]struct{}
+}
+
+// add adds name and reports whether it was there already.
+func (n *names) add(name string) bool {
+	if n.many != nil {
+		_, ok := n.many[name]
+		n.many[name] = struct{}{}
+		return ok
+	}
+	if slices.Contains(n.few, name) {
+		return true
+	}
+	if n.few = append(n.few, name); len(n.few) > 16 {
+		n.many = make(map[string]struct{}, 64)
+		for _, f := range n.few {
+			n.many[f] = struct{}{}
+		}
+	}
+	return false
+}
+
+func skipSpace(b []byte, i int) int {
+	for i < len(b) && (b[i] == ' ' || b[i] == '\t' || b[i] == '\n' || b[i] == '\r') {
+		i++
+	}
+	return i
+}
+
+// skipString returns the index after the JSON string that starts at b[i].
+func skipString(b []byte, i int) int {
+	for i++; i < len(b); i++ {
+		switch b[i] {
+		case '\\':
+			i++
+		case '"':
+			return i + 1
+		}
+	}
+	return len(b)
+}
+
+// skipValue returns the index after the valid JSON value that starts at b[i].
+func skipValue(b []byte, i int) int {
+	depth := 0
+	for i < len(b) {
+		switch c := b[i]; c {
+		case '"':
+			i = skipString(b, i)
+			if depth == 0 {
+				return i
+			}
+			continue
+		case '{', '[':
+			depth++
+		case '}', ']':
+			if depth == 0 {
+				return i // the end of the object holding a scalar
+			}
+			depth--
+			if depth == 0 {
+				return i + 1
+			}
+		case ',':
+			if depth == 0 {
+				return i
+			}
+		case ' ', '\t', '\n', '\r':
+			if depth == 0 {
+				return i
+			}
+		}
+		i++
+	}
+	return i
+}
+
+// foldedAttribute is the attribute name equal to name under case folding,
+// or "".
+func foldedAttribute(name string) string {
+	for _, a := range Attributes {
+		if strings.EqualFold(name, a) {
+			return a
+		}
+	}
+	return ""
 }
 
 func jsonReason(err error) string {
@@ -182,20 +342,21 @@ func ValidType(s string) bool {
 	if len(s) == 0 || len(s) > MaxTypeLen {
 		return false
 	}
-	tokens := 0
-	for _, tok := range strings.Split(s, ".") {
-		if tok == "" {
-			return false
-		}
-		for i := 0; i < len(tok); i++ {
-			c := tok[i]
-			if !(c >= 'a' && c <= 'z' || c >= '0' && c <= '9' || c == '_') {
+	tokens, n := 1, 0 // tokens so far, characters in the current one
+	for i := 0; i < len(s); i++ {
+		switch c := s[i]; {
+		case c == '.':
+			if n == 0 {
 				return false
 			}
+			tokens, n = tokens+1, 0
+		case c >= 'a' && c <= 'z' || c >= '0' && c <= '9' || c == '_':
+			n++
+		default:
+			return false
 		}
-		tokens++
 	}
-	return tokens >= 2
+	return n > 0 && tokens >= 2
 }
 
 func validLists(s string) bool {

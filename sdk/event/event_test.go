@@ -1,6 +1,7 @@
 package event_test
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
 	"reflect"
@@ -92,4 +93,84 @@ func BenchmarkParse(b *testing.B) {
 			b.Fatal(err)
 		}
 	}
+}
+
+// TestParseOneReading: an envelope has one reading. Attribute names are
+// exact; a member that is an attribute in another case, or any member named
+// twice, is refused with the member's name, so no reader (the router, the
+// body builder, a plugin decoding with encoding/json) can take another value
+// than the one checked.
+func TestParseOneReading(t *testing.T) {
+	base := `{"specversion":"1.0","id":"e1","source":"s","type":"contact.updated","account":"a","data":{"email":"a@b.c"}`
+	cases := []struct{ name, doc, member string }{
+		{"account in another case", base + `,"Account":"b"}`, `"Account"`},
+		{"account before its twin", `{"Account":"b",` + base[1:] + `}`, `"Account"`},
+		{"data in another case", base + `,"Data":{"email":7}}`, `"Data"`},
+		{"type in another case", base + `,"TYPE":"deal.won"}`, `"TYPE"`},
+		{"initiator in another case", base + `,"Initiator":"system"}`, `"Initiator"`},
+		{"long s folds to s", base + `,"ſource":"t"}`, `"ſource"`},
+		{"account twice", base + `,"account":"b"}`, `"account"`},
+		{"escaped twin", base + `,"typ\u0065":"deal.won"}`, `"type"`},
+		{"extension twice", base + `,"x":1,"x":2}`, `"x"`},
+	}
+	for _, c := range cases {
+		_, err := event.Parse([]byte(c.doc))
+		var fe *event.FieldError
+		if !errors.As(err, &fe) || !errors.Is(err, event.ErrInvalid) || !strings.Contains(err.Error(), "member "+c.member) {
+			t.Errorf("%s: got %v, want a refusal naming member %s", c.name, err, c.member)
+		}
+	}
+	// An extension hookhub does not use is ignored, as before.
+	if _, err := event.Parse([]byte(base + `,"partnerid":"p1","x_y":{"z":1}}`)); err != nil {
+		t.Errorf("extensions: %v", err)
+	}
+}
+
+// membersByDecoder is CheckMembers written with encoding/json's tokenizer:
+// the reference the hand-written scanner is held to.
+func membersByDecoder(b []byte) error {
+	dec := json.NewDecoder(bytes.NewReader(b))
+	if t, err := dec.Token(); err != nil || t != json.Delim('{') {
+		return nil
+	}
+	seen := map[string]bool{}
+	for dec.More() {
+		t, err := dec.Token()
+		if err != nil {
+			return nil
+		}
+		name, _ := t.(string)
+		if seen[name] {
+			return errors.New("twice " + name)
+		}
+		seen[name] = true
+		for _, a := range event.Attributes {
+			if strings.EqualFold(name, a) && name != a {
+				return errors.New("case " + name)
+			}
+		}
+		var skip json.RawMessage
+		if dec.Decode(&skip) != nil {
+			return nil
+		}
+	}
+	return nil
+}
+
+// FuzzCheckMembers: for any valid JSON, CheckMembers refuses exactly what a
+// reading with encoding/json's tokenizer finds named twice or in another case.
+func FuzzCheckMembers(f *testing.F) {
+	for _, s := range []string{example, `{"a":1,"a":2}`, `{"a":{"a":1},"b":[1,"a"]}`, `{"Type":1}`, `{"t\u0079pe":1,"type":2}`,
+		`{"x":"a\"b","x":1}`, ` { "a" : true , "b" : null } `, `[{"a":1,"a":1}]`, `{"ſource":1}`, `{"k":1,"K":2}`} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, b []byte) {
+		if !json.Valid(b) {
+			return
+		}
+		got, want := event.CheckMembers(b), membersByDecoder(b)
+		if (got == nil) != (want == nil) {
+			t.Fatalf("%q: CheckMembers %v, the tokenizer %v", b, got, want)
+		}
+	})
 }

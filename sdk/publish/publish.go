@@ -1,6 +1,7 @@
 // Package publish sends hookhub events to NATS JetStream: it checks the
-// envelope, picks the subject and sets Nats-Msg-Id to the event id so that a
-// republished event is stored once.
+// envelope, picks the subject and sets Nats-Msg-Id to MsgID(account, id) so
+// that a republished event is stored once, and events of two accounts that
+// share an id are both stored.
 //
 //	js, _ := jetstream.New(nc)
 //	p := publish.New(js, "hookhub")
@@ -39,6 +40,11 @@ func New(js jetstream.JetStream, prefix string) *Publisher {
 	return &Publisher{js: js, prefix: prefix}
 }
 
+// MsgID is the Nats-Msg-Id of the event id of account: <account>:<id>. The
+// events stream de-duplicates by it, over all accounts, so it must name the
+// account; the hub rejects an event whose Nats-Msg-Id is anything else.
+func MsgID(account, id string) string { return account + ":" + id }
+
 // Fill sets what a publisher may leave out: specversion, a random id, the
 // time and the content type.
 func Fill(e *event.Event) {
@@ -70,13 +76,14 @@ func (p *Publisher) Msg(e *event.Event) (*nats.Msg, error) {
 		return nil, fmt.Errorf("publish: encode event %s: %w", e.ID, err)
 	}
 	m := nats.NewMsg(e.NATSSubject(p.prefix))
-	m.Header.Set(jetstream.MsgIDHeader, e.ID)
+	m.Header.Set(jetstream.MsgIDHeader, MsgID(e.Account, e.ID))
 	m.Data = b
 	return m, nil
 }
 
 // Publish sends e and waits for JetStream to store it. ack.Duplicate is true
-// when an event with the same id was already stored.
+// when an event of the same account with the same id was already stored
+// (within the stream's de-duplication window, 2 minutes).
 func (p *Publisher) Publish(ctx context.Context, e *event.Event) (*jetstream.PubAck, error) {
 	m, err := p.Msg(e)
 	if err != nil {
@@ -96,7 +103,7 @@ func (p *Publisher) PublishRaw(ctx context.Context, raw []byte) (*jetstream.PubA
 		return nil, err
 	}
 	m := nats.NewMsg(e.NATSSubject(p.prefix))
-	m.Header.Set(jetstream.MsgIDHeader, e.ID)
+	m.Header.Set(jetstream.MsgIDHeader, MsgID(e.Account, e.ID))
 	m.Data = raw
 	ack, err := p.js.PublishMsg(ctx, m)
 	if err != nil {

@@ -149,16 +149,17 @@ func attemptViews(msgs []jetstream.Msg) []AttemptView {
 }
 
 // eventAttempts lists one event's attempts across the webhooks the caller
-// may see, newest first.
+// may see, newest first. Event ids are unique within an account only: the
+// account query parameter narrows the list to one account's event.
 func (s *Server) eventAttempts(w http.ResponseWriter, r *http.Request) error {
-	id := r.PathValue("id")
+	id, account := r.PathValue("id"), r.URL.Query().Get("account")
 	limit, before, err := page(r)
 	if err != nil {
 		return err
 	}
 	msgs, err := s.newest(r.Context(), s.d.Bus.Names.AttemptsStream, s.d.Bus.Names.AttemptsAll(), limit, before, func(m jetstream.Msg) bool {
 		var a delivery.Attempt
-		return json.Unmarshal(m.Data(), &a) == nil && a.EventID == id && allowed(r, a.Account)
+		return json.Unmarshal(m.Data(), &a) == nil && a.EventID == id && allowed(r, a.Account) && (account == "" || a.Account == account)
 	})
 	if err != nil {
 		return err

@@ -4,9 +4,11 @@ import (
 	"encoding/json"
 	"errors"
 	"net/http"
+	"strings"
 
 	"github.com/hookhub/hookhub/hub/internal/routing"
 	"github.com/hookhub/hookhub/hub/internal/schemacheck"
+	"github.com/hookhub/hookhub/hub/internal/webhooks"
 	"github.com/hookhub/hookhub/schemas"
 	"github.com/hookhub/hookhub/sdk/event"
 	"github.com/hookhub/hookhub/sdk/publish"
@@ -53,29 +55,33 @@ func (s *Server) postEvent(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	var e event.Event
-	if err := json.Unmarshal(body, &e); err != nil {
-		return badRequest("invalid_event", "", "not a JSON CloudEvent: "+err.Error())
+	// The router's reading: exact attribute names, each member once.
+	e, err := event.Decode(body)
+	if err == nil {
+		publish.Fill(e)
+		err = e.Check()
 	}
-	publish.Fill(&e)
-	if err := e.Check(); err != nil {
+	if err != nil {
 		var fe *event.FieldError
 		if errors.As(err, &fe) {
 			return badRequest("invalid_event", fe.Field, err.Error())
 		}
 		return badRequest("invalid_event", "", err.Error())
 	}
+	if strings.HasPrefix(e.Type, webhooks.OperationalPrefix) {
+		return badRequest("invalid_event", "type", "types under "+webhooks.OperationalPrefix+" are reserved for the hub's own operational events")
+	}
 	set, err := schemacheck.Default()
 	if err != nil {
 		return err
 	}
-	if reason := routing.CheckData(set, &e); reason != "" {
+	if reason := routing.CheckData(set, e); reason != "" {
 		return badRequest("invalid_event", "data", reason)
 	}
 	if !allowed(r, e.Account) {
 		return &Error{Status: http.StatusForbidden, Code: "forbidden", Field: "account", Message: "this token sees only account " + scope(r)}
 	}
-	raw, _ := json.Marshal(&e)
+	raw, _ := json.Marshal(e)
 	ack, err := publish.New(s.d.Bus.JS, s.d.Bus.Names.Prefix).PublishRaw(r.Context(), raw)
 	if err != nil {
 		return err

@@ -11,6 +11,8 @@ import (
 
 	"github.com/hookhub/hookhub/hub/internal/bus"
 	"github.com/hookhub/hookhub/hub/internal/delivery"
+	"github.com/hookhub/hookhub/hub/internal/routing"
+	"github.com/hookhub/hookhub/sdk/event"
 )
 
 func (s *Server) moreRoutes() {
@@ -36,9 +38,15 @@ func (s *Server) resend(w http.ResponseWriter, r *http.Request) error {
 	if json.Unmarshal(raw, &body) != nil || body.EventID == "" {
 		return badRequest("validation_failed", "event_id", "event_id is required")
 	}
+	// Event ids are unique within an account only: look for the id among
+	// the events of the webhook's account, never another's.
 	n := s.d.Bus.Names
-	found, err := s.newest(r.Context(), n.ArchiveStream, n.Archive(body.EventID), 1, 0, func(m jetstream.Msg) bool {
-		return m.Headers().Get(bus.HeaderEventID) == body.EventID
+	found, err := s.newest(r.Context(), n.ArchiveStream, n.Archive(wh.Account, body.EventID), 1, 0, func(m jetstream.Msg) bool {
+		if m.Headers().Get(bus.HeaderEventID) != body.EventID {
+			return false
+		}
+		ev, err := event.Parse(m.Data())
+		return err == nil && ev.Account == wh.Account
 	})
 	if err != nil {
 		return err
@@ -50,7 +58,7 @@ func (s *Server) resend(w http.ResponseWriter, r *http.Request) error {
 	}
 	data := found[0].Data()
 	job := nats.NewMsg(n.Delivery(wh.Account, wh.ID))
-	jobID := body.EventID + ":" + wh.ID
+	jobID := routing.JobID(body.EventID, wh.ID)
 	job.Header.Set(bus.HeaderJob, jobID)
 	job.Header.Set(bus.HeaderWebhook, wh.ID)
 	job.Header.Set(bus.HeaderEventID, body.EventID)

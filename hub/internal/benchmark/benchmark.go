@@ -33,6 +33,7 @@ import (
 
 	"github.com/hookhub/hookhub/hub"
 	"github.com/hookhub/hookhub/hub/config"
+	publisher "github.com/hookhub/hookhub/sdk/publish"
 )
 
 // Options of a run.
@@ -379,7 +380,7 @@ func publish(ctx context.Context, js jetstream.JetStream, bodies [][]byte, rate 
 			}
 		}
 		m := nats.NewMsg("hookhub.events.bench.contact.updated")
-		m.Header.Set(jetstream.MsgIDHeader, "b"+strconv.Itoa(i))
+		m.Header.Set(jetstream.MsgIDHeader, publisher.MsgID("bench", "b"+strconv.Itoa(i)))
 		now := time.Now().UnixNano()
 		sent[i].Store(now)
 		m.Data = []byte(fmt.Sprintf(string(tmpl), now))

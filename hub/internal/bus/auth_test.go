@@ -153,8 +153,10 @@ func TestNATSPublisherSpeaksForItsAccountOnly(t *testing.T) {
 		t.Error("acme's JetStream publish for beta was acked")
 	}
 	violation(t, errs, "acme's JetStream publish for beta")
-	// Nor anything else the hub consumes: jobs, retries, wake-ups.
-	for _, s := range []string{"hookhub.deliveries.beta.wh_1", "hookhub.wakeups", "hookhub.events.acmex.contact.updated"} {
+	// Nor anything else the hub consumes: jobs, retries, wake-ups, and the
+	// subject of the hub's own operational events (hookhub.* types).
+	for _, s := range []string{"hookhub.deliveries.beta.wh_1", "hookhub.wakeups", "hookhub.events.acmex.contact.updated",
+		b.Names.Operational("acme", "hookhub.webhook.disabled")} {
 		if err := nc.PublishMsg(eventMsg(s, "evt_x")); err != nil {
 			t.Fatal(err)
 		}

@@ -46,6 +46,19 @@ func NewNames(prefix string) Names {
 // EventsAll matches every event: <prefix>.events.>.
 func (n Names) EventsAll() string { return n.Prefix + ".events.>" }
 
+// OperationalAccount is the token that stands where an account does on
+// the subject of the hub's own operational events. It is not an account id
+// (those are letters, digits, '_' and '-'), so a publish permission on
+// <prefix>.events.<account>.> never covers it.
+const OperationalAccount = "$hub"
+
+// Operational is the subject the hub publishes its own operational events
+// (types under hookhub.) on: <prefix>.events.$hub.<account>.<type>. The
+// router accepts those types on this subject only.
+func (n Names) Operational(account, eventType string) string {
+	return n.Prefix + ".events." + OperationalAccount + "." + account + "." + eventType
+}
+
 // Delivery is the subject of a delivery job: <prefix>.deliveries.<account>.<webhook>.
 func (n Names) Delivery(account, webhook string) string {
 	return n.Prefix + ".deliveries." + account + "." + webhook
@@ -118,13 +131,14 @@ func (n Names) AttemptsAll() string { return n.Prefix + ".attempts.>" }
 // Rejected is the subject of rejected events.
 func (n Names) Rejected() string { return n.Prefix + ".rejected" }
 
-// Archive is the subject an event is kept on for resends: one of 65,536, by
-// the first two bytes of a hash of its id. The server keeps a few hundred
-// bytes of memory per subject, so a subject per event would cost that much
-// per event kept; a resend finds its event among the few of its subject by
-// the Hookhub-Event-Id header.
-func (n Names) Archive(eventID string) string {
-	sum := sha256.Sum256([]byte(eventID))
+// Archive is the subject the event id of account is kept on for resends:
+// one of 65,536, by the first two bytes of a hash of the account and the id.
+// The server keeps a few hundred bytes of memory per subject, so a subject
+// per event would cost that much per event kept; a resend finds its event
+// among the few of its subject by the Hookhub-Event-Id header and the
+// event's account.
+func (n Names) Archive(account, eventID string) string {
+	sum := sha256.Sum256([]byte(account + ":" + eventID))
 	return n.Prefix + ".archive." + hex.EncodeToString(sum[:2])
 }
 
@@ -132,11 +146,11 @@ func (n Names) Archive(eventID string) string {
 func (n Names) ArchiveAll() string { return n.Prefix + ".archive.>" }
 
 // ArchiveMsg is the copy of an event kept for resends, de-duplicated by the
-// event's id: the router and the ordered-delivery sequencer may both write
-// it.
-func (n Names) ArchiveMsg(eventID string, raw []byte) *nats.Msg {
-	m := nats.NewMsg(n.Archive(eventID))
-	m.Header.Set(jetstream.MsgIDHeader, "archive:"+eventID)
+// event's account and id (ids are unique within an account only): the
+// router and the ordered-delivery sequencer may both write it.
+func (n Names) ArchiveMsg(account, eventID string, raw []byte) *nats.Msg {
+	m := nats.NewMsg(n.Archive(account, eventID))
+	m.Header.Set(jetstream.MsgIDHeader, "archive:"+account+":"+eventID)
 	m.Header.Set(HeaderEventID, eventID)
 	m.Data = raw
 	return m

@@ -11,7 +11,6 @@ import (
 	"github.com/hookhub/hookhub/hub/internal/bus"
 	"github.com/hookhub/hookhub/hub/internal/routing"
 	"github.com/hookhub/hookhub/hub/internal/webhooks"
-	"github.com/hookhub/hookhub/sdk/event"
 )
 
 // Ordered delivery.
@@ -121,9 +120,11 @@ func (s *sequencer) dispatch(m jetstream.Msg) {
 		_ = m.Nak()
 		return
 	}
-	ev, err := event.Parse(m.Data())
-	if err != nil {
-		_ = m.Ack() // the router rejects it, with its reason
+	// The router's acceptance, the same reading and checks: an event it
+	// rejects (with its reason) reaches no ordered webhook either.
+	ev, reason := routing.Check(s.e.o.Bus.Names, s.e.o.Schemas, m.Subject(), m.Headers().Get(jetstream.MsgIDHeader), m.Data())
+	if reason != "" {
+		_ = m.Ack()
 		return
 	}
 	var ordered []*webhooks.Webhook
@@ -139,7 +140,7 @@ func (s *sequencer) dispatch(m jetstream.Msg) {
 	// Keep the event for resends before any delivery of it, as the router
 	// does (the same message id: whichever comes second is a duplicate).
 	actx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	_, err = s.e.o.Bus.JS.PublishMsg(actx, s.e.o.Bus.Names.ArchiveMsg(ev.ID, m.Data()))
+	_, err = s.e.o.Bus.JS.PublishMsg(actx, s.e.o.Bus.Names.ArchiveMsg(ev.Account, ev.ID, m.Data()))
 	cancel()
 	if err != nil {
 		s.e.log.Warn().Err(err).Str("event", ev.ID).Msg("archiving the event failed; it will come again")

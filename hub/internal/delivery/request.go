@@ -6,8 +6,7 @@ import (
 	"fmt"
 	"time"
 
-	"github.com/tidwall/gjson"
-
+	"github.com/hookhub/hookhub/hub/internal/envelope"
 	"github.com/hookhub/hookhub/hub/internal/view"
 	"github.com/hookhub/hookhub/sdk/event"
 )
@@ -20,39 +19,20 @@ func Body(ev *event.Event, published time.Time) []byte {
 	if ev.Time != nil {
 		ts = *ev.Time
 	}
-	return appendBody(make([]byte, 0, len(ev.Data)+160), ev.Type, ev.Account, ev.Initiator, ts, string(ev.Data))
+	return appendBody(make([]byte, 0, len(ev.Data)+160), ev.Type, ev.Account, ev.Initiator, ts, view.String(ev.Data))
 }
 
-// rawBody is Body for an event as stored in a job, read without decoding it
-// (the router parsed and checked it before writing the job): the body and
-// the event's type.
+// rawBody is Body for an event as stored in a job: the event is read with
+// envelope.ParseStored, the reading the router routed and checked it by
+// (without checking again that the router's bytes are JSON), so the body
+// signed and sent says what was routed. It returns the body and the
+// event's type; an event that reading refuses fails for good.
 func rawBody(raw []byte, published time.Time) (body []byte, eventType string, err error) {
-	var f [5]gjson.Result
-	gjson.Parse(view.String(raw)).ForEach(func(k, v gjson.Result) bool {
-		switch k.Str {
-		case "type":
-			f[0] = v
-		case "time":
-			f[1] = v
-		case "account":
-			f[2] = v
-		case "initiator":
-			f[3] = v
-		case "data":
-			f[4] = v
-		}
-		return true
-	})
-	if f[0].Type != gjson.String || f[2].Type != gjson.String {
-		return nil, "", fmt.Errorf("%w: the stored job is not an event (no type or account)", ErrPermanent)
+	ev, err := envelope.ParseStored(raw)
+	if err != nil {
+		return nil, "", fmt.Errorf("%w: the stored job is not an event the hub accepts: %v", ErrPermanent, err)
 	}
-	ts := published
-	if f[1].Type == gjson.String {
-		if t, err := time.Parse(time.RFC3339Nano, f[1].Str); err == nil {
-			ts = t
-		}
-	}
-	return appendBody(make([]byte, 0, len(raw)+64), f[0].Str, f[2].Str, f[3].Str, ts, f[4].Raw), f[0].Str, nil
+	return Body(ev, published), ev.Type, nil
 }
 
 func appendBody(dst []byte, typ, account, initiator string, ts time.Time, data string) []byte {

@@ -20,6 +20,7 @@ import (
 
 	"github.com/hookhub/hookhub/hub/internal/bus"
 	"github.com/hookhub/hookhub/sdk/event"
+	"github.com/hookhub/hookhub/sdk/publish"
 )
 
 // DefaultDisableAfter is how long a webhook may fail without a single
@@ -205,8 +206,10 @@ func (t *Tracker) publish(ctx context.Context, account, webhook, typ, reason str
 	e := event.Event{SpecVersion: event.SpecVersion, ID: id, Source: "hookhub", Type: typ, Time: &now,
 		DataContentType: "application/json", Account: account, Initiator: event.InitiatorSystem, Data: data}
 	raw, _ := json.Marshal(e)
-	m := nats.NewMsg(e.NATSSubject(t.bus.Names.Prefix))
-	m.Header.Set(jetstream.MsgIDHeader, id)
+	// On the hub's own subject: the router accepts hookhub.* types there
+	// only, and no account's publish permission covers it.
+	m := nats.NewMsg(t.bus.Names.Operational(account, typ))
+	m.Header.Set(jetstream.MsgIDHeader, publish.MsgID(account, id))
 	m.Data = raw
 	pctx, cancel := context.WithTimeout(ctx, 5*time.Second)
 	defer cancel()

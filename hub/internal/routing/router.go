@@ -20,10 +20,12 @@ import (
 	"github.com/rs/zerolog"
 
 	"github.com/hookhub/hookhub/hub/internal/bus"
+	"github.com/hookhub/hookhub/hub/internal/envelope"
 	"github.com/hookhub/hookhub/hub/internal/metrics"
 	"github.com/hookhub/hookhub/hub/internal/schemacheck"
 	"github.com/hookhub/hookhub/hub/internal/webhooks"
 	"github.com/hookhub/hookhub/sdk/event"
+	"github.com/hookhub/hookhub/sdk/publish"
 )
 
 // Snapshotter gives the current webhooks.
@@ -123,7 +125,7 @@ func keepAlive(m jetstream.Msg) (stop func()) {
 func (r *Router) handle(ctx context.Context, m jetstream.Msg) {
 	start := time.Now()
 	raw := m.Data()
-	ev, reason := r.check(m.Subject(), raw)
+	ev, reason := Check(r.bus.Names, r.schemas, m.Subject(), m.Headers().Get(jetstream.MsgIDHeader), raw)
 	if reason != "" {
 		r.metrics.Event("invalid", "rejected")
 		r.reject(ctx, m, reason)
@@ -151,24 +153,24 @@ func (r *Router) handle(ctx context.Context, m jetstream.Msg) {
 	n := r.bus.Names
 	timeout := time.NewTimer(10 * time.Second)
 	defer timeout.Stop()
-	wait := func(f jetstream.PubAckFuture) error {
+	wait := func(f jetstream.PubAckFuture) (*jetstream.PubAck, error) {
 		select {
-		case <-f.Ok():
-			return nil
+		case ack := <-f.Ok():
+			return ack, nil
 		case err := <-f.Err():
-			return err
+			return nil, err
 		case <-timeout.C:
-			return errors.New("timed out waiting for JetStream")
+			return nil, errors.New("timed out waiting for JetStream")
 		case <-ctx.Done():
-			return ctx.Err()
+			return nil, ctx.Err()
 		}
 	}
 	// Keep the event for resends, and have it kept before any of its jobs
 	// exists: the archive is another stream, stored on its own time, and a
 	// resend asked for right after a delivery must find the event.
-	f, pubErr := r.bus.JS.PublishMsgAsync(n.ArchiveMsg(ev.ID, raw))
+	f, pubErr := r.bus.JS.PublishMsgAsync(n.ArchiveMsg(ev.Account, ev.ID, raw))
 	if pubErr == nil {
-		pubErr = wait(f)
+		_, pubErr = wait(f)
 	}
 	futures := make([]jetstream.PubAckFuture, 0, len(matches))
 	for _, w := range matches {
@@ -189,11 +191,15 @@ func (r *Router) handle(ctx context.Context, m jetstream.Msg) {
 		}
 		futures = append(futures, f)
 	}
+	dups := 0
 	for _, f := range futures {
 		if pubErr != nil {
 			break
 		}
-		pubErr = wait(f)
+		var ack *jetstream.PubAck
+		if ack, pubErr = wait(f); ack != nil && ack.Duplicate {
+			dups++
+		}
 	}
 	if pubErr != nil {
 		// What was already written is de-duplicated when the event comes back.
@@ -201,25 +207,82 @@ func (r *Router) handle(ctx context.Context, m jetstream.Msg) {
 		_ = m.NakWithDelay(time.Second)
 		return
 	}
+	if dups > 0 && firstDelivery(m) {
+		// Another message with this account's event id was routed within
+		// the de-duplication window (the same event published again under
+		// another Nats-Msg-Id, or none): its jobs exist, and these were
+		// not written again. Said, not silently dropped.
+		reason := fmt.Sprintf("duplicate: event %q of account %q was already routed to %d of its %d webhooks within the de-duplication window (%s); not delivered again to them",
+			ev.ID, ev.Account, dups, len(matches), bus.DedupeWindow)
+		if dups == len(matches) {
+			r.metrics.Event(ev.Type, "rejected")
+			r.reject(ctx, m, reason)
+			return
+		}
+		r.log.Warn().Str("event", ev.ID).Str("account", ev.Account).Msg(reason)
+	}
 	r.Stats.Events.Add(1)
-	r.Stats.Jobs.Add(int64(len(matches)))
+	r.Stats.Jobs.Add(int64(len(matches) - dups))
 	r.metrics.Event(ev.Type, "routed")
 	_ = m.Ack()
 }
 
-// check parses and validates an event; reason says why it is rejected.
-func (r *Router) check(subject string, raw []byte) (*event.Event, string) {
-	ev, checked, err := parse(raw)
+// firstDelivery reports whether m comes to the router for the first time: a
+// redelivery (after a crash or a failed write) finds its own jobs, which are
+// no news.
+func firstDelivery(m jetstream.Msg) bool {
+	md, err := m.Metadata()
+	return err == nil && md.NumDelivered == 1
+}
+
+// Check is the hub's acceptance of an event stored on subject with the
+// Nats-Msg-Id msgID: its one reading (envelope.Parse), the subject that must
+// match its account and type, the reserved operational types, the message id
+// that must be scoped by account, and its data against its type's schema. It
+// returns the event or why it is refused. The router and the ordered
+// sequencer both take events through it.
+func Check(names bus.Names, schemas *schemacheck.Set, subject, msgID string, raw []byte) (*event.Event, string) {
+	ev, checked, err := envelope.Parse(raw)
 	if err != nil {
 		return nil, err.Error()
 	}
-	if want := ev.NATSSubject(r.bus.Names.Prefix); subject != want {
-		return nil, fmt.Sprintf("subject %q does not match the event's account and type (want %q)", subject, want)
+	if reason := checkSubject(names, subject, ev); reason != "" {
+		return nil, reason
 	}
-	if reason := checkData(r.schemas, ev, checked); reason != "" {
+	if want := publish.MsgID(ev.Account, ev.ID); msgID != "" && msgID != want {
+		// The events stream de-duplicates by this header over all
+		// accounts: an id not scoped by the account would make another
+		// account's event of the same id a duplicate.
+		return nil, fmt.Sprintf("Nats-Msg-Id %q must be <account>:<id>, here %q", clip(msgID), want)
+	}
+	if reason := checkData(schemas, ev, checked); reason != "" {
 		return nil, reason
 	}
 	return ev, ""
+}
+
+// checkSubject: an event is stored on <prefix>.events.<account>.<type>, and
+// a type under hookhub. is the hub's own, accepted only on the subject the
+// hub publishes its operational events on (bus.Names.Operational), which no
+// account's publish permission on <prefix>.events.<account>.> covers.
+func checkSubject(names bus.Names, subject string, ev *event.Event) string {
+	if strings.HasPrefix(ev.Type, webhooks.OperationalPrefix) {
+		if subject != names.Operational(ev.Account, ev.Type) {
+			return fmt.Sprintf("invalid event: type: %q: types under %q are reserved for the hub's own operational events", clip(ev.Type), webhooks.OperationalPrefix)
+		}
+		return ""
+	}
+	if want := ev.NATSSubject(names.Prefix); subject != want {
+		return fmt.Sprintf("subject %q does not match the event's account and type (want %q)", clip(subject), want)
+	}
+	return ""
+}
+
+func clip(s string) string {
+	if len(s) > 200 {
+		return s[:200] + "..."
+	}
+	return s
 }
 
 // CheckData validates the event's data against its type's schema, when the

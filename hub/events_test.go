@@ -1,0 +1,264 @@
+package hub_test
+
+import (
+	"bytes"
+	"encoding/json"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
+	"github.com/rs/zerolog"
+
+	"github.com/hookhub/hookhub/hub"
+	"github.com/hookhub/hookhub/hub/hubtest"
+	"github.com/hookhub/hookhub/hub/internal/bus"
+)
+
+// publishRaw stores body on subject with the Nats-Msg-Id msgID ("" for none)
+// and returns the ack.
+func publishRaw(t *testing.T, r *running, subject, msgID, body string) *jetstream.PubAck {
+	t.Helper()
+	m := nats.NewMsg(subject)
+	if msgID != "" {
+		m.Header.Set(jetstream.MsgIDHeader, msgID)
+	}
+	m.Data = []byte(body)
+	ack, err := r.JetStream().PublishMsg(t.Context(), m)
+	if err != nil {
+		t.Fatalf("publish on %s: %v", subject, err)
+	}
+	return ack
+}
+
+// rejectedReasons waits for n rejected events and returns their reasons by
+// body.
+func rejectedReasons(t *testing.T, r *running, n int) map[string]string {
+	t.Helper()
+	out := map[string]string{}
+	for _, m := range r.waitStream(t, streamName("hookhub", "REJECTED"), n, 20*time.Second) {
+		out[string(m.Data())] = m.Headers().Get(bus.HeaderReason)
+	}
+	return out
+}
+
+// TestOneReadingOfAnEvent: an envelope whose members can be read two ways
+// (an attribute twice, in another case) is rejected with its reason before
+// it reaches any webhook, so the account, type, initiator and data that were
+// routed and checked are the ones signed in the body. Each case here reached
+// a webhook with another value in its signed body before.
+func TestOneReadingOfAnEvent(t *testing.T) {
+	all, api, deals := hubtest.NewReceiver(t), hubtest.NewReceiver(t), hubtest.NewReceiver(t)
+	doc := `{"webhooks":[` + webhookJSON("all", "a", all.URL, `"events":["contact.*","email.*"]`) + `,` +
+		webhookJSON("api", "a", api.URL, `"events":["list.*"],"initiators":["api"]`) + `,` +
+		webhookJSON("deals", "a", deals.URL, `"events":["deal.*"]`) + `]}`
+	r := startHub(t, doc, nil)
+	const head = `"specversion":"1.0","source":"s",`
+	cases := []struct{ name, subject, body, member string }{
+		// routed as account a (last wins, any case), signed as account b
+		{"account", "hookhub.events.a.contact.updated",
+			`{` + head + `"id":"r1","type":"contact.updated","account":"b","Account":"a","data":{"email":"a@example.com"}}`, `"Account"`},
+		// schema-checked on "Data", sent with "data"
+		{"data", "hookhub.events.a.email.clicked",
+			`{` + head + `"id":"r2","type":"email.clicked","account":"a","data":{"email":42},"Data":{"email":"a@example.com"}}`, `"Data"`},
+		// filtered as initiator api, signed as system
+		{"initiator", "hookhub.events.a.list.subscribed",
+			`{` + head + `"id":"r3","type":"list.subscribed","account":"a","initiator":"system","Initiator":"api","data":{}}`, `"Initiator"`},
+		// routed as deal.won, signed as contact.updated
+		{"type", "hookhub.events.a.deal.won",
+			`{` + head + `"id":"r4","type":"contact.updated","Type":"deal.won","account":"a","data":{}}`, `"Type"`},
+		// the same member twice, the second one escaped
+		{"twin", "hookhub.events.a.contact.updated",
+			`{` + head + `"id":"r5","type":"contact.updated","account":"a","data":{"email":"a@example.com"},"dat\u0061":{"email":"b@example.com"}}`, `"data"`},
+	}
+	for _, c := range cases {
+		publishRaw(t, r, c.subject, "a:"+strings.Split(strings.Split(c.body, `"id":"`)[1], `"`)[0], c.body)
+	}
+	reasons := rejectedReasons(t, r, len(cases))
+	for _, c := range cases {
+		reason, ok := reasons[c.body]
+		if !ok {
+			t.Errorf("%s: not rejected", c.name)
+		} else if !strings.Contains(reason, "member "+c.member) {
+			t.Errorf("%s: reason %q, want it to name member %s", c.name, reason, c.member)
+		}
+	}
+	if n := all.Count() + api.Count() + deals.Count(); n != 0 {
+		t.Errorf("%d requests for rejected events", n)
+	}
+	// A plain event still goes through, with the routed values in its body.
+	publishRaw(t, r, "hookhub.events.a.list.subscribed", "a:ok1",
+		`{`+head+`"id":"ok1","type":"list.subscribed","account":"a","initiator":"api","data":{"list":"12"}}`)
+	var body struct {
+		Type, Account, Initiator string
+		Data                     map[string]any
+	}
+	if err := json.Unmarshal(api.WaitFor(t, 1, 10*time.Second)[0].Body, &body); err != nil {
+		t.Fatal(err)
+	}
+	if body.Type != "list.subscribed" || body.Account != "a" || body.Initiator != "api" || body.Data["list"] != "12" {
+		t.Errorf("delivered body %+v", body)
+	}
+}
+
+// TestEventIDsScopedByAccount: two accounts may use the same event id; each
+// one's event is stored, delivered, archived and resent on its own.
+func TestEventIDsScopedByAccount(t *testing.T) {
+	ra, rb := hubtest.NewReceiver(t), hubtest.NewReceiver(t)
+	r, a := startAPIHub(t, `{"webhooks":[`+webhookJSON("wa", "a", ra.URL, `"events":["*"]`)+`,`+
+		webhookJSON("wb", "b", rb.URL, `"events":["*"]`)+`]}`)
+	for _, acct := range []string{"a", "b"} {
+		e := contact("shared_1")
+		e.Source, e.Account = "test", acct
+		ack, err := publishEvent(r.JetStream(), e)
+		if err != nil || ack.Duplicate {
+			t.Fatalf("account %s: publish of shared_1: %v, duplicate %v", acct, err, ack != nil && ack.Duplicate)
+		}
+	}
+	accountOf := func(req hubtest.Request) string {
+		var b struct{ Account string }
+		_ = json.Unmarshal(req.Body, &b)
+		return b.Account
+	}
+	if got := accountOf(ra.WaitFor(t, 1, 10*time.Second)[0]); got != "a" {
+		t.Errorf("a's webhook got account %q", got)
+	}
+	if got := accountOf(rb.WaitFor(t, 1, 10*time.Second)[0]); got != "b" {
+		t.Errorf("b's webhook got account %q", got)
+	}
+	// A resend looks up the id within the webhook's own account.
+	for _, c := range []struct {
+		webhook string
+		rc      *hubtest.Receiver
+		account string
+	}{{"wb", rb, "b"}, {"wa", ra, "a"}} {
+		if code, m := a.call("POST", "/v1/webhooks/"+c.webhook+"/resend", `{"event_id":"shared_1"}`); code != 202 {
+			t.Fatalf("resend to %s: %d %v", c.webhook, code, m)
+		}
+		if got := accountOf(c.rc.WaitFor(t, 2, 10*time.Second)[1]); got != c.account {
+			t.Errorf("resend to %s delivered account %q's event", c.webhook, got)
+		}
+	}
+	// The id alone matches both accounts' attempts; each says its account.
+	_, m := a.call("GET", "/v1/events/shared_1/attempts", "")
+	seen := map[string]int{}
+	for _, at := range m["data"].([]any) {
+		seen[at.(map[string]any)["account"].(string)]++
+	}
+	if seen["a"] != 2 || seen["b"] != 2 {
+		t.Errorf("attempts of shared_1 by account: %v", seen)
+	}
+	_, m = a.call("GET", "/v1/events/shared_1/attempts?account=b", "")
+	for _, at := range m["data"].([]any) {
+		if acct := at.(map[string]any)["account"]; acct != "b" {
+			t.Errorf("attempts of b's shared_1 include account %v's", acct)
+		}
+	}
+	if n := len(m["data"].([]any)); n != 2 {
+		t.Errorf("attempts of b's shared_1: %d, want 2", n)
+	}
+}
+
+// syncBuffer is a log sink read while the hub writes to it.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
+
+// TestMsgIDScopedAndRepublishSaid: the events stream de-duplicates by
+// Nats-Msg-Id over all accounts, so the hub takes only <account>:<id> (or
+// none); an id not scoped by the account is rejected with the rule. An event
+// published again under another Nats-Msg-Id is not delivered twice, and that
+// is said: a log line naming the event and its account, and a rejected entry.
+func TestMsgIDScopedAndRepublishSaid(t *testing.T) {
+	rc := hubtest.NewReceiver(t)
+	logs := &syncBuffer{}
+	r := startHub(t, `{"webhooks":[`+webhookJSON("wh", "acme", rc.URL, `"events":["*"]`)+`]}`, nil,
+		hub.WithLogger(zerolog.New(logs).Level(zerolog.WarnLevel)))
+	ev := func(id string) string {
+		return `{"specversion":"1.0","id":"` + id + `","source":"s","type":"contact.updated","account":"acme","data":{"email":"a@example.com"}}`
+	}
+	const subject = "hookhub.events.acme.contact.updated"
+	bare, other := ev("bare_1"), ev("other_1")
+	publishRaw(t, r, subject, "bare_1", bare)     // the id alone
+	publishRaw(t, r, subject, "b:other_1", other) // another account's scope
+	reasons := rejectedReasons(t, r, 2)
+	for body, want := range map[string]string{bare: `here "acme:bare_1"`, other: `here "acme:other_1"`} {
+		if !strings.Contains(reasons[body], "must be <account>:<id>") || !strings.Contains(reasons[body], want) {
+			t.Errorf("reason %q, want the rule and %s", reasons[body], want)
+		}
+	}
+
+	first := ev("again_1")
+	if ack := publishRaw(t, r, subject, "acme:again_1", first); ack.Duplicate {
+		t.Fatal("first publish is a duplicate")
+	}
+	rc.WaitFor(t, 1, 10*time.Second)
+	if ack := publishRaw(t, r, subject, "acme:again_1", first); !ack.Duplicate {
+		t.Error("the same Nats-Msg-Id again is not a duplicate")
+	}
+	again := strings.Replace(first, `"source":"s"`, `"source":"s2"`, 1)
+	publishRaw(t, r, subject, "", again) // stored: no Nats-Msg-Id to de-duplicate by
+	reason := rejectedReasons(t, r, 3)[again]
+	if !strings.Contains(reason, `duplicate: event "again_1" of account "acme"`) {
+		t.Errorf("republished event: rejected with %q, want a duplicate naming the event and account", reason)
+	}
+	hubtest.Eventually(t, 5*time.Second, "a log line for the republished event", func() bool {
+		return strings.Contains(logs.String(), `duplicate: event \"again_1\" of account \"acme\"`)
+	})
+	if n := rc.Count(); n != 1 {
+		t.Errorf("%d deliveries, want 1", n)
+	}
+}
+
+// TestOperationalTypesReserved: hookhub.* types are the hub's own. One
+// published on an account's subject, over NATS or through the API, is
+// refused; the hub's own still reach a webhook that subscribes to them (see
+// TestGoneDisablesWebhook).
+func TestOperationalTypesReserved(t *testing.T) {
+	ops := hubtest.NewReceiver(t)
+	r, a := startAPIHub(t, `{"webhooks":[`+webhookJSON("ops", "acme", ops.URL, `"events":["hookhub.*","contact.*"]`)+`]}`)
+	forged := `{"specversion":"1.0","id":"f1","source":"hookhub","type":"hookhub.webhook.disabled","account":"acme","initiator":"system","data":{"webhook":"ops","account":"acme","reason":"forged"}}`
+	publishRaw(t, r, "hookhub.events.acme.hookhub.webhook.disabled", "acme:f1", forged)
+	// The operational subject names the account elsewhere: a publisher
+	// allowed hookhub.events.acme.> cannot reach it, and a contact event on
+	// it is no operational event either.
+	wrong := `{"specversion":"1.0","id":"f2","source":"s","type":"contact.updated","account":"acme","data":{"email":"a@example.com"}}`
+	publishRaw(t, r, "hookhub.events.$hub.acme.contact.updated", "acme:f2", wrong)
+	reasons := rejectedReasons(t, r, 2)
+	if !strings.Contains(reasons[forged], "reserved for the hub's own operational events") {
+		t.Errorf("forged operational event: %q", reasons[forged])
+	}
+	if !strings.Contains(reasons[wrong], "does not match the event's account and type") {
+		t.Errorf("contact event on the operational subject: %q", reasons[wrong])
+	}
+	code, m := a.call("POST", "/v1/events", `{"type":"hookhub.webhook.recovered","source":"api","account":"acme","data":{"webhook":"ops","account":"acme"}}`)
+	if code != 400 || errCode(m) != "invalid_event" || m["error"].(map[string]any)["field"] != "type" {
+		t.Errorf("API publish of hookhub.*: %d %v", code, m)
+	}
+	code, m = a.call("POST", "/v1/events", `{"type":"contact.updated","source":"api","account":"acme","Account":"other","data":{"email":"a@example.com"}}`)
+	if code != 400 || errCode(m) != "invalid_event" || !strings.Contains(m["error"].(map[string]any)["message"].(string), `member "Account"`) {
+		t.Errorf("API publish with an attribute in another case: %d %v", code, m)
+	}
+	if code, m := a.call("POST", "/v1/events", `{"type":"contact.updated","source":"api","account":"acme","id":"ok","data":{"email":"a@example.com"}}`); code != 202 {
+		t.Fatalf("API publish: %d %v", code, m)
+	}
+	reqs := ops.WaitFor(t, 1, 10*time.Second)
+	if n := ops.Count(); n != 1 || !strings.Contains(string(reqs[0].Body), `"type":"contact.updated"`) {
+		t.Errorf("%d requests, first %s; want only the contact event", n, reqs[0].Body)
+	}
+}
