@@ -1,7 +1,6 @@
 package hub_test
 
 import (
-	"bytes"
 	"encoding/json"
 	"strings"
 	"sync"
@@ -159,24 +158,6 @@ func TestEventIDsScopedByAccount(t *testing.T) {
 	if n := len(m["data"].([]any)); n != 2 {
 		t.Errorf("attempts of b's shared_1: %d, want 2", n)
 	}
-}
-
-// syncBuffer is a log sink read while the hub writes to it.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
 }
 
 // TestMsgIDScopedAndRepublishSaid: the events stream de-duplicates by
