@@ -3,7 +3,6 @@ package hub_test
 import (
 	"encoding/json"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
