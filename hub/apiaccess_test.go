@@ -354,6 +354,7 @@ func TestAPICredentialsStayWithTheirHost(t *testing.T) {
 		{"PATCH the url", "PATCH", "/v1/webhooks/wh_basic", fmt.Sprintf(`{"url":%q}`, attacker.URL+"/steal"), "auth.password"},
 		{"PUT the view back with another url", "PUT", "/v1/webhooks/wh_basic", moved(view, attacker.URL+"/steal"), "auth.password"},
 		{"PATCH url and password, keep the header", "PATCH", "/v1/webhooks/wh_basic", fmt.Sprintf(`{"url":%q,"auth":{"password":"new-password"}}`, attacker.URL), "headers.X-Api-Key"},
+		{"another path on the same (perhaps shared) host", "PATCH", "/v1/webhooks/wh_basic", fmt.Sprintf(`{"url":%q}`, owner.URL+"/other-path"), "auth.password"},
 		{"another scheme", "PATCH", "/v1/webhooks/wh_basic", fmt.Sprintf(`{"url":%q}`, strings.Replace(owner.URL, "http://", "https://", 1)+"/hooks"), "auth.password"},
 		{"PATCH the oauth2 url", "PATCH", "/v1/webhooks/wh_oauth", fmt.Sprintf(`{"url":%q}`, attacker.URL), "auth.client_secret"},
 		{"PATCH the token_url", "PATCH", "/v1/webhooks/wh_oauth", fmt.Sprintf(`{"auth":{"token_url":%q}}`, attacker.URL+"/token"), "auth.client_secret"},
@@ -370,9 +371,9 @@ func TestAPICredentialsStayWithTheirHost(t *testing.T) {
 			t.Errorf("%s moved after all: %v", id, m["url"])
 		}
 	}
-	// Same host, or the credentials sent again: fine.
-	if code, m := a.call("PATCH", "/v1/webhooks/wh_basic", fmt.Sprintf(`{"url":%q}`, owner.URL+"/other-path")); code != 200 {
-		t.Errorf("another path on the same host: %d %v", code, m)
+	// The credentials sent again: fine; a change of anything else keeps them.
+	if code, m := a.call("PATCH", "/v1/webhooks/wh_basic", `{"events":["contact.*"]}`); code != 200 {
+		t.Errorf("a change that leaves the url: %d %v", code, m)
 	}
 	if code, m := a.call("PATCH", "/v1/webhooks/wh_basic", fmt.Sprintf(`{"url":%q,"auth":{"password":"a-new-password"},"headers":{"X-Api-Key":"a-new-key","X-Team":"blue"}}`, attacker.URL+"/new")); code != 200 || m["url"] != attacker.URL+"/new" {
 		t.Errorf("moved with new credentials: %d %v", code, m)
@@ -521,5 +522,37 @@ func TestConfigAPIAccessLists(t *testing.T) {
 		if _, err := config.Parse("test.json", []byte(bad.doc), bad.env); err == nil || !strings.Contains(err.Error(), bad.want) {
 			t.Errorf("%s %v: got %v, want an error at %s", bad.doc, bad.env, err, bad.want)
 		}
+	}
+}
+
+// TestJobsOfADeletedWebhookStayWithTheirAccount: a job waiting for its retry
+// when its webhook is deleted, and the webhook's id then given to another
+// account's webhook, is never sent to that webhook's receiver (with its
+// secret): it goes to the first account's dead letters.
+func TestJobsOfADeletedWebhookStayWithTheirAccount(t *testing.T) {
+	first, second := hubtest.NewReceiver(t), hubtest.NewReceiver(t)
+	first.SetRespond(func(_ int, w http.ResponseWriter, _ *http.Request) { w.WriteHeader(http.StatusServiceUnavailable) })
+	r, a := startAPIHub(t, `{}`)
+	if code, m := a.call("POST", "/v1/webhooks", fmt.Sprintf(`{"id":"wh_reused","account":"acme","url":%q,"events":["*"],"retry":{"schedule":["2s"],"jitter":0}}`, first.URL)); code != 201 {
+		t.Fatalf("create: %d %v", code, m)
+	}
+	r.publish(t, contact("evt_for_acme"))
+	first.WaitFor(t, 1, 30*time.Second) // failed: its retry waits
+	if code, m := a.call("DELETE", "/v1/webhooks/wh_reused", ""); code != 204 {
+		t.Fatalf("delete: %d %v", code, m)
+	}
+	if code, m := a.call("POST", "/v1/webhooks", fmt.Sprintf(`{"id":"wh_reused","account":"globex","url":%q,"events":["contact.*"]}`, second.URL)); code != 201 {
+		t.Fatalf("create again for globex: %d %v", code, m)
+	}
+	dead := func() uint64 {
+		st, err := r.JetStream().Stream(t.Context(), "HOOKHUB_DLQ")
+		if err != nil {
+			return 0
+		}
+		return st.CachedInfo().State.Msgs
+	}
+	hubtest.Eventually(t, 30*time.Second, "the job dead-lettered or sent", func() bool { return dead() == 1 || second.Count() > 0 })
+	if n := second.Count(); n != 0 {
+		t.Errorf("acme's event went to globex's receiver (%d requests)", n)
 	}
 }

@@ -79,7 +79,11 @@ func (s *Server) rotateSecret(w http.ResponseWriter, r *http.Request) error {
 	if err := s.d.Store.Update(r.Context(), wh); err != nil {
 		return storeError(id, err)
 	}
-	v := s.view(s.d.Registry.Get(id))
+	rotated, err := s.written(id)
+	if err != nil {
+		return err
+	}
+	v := s.view(rotated)
 	v.Secret = next // shown once, now
 	writeJSON(w, http.StatusOK, v)
 	return nil

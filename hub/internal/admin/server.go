@@ -223,6 +223,15 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 	_ = enc.Encode(v)
 }
 
+// written is the webhook id as this hub holds it right after a write: absent
+// when another request or hub deleted it meanwhile (answered as not found).
+func (s *Server) written(id string) (*webhooks.Webhook, error) {
+	if wh := s.d.Registry.Get(id); wh != nil {
+		return wh, nil
+	}
+	return nil, notFound("webhook", id)
+}
+
 func notFound(what, id string) *Error {
 	return &Error{Status: http.StatusNotFound, Code: "not_found", Message: fmt.Sprintf("no %s %q", what, id)}
 }

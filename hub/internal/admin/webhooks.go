@@ -156,11 +156,17 @@ func (s *Server) createWebhook(w http.ResponseWriter, r *http.Request) error {
 	// and take this one back if the account went over (never over, at
 	// worst one refusal too many).
 	if n, err := s.d.Store.Count(r.Context(), wh.Account); err == nil && n > s.d.Config.WebhookLimit(wh.Account) {
-		_ = s.d.Store.Delete(r.Context(), wh.ID)
+		if err := s.d.Store.Delete(r.Context(), wh.ID); err != nil {
+			s.log.Warn().Err(err).Str("webhook", wh.ID).Str("account", wh.Account).Msg("a webhook over its account's limit could not be taken back; delete it")
+		}
 		return &Error{Status: http.StatusUnprocessableEntity, Code: "webhook_limit", Field: "account",
 			Message: fmt.Sprintf("account %q has reached its limit of %d webhooks", wh.Account, s.d.Config.WebhookLimit(wh.Account))}
 	}
-	v := s.view(s.d.Registry.Get(wh.ID))
+	made, err := s.written(wh.ID)
+	if err != nil {
+		return err
+	}
+	v := s.view(made)
 	v.Secret = wh.Secret.Reveal() // shown once, now
 	writeJSON(w, http.StatusCreated, v)
 	return nil
@@ -281,6 +287,9 @@ func (s *Server) replaceWebhook(w http.ResponseWriter, r *http.Request, cur *web
 	}
 	if tc, ok := doc["tls_client"].(map[string]any); ok && cur.TLSClient != nil && tc["key_pem"] == "[redacted]" {
 		tc["key_pem"] = cur.TLSClient.KeyPEM.Reveal()
+		if cur.TLSClient.KeyPEM != "" {
+			kept = append(kept, "tls_client.key_pem")
+		}
 	}
 	if u, ok := doc["url"].(string); ok {
 		if doc["url"] = config.RestoreURL(u, cur.URL); doc["url"] != u {
@@ -319,19 +328,25 @@ func (s *Server) replaceWebhook(w http.ResponseWriter, r *http.Request, cur *web
 	if err := s.d.Store.Update(r.Context(), wh); err != nil {
 		return storeError(id, err)
 	}
-	writeJSON(w, http.StatusOK, s.view(s.d.Registry.Get(id)))
+	now, err := s.written(id)
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, s.view(now))
 	return nil
 }
 
 // credentialsMoved refuses to carry credentials kept from cur (sent back
 // masked) to another receiver: whoever may write a webhook could otherwise
-// point it at a server of their own and read them. The url's origin
-// (scheme, host, port) is where the password, token and headers go; the
-// client secret goes to token_url, and the token it buys to url.
+// point it at a server of their own and read them. The url is where the
+// password, token, headers and client certificate go; the client secret goes
+// to token_url, and the token it buys to url. A change of a url's path counts
+// as much as one of its host: on a shared receiver host (a request bin, an
+// automation service) another path is another owner.
 func credentialsMoved(cur, next config.Webhook, kept []string) *Error {
 	sort.Strings(kept)
-	urlMoved := origin(cur.URL) != origin(next.URL)
-	tokenURLMoved := cur.Auth != nil && next.Auth != nil && origin(cur.Auth.TokenURL) != origin(next.Auth.TokenURL)
+	urlMoved := endpoint(cur.URL) != endpoint(next.URL)
+	tokenURLMoved := cur.Auth != nil && next.Auth != nil && endpoint(cur.Auth.TokenURL) != endpoint(next.Auth.TokenURL)
 	for _, f := range kept {
 		if urlMoved || (f == "auth.client_secret" && tokenURLMoved) {
 			where := "url"
@@ -339,14 +354,16 @@ func credentialsMoved(cur, next config.Webhook, kept []string) *Error {
 				where = "auth.token_url"
 			}
 			return &Error{Status: http.StatusUnprocessableEntity, Code: "credentials_required", Field: f,
-				Message: fmt.Sprintf("%s: %s points at another host, so the credential must be sent again (it is not carried over to a new host)", f, where)}
+				Message: fmt.Sprintf("%s: %s points somewhere else, so the credential must be sent again (it is not carried over to a new receiver)", f, where)}
 		}
 	}
 	return nil
 }
 
-// origin is a URL's scheme, host and port ("" when it does not parse).
-func origin(raw string) string {
+// endpoint is a URL's scheme, host, port and path, with the case and
+// default port that do not change where it points made uniform ("" when it
+// does not parse).
+func endpoint(raw string) string {
 	u, err := url.Parse(raw)
 	if err != nil || raw == "" {
 		return ""
@@ -355,7 +372,7 @@ func origin(raw string) string {
 	if port == "" {
 		port = map[string]string{"http": "80", "https": "443"}[strings.ToLower(u.Scheme)]
 	}
-	return strings.ToLower(u.Scheme) + "://" + strings.ToLower(u.Hostname()) + ":" + port
+	return strings.ToLower(u.Scheme) + "://" + strings.ToLower(u.Hostname()) + ":" + port + u.EscapedPath()
 }
 
 // pluginSecrets are the fields of a plugin's config that its schema marks
@@ -424,7 +441,11 @@ func (s *Server) setActive(active bool) func(http.ResponseWriter, *http.Request)
 		if err := s.d.Store.Update(r.Context(), wh); err != nil {
 			return storeError(id, err)
 		}
-		writeJSON(w, http.StatusOK, s.view(s.d.Registry.Get(id)))
+		now, err := s.written(id)
+		if err != nil {
+			return err
+		}
+		writeJSON(w, http.StatusOK, s.view(now))
 		return nil
 	}
 }
@@ -454,7 +475,11 @@ func (s *Server) enableWebhook(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	var out map[string]any // the webhook's view, and the stranded window
-	b, _ := json.Marshal(s.view(s.d.Registry.Get(id)))
+	now, err := s.written(id)
+	if err != nil {
+		return err
+	}
+	b, _ := json.Marshal(s.view(now))
 	_ = json.Unmarshal(b, &out)
 	if since != nil {
 		stranded, err := s.deadSince(r, cur.Account, id, *since)

@@ -234,6 +234,10 @@ func (e *Engine) process(ctx context.Context, w *webhooks.Webhook, u *unit) resu
 	switch {
 	case w == nil:
 		res.err = fmt.Errorf("%w: webhook %q no longer exists", ErrPermanent, u.webhook)
+	case u.account() != "" && w.Account != u.account():
+		// The job's webhook was deleted and its id given to another
+		// account's webhook: never that one's URL and secret for this job.
+		res.err = fmt.Errorf("%w: webhook %q no longer exists in account %q", ErrPermanent, u.webhook, u.account())
 	case !w.IsActive():
 		res.err = fmt.Errorf("%w: webhook %q is inactive", ErrPermanent, u.webhook)
 	case e.disabled(w.ID) != "":

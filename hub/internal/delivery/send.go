@@ -282,6 +282,11 @@ type scrubbedError struct {
 func (e *scrubbedError) Error() string { return e.msg }
 func (e *scrubbedError) Unwrap() error { return e.err }
 
+// authSchemes are the Authorization schemes an attempt record names: any
+// other first word may be the credential itself (a value without a scheme).
+var authSchemes = map[string]bool{"basic": true, "bearer": true, "digest": true, "hoba": true, "mutual": true,
+	"negotiate": true, "ntlm": true, "token": true, "aws4-hmac-sha256": true}
+
 // masked copies h with credentials hidden: Authorization keeps its scheme,
 // and the value of any header but the few plain ones (config.PlainHeader) is
 // masked.
@@ -290,8 +295,10 @@ func masked(h http.Header) http.Header {
 	for k, v := range h {
 		switch {
 		case strings.EqualFold(k, "Authorization") || strings.EqualFold(k, "Proxy-Authorization"):
-			scheme, _, _ := strings.Cut(v[0], " ")
-			out[k] = []string{scheme + " [redacted]"}
+			out[k] = []string{config.Mask}
+			if scheme, _, ok := strings.Cut(v[0], " "); ok && authSchemes[strings.ToLower(scheme)] {
+				out[k] = []string{scheme + " " + config.Mask}
+			}
 		case !config.PlainHeader(k):
 			out[k] = []string{config.Mask}
 		default:
