@@ -123,6 +123,9 @@ func New(cfg *config.Config, opts ...Option) (*Hub, error) {
 	if err != nil {
 		return fail(err)
 	}
+	if w := cfg.EgressWarning(); w != "" {
+		o.log.Warn().Msg(w)
+	}
 	if err := h.bus.Setup(ctx); err != nil {
 		return fail(err)
 	}
@@ -185,6 +188,9 @@ func busOptions(cfg *config.Config, log zerolog.Logger) (bus.Options, error) {
 		return o, fmt.Errorf("secrets_key: %w", err)
 	}
 	if cfg.NATSURL == "" {
+		if o.SyncAlways, o.SyncInterval, err = cfg.SyncPolicy(); err != nil {
+			return o, fmt.Errorf("nats_sync: %w", err)
+		}
 		if len(keys) > 0 {
 			o.StoreKey = storeKey(keys[0])
 		}

@@ -52,6 +52,11 @@ type Config struct {
 	NATSUser     string `json:"nats_user,omitempty" env:"NATS_USER"`
 	NATSPassword Secret `json:"nats_password,omitempty" env:"NATS_PASSWORD"`
 	NATSCreds    string `json:"nats_creds,omitempty" env:"NATS_CREDS"`
+	// NATSSync is when the embedded server writes its JetStream files
+	// through to the disk (fsync): "interval" (the default, NATS's every 2
+	// minutes), a duration such as "1s" (that often), or "always" (before a
+	// write is acknowledged). See SyncPolicy.
+	NATSSync string `json:"nats_sync,omitempty" env:"NATS_SYNC"`
 	// SecretsKey is one or more base64 AES-256 keys, comma-separated: the
 	// first encrypts the webhook secrets the hub stores (and, with the
 	// embedded server, the JetStream files), every one decrypts.
@@ -125,13 +130,17 @@ func (p Plugin) Timeout() time.Duration {
 // Delivery is how the hub sends requests.
 type Delivery struct {
 	// SigningKeys are the v1a keys of accounts without their own.
-	SigningKeys           []Secret `json:"signing_keys,omitempty"`
-	AllowInsecureTargets  bool     `json:"allow_insecure_targets,omitempty" env:"ALLOW_INSECURE_TARGETS"`
-	AllowedPorts          []int    `json:"allowed_ports,omitempty"`
-	ConnectTimeout        Duration `json:"connect_timeout,omitempty"`
-	Timeout               Duration `json:"timeout,omitempty"`
-	CAFile                string   `json:"ca_file,omitempty"`
-	EgressRanges          []string `json:"egress_ranges,omitempty"`
+	SigningKeys          []Secret `json:"signing_keys,omitempty"`
+	AllowInsecureTargets bool     `json:"allow_insecure_targets,omitempty" env:"ALLOW_INSECURE_TARGETS"`
+	AllowedPorts         []int    `json:"allowed_ports,omitempty"`
+	ConnectTimeout       Duration `json:"connect_timeout,omitempty"`
+	Timeout              Duration `json:"timeout,omitempty"`
+	CAFile               string   `json:"ca_file,omitempty"`
+	EgressRanges         []string `json:"egress_ranges,omitempty"`
+	// EgressRangesUpdated is when EgressRanges last changed (RFC 3339), as
+	// /ip-ranges publishes it; without it, the config file's modification
+	// time.
+	EgressRangesUpdated   string   `json:"egress_ranges_updated,omitempty"`
 	AllowNetworks         []string `json:"allow_networks,omitempty"`
 	ProxyURL              string   `json:"proxy_url,omitempty" env:"PROXY_URL"`
 	SourceAddress         string   `json:"source_address,omitempty"`

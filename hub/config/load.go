@@ -19,6 +19,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/caarlos0/env/v11"
 	"golang.org/x/net/http/httpguts"
@@ -578,6 +579,12 @@ func (c *Config) Validate(name string) error {
 			bad(fmt.Sprintf("delivery.egress_ranges[%d]", i), "%q is not a CIDR range such as 203.0.113.0/28", r)
 		}
 	}
+	if u := c.Delivery.EgressRangesUpdated; u != "" {
+		if _, err := time.Parse(time.RFC3339, u); err != nil {
+			bad("delivery.egress_ranges_updated", "%q is not an RFC 3339 time such as 2026-11-22T10:00:00Z", u)
+		}
+	}
+	c.checkSync(bad)
 	c.checkTokens(bad)
 	for i, h := range c.APIAllowedHosts {
 		if strings.ContainsAny(h, "/ \t\r\n") || strings.Contains(h, "://") {

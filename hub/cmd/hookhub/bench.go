@@ -30,6 +30,7 @@ func runBench(args []string, stdout, stderr io.Writer) error {
 	fs.StringVar(&o.Plugin, "plugin", "", "plugin every webhook runs: a first-party name (mapper, form, ...) or a .wasm file, run sandboxed (default: none)")
 	fs.IntVar(&o.PerWebhook, "per-webhook", 64, "deliveries in flight per webhook")
 	fs.DurationVar(&o.Timeout, "timeout", 5*time.Minute, "give up after this long")
+	fs.StringVar(&o.Sync, "sync", "interval", "when the hub's embedded JetStream fsyncs: always (before each acknowledgement), interval (NATS's 2 minutes) or a duration such as 1s, as nats_sync")
 	fs.BoolVar(&o.SkipLimits, "skip-limits", false, "do not measure the machine's JetStream and HTTP limits")
 	asJSON := fs.Bool("json", false, "print one JSON object")
 	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile of the whole run to this file (for go tool pprof)")
@@ -78,7 +79,7 @@ func printResult(w io.Writer, r *benchmark.Result) {
 	case r.HTTP2:
 		scheme = "https, HTTP/2"
 	}
-	fmt.Fprintf(w, "hookhub bench: %d events of %d B, fan-out %d, %s, GOMAXPROCS %d\n\n", r.Events, r.PayloadBytes, r.Fanout, scheme, r.GOMAXPROCS)
+	fmt.Fprintf(w, "hookhub bench: %d events of %d B, fan-out %d, %s, nats_sync %s, GOMAXPROCS %d\n\n", r.Events, r.PayloadBytes, r.Fanout, scheme, r.Sync, r.GOMAXPROCS)
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
 	row := func(k, v string) { fmt.Fprintf(tw, "%s\t%s\n", k, v) }
 	row("events published/s", fmt.Sprintf("%.0f", r.PublishedPerS))

@@ -60,12 +60,11 @@ type Server struct {
 	hosts   atomic.Pointer[hostSet]
 	origins map[string]bool // api_cors_origins
 	log     zerolog.Logger
-	started time.Time
 }
 
 // New builds the API. It refuses a non-loopback address without a token.
 func New(d Deps) (*Server, error) {
-	s := &Server{d: d, mux: http.NewServeMux(), token: d.Config.APIToken.Reveal(), log: d.Log.With().Str("component", "api").Logger(), started: time.Now()}
+	s := &Server{d: d, mux: http.NewServeMux(), token: d.Config.APIToken.Reveal(), log: d.Log.With().Str("component", "api").Logger()}
 	s.tokens = map[string]string{}
 	for _, a := range d.Config.Accounts {
 		if t := a.APIToken.Reveal(); t != "" {
@@ -271,7 +270,11 @@ func (s *Server) routes() {
 		if ranges == nil {
 			ranges = []string{}
 		}
-		writeJSON(w, http.StatusOK, map[string]any{"egress_ranges": ranges, "updated": s.started.UTC().Format(time.RFC3339)})
+		out := map[string]any{"egress_ranges": ranges}
+		if t, ok := s.d.Config.EgressUpdated(); ok {
+			out["updated"] = t.Format(time.RFC3339)
+		}
+		writeJSON(w, http.StatusOK, out)
 		return nil
 	}, true)
 	s.handle("GET /v1/accounts/{account}/jwks.json", func(w http.ResponseWriter, r *http.Request) error {

@@ -50,6 +50,7 @@ type Options struct {
 	PerWebhook int           // deliveries in flight per webhook (0: the hub's default)
 	Timeout    time.Duration // the whole run gives up after this
 	SkipLimits bool          // do not measure the machine limits
+	Sync       string        // the embedded server's nats_sync ("": interval, NATS's default)
 	Progress   io.Writer     // a progress line while it runs (nil: none)
 	// PluginWorker starts a plugin worker process (see hub.WithPluginWorker);
 	// nil runs WebAssembly plugins in the hub's process.
@@ -83,6 +84,7 @@ type Result struct {
 	FailRatio       float64 `json:"fail_ratio,omitempty"`
 	Plugin          string  `json:"plugin,omitempty"`
 	PayloadBytes    int     `json:"payload_bytes"`
+	Sync            string  `json:"nats_sync"`
 	TimedOut        bool    `json:"timed_out,omitempty"`
 	GOMAXPROCS      int     `json:"gomaxprocs"`
 	PerWebhookLimit int     `json:"per_webhook_concurrency"`
@@ -216,7 +218,10 @@ func Run(ctx context.Context, o Options) (*Result, error) {
 	defer rc.srv.Close()
 
 	res := &Result{Events: o.Events, Fanout: o.Fanout, Expected: o.Events * o.Fanout, TLS: !o.Plain, HTTP2: o.HTTP2, Batch: o.Batch,
-		FailRatio: o.FailRatio, Plugin: o.Plugin, PayloadBytes: o.Size, GOMAXPROCS: runtime.GOMAXPROCS(0), PerWebhookLimit: o.PerWebhook}
+		FailRatio: o.FailRatio, Plugin: o.Plugin, PayloadBytes: o.Size, GOMAXPROCS: runtime.GOMAXPROCS(0), PerWebhookLimit: o.PerWebhook, Sync: o.Sync}
+	if res.Sync == "" {
+		res.Sync = "interval"
+	}
 	bodies := eventBodies(o.Events, o.Size)
 
 	if !o.SkipLimits {
@@ -343,9 +348,9 @@ func startHub(rc *receivers, dir string, o Options) (*hub.Hub, error) {
 		}
 		plugins = fmt.Sprintf(`"plugins":[{"name":"bench_custom","path":%q}],`, path)
 	}
-	doc := fmt.Sprintf(`{%s"data_dir":%q,"nats_listen":"none","api_addr":"off","accounts":[{"id":"bench","webhook_limit":%d}],
+	doc := fmt.Sprintf(`{%s"data_dir":%q,"nats_sync":%q,"nats_listen":"none","api_addr":"off","accounts":[{"id":"bench","webhook_limit":%d}],
 		"delivery":{%s"allow_insecure_targets":true,"http2":%t,"per_webhook_concurrency":%d,"concurrency":%d},"webhooks":[%s]}`,
-		plugins, filepath.Join(dir, "hub"), max(40, o.Fanout), ca, o.HTTP2, o.PerWebhook, max(256, o.PerWebhook), strings.Join(hooks, ","))
+		plugins, filepath.Join(dir, "hub"), o.Sync, max(40, o.Fanout), ca, o.HTTP2, o.PerWebhook, max(256, o.PerWebhook), strings.Join(hooks, ","))
 	cfg, err := config.Parse("bench", []byte(doc), nil)
 	if err != nil {
 		return nil, err

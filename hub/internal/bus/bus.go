@@ -47,6 +47,11 @@ type Options struct {
 	// StoreOldKey is the key they were encrypted with before, while a key
 	// is being rotated.
 	StoreKey, StoreOldKey string
+	// SyncAlways makes the embedded server fsync each JetStream write
+	// before acknowledging it; otherwise it fsyncs every SyncInterval (0:
+	// nats-server's default, 2 minutes).
+	SyncAlways   bool
+	SyncInterval time.Duration
 	// User and Password, or Creds (a .creds file), log the hub in to an
 	// outside NATS.
 	User, Password, Creds string
@@ -94,7 +99,8 @@ func Open(ctx context.Context, opts Options) (*Bus, error) {
 		// outside this process knows.
 		hubPassword := randomPassword()
 		s, err := StartServerWith(ServerOptions{Listen: opts.Listen, StoreDir: filepath.Join(opts.DataDir, "jetstream"),
-			Prefix: b.Names.Prefix, Users: opts.Users, hubPassword: hubPassword, StoreKey: opts.StoreKey, StoreOldKey: opts.StoreOldKey})
+			Prefix: b.Names.Prefix, Users: opts.Users, hubPassword: hubPassword, StoreKey: opts.StoreKey, StoreOldKey: opts.StoreOldKey,
+			SyncAlways: opts.SyncAlways, SyncInterval: opts.SyncInterval})
 		if err != nil {
 			return nil, err
 		}
@@ -144,6 +150,12 @@ type ServerOptions struct {
 	// StoreKey encrypts the JetStream files (StoreOldKey: the one they
 	// were encrypted with before, while rotating).
 	StoreKey, StoreOldKey string
+	// SyncAlways fsyncs each JetStream write before it is acknowledged;
+	// otherwise the files are fsynced every SyncInterval (0: nats-server's
+	// default, 2 minutes), and a power loss can take what was acknowledged
+	// since the last one.
+	SyncAlways   bool
+	SyncInterval time.Duration
 
 	hubPassword string
 }
@@ -158,6 +170,10 @@ func StartServerWith(o ServerOptions) (*server.Server, error) {
 		NoSigs:     true,
 		NoLog:      true,
 		MaxPayload: 8 << 20,
+		SyncAlways: o.SyncAlways,
+	}
+	if o.SyncInterval > 0 {
+		so.SyncInterval = o.SyncInterval
 	}
 	if o.Listen == "none" {
 		so.DontListen = true
