@@ -2,7 +2,13 @@ package hub_test
 
 import (
 	"fmt"
+	"os"
+	"path/filepath"
 	"testing"
+	"time"
+
+	"github.com/hookhub/hookhub/hub/hubtest"
+	"github.com/hookhub/hookhub/hub/internal/wasmtest"
 )
 
 // TestAPIFormPluginRefusesBatch: the API refuses a webhook that would batch
@@ -37,4 +43,25 @@ func firstOf(s []any) any {
 		return nil
 	}
 	return s[0]
+}
+
+// TestSlackWasmPluginEndToEnd: the slack plugin built to WebAssembly and
+// loaded as a module shapes a delivered event into the message a Slack
+// incoming webhook takes, signed over that body.
+func TestSlackWasmPluginEndToEnd(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "slack.wasm")
+	if err := os.WriteFile(path, wasmtest.Build(t, "plugins/slack/wasm"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	rc := hubtest.NewReceiver(t)
+	doc := fmt.Sprintf(`{"plugins":[{"name":"slackwasm","path":%q,"timeout_ms":2000}],"webhooks":[%s]}`, path,
+		webhookJSON("slack", "acme", rc.URL+"/slack", `"events":["*"],"plugin":{"name":"slackwasm","config":{"username":"hookhub"}}`))
+	r := startHub(t, doc, nil)
+	r.publish(t, contact("evt_slack"))
+	q := rc.WaitFor(t, 1, 30*time.Second)[0]
+	verified(t, q)
+	want := `{"text":"*contact.updated* in acme (by api) · email: ada@example.com","username":"hookhub"}`
+	if string(q.Body) != want || q.Header.Get("Content-Type") != "application/json" {
+		t.Errorf("slack request: %s %s\nwant application/json %s", q.Header.Get("Content-Type"), q.Body, want)
+	}
 }
