@@ -17,15 +17,18 @@ import (
 type Plugin struct {
 	Transform    func(*abi.Input) (*abi.Output, error)
 	ConfigSchema []byte
+	// OneEvent says the plugin sends one event per request and fails on a
+	// batch: a webhook with a batch setting cannot use it.
+	OneEvent bool
 }
 
 // FirstParty maps each first-party plugin's name (what a webhook's
 // plugin.name says) to the plugin. Its wasm build is ./plugins/<name>/wasm.
 var FirstParty = map[string]Plugin{
-	"form":        {form.Transform, form.ConfigSchema},
-	"brevo":       {brevo.Transform, brevo.ConfigSchema},
-	"getresponse": {getresponse.Transform, getresponse.ConfigSchema},
-	"slack":       {slack.Transform, slack.ConfigSchema},
-	"mapper":      {mapper.Transform, mapper.ConfigSchema},
-	"passthrough": {passthrough.Transform, nil},
+	"form":        {Transform: form.Transform, ConfigSchema: form.ConfigSchema, OneEvent: true},
+	"brevo":       {brevo.Transform, brevo.ConfigSchema, false},
+	"getresponse": {getresponse.Transform, getresponse.ConfigSchema, false},
+	"slack":       {slack.Transform, slack.ConfigSchema, false},
+	"mapper":      {mapper.Transform, mapper.ConfigSchema, false},
+	"passthrough": {passthrough.Transform, nil, false},
 }

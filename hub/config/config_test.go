@@ -166,3 +166,27 @@ func FuzzParse(f *testing.F) {
 		}
 	})
 }
+
+// TestFormPluginRefusesBatch: the form plugin sends one event per request,
+// so a webhook that batches for it would dead-letter every job: the config
+// refuses it at load, naming the field, while a batching plugin and a module
+// of plugins[] that takes the name "form" stay allowed.
+func TestFormPluginRefusesBatch(t *testing.T) {
+	hook := func(plugin string) string {
+		return `{"id":"ac","account":"acme","url":"https://example.com/","events":["*"],"secret":"` + secret +
+			`","plugin":{"name":"` + plugin + `"},"batch":{"max_events":10}}`
+	}
+	_, err := config.Parse("hub.json", []byte(`{"webhooks":[`+hook("form")+`]}`), nil)
+	fes := fieldErrors(t, err)
+	if len(fes) != 1 || fes[0].File != "hub.json" || fes[0].Path != "webhooks[0].batch" ||
+		!strings.Contains(fes[0].Msg, `plugin "form"`) || !strings.Contains(fes[0].Msg, "one event per request") {
+		t.Errorf("errors = %v, want one on webhooks[0].batch naming the form plugin", err)
+	}
+	if _, err := config.Parse("hub.json", []byte(`{"webhooks":[`+hook("getresponse")+`]}`), nil); err != nil {
+		t.Errorf("a batching plugin with batch: %v", err)
+	}
+	own := `{"plugins":[{"name":"form","path":"form.wasm"}],"webhooks":[` + hook("form") + `]}`
+	if _, err := config.Parse("hub.json", []byte(own), nil); err != nil {
+		t.Errorf("a module of plugins[] named form, with batch: %v", err)
+	}
+}

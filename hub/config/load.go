@@ -26,6 +26,7 @@ import (
 
 	"github.com/hookhub/hookhub/hub/internal/schemacheck"
 	"github.com/hookhub/hookhub/hub/internal/target"
+	"github.com/hookhub/hookhub/plugins"
 	"github.com/hookhub/hookhub/sdk/event"
 	"github.com/hookhub/hookhub/sdk/signature"
 )
@@ -723,6 +724,9 @@ func (c *Config) CheckWebhook(file, at string, w Webhook) []error {
 	if w.Batch != nil && w.Ordering != nil {
 		bad("ordering", "cannot be combined with batch: a batch is retried as a whole, so one key's failure would hold back the others")
 	}
+	if w.Batch != nil && w.Plugin != nil && c.oneEventPlugin(w.Plugin.Name) {
+		bad("batch", "cannot be used with plugin %q: it sends one event per request, so every batch would fail (remove batch, or choose a plugin that takes a batch)", w.Plugin.Name)
+	}
 	if w.Batch != nil && w.Batch.MaxWait.D() > MaxBatchWait {
 		bad("batch.max_wait", "must be at most %s", MaxBatchWait)
 	}
@@ -757,6 +761,17 @@ func (c *Config) CheckWebhook(file, at string, w Webhook) []error {
 		}
 	}
 	return errs
+}
+
+// oneEventPlugin reports whether the plugin named is a first-party one that
+// sends one event per request (a module in plugins[] of that name replaces it).
+func (c *Config) oneEventPlugin(name string) bool {
+	for _, p := range c.Plugins {
+		if p.Name == name {
+			return false
+		}
+	}
+	return plugins.FirstParty[name].OneEvent
 }
 
 func sortedKeys(m map[string]string) []string {
