@@ -7,6 +7,7 @@ package routing
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"slices"
@@ -331,8 +332,13 @@ func (r *Router) reject(ctx context.Context, m jetstream.Msg, reason string) {
 	out := nats.NewMsg(r.bus.Names.Rejected())
 	out.Header.Set(bus.HeaderReason, reason)
 	out.Header.Set("Hookhub-Subject", m.Subject())
-	if id := m.Headers().Get(jetstream.MsgIDHeader); id != "" {
-		out.Header.Set(bus.HeaderEventID, id)
+	msgID := m.Headers().Get(jetstream.MsgIDHeader)
+	if msgID != "" {
+		out.Header.Set(bus.HeaderEventID, msgID)
+	}
+	account := r.bus.Names.EventAccount(m.Subject(), event.ValidAccount)
+	if account != "" {
+		out.Header.Set(bus.HeaderAccount, account)
 	}
 	out.Data = m.Data()
 	pctx, cancel := context.WithTimeout(ctx, 10*time.Second)
@@ -342,6 +348,23 @@ func (r *Router) reject(ctx context.Context, m jetstream.Msg, reason string) {
 		_ = m.NakWithDelay(time.Second)
 		return
 	}
-	r.log.Warn().Str("subject", m.Subject()).Str("reason", reason).Msg("event rejected")
+	r.log.Warn().Str("event", clip(RejectedEventID(msgID, m.Data()))).Str("account", account).
+		Str("subject", clip(m.Subject())).Str("reason", reason).Msg("event rejected")
 	_ = m.Ack()
+}
+
+// RejectedEventID is the id of a rejected event as far as it can be read:
+// its "id" member when the body is a JSON object with a string id, else the
+// id part of its Nats-Msg-Id (<account>:<id>), else "".
+func RejectedEventID(msgID string, raw []byte) string {
+	var v struct {
+		ID string `json:"id"`
+	}
+	if json.Unmarshal(raw, &v) == nil && v.ID != "" {
+		return v.ID
+	}
+	if _, id, ok := strings.Cut(msgID, ":"); ok {
+		return id
+	}
+	return msgID
 }
