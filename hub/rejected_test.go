@@ -2,13 +2,18 @@ package hub_test
 
 import (
 	"encoding/json"
+	"fmt"
+	"net/http"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/rs/zerolog"
 
 	"github.com/hookhub/hookhub/hub"
+	"github.com/hookhub/hookhub/hub/hubtest"
 	"github.com/hookhub/hookhub/hub/internal/admin"
+	"github.com/hookhub/hookhub/hub/internal/delivery"
 )
 
 // startLoggedAPIHub is startAPIHub with the hub's warnings in logs.
@@ -107,5 +112,125 @@ func TestAPIRejectedEvents(t *testing.T) {
 		if !found {
 			t.Errorf("no \"event rejected\" log line names event %s:\n%s", id, logs.String())
 		}
+	}
+}
+
+// TestMetricsUnmatchedEvents: an event no webhook wants is counted as
+// unmatched, not as routed.
+func TestMetricsUnmatchedEvents(t *testing.T) {
+	rc := hubtest.NewReceiver(t)
+	r, a := startAPIHub(t, `{"webhooks":[`+webhookJSON("wh", "acme", rc.URL, `"events":["contact.*"]`)+`]}`)
+	r.publish(t, contact("evt_wanted"))
+	nobody := contact("evt_unwanted")
+	nobody.Account = "globex" // no webhook of globex
+	r.publish(t, nobody)
+	rc.WaitFor(t, 1, 10*time.Second)
+	want := []string{
+		`hookhub_events_total{outcome="routed",type="contact.updated"} 1`,
+		`hookhub_events_total{outcome="unmatched",type="contact.updated"} 1`,
+	}
+	var last string
+	hubtest.Eventually(t, 10*time.Second, "one routed and one unmatched event in the metrics", func() bool {
+		_, _, raw := a.do("GET", "/metrics", "", apiToken)
+		last = string(raw)
+		return strings.Contains(last, want[0]) && strings.Contains(last, want[1])
+	})
+	if strings.Contains(last, `hookhub_events_total{outcome="routed",type="contact.updated"} 2`) {
+		t.Errorf("an unmatched event counted as routed")
+	}
+}
+
+// TestLastSuccessOneSource: the webhook list, the webhook and its stats show
+// the same last_success, and it is the latest delivery's, not one kept from
+// an earlier one.
+func TestLastSuccessOneSource(t *testing.T) {
+	rc := hubtest.NewReceiver(t)
+	r, a := startAPIHub(t, `{"webhooks":[`+webhookJSON("wh", "acme", rc.URL, `"events":["*"]`)+`]}`)
+	r.publish(t, contact("evt_first"))
+	rc.WaitFor(t, 1, 10*time.Second)
+	var first time.Time
+	hubtest.Eventually(t, 10*time.Second, "the first attempt in the log", func() bool {
+		_, m := a.call("GET", "/v1/webhooks/wh/attempts", "")
+		data, _ := m["data"].([]any)
+		if len(data) != 1 {
+			return false
+		}
+		first, _ = time.Parse(time.RFC3339Nano, data[0].(map[string]any)["at"].(string))
+		return !first.IsZero()
+	})
+	r.publish(t, contact("evt_second"))
+	rc.WaitFor(t, 2, 10*time.Second)
+	hubtest.Eventually(t, 10*time.Second, "two deliveries in the stats", func() bool {
+		_, m := a.call("GET", "/v1/webhooks/wh/stats", "")
+		return m["delivered"] == float64(2)
+	})
+	_, stats := a.call("GET", "/v1/webhooks/wh/stats", "")
+	_, one := a.call("GET", "/v1/webhooks/wh", "")
+	_, list := a.call("GET", "/v1/webhooks", "")
+	data, _ := list["data"].([]any)
+	if len(data) != 1 {
+		t.Fatalf("list: %v", list)
+	}
+	inList := data[0].(map[string]any)["last_success"]
+	if inList != stats["last_success"] || one["last_success"] != stats["last_success"] {
+		t.Errorf("last_success: list %v, webhook %v, stats %v: want one value", inList, one["last_success"], stats["last_success"])
+	}
+	s, _ := inList.(string)
+	if at, err := time.Parse(time.RFC3339Nano, s); err != nil || !at.After(first) {
+		t.Errorf("last_success %q is not after the first delivery's attempt (%s): the second delivery is not shown", s, first.Format(time.RFC3339Nano))
+	}
+}
+
+// TestFailedAttemptsLogSummarised: a failing webhook's first failure is
+// logged at once, then at most one summary line per interval that counts the
+// failures since; not a line per attempt.
+func TestFailedAttemptsLogSummarised(t *testing.T) {
+	rc := hubtest.NewReceiver(t)
+	rc.SetRespond(func(_ int, w http.ResponseWriter, _ *http.Request) { w.WriteHeader(http.StatusInternalServerError) })
+	var logs syncBuffer
+	r, _ := startLoggedAPIHub(t, `{"webhooks":[`+webhookJSON("wh_a", "acme", rc.URL, `"events":["*"],"retry":{"schedule":["1h"]}`)+`,`+
+		webhookJSON("wh_b", "acme", rc.URL, `"events":["*"],"retry":{"schedule":["1h"]}`)+`]}`, &logs, zerolog.InfoLevel)
+	const events = 20
+	for i := range events {
+		r.publish(t, contact(fmt.Sprintf("evt_fail_%d", i)))
+	}
+	hubtest.Eventually(t, 30*time.Second, "every first attempt failed", func() bool { return r.Stats().Retried >= 2*events })
+	lines := func(webhook string) []map[string]any {
+		var out []map[string]any
+		for _, line := range strings.Split(logs.String(), "\n") {
+			var l map[string]any
+			if json.Unmarshal([]byte(line), &l) == nil && l["webhook"] == webhook && l["next_retry_at"] != nil {
+				out = append(out, l)
+			}
+		}
+		return out
+	}
+	for _, wh := range []string{"wh_a", "wh_b"} {
+		got := lines(wh)
+		if len(got) == 0 || got[0]["message"] != "delivery failed; will retry" || !strings.Contains(fmt.Sprint(got[0]["reason"]), "500") {
+			t.Errorf("%s: the first failure is not logged with its reason: %v", wh, got)
+		}
+		if len(got) > 3 { // the first, and a summary per 10 s the test took
+			t.Errorf("%s: %d lines for %d failed attempts, want the first and a summary per %s", wh, len(got), events, delivery.FailLogEvery)
+		}
+	}
+	// Past the interval, the next failure brings the summary of those not
+	// logged.
+	var summary map[string]any
+	for i := 0; i < 40 && summary == nil; i++ {
+		time.Sleep(500 * time.Millisecond)
+		r.publish(t, contact(fmt.Sprintf("evt_later_%d", i)))
+		hubtest.Eventually(t, 10*time.Second, "the attempt failed", func() bool { return r.Stats().Retried >= int64(2*(events+i+1)) })
+		for _, l := range lines("wh_a") {
+			if n, _ := l["failed"].(float64); n > 1 {
+				summary = l
+			}
+		}
+	}
+	if summary == nil {
+		t.Fatalf("no summary line after %s; lines of wh_a: %d", delivery.FailLogEvery, len(lines("wh_a")))
+	}
+	if msg := fmt.Sprint(summary["message"]); !strings.Contains(msg, "attempts failed in the last") || !strings.Contains(msg, "last: ") || !strings.Contains(msg, "500") {
+		t.Errorf("summary line: %q", msg)
 	}
 }

@@ -137,6 +137,10 @@ func (r *Router) handle(ctx context.Context, m jetstream.Msg) {
 	// sequencer, which reads the events stream in order; it exists before
 	// the first event is left to it.
 	matches := r.webhooks.Snapshot().Match(ev, nil)
+	outcome := "unmatched" // no webhook wants it: not counted as routed
+	if len(matches) > 0 {
+		outcome = "routed"
+	}
 	if slices.ContainsFunc(matches, (*webhooks.Webhook).Ordered) {
 		if _, err := r.bus.Sequencer(ctx); err != nil {
 			r.log.Warn().Err(err).Str("event", ev.ID).Msg("ordered delivery unavailable; event will be routed again")
@@ -147,7 +151,7 @@ func (r *Router) handle(ctx context.Context, m jetstream.Msg) {
 	}
 	if len(matches) == 0 {
 		r.Stats.Events.Add(1)
-		r.metrics.Event(ev.Type, "routed")
+		r.metrics.Event(ev.Type, outcome)
 		_ = m.Ack()
 		return
 	}
