@@ -283,6 +283,17 @@ func checkSubject(names bus.Names, subject string, ev *event.Event) string {
 	return ""
 }
 
+// printable replaces control characters, so that a value from a publisher
+// cannot start a forged line in a console log.
+func printable(s string) string {
+	return strings.Map(func(r rune) rune {
+		if r < ' ' || r == 0x7f || (r >= 0x80 && r < 0xa0) || r == 0x2028 || r == 0x2029 {
+			return '?'
+		}
+		return r
+	}, s)
+}
+
 func clip(s string) string {
 	if len(s) > 200 {
 		return s[:200] + "..."
@@ -352,8 +363,8 @@ func (r *Router) reject(ctx context.Context, m jetstream.Msg, reason string) {
 		_ = m.NakWithDelay(time.Second)
 		return
 	}
-	r.log.Warn().Str("event", clip(RejectedEventID(msgID, m.Data()))).Str("account", account).
-		Str("subject", clip(m.Subject())).Str("reason", reason).Msg("event rejected")
+	r.log.Warn().Str("event", printable(clip(RejectedEventID(msgID, m.Data())))).Str("account", account).
+		Str("subject", printable(clip(m.Subject()))).Str("reason", reason).Msg("event rejected")
 	_ = m.Ack()
 }
 
