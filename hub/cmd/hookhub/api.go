@@ -220,6 +220,9 @@ func runWebhooks(args []string, stdout, stderr io.Writer) error {
 		if err != nil {
 			return err
 		}
+		if sub == "stats" {
+			return printStats(stdout, raw, *af.json)
+		}
 		return printJSON(stdout, raw)
 	default:
 		fs.Usage()
@@ -253,6 +256,22 @@ func runWebhooks(args []string, stdout, stderr io.Writer) error {
 		}
 		fmt.Fprintf(tw, "%v\t%v\t%v\t%v\t%v\t%s\n", w["id"], w["account"], active, joinAny(w["events"]), w["url"], src)
 	}
+	return tw.Flush()
+}
+
+// printStats prints a webhook's stats as a table of figures, or the API's
+// JSON with asJSON.
+func printStats(stdout io.Writer, raw []byte, asJSON bool) error {
+	if asJSON {
+		_, err := stdout.Write(append(raw, '\n'))
+		return err
+	}
+	var st map[string]any
+	_ = json.Unmarshal(raw, &st)
+	tw := tabwriter.NewWriter(stdout, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(tw, "DELIVERED\tFAILED\tDEAD LETTERED\tSKIPPED\tPENDING JOBS\tPENDING RETRIES\tDEAD LETTERS\tLAST SUCCESS\tLAST FAILURE\tSINCE")
+	fmt.Fprintf(tw, "%v\t%v\t%v\t%v\t%v\t%v\t%v\t%v\t%v\t%v\n", st["delivered"], st["failed"], st["dead_lettered"], st["skipped"],
+		st["pending_jobs"], st["pending_retries"], st["dead_letters"], orDash(st["last_success"]), orDash(st["last_failure"]), st["since"])
 	return tw.Flush()
 }
 

@@ -77,9 +77,16 @@ func TestAPICommands(t *testing.T) {
 		t.Errorf("rotate-secret (exit %d): %s", code, out)
 	}
 	hubtest.Eventually(t, 5*time.Second, "stats with the deliveries", func() bool {
-		out, _, code := cli("webhooks", "stats", "wh_cli")
-		return code == 0 && strings.Contains(out, `"delivered": 3`) // evt_cli, its resend, evt_via_api
+		out, _, code := cli("webhooks", "stats", "wh_cli", "--json")
+		var st map[string]any
+		return code == 0 && json.Unmarshal([]byte(out), &st) == nil && st["delivered"] == float64(3) // evt_cli, its resend, evt_via_api
 	})
+	// Without --json, a table as the README shows: a header, then the figures.
+	out, _, code = cli("webhooks", "stats", "wh_cli")
+	if lines := strings.Split(strings.TrimSpace(out), "\n"); code != 0 || len(lines) != 2 || !strings.HasPrefix(lines[0], "DELIVERED") ||
+		!strings.Contains(lines[0], "LAST SUCCESS") || strings.Fields(lines[1])[0] != "3" || strings.Contains(out, "{") {
+		t.Errorf("stats as a table (exit %d): %s", code, out)
+	}
 	// update with flags changes only what they name: url, events and secret stay.
 	if out, errs, code = cli("webhooks", "update", "wh_cli", "--name", "renamed", "--json"); code != 0 || !strings.Contains(out, `"renamed"`) || !strings.Contains(out, "contact.*") {
 		t.Errorf("update --name (exit %d): %s%s", code, out, errs)

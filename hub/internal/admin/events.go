@@ -18,6 +18,7 @@ func (s *Server) eventRoutes() {
 	s.handle("GET /v1/event-types", s.listEventTypes, false)
 	s.handle("GET /v1/event-types/{type}", s.getEventType, false)
 	s.handle("POST /v1/events", s.postEvent, false)
+	s.handle("GET /v1/rejected-events", s.listRejected, false)
 }
 
 type eventTypeSummary struct {

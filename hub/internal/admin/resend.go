@@ -122,6 +122,11 @@ func (s *Server) stats(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
+	if s.d.Health != nil {
+		// The one source the webhook's view shows too (the attempt log
+		// keeps 7 days; the health state keeps the last success for good).
+		st.LastSuccess = s.d.Health.LastSuccess(wh.ID)
+	}
 	st.PendingJobs = s.count(r, n.DeliveriesStream, n.Delivery(wh.Account, wh.ID))
 	st.PendingRetries = s.count(r, n.DeliveriesStream, n.RetriesOf(wh.Account, wh.ID))
 	st.DeadLetters = s.count(r, n.DLQStream, n.DeadLetter(wh.Account, wh.ID))

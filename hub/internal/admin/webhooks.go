@@ -55,7 +55,7 @@ func (s *Server) view(w *webhooks.Webhook) WebhookView {
 	}
 	if s.d.Health != nil {
 		st := s.d.Health.Get(w.ID)
-		v.Disabled, v.DisabledReason, v.LastSuccess, v.FailingSince = st.Disabled, st.Reason, st.LastSuccess, st.FailingSince
+		v.Disabled, v.DisabledReason, v.LastSuccess, v.FailingSince = st.Disabled, st.Reason, s.d.Health.LastSuccess(w.ID), st.FailingSince
 	}
 	return v
 }

@@ -131,6 +131,25 @@ func (n Names) AttemptsAll() string { return n.Prefix + ".attempts.>" }
 // Rejected is the subject of rejected events.
 func (n Names) Rejected() string { return n.Prefix + ".rejected" }
 
+// EventAccount reads the account an event was published for from its
+// subject: <prefix>.events.<account>.<type>, or the hub's own
+// <prefix>.events.$hub.<account>.<type>. It returns "" when the subject
+// names no account that valid reports as one.
+func (n Names) EventAccount(subject string, valid func(string) bool) string {
+	rest, ok := strings.CutPrefix(subject, n.Prefix+".events.")
+	if !ok {
+		return ""
+	}
+	tok, rest, _ := strings.Cut(rest, ".")
+	if tok == OperationalAccount {
+		tok, rest, _ = strings.Cut(rest, ".")
+	}
+	if rest == "" || !valid(tok) {
+		return ""
+	}
+	return tok
+}
+
 // Archive is the subject the event id of account is kept on for resends:
 // one of 65,536, by the first two bytes of a hash of the account and the id.
 // The server keeps a few hundred bytes of memory per subject, so a subject

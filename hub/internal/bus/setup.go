@@ -19,6 +19,9 @@ const (
 	HeaderAttempts = "Hookhub-Attempts"
 	HeaderStatus   = "Hookhub-Status"
 	HeaderFailedAt = "Hookhub-Failed-At"
+	// HeaderAccount is the account a rejected event was published for, read
+	// from its subject (absent when the subject names none).
+	HeaderAccount = "Hookhub-Account"
 )
 
 // Retention of the hub's streams.

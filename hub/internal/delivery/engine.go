@@ -120,6 +120,8 @@ type Engine struct {
 
 	running map[*unit]time.Time // units being processed, since when; guarded by mu
 
+	fails failLog // which failed attempts are logged
+
 	work context.Context // the context units run in; set by Run
 	wg   sync.WaitGroup  // units running
 }

@@ -63,6 +63,7 @@ func (e *Engine) settle(ctx context.Context, w *webhooks.Webhook, u *unit, res r
 		outcome = OutcomeSkipped
 	case res.err == nil:
 		e.Stats.Delivered.Add(int64(len(u.items)))
+		e.fails.succeeded(u.webhook)
 		if e.o.Health != nil {
 			e.o.Health.Succeeded(ctx, opsAccount, u.webhook)
 		}
@@ -92,8 +93,7 @@ func (e *Engine) settle(ctx context.Context, w *webhooks.Webhook, u *unit, res r
 		}
 		e.Stats.Retried.Add(1)
 		outcome, next = OutcomeRetrying, &at
-		e.log.Info().Str("job", u.id).Str("webhook", u.webhook).Int("attempt", u.attempt).
-			Str("reason", res.err.Error()).Time("next_retry_at", at).Msg("delivery failed; will retry")
+		e.logRetry(u, res.err, at)
 	}
 	for _, m := range u.msgs {
 		if err := m.Ack(); err != nil {
@@ -102,6 +102,25 @@ func (e *Engine) settle(ctx context.Context, w *webhooks.Webhook, u *unit, res r
 	}
 	e.o.Metrics.Delivery(outcome, res.status, res.latency)
 	e.record(u, res, outcome, next)
+}
+
+// logRetry logs a failed attempt that will be tried again: a webhook's
+// first failure, then at most one line per FailLogEvery that counts the
+// failures since the last line and gives the last one's reason (a failing
+// endpoint under load would otherwise be a line per attempt).
+func (e *Engine) logRetry(u *unit, err error, next time.Time) {
+	now := time.Now()
+	ok, n, span := e.fails.failed(u.webhook, now)
+	if !ok {
+		return
+	}
+	reason := oneLine(err.Error(), 512)
+	l := e.log.Info().Str("job", u.id).Str("webhook", u.webhook).Int("attempt", u.attempt).Str("reason", reason).Time("next_retry_at", next)
+	if n == 1 {
+		l.Msg("delivery failed; will retry")
+		return
+	}
+	l.Int("failed", n).Msgf("%d attempts failed in the last %s, last: %s", n, span.Round(time.Second), reason)
 }
 
 func (e *Engine) handBackUnit(u *unit, delay time.Duration, err error) {

@@ -53,6 +53,9 @@ type Tracker struct {
 
 	mu     sync.RWMutex
 	states map[string]State
+	// lastOK is each webhook's last success on this process, exact: the
+	// bucket is written at most once a minute on success alone.
+	lastOK map[string]time.Time
 }
 
 // Open creates the bucket (idempotently) and loads the current states.
@@ -67,7 +70,7 @@ func Open(ctx context.Context, b *bus.Bus, disableAfter time.Duration, log zerol
 	if err != nil {
 		return nil, fmt.Errorf("health: bucket: %w", err)
 	}
-	t := &Tracker{bus: b, kv: kv, log: log.With().Str("component", "health").Logger(), disableAfter: disableAfter, states: map[string]State{}}
+	t := &Tracker{bus: b, kv: kv, log: log.With().Str("component", "health").Logger(), disableAfter: disableAfter, states: map[string]State{}, lastOK: map[string]time.Time{}}
 	return t, nil
 }
 
@@ -95,6 +98,7 @@ func (t *Tracker) Run(ctx context.Context) error {
 			t.mu.Lock()
 			if e.Operation() != jetstream.KeyValuePut {
 				delete(t.states, e.Key())
+				delete(t.lastOK, e.Key())
 			} else {
 				var s State
 				if json.Unmarshal(e.Value(), &s) == nil {
@@ -113,6 +117,19 @@ func (t *Tracker) Get(webhook string) State {
 	return t.states[webhook]
 }
 
+// LastSuccess is when the webhook last had a delivery go through: the later
+// of the shared state and this process's own last success (nil: never).
+// The webhook's view and its stats both show this one value.
+func (t *Tracker) LastSuccess(webhook string) *time.Time {
+	t.mu.RLock()
+	defer t.mu.RUnlock()
+	last := t.states[webhook].LastSuccess
+	if at, ok := t.lastOK[webhook]; ok && (last == nil || at.After(*last)) {
+		last = &at
+	}
+	return last
+}
+
 // Disabled reports whether the hub disabled the webhook, and why.
 func (t *Tracker) Disabled(webhook string) (bool, string) {
 	s := t.Get(webhook)
@@ -121,12 +138,15 @@ func (t *Tracker) Disabled(webhook string) (bool, string) {
 
 // Succeeded records a delivery that went through.
 func (t *Tracker) Succeeded(ctx context.Context, account, webhook string) {
+	now := time.Now().UTC()
+	t.mu.Lock()
+	t.lastOK[webhook] = now
+	t.mu.Unlock()
 	s := t.Get(webhook)
 	if s.FailingSince == nil && s.Exhausted == 0 && s.LastSuccess != nil && time.Since(*s.LastSuccess) < time.Minute {
 		return // nothing changed worth a write
 	}
 	wasExhausted := s.Exhausted > 0
-	now := time.Now().UTC()
 	s.LastSuccess, s.FailingSince, s.Exhausted = &now, nil, 0
 	t.put(ctx, webhook, s)
 	if wasExhausted {

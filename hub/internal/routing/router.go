@@ -7,6 +7,7 @@ package routing
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"slices"
@@ -136,6 +137,10 @@ func (r *Router) handle(ctx context.Context, m jetstream.Msg) {
 	// sequencer, which reads the events stream in order; it exists before
 	// the first event is left to it.
 	matches := r.webhooks.Snapshot().Match(ev, nil)
+	outcome := "unmatched" // no webhook wants it: not counted as routed
+	if len(matches) > 0 {
+		outcome = "routed"
+	}
 	if slices.ContainsFunc(matches, (*webhooks.Webhook).Ordered) {
 		if _, err := r.bus.Sequencer(ctx); err != nil {
 			r.log.Warn().Err(err).Str("event", ev.ID).Msg("ordered delivery unavailable; event will be routed again")
@@ -146,7 +151,7 @@ func (r *Router) handle(ctx context.Context, m jetstream.Msg) {
 	}
 	if len(matches) == 0 {
 		r.Stats.Events.Add(1)
-		r.metrics.Event(ev.Type, "routed")
+		r.metrics.Event(ev.Type, outcome)
 		_ = m.Ack()
 		return
 	}
@@ -278,6 +283,17 @@ func checkSubject(names bus.Names, subject string, ev *event.Event) string {
 	return ""
 }
 
+// printable replaces control characters, so that a value from a publisher
+// cannot start a forged line in a console log.
+func printable(s string) string {
+	return strings.Map(func(r rune) rune {
+		if r < ' ' || r == 0x7f || (r >= 0x80 && r < 0xa0) || r == 0x2028 || r == 0x2029 {
+			return '?'
+		}
+		return r
+	}, s)
+}
+
 func clip(s string) string {
 	if len(s) > 200 {
 		return s[:200] + "..."
@@ -331,8 +347,13 @@ func (r *Router) reject(ctx context.Context, m jetstream.Msg, reason string) {
 	out := nats.NewMsg(r.bus.Names.Rejected())
 	out.Header.Set(bus.HeaderReason, reason)
 	out.Header.Set("Hookhub-Subject", m.Subject())
-	if id := m.Headers().Get(jetstream.MsgIDHeader); id != "" {
-		out.Header.Set(bus.HeaderEventID, id)
+	msgID := m.Headers().Get(jetstream.MsgIDHeader)
+	if msgID != "" {
+		out.Header.Set(bus.HeaderEventID, msgID)
+	}
+	account := r.bus.Names.EventAccount(m.Subject(), event.ValidAccount)
+	if account != "" {
+		out.Header.Set(bus.HeaderAccount, account)
 	}
 	out.Data = m.Data()
 	pctx, cancel := context.WithTimeout(ctx, 10*time.Second)
@@ -342,6 +363,23 @@ func (r *Router) reject(ctx context.Context, m jetstream.Msg, reason string) {
 		_ = m.NakWithDelay(time.Second)
 		return
 	}
-	r.log.Warn().Str("subject", m.Subject()).Str("reason", reason).Msg("event rejected")
+	r.log.Warn().Str("event", printable(clip(RejectedEventID(msgID, m.Data())))).Str("account", account).
+		Str("subject", printable(clip(m.Subject()))).Str("reason", reason).Msg("event rejected")
 	_ = m.Ack()
+}
+
+// RejectedEventID is the id of a rejected event as far as it can be read:
+// its "id" member when the body is a JSON object with a string id, else the
+// id part of its Nats-Msg-Id (<account>:<id>), else "".
+func RejectedEventID(msgID string, raw []byte) string {
+	var v struct {
+		ID string `json:"id"`
+	}
+	if json.Unmarshal(raw, &v) == nil && v.ID != "" {
+		return v.ID
+	}
+	if _, id, ok := strings.Cut(msgID, ":"); ok {
+		return id
+	}
+	return msgID
 }
