@@ -309,18 +309,9 @@ func runDLQ(args []string, stdout, stderr io.Writer) error {
 		if err != nil {
 			return err
 		}
-		if *af.json {
-			_, err := stdout.Write(append(raw, '\n'))
-			return err
-		}
-		var list struct{ Data []map[string]any }
-		_ = json.Unmarshal(raw, &list)
-		tw := tabwriter.NewWriter(stdout, 0, 0, 2, ' ', 0)
-		fmt.Fprintln(tw, "SEQ\tJOB\tATTEMPTS\tFAILED AT\tREASON")
-		for _, d := range list.Data {
-			fmt.Fprintf(tw, "%v\t%v\t%v\t%v\t%v\n", d["seq"], d["job"], d["attempts"], d["failed_at"], d["reason"])
-		}
-		return tw.Flush()
+		return printList(stdout, raw, *af.json, "SEQ\tJOB\tATTEMPTS\tFAILED AT\tREASON", func(d map[string]any) string {
+			return fmt.Sprintf("%v\t%v\t%v\t%v\t%v", d["seq"], d["job"], d["attempts"], d["failed_at"], d["reason"])
+		})
 	case sub == "get" && hook != "":
 		raw, err := c.call("GET", "/v1/dead-letters/"+url.PathEscape(hook), nil)
 		if err != nil {
@@ -376,16 +367,24 @@ func runAttempts(args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	if *af.json {
-		_, err := stdout.Write(append(raw, '\n'))
+	return printList(stdout, raw, *af.json, "AT\tJOB\tATTEMPT\tOUTCOME\tSTATUS\tLATENCY MS\tERROR", func(a map[string]any) string {
+		return fmt.Sprintf("%v\t%v\t%v\t%v\t%v\t%v\t%v", a["at"], a["job"], a["attempt"], a["outcome"], orDash(a["status"]), a["latency_ms"], orDash(a["error"]))
+	})
+}
+
+// printList prints an API list answer: as it came with --json, otherwise a
+// table of header (tab-separated) and one row per item.
+func printList(w io.Writer, raw []byte, asJSON bool, header string, row func(map[string]any) string) error {
+	if asJSON {
+		_, err := w.Write(append(raw, '\n'))
 		return err
 	}
 	var list struct{ Data []map[string]any }
 	_ = json.Unmarshal(raw, &list)
-	tw := tabwriter.NewWriter(stdout, 0, 0, 2, ' ', 0)
-	fmt.Fprintln(tw, "AT\tJOB\tATTEMPT\tOUTCOME\tSTATUS\tLATENCY MS\tERROR")
-	for _, a := range list.Data {
-		fmt.Fprintf(tw, "%v\t%v\t%v\t%v\t%v\t%v\t%v\n", a["at"], a["job"], a["attempt"], a["outcome"], orDash(a["status"]), a["latency_ms"], orDash(a["error"]))
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(tw, header)
+	for _, it := range list.Data {
+		fmt.Fprintln(tw, row(it))
 	}
 	return tw.Flush()
 }
@@ -479,16 +478,7 @@ func runEventTypes(args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	if *af.json {
-		_, err := stdout.Write(append(raw, '\n'))
-		return err
-	}
-	var list struct{ Data []map[string]any }
-	_ = json.Unmarshal(raw, &list)
-	tw := tabwriter.NewWriter(stdout, 0, 0, 2, ' ', 0)
-	fmt.Fprintln(tw, "TYPE\tCATEGORY\tTITLE")
-	for _, t := range list.Data {
-		fmt.Fprintf(tw, "%v\t%v\t%v\n", t["type"], t["category"], t["title"])
-	}
-	return tw.Flush()
+	return printList(stdout, raw, *af.json, "TYPE\tCATEGORY\tTITLE", func(t map[string]any) string {
+		return fmt.Sprintf("%v\t%v\t%v", t["type"], t["category"], t["title"])
+	})
 }

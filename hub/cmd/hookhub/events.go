@@ -1,12 +1,10 @@
 package main
 
 import (
-	"encoding/json"
 	"fmt"
 	"io"
 	"net/url"
 	"strings"
-	"text/tabwriter"
 )
 
 // runEvents: hookhub events rejected.
@@ -40,18 +38,9 @@ func runEventsRejected(args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	if *af.json {
-		_, err := stdout.Write(append(raw, '\n'))
-		return err
-	}
-	var list struct{ Data []map[string]any }
-	_ = json.Unmarshal(raw, &list)
-	tw := tabwriter.NewWriter(stdout, 0, 0, 2, ' ', 0)
-	fmt.Fprintln(tw, "TIME\tACCOUNT\tEVENT\tREASON")
-	for _, e := range list.Data {
-		fmt.Fprintf(tw, "%v\t%v\t%v\t%s\n", e["time"], orDash(e["account"]), orDash(e["event_id"]), oneLine(fmt.Sprint(e["reason"]), 200))
-	}
-	return tw.Flush()
+	return printList(stdout, raw, *af.json, "TIME\tACCOUNT\tEVENT\tREASON", func(e map[string]any) string {
+		return fmt.Sprintf("%v\t%v\t%v\t%s", e["time"], orDash(e["account"]), orDash(e["event_id"]), oneLine(fmt.Sprint(e["reason"]), 200))
+	})
 }
 
 // oneLine keeps a table row on one line: control characters become
