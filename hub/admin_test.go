@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"flag"
 	"fmt"
-	"io"
 	"net/http"
 	"os"
 	"strings"
@@ -36,34 +35,18 @@ type api struct {
 
 func (a *api) do(method, path, body string, token string) (int, map[string]any, []byte) {
 	a.t.Helper()
-	var r io.Reader
-	if body != "" {
-		r = strings.NewReader(body)
-	}
-	req, _ := http.NewRequest(method, a.base+path, r)
+	h := map[string]string{}
 	if token != "" {
-		req.Header.Set("Authorization", "Bearer "+token)
+		h["Authorization"] = "Bearer " + token
 	}
 	if body != "" {
-		req.Header.Set("Content-Type", "application/json")
+		h["Content-Type"] = "application/json"
 	}
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		a.t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	raw, _ := io.ReadAll(resp.Body)
-	var m map[string]any
-	_ = json.Unmarshal(raw, &m)
-	if resp.StatusCode >= 500 {
-		a.t.Errorf("%s %s: %d %s (a caller's mistake must never be a 5xx)", method, path, resp.StatusCode, raw)
-	}
-	a.doc.check(a.t, method, path, resp.StatusCode, raw)
-	if resp.StatusCode < 300 && body != "" {
+	code, m, _, raw := a.exchange(req{method: method, path: path, body: body, header: h})
+	if code < 300 && body != "" {
 		a.doc.checkRequest(a.t, method, path, []byte(body))
 	}
-	routesHit.Store(method+" "+a.doc.template(path), true)
-	return resp.StatusCode, m, raw
+	return code, m, raw
 }
 
 // routesHit records the routes the tests exercised; TestMain checks that

@@ -36,6 +36,13 @@ type req struct {
 // the OpenAPI document.
 func (a *api) send(r req) (int, map[string]any, http.Header) {
 	a.t.Helper()
+	code, m, h, _ := a.exchange(r)
+	return code, m, h
+}
+
+// exchange is send, with the answer's bytes as well.
+func (a *api) exchange(r req) (int, map[string]any, http.Header, []byte) {
+	a.t.Helper()
 	var rd io.Reader
 	if r.body != "" {
 		rd = strings.NewReader(r.body)
@@ -57,13 +64,13 @@ func (a *api) send(r req) (int, map[string]any, http.Header) {
 	var m map[string]any
 	_ = json.Unmarshal(raw, &m)
 	if resp.StatusCode >= 500 {
-		a.t.Errorf("%s %s: %d %s", r.method, r.path, resp.StatusCode, raw)
+		a.t.Errorf("%s %s: %d %s (a caller's mistake must never be a 5xx)", r.method, r.path, resp.StatusCode, raw)
 	}
 	if r.method != http.MethodOptions {
 		a.doc.check(a.t, r.method, r.path, resp.StatusCode, raw)
 		routesHit.Store(r.method+" "+a.doc.template(r.path), true)
 	}
-	return resp.StatusCode, m, resp.Header
+	return resp.StatusCode, m, resp.Header, raw
 }
 
 // startOpenHub runs a hub whose API has the given config (tokens or not) on

@@ -12,6 +12,26 @@ import (
 
 const secret = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"
 
+// fieldWant is an error expected at a JSON path of hub.json, saying msg.
+type fieldWant struct{ path, msg string }
+
+// wantFieldErrors fails t for each of wants that err does not hold.
+func wantFieldErrors(t *testing.T, err error, wants []fieldWant) {
+	t.Helper()
+	fes := fieldErrors(t, err)
+	for _, w := range wants {
+		found := false
+		for _, fe := range fes {
+			if fe.File == "hub.json" && fe.Path == w.path && strings.Contains(fe.Msg, w.msg) {
+				found = true
+			}
+		}
+		if !found {
+			t.Errorf("no error at %q saying %q; got:\n%v", w.path, w.msg, err)
+		}
+	}
+}
+
 func fieldErrors(t *testing.T, err error) []*config.FieldError {
 	t.Helper()
 	if err == nil {
@@ -57,7 +77,7 @@ func TestAllErrorsAtOnce(t *testing.T) {
 	 {"id":"c","account":"acme","url":"https://example.com/","events":["*"],"secret":"` + secret + `","headers":{"webhook-signature":"x"}},
 	 {"id":"e","account":"acme","url":"https://example.com/","events":["Bad Type"],"secret":"` + secret + `","auth":{"type":"basic","username":"u"}}]}`
 	_, err := config.Parse("hub.json", []byte(doc), nil)
-	wants := []struct{ path, msg string }{
+	wants := []fieldWant{
 		{"", "colour"},
 		{"webhooks[0]", "url"},
 		{"webhooks[1].url", "must use https"},
@@ -68,18 +88,7 @@ func TestAllErrorsAtOnce(t *testing.T) {
 		{"webhooks[4].events[0]", "does not match pattern"},
 		{"webhooks[4].auth", "password"},
 	}
-	fes := fieldErrors(t, err)
-	for _, w := range wants {
-		found := false
-		for _, fe := range fes {
-			if fe.File == "hub.json" && fe.Path == w.path && strings.Contains(fe.Msg, w.msg) {
-				found = true
-			}
-		}
-		if !found {
-			t.Errorf("no error at %q saying %q; got:\n%v", w.path, w.msg, err)
-		}
-	}
+	wantFieldErrors(t, err, wants)
 	if strings.Contains(err.Error(), "nope") {
 		t.Errorf("an error shows the secret's value: %v", err)
 	}
