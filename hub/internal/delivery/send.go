@@ -11,6 +11,7 @@ import (
 	"net/http"
 	"net/url"
 	"os"
+	"slices"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -247,11 +248,10 @@ func (e *Engine) scrub(w *webhooks.Webhook, sent http.Header, excerpt string, er
 	if w == nil || (excerpt == "" && err == nil) {
 		return excerpt, err
 	}
-	var fields []config.FieldPath
-	if w.Plugin != nil && e.o.PluginSecrets != nil {
-		fields = e.o.PluginSecrets(w.Plugin.Name)
+	secrets := w.SecretValuesOnce(e.o.PluginSecrets)
+	if len(sent) > 0 {
+		secrets = slices.Clip(secrets) // appended to below: never into the webhook's own slice
 	}
-	secrets := w.SecretValues(fields)
 	for k, vs := range sent {
 		if config.PlainHeader(k) {
 			continue

@@ -8,6 +8,7 @@ import (
 	"net/url"
 	"slices"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/tidwall/gjson"
@@ -32,6 +33,9 @@ type Webhook struct {
 	Endpoint *url.URL
 
 	previous []previous
+
+	secretsOnce sync.Once
+	secrets     []string // SecretValuesOnce's answer
 
 	exact    map[string]bool
 	prefixes []string // "email." for email.*
@@ -113,6 +117,21 @@ func (w *Webhook) SigningSecrets(now time.Time) []signature.Secret {
 		}
 	}
 	return out
+}
+
+// SecretValuesOnce is config.Webhook.SecretValues with the fields its
+// plugin's schema marks secret (pluginSecrets: nil for none), worked out
+// once: a Webhook never changes, and deliveries scrub with them at every
+// attempt.
+func (w *Webhook) SecretValuesOnce(pluginSecrets func(plugin string) []config.FieldPath) []string {
+	w.secretsOnce.Do(func() {
+		var fields []config.FieldPath
+		if w.Plugin != nil && pluginSecrets != nil {
+			fields = pluginSecrets(w.Plugin.Name)
+		}
+		w.secrets = w.SecretValues(fields)
+	})
+	return w.secrets
 }
 
 // Attempts is the most attempts a job to this webhook gets.
