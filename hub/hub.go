@@ -30,6 +30,7 @@ import (
 	"github.com/hookhub/hookhub/hub/internal/admin"
 	"github.com/hookhub/hookhub/hub/internal/bus"
 	"github.com/hookhub/hookhub/hub/internal/delivery"
+	"github.com/hookhub/hookhub/hub/internal/deliverylog"
 	"github.com/hookhub/hookhub/hub/internal/health"
 	"github.com/hookhub/hookhub/hub/internal/metrics"
 	"github.com/hookhub/hookhub/hub/internal/pluginhost"
@@ -81,7 +82,9 @@ type Hub struct {
 	metrics  *metrics.Metrics
 	store    *webhooks.Store
 	api      *admin.Server
-	apiLn    net.Listener
+	// deliveryLog is what the API reads the delivery log through.
+	deliveryLog *deliverylog.JetStream
+	apiLn       net.Listener
 
 	once     sync.Once
 	closeErr error
@@ -159,7 +162,8 @@ func New(cfg *config.Config, opts ...Option) (*Hub, error) {
 		ExcerptBytes: cfg.Delivery.ResponseExcerptBytes, UserAgent: "hookhub/" + Version, Keys: keys, Log: o.log,
 	})
 	if cfg.APIAddr != "off" {
-		h.api, err = admin.New(admin.Deps{Config: cfg, Bus: h.bus, Registry: reg, Store: h.store, Health: h.health,
+		h.deliveryLog = deliverylog.NewJetStream(h.bus, o.log)
+		h.api, err = admin.New(admin.Deps{Config: cfg, Bus: h.bus, Registry: reg, Store: h.store, Health: h.health, DeliveryLog: h.deliveryLog,
 			CheckPlugin: h.plugins.ValidateConfig, PluginSecrets: h.plugins.SecretFields, Tester: h.engine, Metrics: h.metrics.Registry, PublicKeys: keys.PublicKeys, Log: o.log})
 		if err != nil {
 			return fail(err)
@@ -178,6 +182,8 @@ func busOptions(cfg *config.Config, log zerolog.Logger) (bus.Options, error) {
 	o := bus.Options{
 		URL: cfg.NATSURL, Listen: cfg.NATSListen, DataDir: cfg.DataDir, Prefix: cfg.SubjectPrefix,
 		Name: "hookhub", Replicas: cfg.StreamReplicas, EventRetention: cfg.EventRetention.D(), Log: log,
+		Limits: bus.LogLimits{AttemptsMaxAge: cfg.AttemptRetention.D(), AttemptsMaxBytes: cfg.AttemptLogMaxBytes,
+			DLQMaxAge: cfg.DeadLetterRetention.D(), DLQMaxBytes: cfg.DeadLetterMaxBytes},
 		User: cfg.NATSUser, Password: cfg.NATSPassword.Reveal(), Creds: cfg.NATSCreds,
 	}
 	for _, u := range cfg.NATSUsers {
@@ -242,6 +248,7 @@ func (h *Hub) Run(ctx context.Context) error {
 	g.Go(func() error { return h.health.Run(ctx) })
 	g.Go(func() error { return h.store.Run(ctx) })
 	if h.api != nil {
+		g.Go(func() error { return h.deliveryLog.Run(ctx) })
 		g.Go(func() error { return h.api.Serve(ctx, h.apiLn) })
 	}
 	err := g.Wait()

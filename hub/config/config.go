@@ -76,6 +76,13 @@ type Config struct {
 	StreamReplicas int `json:"stream_replicas,omitempty" env:"STREAM_REPLICAS"`
 	// EventRetention is how long matched events are kept for resends.
 	EventRetention Duration `json:"event_retention,omitempty" env:"EVENT_RETENTION"`
+	// AttemptRetention and AttemptLogMaxBytes bound the attempt log, and
+	// DeadLetterRetention and DeadLetterMaxBytes the dead letters: past
+	// either bound, the oldest records go first (0: the default).
+	AttemptRetention    Duration `json:"attempt_retention,omitempty" env:"ATTEMPT_RETENTION"`
+	AttemptLogMaxBytes  int64    `json:"attempt_log_max_bytes,omitempty" env:"ATTEMPT_LOG_MAX_BYTES"`
+	DeadLetterRetention Duration `json:"dead_letter_retention,omitempty" env:"DEAD_LETTER_RETENTION"`
+	DeadLetterMaxBytes  int64    `json:"dead_letter_max_bytes,omitempty" env:"DEAD_LETTER_MAX_BYTES"`
 	LogLevel       string   `json:"log_level,omitempty" env:"LOG_LEVEL"`
 	LogFormat      string   `json:"log_format,omitempty" env:"LOG_FORMAT"`
 

@@ -3,6 +3,7 @@ package admin
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"net/http"
 	"strconv"
@@ -13,10 +14,11 @@ import (
 	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/hookhub/hookhub/hub/internal/bus"
-	"github.com/hookhub/hookhub/hub/internal/delivery"
+	"github.com/hookhub/hookhub/hub/internal/deliverylog"
 )
 
-// scanLimit bounds how many messages one listing reads.
+// scanLimit bounds how many messages one listing of the rejected events
+// reads (the delivery log's listings go through deliverylog, unbounded).
 const scanLimit = 100000
 
 func (s *Server) deliveryRoutes() {
@@ -94,9 +96,67 @@ func (s *Server) accountOf(r *http.Request, id string) (string, error) {
 }
 
 // AttemptView is one attempt record with its sequence (for ?before=).
-type AttemptView struct {
-	Seq uint64 `json:"seq"`
-	delivery.Attempt
+type AttemptView = deliverylog.Attempt
+
+// timeRange reads ?since= and ?until= (RFC 3339).
+func timeRange(r *http.Request) (since, until time.Time, err error) {
+	q := r.URL.Query()
+	for _, p := range []struct {
+		name string
+		t    *time.Time
+	}{{"since", &since}, {"until", &until}} {
+		if v := q.Get(p.name); v != "" {
+			if *p.t, err = time.Parse(time.RFC3339, v); err != nil {
+				return since, until, badRequest("bad_parameter", p.name, p.name+" must be an RFC 3339 time")
+			}
+		}
+	}
+	if !since.IsZero() && !until.IsZero() && !since.Before(until) {
+		return since, until, badRequest("bad_parameter", "until", "until must be after since")
+	}
+	return since, until, nil
+}
+
+// logQuery is the delivery-log query of a listing's common parameters.
+func logQuery(r *http.Request) (deliverylog.Query, error) {
+	limit, before, err := page(r)
+	if err != nil {
+		return deliverylog.Query{}, err
+	}
+	since, until, err := timeRange(r)
+	if err != nil {
+		return deliverylog.Query{}, err
+	}
+	q := deliverylog.Query{Limit: limit, Since: since, Until: until, Allowed: func(a string) bool { return allowed(r, a) }}
+	if before != 0 {
+		q.Before = strconv.FormatUint(before, 10)
+	}
+	return q, nil
+}
+
+// logError turns the log's errors into the API's.
+func logError(err error) error {
+	var bq *deliverylog.BadQuery
+	switch {
+	case errors.As(err, &bq):
+		return badRequest("bad_parameter", bq.Field, bq.Msg)
+	case errors.Is(err, deliverylog.ErrBehind):
+		return &Error{Status: http.StatusServiceUnavailable, Code: "log_catching_up", Message: err.Error()}
+	}
+	return err
+}
+
+// writePage answers a listing: its records and, when more follow, the
+// cursor of the next page (pass it as ?before=).
+func writePage[T any](w http.ResponseWriter, data []T, next string) {
+	if data == nil {
+		data = []T{}
+	}
+	out := map[string]any{"data": data, "has_more": next != ""}
+	if next != "" {
+		out["next"] = next
+	}
+	writeJSON(w, http.StatusOK, out)
 }
 
 func (s *Server) listAttempts(w http.ResponseWriter, r *http.Request) error {
@@ -105,66 +165,34 @@ func (s *Server) listAttempts(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	limit, before, err := page(r)
+	q, err := logQuery(r)
 	if err != nil {
 		return err
 	}
-	q := r.URL.Query()
-	outcome, typ, eventID := q.Get("outcome"), q.Get("event_type"), q.Get("event_id")
-	var since, until time.Time
-	for name, t := range map[string]*time.Time{"since": &since, "until": &until} {
-		if v := q.Get(name); v != "" {
-			if *t, err = time.Parse(time.RFC3339, v); err != nil {
-				return badRequest("bad_parameter", name, name+" must be an RFC 3339 time")
-			}
-		}
-	}
-	msgs, err := s.newest(r.Context(), s.d.Bus.Names.AttemptsStream, s.d.Bus.Names.Attempt(acct, id), limit, before, func(m jetstream.Msg) bool {
-		if outcome == "" && typ == "" && eventID == "" && since.IsZero() && until.IsZero() {
-			return true
-		}
-		var a delivery.Attempt
-		return json.Unmarshal(m.Data(), &a) == nil && (outcome == "" || a.Outcome == outcome) && (typ == "" || a.EventType == typ) &&
-			(eventID == "" || a.EventID == eventID) && (since.IsZero() || !a.At.Before(since)) && (until.IsZero() || a.At.Before(until))
-	})
+	p := r.URL.Query()
+	q.Account, q.Webhook, q.Outcome, q.EventType, q.EventID = acct, id, p.Get("outcome"), p.Get("event_type"), p.Get("event_id")
+	data, next, err := s.d.DeliveryLog.Attempts(r.Context(), q)
 	if err != nil {
-		return err
+		return logError(err)
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"data": attemptViews(msgs)})
+	writePage(w, data, next)
 	return nil
-}
-
-func attemptViews(msgs []jetstream.Msg) []AttemptView {
-	out := make([]AttemptView, 0, len(msgs))
-	for _, m := range msgs {
-		var v AttemptView
-		if json.Unmarshal(m.Data(), &v.Attempt) == nil {
-			if md, _ := m.Metadata(); md != nil {
-				v.Seq = md.Sequence.Stream
-			}
-			out = append(out, v)
-		}
-	}
-	return out
 }
 
 // eventAttempts lists one event's attempts across the webhooks the caller
 // may see, newest first. Event ids are unique within an account only: the
 // account query parameter narrows the list to one account's event.
 func (s *Server) eventAttempts(w http.ResponseWriter, r *http.Request) error {
-	id, account := r.PathValue("id"), r.URL.Query().Get("account")
-	limit, before, err := page(r)
+	q, err := logQuery(r)
 	if err != nil {
 		return err
 	}
-	msgs, err := s.newest(r.Context(), s.d.Bus.Names.AttemptsStream, s.d.Bus.Names.AttemptsAll(), limit, before, func(m jetstream.Msg) bool {
-		var a delivery.Attempt
-		return json.Unmarshal(m.Data(), &a) == nil && a.EventID == id && allowed(r, a.Account) && (account == "" || a.Account == account)
-	})
+	q.EventID, q.Account = r.PathValue("id"), r.URL.Query().Get("account")
+	data, next, err := s.d.DeliveryLog.Attempts(r.Context(), q)
 	if err != nil {
-		return err
+		return logError(err)
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"data": attemptViews(msgs)})
+	writePage(w, data, next)
 	return nil
 }
 
@@ -198,22 +226,20 @@ func (s *Server) listDeadLetters(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	limit, before, err := page(r)
+	q, err := logQuery(r)
 	if err != nil {
 		return err
 	}
-	msgs, err := s.newest(r.Context(), s.d.Bus.Names.DLQStream, s.d.Bus.Names.DeadLetter(acct, id), limit, before, nil)
+	q.Account, q.Webhook = acct, id
+	letters, next, err := s.d.DeliveryLog.DeadLetters(r.Context(), q)
 	if err != nil {
-		return err
+		return logError(err)
 	}
-	out := make([]DeadLetterView, 0, len(msgs))
-	for _, m := range msgs {
-		md, _ := m.Metadata()
-		if md != nil {
-			out = append(out, deadLetterView(md.Sequence.Stream, m.Headers(), m.Data()))
-		}
+	out := make([]DeadLetterView, 0, len(letters))
+	for _, m := range letters {
+		out = append(out, deadLetterView(m.Seq, m.Header, m.Data))
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"data": out})
+	writePage(w, out, next)
 	return nil
 }
 
@@ -280,7 +306,11 @@ func (s *Server) redrive(r *http.Request, st jetstream.Stream, seq uint64) error
 	if _, err := s.d.Bus.JS.PublishMsg(ctx, job); err != nil {
 		return err
 	}
-	return st.DeleteMsg(ctx, seq)
+	if err := st.DeleteMsg(ctx, seq); err != nil {
+		return err
+	}
+	s.d.DeliveryLog.Forget(acct, webhook, seq)
+	return nil
 }
 
 // deadLetterAccount is the account of a dead letter, read from its subject
@@ -310,25 +340,23 @@ func (s *Server) redriveOne(w http.ResponseWriter, r *http.Request) error {
 	return nil
 }
 
-// redriveAll redrives a webhook's dead letters, failed since ?since= (RFC
-// 3339) when given: Svix's "recover".
+// redriveAll redrives a webhook's dead letters (Svix's "recover"), those
+// failed since ?since= and before ?until= (RFC 3339) when given.
 func (s *Server) redriveAll(w http.ResponseWriter, r *http.Request) error {
 	id := r.PathValue("id")
 	acct, err := s.accountOf(r, id)
 	if err != nil {
 		return err
 	}
-	var since time.Time
-	if v := r.URL.Query().Get("since"); v != "" {
-		if since, err = time.Parse(time.RFC3339, v); err != nil {
-			return badRequest("bad_parameter", "since", "since must be an RFC 3339 time")
-		}
-	}
-	msgs, err := s.deadSince(r, acct, id, since)
+	since, until, err := timeRange(r)
 	if err != nil {
 		return err
 	}
-	n, err := s.redriveMsgs(r, msgs)
+	letters, err := s.deadBetween(r, acct, id, since, until)
+	if err != nil {
+		return err
+	}
+	n, err := s.redriveLetters(r, letters)
 	if err != nil {
 		return err
 	}
@@ -336,28 +364,22 @@ func (s *Server) redriveAll(w http.ResponseWriter, r *http.Request) error {
 	return nil
 }
 
-// deadSince lists a webhook's dead letters that failed at or after since
-// (all when zero), newest first.
-func (s *Server) deadSince(r *http.Request, acct, id string, since time.Time) ([]jetstream.Msg, error) {
-	return s.newest(r.Context(), s.d.Bus.Names.DLQStream, s.d.Bus.Names.DeadLetter(acct, id), scanLimit, 0, func(m jetstream.Msg) bool {
-		t, err := time.Parse(time.RFC3339Nano, m.Headers().Get(bus.HeaderFailedAt))
-		return since.IsZero() || (err == nil && !t.Before(since))
-	})
+// deadBetween lists a webhook's dead letters written in [since, until)
+// (zero: unbounded), newest first.
+func (s *Server) deadBetween(r *http.Request, acct, id string, since, until time.Time) ([]deliverylog.DeadLetter, error) {
+	letters, _, err := s.d.DeliveryLog.DeadLetters(r.Context(), deliverylog.Query{Account: acct, Webhook: id, Since: since, Until: until})
+	return letters, logError(err)
 }
 
-// redriveMsgs redrives dead letters listed newest first, oldest first.
-func (s *Server) redriveMsgs(r *http.Request, msgs []jetstream.Msg) (int, error) {
+// redriveLetters redrives dead letters listed newest first, oldest first.
+func (s *Server) redriveLetters(r *http.Request, letters []deliverylog.DeadLetter) (int, error) {
 	st, err := s.dlq(r.Context())
 	if err != nil {
 		return 0, err
 	}
 	n := 0
-	for i := len(msgs) - 1; i >= 0; i-- {
-		md, _ := msgs[i].Metadata()
-		if md == nil {
-			continue
-		}
-		if err := s.redrive(r, st, md.Sequence.Stream); err != nil {
+	for i := len(letters) - 1; i >= 0; i-- {
+		if err := s.redrive(r, st, letters[i].Seq); err != nil {
 			return n, err
 		}
 		n++

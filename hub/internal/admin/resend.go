@@ -10,7 +10,7 @@ import (
 	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/hookhub/hookhub/hub/internal/bus"
-	"github.com/hookhub/hookhub/hub/internal/delivery"
+	"github.com/hookhub/hookhub/hub/internal/deliverylog"
 	"github.com/hookhub/hookhub/hub/internal/routing"
 	"github.com/hookhub/hookhub/sdk/event"
 )
@@ -71,60 +71,64 @@ func (s *Server) resend(w http.ResponseWriter, r *http.Request) error {
 	return nil
 }
 
-// Stats are a webhook's delivery figures.
+// Stats are a webhook's delivery figures: attempts by outcome over the
+// whole attempt log (since Since), the last day and the last hour (test
+// sends not counted), and what waits for the webhook now.
 type Stats struct {
-	Delivered      int        `json:"delivered"`
-	Failed         int        `json:"failed"`
-	DeadLettered   int        `json:"dead_lettered"`
-	Skipped        int        `json:"skipped"`
-	PendingJobs    uint64     `json:"pending_jobs"`
-	PendingRetries uint64     `json:"pending_retries"`
-	DeadLetters    uint64     `json:"dead_letters"`
-	LastSuccess    *time.Time `json:"last_success,omitempty"`
-	LastFailure    *time.Time `json:"last_failure,omitempty"`
-	Since          time.Time  `json:"since"`
+	Delivered      int         `json:"delivered"`
+	Failed         int         `json:"failed"`
+	DeadLettered   int         `json:"dead_lettered"`
+	Skipped        int         `json:"skipped"`
+	LastDay        WindowStats `json:"last_day"`
+	LastHour       WindowStats `json:"last_hour"`
+	PendingJobs    uint64      `json:"pending_jobs"`
+	PendingRetries uint64      `json:"pending_retries"`
+	DeadLetters    uint64      `json:"dead_letters"`
+	LastSuccess    *time.Time  `json:"last_success,omitempty"`
+	LastFailure    *time.Time  `json:"last_failure,omitempty"`
+	Since          time.Time   `json:"since"`
 }
 
-// stats counts the webhook's attempts over the attempt log's span (7 days)
-// and what waits for it now.
+// WindowStats are a webhook's attempts by outcome over a window. Failed
+// counts every attempt that did not deliver (retried or dead-lettered).
+type WindowStats struct {
+	Delivered    int `json:"delivered"`
+	Failed       int `json:"failed"`
+	DeadLettered int `json:"dead_lettered"`
+	Skipped      int `json:"skipped"`
+}
+
+func windowStats(c deliverylog.Counts) WindowStats {
+	return WindowStats{Delivered: c.Delivered, Failed: c.Failed(), DeadLettered: c.DeadLettered, Skipped: c.Skipped}
+}
+
+// stats reads the webhook's counts from the delivery log and what waits
+// for it from the streams.
 func (s *Server) stats(w http.ResponseWriter, r *http.Request) error {
 	wh, err := s.webhook(r, r.PathValue("id"))
 	if err != nil {
 		return err
 	}
 	n := s.d.Bus.Names
-	st := Stats{Since: time.Now().Add(-bus.AttemptsMaxAge).UTC()}
-	_, err = s.newest(r.Context(), n.AttemptsStream, n.Attempt(wh.Account, wh.ID), 0, 0, func(m jetstream.Msg) bool {
-		var a delivery.Attempt
-		if json.Unmarshal(m.Data(), &a) != nil {
-			return false
-		}
-		at := a.At
-		switch a.Outcome {
-		case delivery.OutcomeDelivered:
-			st.Delivered++
-			if st.LastSuccess == nil || at.After(*st.LastSuccess) {
-				st.LastSuccess = &at
-			}
-		case delivery.OutcomeSkipped:
-			st.Skipped++
-		default:
-			st.Failed++
-			if a.Outcome == delivery.OutcomeDead {
-				st.DeadLettered++
-			}
-			if st.LastFailure == nil || at.After(*st.LastFailure) {
-				st.LastFailure = &at
-			}
-		}
-		return false
-	})
+	win, err := s.d.DeliveryLog.Counts(r.Context(), wh.Account, wh.ID)
 	if err != nil {
-		return err
+		return logError(err)
+	}
+	all := windowStats(win.All)
+	st := Stats{Delivered: all.Delivered, Failed: all.Failed, DeadLettered: all.DeadLettered, Skipped: all.Skipped,
+		LastDay: windowStats(win.Day), LastHour: windowStats(win.Hour), Since: win.Since.UTC()}
+	if !win.LastSuccess.IsZero() {
+		t := win.LastSuccess.UTC()
+		st.LastSuccess = &t
+	}
+	if !win.LastFailure.IsZero() {
+		t := win.LastFailure.UTC()
+		st.LastFailure = &t
 	}
 	if s.d.Health != nil {
 		// The one source the webhook's view shows too (the attempt log
-		// keeps 7 days; the health state keeps the last success for good).
+		// keeps its window; the health state keeps the last success for
+		// good).
 		st.LastSuccess = s.d.Health.LastSuccess(wh.ID)
 	}
 	st.PendingJobs = s.count(r, n.DeliveriesStream, n.Delivery(wh.Account, wh.ID))

@@ -21,6 +21,7 @@ import (
 
 	"github.com/hookhub/hookhub/hub/config"
 	"github.com/hookhub/hookhub/hub/internal/bus"
+	"github.com/hookhub/hookhub/hub/internal/deliverylog"
 	"github.com/hookhub/hookhub/hub/internal/health"
 	"github.com/hookhub/hookhub/hub/internal/webhooks"
 	"github.com/hookhub/hookhub/schemas"
@@ -42,6 +43,8 @@ type Deps struct {
 	// PluginSecrets are the fields of a plugin's config its schema marks
 	// secret (writeOnly or x-secret): masked in views (nil: none).
 	PluginSecrets func(name string) []config.FieldPath
+	// DeliveryLog reads the delivery log: attempts, dead letters, counts.
+	DeliveryLog deliverylog.Reader
 	// Tester sends test requests (nil: none).
 	Tester TestSender
 	// PublicKeys are an account's v1a public keys, served as its JWKS (nil: none).

@@ -482,13 +482,13 @@ func (s *Server) enableWebhook(w http.ResponseWriter, r *http.Request) error {
 	b, _ := json.Marshal(s.view(now))
 	_ = json.Unmarshal(b, &out)
 	if since != nil {
-		stranded, err := s.deadSince(r, cur.Account, id, *since)
+		stranded, err := s.deadBetween(r, cur.Account, id, *since, time.Time{})
 		if err != nil {
 			return err
 		}
 		window := map[string]any{"since": since.UTC().Format(time.RFC3339), "dead_letters": len(stranded)}
 		if recoverNow {
-			n, err := s.redriveMsgs(r, stranded)
+			n, err := s.redriveLetters(r, stranded)
 			if err != nil {
 				return err
 			}

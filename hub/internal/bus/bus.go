@@ -40,6 +40,9 @@ type Options struct {
 	Replicas int
 	// EventRetention is how long events are kept for resends (default 72h).
 	EventRetention time.Duration
+	// Limits bound the attempt log and the dead letters (zero fields: the
+	// defaults).
+	Limits LogLimits
 	// Users are the embedded server's logins; with any, anonymous clients
 	// are refused. A listen address other than loopback needs some.
 	Users []User
@@ -66,6 +69,7 @@ type Bus struct {
 	Names          Names
 	Replicas       int
 	EventRetention time.Duration
+	Limits         LogLimits
 	log            zerolog.Logger
 
 	seqMu sync.Mutex
@@ -74,7 +78,7 @@ type Bus struct {
 
 // Open starts the embedded server (when opts.URL is empty) and connects.
 func Open(ctx context.Context, opts Options) (*Bus, error) {
-	b := &Bus{Names: NewNames(opts.Prefix), Replicas: max(1, opts.Replicas), EventRetention: opts.EventRetention, log: opts.Log}
+	b := &Bus{Names: NewNames(opts.Prefix), Replicas: max(1, opts.Replicas), EventRetention: opts.EventRetention, Limits: opts.Limits.withDefaults(), log: opts.Log}
 	if b.EventRetention <= 0 {
 		b.EventRetention = DefaultEventRetention
 	}

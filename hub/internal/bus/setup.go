@@ -24,12 +24,36 @@ const (
 	HeaderAccount = "Hookhub-Account"
 )
 
-// Retention of the hub's streams.
+// LogLimits bound the attempt log and the dead letters: past either bound
+// of a stream, JetStream drops its oldest records first.
+type LogLimits struct {
+	AttemptsMaxAge   time.Duration
+	AttemptsMaxBytes int64
+	DLQMaxAge        time.Duration
+	DLQMaxBytes      int64 // 0: no bound but the age
+}
+
+func (l LogLimits) withDefaults() LogLimits {
+	if l.AttemptsMaxAge <= 0 {
+		l.AttemptsMaxAge = AttemptsMaxAge
+	}
+	if l.AttemptsMaxBytes <= 0 {
+		l.AttemptsMaxBytes = AttemptsMaxBytes
+	}
+	if l.DLQMaxAge <= 0 {
+		l.DLQMaxAge = DLQMaxAge
+	}
+	return l
+}
+
+// Retention of the hub's streams (the defaults of LogLimits).
 const (
 	DLQMaxAge      = 30 * 24 * time.Hour
 	AttemptsMaxAge = 7 * 24 * time.Hour
-	RejectedMaxAge = 7 * 24 * time.Hour
-	DedupeWindow   = 2 * time.Minute
+	// AttemptsMaxBytes is about 25 million records of 600 bytes.
+	AttemptsMaxBytes = 16 << 30
+	RejectedMaxAge   = 7 * 24 * time.Hour
+	DedupeWindow     = 2 * time.Minute
 	// DefaultEventRetention is how long events are kept for resends.
 	DefaultEventRetention = 72 * time.Hour
 	// DelivererAck and RouterAck are how long a job or an event stays with a
@@ -71,14 +95,17 @@ func (b *Bus) Setup(ctx context.Context) error {
 			AllowMsgSchedules: true, AllowRollup: true,
 		},
 		{
+			// Read by sequence for the delivery log's pages (direct gets).
 			Name: n.DLQStream, Subjects: []string{n.DeadLettersAll()},
 			Description: "jobs that failed their last attempt, with the reason",
-			Retention:   jetstream.LimitsPolicy, Storage: jetstream.FileStorage, MaxAge: DLQMaxAge, Duplicates: DedupeWindow,
+			Retention:   jetstream.LimitsPolicy, Storage: jetstream.FileStorage, Duplicates: DedupeWindow,
+			MaxAge: b.Limits.DLQMaxAge, MaxBytes: maxBytes(b.Limits.DLQMaxBytes), Discard: jetstream.DiscardOld, AllowDirect: true,
 		},
 		{
 			Name: n.AttemptsStream, Subjects: []string{n.AttemptsAll()},
 			Description: "a record of every delivery attempt",
-			Retention:   jetstream.LimitsPolicy, Storage: jetstream.FileStorage, MaxAge: AttemptsMaxAge,
+			Retention:   jetstream.LimitsPolicy, Storage: jetstream.FileStorage,
+			MaxAge: b.Limits.AttemptsMaxAge, MaxBytes: maxBytes(b.Limits.AttemptsMaxBytes), Discard: jetstream.DiscardOld, AllowDirect: true,
 		},
 		{
 			// Events kept for resends, for EventRetention.
@@ -131,6 +158,15 @@ func (b *Bus) Setup(ctx context.Context) error {
 		}
 	}
 	return nil
+}
+
+// maxBytes is a stream's MaxBytes for a bound (0: none, which JetStream
+// writes -1).
+func maxBytes(n int64) int64 {
+	if n <= 0 {
+		return -1
+	}
+	return n
 }
 
 // SequencerGroup is the priority group of the sequencer consumer.
