@@ -28,7 +28,7 @@ type running struct {
 
 // startHub runs a hub on the config JSON doc until the test ends (see
 // hubtest.StartHub).
-func startHub(t *testing.T, doc string, environ map[string]string, opts ...hub.Option) *running {
+func startHub(t testing.TB, doc string, environ map[string]string, opts ...hub.Option) *running {
 	t.Helper()
 	h := hubtest.StartHub(t, doc, environ, opts...)
 	return &running{Hub: h, pub: publish.New(h.JetStream(), "hookhub")}

@@ -256,6 +256,16 @@ func (h *Hub) Run(ctx context.Context) error {
 	return err
 }
 
+// DeliveryLogFootprint is how many records the API's index of the
+// delivery log holds and about how many bytes it takes (0, 0 without an
+// API).
+func (h *Hub) DeliveryLogFootprint() (records, bytes int) {
+	if h.deliveryLog == nil {
+		return 0, 0
+	}
+	return h.deliveryLog.Footprint()
+}
+
 // Close releases the NATS connection and stops the embedded server. It is
 // safe to call more than once.
 func (h *Hub) Close() error {

@@ -13,11 +13,12 @@ const (
 	outRetrying
 	outDead
 	outSkipped
+	outFailed // a test send that failed
 	outOther
 	nOut
 )
 
-var outcomeNames = [nOut]string{"delivered", "retrying", "dead", "skipped", ""}
+var outcomeNames = [nOut]string{"delivered", "retrying", "dead", "skipped", "failed", ""}
 
 func outcomeClass(s string) int {
 	for i, n := range outcomeNames[:outOther] {
@@ -203,8 +204,9 @@ func (f *filter) matches(m uint32) bool {
 }
 
 // newest walks a series from its newest record down, returning up to
-// limit sequences that pass f, and whether more do.
-func (x *index) newest(s *series, f *filter, limit int) ([]uint64, bool) {
+// limit sequences that pass f, whether more do, and how many of the
+// series' records the ones returned span (for fetching them in one go).
+func (x *index) newest(s *series, f *filter, limit int) ([]uint64, bool, int) {
 	hi := len(s.seq)
 	if f.before != 0 {
 		hi = lowerBound(s.seq, f.before)
@@ -217,16 +219,21 @@ func (x *index) newest(s *series, f *filter, limit int) ([]uint64, bool) {
 		lo = max(lo, lowerBound(s.at, f.since))
 	}
 	var out []uint64
+	top, bottom := -1, -1
 	for i := hi - 1; i >= lo; i-- {
 		if !f.matches(s.meta[i]) {
 			continue
 		}
 		if len(out) == limit {
-			return out, true
+			return out, true, top - bottom + 1
 		}
+		if top < 0 {
+			top = i
+		}
+		bottom = i
 		out = append(out, s.seq[i])
 	}
-	return out, false
+	return out, false, top - bottom + 1
 }
 
 // ofEvent lists the records of one event (by its hash) newest first, in
@@ -314,6 +321,18 @@ func (x *index) lastOf(s *series, o int) int64 {
 		return n.at
 	}
 	return 0
+}
+
+// footprint is how many records the index holds and about how many bytes
+// of memory they take.
+func (x *index) footprint() (records, bytes int) {
+	for _, s := range x.byID {
+		records += len(s.seq)
+		bytes += cap(s.seq)*8 + cap(s.at)*8 + cap(s.meta)*4 + cap(s.cum)*4*nOut
+	}
+	ev := &x.events
+	bytes += cap(ev.heads)*8 + cap(ev.seq)*8 + cap(ev.hash)*8 + cap(ev.sid)*4 + cap(ev.prev)*4
+	return records, bytes
 }
 
 // satAdd is a+b, saturated.

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -238,7 +239,7 @@ func (t *tail) filter(q Query) (*filter, bool, error) {
 	if q.Outcome != "" {
 		f.outcome = outcomeClass(q.Outcome)
 		if f.outcome == outOther {
-			return nil, false, &BadQuery{"outcome", "outcome must be one of delivered, retrying, dead, skipped"}
+			return nil, false, &BadQuery{"outcome", "outcome must be one of delivered, retrying, dead, skipped, failed (a test send)"}
 		}
 	}
 	f.since, f.until = nanos(q.Since), nanos(q.Until)
@@ -253,28 +254,40 @@ func (t *tail) filter(q Query) (*filter, bool, error) {
 	return f, true, nil
 }
 
+// cands are the sequences a page may hold, newest first. When they are of
+// one webhook, subject is its subject and span how many of its records
+// they span.
+type cands struct {
+	seqs    []uint64
+	more    bool
+	subject string
+	span    int
+}
+
 // candidates lists up to n sequences of the query below before, newest
 // first, and whether more follow. The caller holds the read lock.
-func (t *tail) candidates(q Query, f *filter, n int) ([]uint64, bool) {
+func (t *tail) candidates(q Query, f *filter, n int) cands {
 	x := t.idx
 	if q.EventID != "" {
 		keep := func(s *series) bool {
 			return (q.Account == "" || s.account == q.Account) && (q.Webhook == "" || s.webhook == q.Webhook) &&
 				(q.Allowed == nil || q.Allowed(s.account))
 		}
-		return x.ofEvent(eventHash(q.EventID), keep, f, n)
+		seqs, more := x.ofEvent(eventHash(q.EventID), keep, f, n)
+		return cands{seqs: seqs, more: more}
 	}
 	s := x.series[seriesKey{q.Account, q.Webhook}]
 	if s == nil {
-		return nil, false
+		return cands{}
 	}
-	return x.newest(s, f, n)
+	seqs, more, span := x.newest(s, f, n)
+	return cands{seqs: seqs, more: more, subject: t.prefix + q.Account + "." + q.Webhook, span: span}
 }
 
 // page runs a query: candidates from the index, their records fetched from
 // the stream; records fetch cannot use (gone, or another event of the same
 // hash) are passed over and the page filled from further candidates.
-func page[T any](ctx context.Context, t *tail, q Query, fetch func(context.Context, []uint64) ([]T, error)) ([]T, string, error) {
+func page[T any](ctx context.Context, t *tail, q Query, fetch func(context.Context, cands) ([]T, error)) ([]T, string, error) {
 	if err := t.sync(ctx); err != nil {
 		return nil, "", err
 	}
@@ -291,26 +304,35 @@ func page[T any](ctx context.Context, t *tail, q Query, fetch func(context.Conte
 	var out []T
 	for {
 		t.idx.mu.RLock()
-		seqs, more := t.candidates(q, f, min(limit-len(out), 1<<16))
+		c := t.candidates(q, f, min(limit-len(out), 1<<16))
 		t.idx.mu.RUnlock()
-		got, err := fetch(ctx, seqs)
+		got, err := fetch(ctx, c)
 		if err != nil {
 			return nil, "", err
 		}
 		out = append(out, got...)
-		if !more || len(seqs) == 0 {
+		if !c.more || len(c.seqs) == 0 {
 			return out, "", nil
 		}
-		f.before = seqs[len(seqs)-1]
+		f.before = c.seqs[len(c.seqs)-1]
 		if len(out) >= limit {
 			return out, strconv.FormatUint(f.before, 10), nil
 		}
 	}
 }
 
-// fetchAll gets the messages of seqs from the stream, in order, a few at a
-// time; missing ones (deleted since) are left out.
-func (t *tail) fetchAll(ctx context.Context, seqs []uint64) ([]*jetstream.RawStreamMsg, error) {
+// fetchAll gets the candidates' messages from the stream, newest first;
+// missing ones (deleted since) are left out. Candidates that are most of
+// the records they span come in one batched direct get; others one by
+// one, a few at a time.
+func (t *tail) fetchAll(ctx context.Context, c cands) ([]*jetstream.RawStreamMsg, error) {
+	seqs := c.seqs
+	if len(seqs) == 0 {
+		return nil, nil
+	}
+	if c.subject != "" && len(seqs) > 1 && c.span <= 2*len(seqs)+16 {
+		return t.batch(ctx, c)
+	}
 	st, err := t.handle(ctx)
 	if err != nil {
 		return nil, err
@@ -345,14 +367,68 @@ func (t *tail) fetchAll(ctx context.Context, seqs []uint64) ([]*jetstream.RawStr
 	return out, nil
 }
 
+// batch gets the span of a webhook's records that holds the candidates in
+// one direct get of the stream (nats-server 2.11's batched form), and keeps
+// the candidates.
+func (t *tail) batch(ctx context.Context, c cands) ([]*jetstream.RawStreamMsg, error) {
+	nc := t.j.b.NC
+	inbox := nc.NewInbox()
+	ch := make(chan *nats.Msg, c.span+2) // room for the whole batch: a full channel drops
+	sub, err := nc.ChanSubscribe(inbox, ch)
+	if err != nil {
+		return nil, err
+	}
+	defer func() { _ = sub.Unsubscribe() }()
+	oldest := c.seqs[len(c.seqs)-1]
+	req, _ := json.Marshal(map[string]any{"seq": oldest, "batch": c.span, "next_by_subj": c.subject, "up_to_seq": c.seqs[0]})
+	if err := nc.PublishRequest("$JS.API.DIRECT.GET."+t.stream, inbox, req); err != nil {
+		return nil, err
+	}
+	want := make(map[uint64]bool, len(c.seqs))
+	for _, s := range c.seqs {
+		want[s] = true
+	}
+	ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	var got []*jetstream.RawStreamMsg
+	for {
+		var m *nats.Msg
+		select {
+		case m = <-ch:
+		case <-ctx.Done():
+			return nil, fmt.Errorf("reading %d records of %s: %w", c.span, c.subject, ctx.Err())
+		}
+		if len(m.Data) == 0 && m.Header.Get("Status") != "" {
+			switch m.Header.Get("Status") {
+			case "204", "404": // end of the batch; nothing (more) there
+				slices.Reverse(got)
+				return got, nil
+			}
+			return nil, fmt.Errorf("reading %s: %s %s", c.subject, m.Header.Get("Status"), m.Header.Get("Description"))
+		}
+		seq, err := strconv.ParseUint(m.Header.Get(jetstream.SequenceHeader), 10, 64)
+		if err != nil || !want[seq] {
+			continue
+		}
+		ts, _ := time.Parse(time.RFC3339Nano, m.Header.Get(jetstream.TimeStampHeaer))
+		got = append(got, &jetstream.RawStreamMsg{Subject: m.Header.Get(jetstream.SubjectHeader), Sequence: seq, Header: m.Header, Data: m.Data, Time: ts})
+		if seq >= c.seqs[0] {
+			slices.Reverse(got)
+			// The rest of the batch (its end-of-batch mark) goes to the
+			// closed subscription.
+			return got, nil
+		}
+	}
+}
+
 // Attempts implements Reader.
 func (j *JetStream) Attempts(ctx context.Context, q Query) ([]Attempt, string, error) {
 	if q.EventID == "" && (q.Account == "" || q.Webhook == "") {
 		return nil, "", &BadQuery{"webhook", "name a webhook or an event"}
 	}
 	t := j.attempts
-	return page(ctx, t, q, func(ctx context.Context, seqs []uint64) ([]Attempt, error) {
-		msgs, err := t.fetchAll(ctx, seqs)
+	return page(ctx, t, q, func(ctx context.Context, c cands) ([]Attempt, error) {
+		msgs, err := t.fetchAll(ctx, c)
 		if err != nil {
 			return nil, err
 		}
@@ -378,8 +454,8 @@ func (j *JetStream) DeadLetters(ctx context.Context, q Query) ([]DeadLetter, str
 	}
 	q.EventID, q.Outcome, q.EventType = "", "", ""
 	t := j.dead
-	return page(ctx, t, q, func(ctx context.Context, seqs []uint64) ([]DeadLetter, error) {
-		msgs, err := t.fetchAll(ctx, seqs)
+	return page(ctx, t, q, func(ctx context.Context, c cands) ([]DeadLetter, error) {
+		msgs, err := t.fetchAll(ctx, c)
 		if err != nil {
 			return nil, err
 		}
@@ -425,6 +501,18 @@ func (j *JetStream) Counts(ctx context.Context, account, webhook string) (Window
 		w.LastFailure = time.Unix(0, at)
 	}
 	return w, nil
+}
+
+// Footprint is how many records the index holds, attempts and dead
+// letters, and about how many bytes of memory it takes.
+func (j *JetStream) Footprint() (records, bytes int) {
+	for _, t := range []*tail{j.attempts, j.dead} {
+		t.idx.mu.RLock()
+		r, b := t.idx.footprint()
+		t.idx.mu.RUnlock()
+		records, bytes = records+r, bytes+b
+	}
+	return records, bytes
 }
 
 // Forget implements Reader: the dead letter at seq is passed over from now.
