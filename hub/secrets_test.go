@@ -131,6 +131,7 @@ func TestSecretsNeverShow(t *testing.T) {
 		get("GET", p, secrets["ACME_TOKEN"], "")
 	}
 	get("POST", "/v1/webhooks/basic/test", secrets["API_TOKEN"], `{"event_type":"contact.created"}`)
+	get("GET", "/v1/webhooks/basic/attempts", secrets["API_TOKEN"], "") // now with the test send's record
 	get("POST", "/v1/webhooks", secrets["API_TOKEN"], `{"account":"acme","url":"ftp://bad","events":["*"],"secret":"`+secrets["WH_SECRET"]+`x"}`)
 
 	if !strings.Contains(answers.String(), `"Authorization":["Basic [redacted]"]`) {

@@ -344,7 +344,7 @@ func runDLQ(args []string, stdout, stderr io.Writer) error {
 
 func runAttempts(args []string, stdout, stderr io.Writer) error {
 	if len(args) == 0 || args[0] != "list" {
-		fmt.Fprintln(stderr, "Usage: hookhub attempts list WEBHOOK [--outcome delivered|retrying|dead|skipped] [--limit N] [--json]")
+		fmt.Fprintln(stderr, "Usage: hookhub attempts list WEBHOOK [--outcome delivered|retrying|dead|skipped|failed] [--limit N] [--json]")
 		return errUsage
 	}
 	fs := newFlags("attempts list", "attempts list WEBHOOK [flags]", stderr)
@@ -368,7 +368,11 @@ func runAttempts(args []string, stdout, stderr io.Writer) error {
 		return err
 	}
 	return printList(stdout, raw, *af.json, "AT\tJOB\tATTEMPT\tOUTCOME\tSTATUS\tLATENCY MS\tERROR", func(a map[string]any) string {
-		return fmt.Sprintf("%v\t%v\t%v\t%v\t%v\t%v\t%v", a["at"], a["job"], a["attempt"], a["outcome"], orDash(a["status"]), a["latency_ms"], orDash(a["error"]))
+		outcome := fmt.Sprint(a["outcome"])
+		if a["test"] == true {
+			outcome = "TEST " + outcome // a test send: counted in no figure
+		}
+		return fmt.Sprintf("%v\t%v\t%v\t%v\t%v\t%v\t%v", a["at"], a["job"], a["attempt"], outcome, orDash(a["status"]), a["latency_ms"], orDash(a["error"]))
 	})
 }
 

@@ -67,6 +67,10 @@ func TestAPICommands(t *testing.T) {
 	if out, _, code = cli("test-send", "wh_cli", "--type", "email.clicked"); code != 0 || !strings.HasPrefix(out, "delivered: 200") {
 		t.Errorf("test-send (exit %d): %s", code, out)
 	}
+	// The test send is in the attempt log at once, marked TEST.
+	if out, _, code = cli("attempts", "list", "wh_cli", "--limit", "1"); code != 0 || !strings.Contains(out, "TEST delivered") || !strings.Contains(out, ":wh_cli") {
+		t.Errorf("attempts list after a test send (exit %d): %s", code, out)
+	}
 	if out, _, code = cli("deliveries", "list", "wh_cli", "--outcome", "delivered"); code != 0 || !strings.Contains(out, "evt_cli:wh_cli") {
 		t.Errorf("deliveries list (exit %d): %s", code, out)
 	}
@@ -79,7 +83,7 @@ func TestAPICommands(t *testing.T) {
 	hubtest.Eventually(t, 5*time.Second, "stats with the deliveries", func() bool {
 		out, _, code := cli("webhooks", "stats", "wh_cli", "--json")
 		var st map[string]any
-		return code == 0 && json.Unmarshal([]byte(out), &st) == nil && st["delivered"] == float64(3) // evt_cli, its resend, evt_via_api
+		return code == 0 && json.Unmarshal([]byte(out), &st) == nil && st["delivered"] == float64(3) // evt_cli, its resend, evt_via_api; not the test send
 	})
 	// Without --json, a table as the README shows: a header, then the figures.
 	out, _, code = cli("webhooks", "stats", "wh_cli")

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -10,7 +11,9 @@ import (
 	"net/url"
 	"os"
 	"os/signal"
+	"strings"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"time"
 
@@ -35,9 +38,10 @@ var demoEvents = []struct{ typ, initiator, lists string }{
 }
 
 func runDemo(args []string, stdout, stderr io.Writer) error {
-	fs := newFlags("demo", "demo [--config FILE]", stderr)
+	fs := newFlags("demo", "demo [--config FILE] [--receiver ADDR]", stderr)
 	file := fs.String("config", envOr("HOOKHUB_CONFIG", "examples/hookhub.json"), "config file whose webhooks point at the local receiver")
 	interval := fs.Duration("interval", time.Second, "time between the sample events")
+	recvAddr := fs.String("receiver", "", "where the demo receiver listens (127.0.0.1:0 for any free port); the config's loopback webhook URLs are pointed at it (default: the addresses they name)")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -49,58 +53,147 @@ func runDemo(args []string, stdout, stderr io.Writer) error {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 
-	stopReceivers, err := startDemoReceivers(cfg, stdout)
+	rcv := &demoReceiver{out: stdout}
+	stopReceivers, err := rcv.start(cfg, *recvAddr)
 	if err != nil {
 		return err
 	}
 	defer stopReceivers()
 	return serve(ctx, cfg, log, func(h *hub.Hub) {
+		rcv.hub.Store(h)
+		if u := h.APIURL(); u != "" {
+			fmt.Fprintf(stdout, "management API on %s\n", u)
+		}
+		fmt.Fprintf(stdout, "NATS for publishers on %s\n", natsURLOr(h))
 		go publishDemoEvents(ctx, h, cfg, *interval, stdout)
 	})
 }
 
-// startDemoReceivers listens on every loopback address the webhooks point at
-// and prints each verified delivery.
-func startDemoReceivers(cfg *config.Config, out io.Writer) (func(), error) {
-	var secrets []signature.Secret
+// demoReceiver verifies each request with the secrets the hub signs with
+// now, for the webhook the request names (its webhook-id ends in the
+// webhook's id): the example webhooks', and those created or rotated through
+// the API. It prints each delivery it accepts, and each it refuses with the
+// reason.
+type demoReceiver struct {
+	hub      atomic.Pointer[hub.Hub]
+	fallback []signature.Secret // the config file's, until the hub is up
+	out      io.Writer
+	mu       sync.Mutex // one printed delivery at a time
+}
+
+// secrets are the signing secrets for the request with webhook-id id.
+func (d *demoReceiver) secrets(id string) []signature.Secret {
+	h := d.hub.Load()
+	if h == nil {
+		return d.fallback
+	}
+	now, snap := time.Now(), h.Snapshot()
+	if i := strings.LastIndexByte(id, ':'); i >= 0 {
+		if w := snap.Get(id[i+1:]); w != nil {
+			return w.SigningSecrets(now)
+		}
+	}
+	var all []signature.Secret // a batch's id names no webhook
+	for _, w := range snap.All() {
+		all = append(all, w.SigningSecrets(now)...)
+	}
+	return all
+}
+
+func (d *demoReceiver) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	id := r.Header.Get(signature.HeaderID)
+	rec := &refusal{ResponseWriter: w}
+	receiver.Handler(&signature.Verifier{Secrets: d.secrets(id)}, d.print).ServeHTTP(rec, r)
+	if rec.status >= 300 {
+		d.mu.Lock()
+		defer d.mu.Unlock()
+		fmt.Fprintf(d.out, "\n<- refused %s %s, webhook-id %q: %d %s\n", r.Method, r.URL.Path, id, rec.status, strings.TrimSpace(rec.body.String()))
+	}
+}
+
+func (d *demoReceiver) print(dl receiver.Delivery) error {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	auth := ""
+	if a := dl.Headers.Get("Authorization"); a != "" {
+		auth = " (with Authorization header)"
+	}
+	test := ""
+	if dl.Headers.Get("Hookhub-Test") == "true" {
+		test = " (a test send)"
+	}
+	fmt.Fprintf(d.out, "\n<- received %s for account %s, webhook-id %s: signature verified%s%s\n   %s\n",
+		dl.Payload.Type, dl.Payload.Account, dl.ID, auth, test, dl.Body)
+	return nil
+}
+
+// refusal notes the status and the error text of an answer.
+type refusal struct {
+	http.ResponseWriter
+	status int
+	body   bytes.Buffer
+}
+
+func (r *refusal) WriteHeader(code int) {
+	r.status = code
+	r.ResponseWriter.WriteHeader(code)
+}
+
+func (r *refusal) Write(b []byte) (int, error) {
+	if r.status >= 300 && r.body.Len() < 512 {
+		r.body.Write(b)
+	}
+	return r.ResponseWriter.Write(b)
+}
+
+// start listens on every loopback address the webhooks point at, or on addr
+// when it is given (pointing those webhooks at it).
+func (d *demoReceiver) start(cfg *config.Config, addr string) (func(), error) {
 	hosts := map[string]bool{}
-	for _, w := range cfg.Webhooks {
+	var loopback []int // webhooks whose URL is a loopback http:// one
+	for i, w := range cfg.Webhooks {
 		s, err := signature.ParseSecret(w.Secret.Reveal())
 		if err != nil {
 			return nil, err
 		}
-		secrets = append(secrets, s)
+		d.fallback = append(d.fallback, s)
 		if u, err := url.Parse(w.URL); err == nil && u.Scheme == "http" {
 			if ip := net.ParseIP(u.Hostname()); ip != nil && ip.IsLoopback() {
 				hosts[u.Host] = true
+				loopback = append(loopback, i)
 			}
 		}
 	}
-	var mu sync.Mutex
-	h := receiver.Handler(&signature.Verifier{Secrets: secrets}, func(d receiver.Delivery) error {
-		mu.Lock()
-		defer mu.Unlock()
-		auth := ""
-		if a := d.Headers.Get("Authorization"); a != "" {
-			auth = " (with Authorization header)"
-		}
-		fmt.Fprintf(out, "\n<- received %s for account %s, webhook-id %s: signature verified%s\n   %s\n",
-			d.Payload.Type, d.Payload.Account, d.ID, auth, d.Body)
-		return nil
-	})
-	var servers []*http.Server
-	for host := range hosts {
-		ln, err := net.Listen("tcp", host)
+	var lns []net.Listener
+	if addr != "" {
+		ln, err := net.Listen("tcp", addr)
 		if err != nil {
-			for _, s := range servers {
-				_ = s.Close()
-			}
-			return nil, fmt.Errorf("demo receiver on %s: %w", host, err)
+			return nil, fmt.Errorf("demo receiver on %s: %w", addr, err)
 		}
-		srv := &http.Server{Handler: h, ReadHeaderTimeout: 5 * time.Second}
+		lns = append(lns, ln)
+		for _, i := range loopback {
+			u, _ := url.Parse(cfg.Webhooks[i].URL)
+			u.Host = ln.Addr().String()
+			cfg.Webhooks[i].URL = u.String()
+		}
+	} else {
+		for host := range hosts {
+			ln, err := net.Listen("tcp", host)
+			if err != nil {
+				for _, l := range lns {
+					_ = l.Close()
+				}
+				return nil, fmt.Errorf("demo receiver on %s: %w", host, err)
+			}
+			lns = append(lns, ln)
+		}
+	}
+	var servers []*http.Server
+	for _, ln := range lns {
+		srv := &http.Server{Handler: d, ReadHeaderTimeout: 5 * time.Second}
 		servers = append(servers, srv)
 		go func() { _ = srv.Serve(ln) }()
-		fmt.Fprintf(out, "demo receiver listening on http://%s\n", host)
+		fmt.Fprintf(d.out, "demo receiver listening on http://%s\n", ln.Addr())
 	}
 	return func() {
 		for _, s := range servers {

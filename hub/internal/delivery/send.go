@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/sha256"
 	"crypto/tls"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -15,6 +16,8 @@ import (
 	"strings"
 	"time"
 	"unicode/utf8"
+
+	"github.com/nats-io/nats.go"
 
 	"github.com/hookhub/hookhub/hub/config"
 	"github.com/hookhub/hookhub/hub/internal/target"
@@ -321,16 +324,24 @@ type TestResult struct {
 
 // TestSend sends one event to w right now through the real path (plugin,
 // signing, auth, target policy), marked with the header Hookhub-Test: true,
-// and reports what happened. It is not retried and not recorded.
+// and reports what happened. It is not retried. It is recorded in the attempt
+// log, marked "test": true, before TestSend returns; it counts in no
+// delivery figure.
 func (e *Engine) TestSend(ctx context.Context, w *webhooks.Webhook, raw []byte) TestResult {
-	rctx, cancel := context.WithTimeout(ctx, e.timeout())
-	defer cancel()
-	now := time.Now()
 	ev, _ := event.Parse(raw)
 	id := "test"
 	if ev != nil {
 		id = ev.ID + ":" + w.ID
 	}
+	res := e.testSend(ctx, w, raw, id)
+	e.recordTest(ctx, w, ev, id, res)
+	return res
+}
+
+func (e *Engine) testSend(ctx context.Context, w *webhooks.Webhook, raw []byte, id string) TestResult {
+	rctx, cancel := context.WithTimeout(ctx, e.timeout())
+	defer cancel()
+	now := time.Now()
 	b, err := Build(rctx, e.o.Transformer, e.o.UserAgent, e.o.Keys, w, id, []Item{{Raw: raw, Stored: now}}, false, now)
 	switch {
 	case err != nil:
@@ -362,4 +373,34 @@ func (e *Engine) TestSend(ctx context.Context, w *webhooks.Webhook, raw []byte) 
 		res.Error = err.Error()
 	}
 	return res
+}
+
+// recordTest writes a test send's attempt record, and waits for JetStream to
+// store it, so that the attempt log lists it once the API has answered.
+func (e *Engine) recordTest(ctx context.Context, w *webhooks.Webhook, ev *event.Event, id string, res TestResult) {
+	rec := &Attempt{
+		Job: id, Webhook: w.ID, Account: w.Account, Attempt: 1, Outcome: OutcomeFailed, Status: res.Status,
+		LatencyMS: res.LatencyMS, Error: res.Error, Response: res.Response, Headers: res.Headers,
+		At: time.Now().UTC(), Test: true,
+	}
+	if ev != nil {
+		rec.EventID, rec.EventType = ev.ID, ev.Type
+	}
+	switch {
+	case res.Skipped:
+		rec.Outcome = OutcomeSkipped
+	case res.Delivered:
+		rec.Outcome = OutcomeDelivered
+	}
+	b, err := json.Marshal(rec)
+	if err != nil {
+		return
+	}
+	msg := nats.NewMsg(e.o.Bus.Names.Attempt(rec.Account, rec.Webhook))
+	msg.Data = b
+	pctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
+	defer cancel()
+	if _, err := e.o.Bus.JS.PublishMsg(pctx, msg); err != nil {
+		e.log.Warn().Err(err).Str("job", id).Str("webhook", w.ID).Msg("recording the test send failed")
+	}
 }

@@ -22,6 +22,9 @@ const (
 	OutcomeRetrying  = "retrying"
 	OutcomeDead      = "dead"
 	OutcomeSkipped   = "skipped"
+	// OutcomeFailed is a test send's failure: test sends are not retried
+	// and never reach the dead letters.
+	OutcomeFailed = "failed"
 )
 
 // Attempt is one record of the attempt log (the attempts stream).
@@ -41,6 +44,9 @@ type Attempt struct {
 	Headers     map[string][]string `json:"request_headers,omitempty"`
 	At          time.Time           `json:"at"`
 	NextRetryAt *time.Time          `json:"next_retry_at,omitempty"`
+	// Test marks a test send (POST /v1/webhooks/{id}/test): recorded for the
+	// log's reader, never counted as a delivery or a failure.
+	Test bool `json:"test,omitempty"`
 }
 
 // settle acks, schedules or dead-letters the unit after an attempt, and
