@@ -83,8 +83,8 @@ type Config struct {
 	AttemptLogMaxBytes  int64    `json:"attempt_log_max_bytes,omitempty" env:"ATTEMPT_LOG_MAX_BYTES"`
 	DeadLetterRetention Duration `json:"dead_letter_retention,omitempty" env:"DEAD_LETTER_RETENTION"`
 	DeadLetterMaxBytes  int64    `json:"dead_letter_max_bytes,omitempty" env:"DEAD_LETTER_MAX_BYTES"`
-	LogLevel       string   `json:"log_level,omitempty" env:"LOG_LEVEL"`
-	LogFormat      string   `json:"log_format,omitempty" env:"LOG_FORMAT"`
+	LogLevel            string   `json:"log_level,omitempty" env:"LOG_LEVEL"`
+	LogFormat           string   `json:"log_format,omitempty" env:"LOG_FORMAT"`
 
 	Accounts []Account `json:"accounts,omitempty"`
 	Plugins  []Plugin  `json:"plugins,omitempty"`

@@ -36,9 +36,9 @@ var tourExpect = []struct {
 	{"events/evt_tour_1/attempts", []string{`{"data":[`}}, // before "/v1/events": first match wins
 	{"/v1/events", []string{`"id":"evt_tour_1"`, `"duplicate":false`}},
 	{"attempts?limit=20", []string{`"test":true`, `"outcome":"delivered"`}},
-	{"attempts?outcome=dead", []string{`{"data":[]}`}},
+	{"attempts?outcome=dead", []string{`{"data":[],"has_more":false}`}},
 	{"wh_tour/dead-letters/redrive", []string{`"redriven":0`}},
-	{"wh_tour/dead-letters", []string{`{"data":[]}`}},
+	{"wh_tour/dead-letters", []string{`{"data":[],"has_more":false}`}},
 	{"wh_tour/resend", []string{`"job":"evt_tour_1:wh_tour"`}},
 	{"wh_tour/stats", []string{`"delivered":`, `"pending_jobs":`}},
 	{"rejected-events", []string{`{"data":[]}`}},
