@@ -83,9 +83,7 @@ func BenchmarkDeliveryLog(b *testing.B) {
 		rec := delivery.Attempt{Job: id + ":" + wh, Webhook: wh, Account: acct, EventID: id, EventType: types[i%len(types)],
 			Attempt: 1, Outcome: out, Status: status, LatencyMS: 12.5, Response: `{"ok":true}`, Headers: headers, At: at}
 		data, _ := json.Marshal(rec)
-		if _, err := js.PublishAsync(n.Attempt(acct, wh), data); err != nil {
-			b.Fatalf("publish attempt %d: %v", i, err)
-		}
+		publishAsync(b, js, "an attempt record", func() error { _, err := js.PublishAsync(n.Attempt(acct, wh), data); return err })
 		if out == delivery.OutcomeDead {
 			m := nats.NewMsg(n.DeadLetter(acct, wh))
 			m.Header.Set(bus.HeaderWebhook, wh)
@@ -96,9 +94,7 @@ func BenchmarkDeliveryLog(b *testing.B) {
 			m.Header.Set(bus.HeaderStatus, "500")
 			m.Header.Set(bus.HeaderFailedAt, at.UTC().Format(time.RFC3339Nano))
 			m.Data = fmt.Appendf(nil, `{"specversion":"1.0","id":%q,"source":"bench","type":%q,"account":%q,"initiator":"system","data":{"email":"ada@example.com"}}`, id, types[i%len(types)], acct)
-			if _, err := js.PublishMsgAsync(m); err != nil {
-				b.Fatalf("publish dead letter %d: %v", i, err)
-			}
+			publishAsync(b, js, "a dead letter", func() error { _, err := js.PublishMsgAsync(m); return err })
 		}
 	}
 	select {
@@ -147,7 +143,9 @@ func BenchmarkDeliveryLog(b *testing.B) {
 	_ = json.Unmarshal(body, &mid)
 	cursor, _ := strconv.ParseUint(mid.Next, 10, 64)
 	cursor /= 2
-	day := func(d int) string { return url.QueryEscape(start.Add(time.Duration(d) * 24 * time.Hour).UTC().Format(time.RFC3339)) }
+	day := func(d int) string {
+		return url.QueryEscape(start.Add(time.Duration(d) * 24 * time.Hour).UTC().Format(time.RFC3339))
+	}
 	reads := []struct{ name, method, path string }{
 		{"newest-50", "GET", "/v1/webhooks/wh_0/attempts"},
 		{"newest-500", "GET", "/v1/webhooks/wh_0/attempts?limit=500"},

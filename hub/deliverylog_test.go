@@ -61,9 +61,7 @@ func TestDeliveryLogPastTheOldBound(t *testing.T) {
 		rec := delivery.Attempt{Job: fmt.Sprintf("evt_%d:wh", i), Webhook: "wh", Account: "acme", EventID: fmt.Sprintf("evt_%d", i),
 			EventType: typ, Attempt: 1, Outcome: out, Status: 200, At: at.Add(time.Duration(i) * time.Microsecond)}
 		b, _ := json.Marshal(rec)
-		if _, err := js.PublishAsync(n.Attempt("acme", "wh"), b); err != nil {
-			t.Fatalf("publish attempt %d: %v", i, err)
-		}
+		publishAsync(t, js, "an attempt record", func() error { _, err := js.PublishAsync(n.Attempt("acme", "wh"), b); return err })
 	}
 	// The dead letters of wh_dl: ten failed three hours ago, the others an
 	// hour ago.
@@ -83,9 +81,7 @@ func TestDeliveryLogPastTheOldBound(t *testing.T) {
 		m.Header.Set(bus.HeaderAttempts, "1")
 		m.Header.Set(bus.HeaderFailedAt, failed.Add(time.Duration(i)*time.Microsecond).Format(time.RFC3339Nano))
 		m.Data = fmt.Appendf(nil, `{"specversion":"1.0","id":%q,"source":"test","type":"email.hard_bounced","account":"acme","initiator":"system","data":{"email":"ada@example.com"}}`, id)
-		if _, err := js.PublishMsgAsync(m); err != nil {
-			t.Fatalf("publish dead letter %d: %v", i, err)
-		}
+		publishAsync(t, js, "a dead letter", func() error { _, err := js.PublishMsgAsync(m); return err })
 	}
 	select {
 	case <-js.PublishAsyncComplete():
@@ -230,4 +226,76 @@ func TestDeliveryLogPastTheOldBound(t *testing.T) {
 	if info, err := s.Info(ctx, jetstream.WithSubjectFilter(n.DeadLetter("acme", "wh_dl"))); err != nil || info.State.Msgs != letters-10 {
 		t.Errorf("dead letters left: %v %v, want %d", info, err, letters-10)
 	}
+}
+
+// TestDeliveryLogRetention: the attempt log and the dead letters keep to
+// their size and age bounds, the oldest records going first, and the
+// API's listings, lookups and counts agree with what the streams kept.
+func TestDeliveryLogRetention(t *testing.T) {
+	rc := hubtest.NewReceiver(t)
+	r, a := startAPIHub(t, `{"attempt_log_max_bytes":262144,"dead_letter_retention":"2s","webhooks":[`+
+		webhookJSON("wh", "acme", rc.URL, `"events":["*"]`)+`]}`)
+	n := bus.NewNames("hookhub")
+	js := r.JetStream()
+	const records = 5000 // about 1.2 MB of records: the log keeps the newest fifth or so
+	for i := range records {
+		rec := delivery.Attempt{Job: fmt.Sprintf("evt_%d:wh", i), Webhook: "wh", Account: "acme", EventID: fmt.Sprintf("evt_%d", i),
+			EventType: "contact.updated", Attempt: 1, Outcome: delivery.OutcomeDelivered, Status: 200, At: time.Now()}
+		b, _ := json.Marshal(rec)
+		publishAsync(t, js, "an attempt record", func() error { _, err := js.PublishAsync(n.Attempt("acme", "wh"), b); return err })
+	}
+	m := nats.NewMsg(n.DeadLetter("acme", "wh"))
+	m.Header.Set(bus.HeaderWebhook, "wh")
+	m.Header.Set(bus.HeaderEventID, "evt_dead")
+	m.Header.Set(bus.HeaderFailedAt, time.Now().UTC().Format(time.RFC3339Nano))
+	m.Data = []byte(`{}`)
+	publishAsync(t, js, "a dead letter", func() error { _, err := js.PublishMsgAsync(m); return err })
+	select {
+	case <-js.PublishAsyncComplete():
+	case <-time.After(time.Minute):
+		t.Fatal("the records were not stored in a minute")
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	st, err := js.Stream(ctx, n.AttemptsStream)
+	if err != nil {
+		t.Fatal(err)
+	}
+	info, err := st.Info(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	kept, first := int(info.State.Msgs), info.State.FirstSeq
+	if info.Config.MaxBytes != 262144 || kept == 0 || kept >= records || info.State.LastSeq != records {
+		t.Fatalf("attempt log: max_bytes %d, %d records kept of %d (last %d)", info.Config.MaxBytes, kept, records, info.State.LastSeq)
+	}
+	_, stats := a.call("GET", "/v1/webhooks/wh/stats", "")
+	if stats["delivered"] != float64(kept) {
+		t.Errorf("stats count %v delivered, the log keeps %d", stats["delivered"], kept)
+	}
+	// The oldest records are the ones gone; the oldest kept is found.
+	if _, m := a.call("GET", "/v1/events/evt_0/attempts?account=acme", ""); len(m["data"].([]any)) != 0 {
+		t.Errorf("a dropped record is still listed: %v", m)
+	}
+	oldest := fmt.Sprintf("evt_%d", first-1) // record i has sequence i+1
+	if _, m := a.call("GET", "/v1/events/"+oldest+"/attempts?account=acme", ""); len(m["data"].([]any)) != 1 {
+		t.Errorf("the oldest record kept, %s, is not found: %v", oldest, m)
+	}
+	listed, next := 0, ""
+	for pages := 0; pages == 0 || next != ""; pages++ {
+		_, m := a.call("GET", "/v1/webhooks/wh/attempts?limit=500&before="+next, "")
+		listed += len(m["data"].([]any))
+		next, _ = m["next"].(string)
+		if pages > records/500 {
+			t.Fatal("the listing never ends")
+		}
+	}
+	if listed != kept {
+		t.Errorf("listed %d records, the log keeps %d", listed, kept)
+	}
+	// The dead letter goes after its 2 s.
+	hubtest.Eventually(t, 20*time.Second, "the dead letter dropped after dead_letter_retention", func() bool {
+		_, m := a.call("GET", "/v1/webhooks/wh/dead-letters", "")
+		return len(m["data"].([]any)) == 0
+	})
 }

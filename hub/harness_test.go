@@ -99,6 +99,25 @@ func (r *running) waitStream(t *testing.T, stream string, n int, timeout time.Du
 	}
 }
 
+// publishAsync publishes with an async JetStream publish, and when too many
+// wait for their acks, waits for them (bounded) and tries again.
+func publishAsync(t testing.TB, js jetstream.JetStream, what string, publish func() error) {
+	t.Helper()
+	for try := 0; ; try++ {
+		err := publish()
+		if err == nil {
+			return
+		}
+		if !errors.Is(err, jetstream.ErrTooManyStalledMsgs) || try == 10 {
+			t.Fatalf("publish %s: %v", what, err)
+		}
+		select {
+		case <-js.PublishAsyncComplete():
+		case <-time.After(time.Minute):
+		}
+	}
+}
+
 func streamName(prefix, suffix string) string { return strings.ToUpper(prefix) + "_" + suffix }
 
 func webhookJSON(id, account, url string, extra string) string {

@@ -269,10 +269,22 @@ func printStats(stdout io.Writer, raw []byte, asJSON bool) error {
 	var st map[string]any
 	_ = json.Unmarshal(raw, &st)
 	tw := tabwriter.NewWriter(stdout, 0, 0, 2, ' ', 0)
-	fmt.Fprintln(tw, "DELIVERED\tFAILED\tDEAD LETTERED\tSKIPPED\tPENDING JOBS\tPENDING RETRIES\tDEAD LETTERS\tLAST SUCCESS\tLAST FAILURE\tSINCE")
-	fmt.Fprintf(tw, "%v\t%v\t%v\t%v\t%v\t%v\t%v\t%v\t%v\t%v\n", st["delivered"], st["failed"], st["dead_lettered"], st["skipped"],
-		st["pending_jobs"], st["pending_retries"], st["dead_letters"], orDash(st["last_success"]), orDash(st["last_failure"]), st["since"])
+	fmt.Fprintln(tw, "ATTEMPTS\tDELIVERED\tFAILED\tDEAD LETTERED\tSKIPPED")
+	for _, w := range []struct {
+		name string
+		m    map[string]any
+	}{{"last hour", asMap(st["last_hour"])}, {"last day", asMap(st["last_day"])}, {fmt.Sprintf("since %v", st["since"]), st}} {
+		fmt.Fprintf(tw, "%s\t%v\t%v\t%v\t%v\n", w.name, w.m["delivered"], w.m["failed"], w.m["dead_lettered"], w.m["skipped"])
+	}
+	fmt.Fprintln(tw)
+	fmt.Fprintln(tw, "PENDING JOBS\tPENDING RETRIES\tDEAD LETTERS\tLAST SUCCESS\tLAST FAILURE")
+	fmt.Fprintf(tw, "%v\t%v\t%v\t%v\t%v\n", st["pending_jobs"], st["pending_retries"], st["dead_letters"], orDash(st["last_success"]), orDash(st["last_failure"]))
 	return tw.Flush()
+}
+
+func asMap(v any) map[string]any {
+	m, _ := v.(map[string]any)
+	return m
 }
 
 func joinAny(v any) string {
@@ -289,10 +301,11 @@ func runDLQ(args []string, stdout, stderr io.Writer) error {
 	if len(args) > 0 {
 		sub, args = args[0], args[1:]
 	}
-	fs := newFlags("dlq "+sub, "dlq list WEBHOOK | get SEQ | redrive WEBHOOK [--since TIME] | redrive --seq N", stderr)
+	fs := newFlags("dlq "+sub, "dlq list WEBHOOK | get SEQ | redrive WEBHOOK [--since TIME] [--until TIME] | redrive --seq N", stderr)
 	af := addAPIFlags(fs)
 	seq := fs.Int("seq", 0, "redrive: only this dead letter")
 	since := fs.String("since", "", "redrive: only those failed since this RFC 3339 time")
+	until := fs.String("until", "", "redrive: only those failed before this RFC 3339 time")
 	limit := fs.Int("limit", 50, "list: how many")
 	pos, err := parseInterspersed(fs, args)
 	if err != nil {
@@ -325,11 +338,18 @@ func runDLQ(args []string, stdout, stderr io.Writer) error {
 		}
 		return err
 	case sub == "redrive" && hook != "":
-		q := ""
+		q := url.Values{}
 		if *since != "" {
-			q = "?since=" + url.QueryEscape(*since)
+			q.Set("since", *since)
 		}
-		raw, err := c.call("POST", "/v1/webhooks/"+url.PathEscape(hook)+"/dead-letters/redrive"+q, nil)
+		if *until != "" {
+			q.Set("until", *until)
+		}
+		path := "/v1/webhooks/" + url.PathEscape(hook) + "/dead-letters/redrive"
+		if len(q) > 0 {
+			path += "?" + q.Encode()
+		}
+		raw, err := c.call("POST", path, nil)
 		if err != nil {
 			return err
 		}

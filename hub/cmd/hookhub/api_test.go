@@ -85,10 +85,12 @@ func TestAPICommands(t *testing.T) {
 		var st map[string]any
 		return code == 0 && json.Unmarshal([]byte(out), &st) == nil && st["delivered"] == float64(3) // evt_cli, its resend, evt_via_api; not the test send
 	})
-	// Without --json, a table as the README shows: a header, then the figures.
+	// Without --json, tables as the README shows: attempts by window, then
+	// what waits.
 	out, _, code = cli("webhooks", "stats", "wh_cli")
-	if lines := strings.Split(strings.TrimSpace(out), "\n"); code != 0 || len(lines) != 2 || !strings.HasPrefix(lines[0], "DELIVERED") ||
-		!strings.Contains(lines[0], "LAST SUCCESS") || strings.Fields(lines[1])[0] != "3" || strings.Contains(out, "{") {
+	if lines := strings.Split(strings.TrimSpace(out), "\n"); code != 0 || len(lines) != 7 || !strings.HasPrefix(lines[0], "ATTEMPTS") ||
+		!strings.HasPrefix(lines[1], "last hour") || strings.Fields(lines[1])[2] != "3" || !strings.HasPrefix(lines[3], "since") ||
+		!strings.Contains(lines[5], "LAST SUCCESS") || strings.Contains(out, "{") {
 		t.Errorf("stats as a table (exit %d): %s", code, out)
 	}
 	// update with flags changes only what they name: url, events and secret stay.

@@ -98,7 +98,7 @@ func (b *Bus) Setup(ctx context.Context) error {
 			// Read by sequence for the delivery log's pages (direct gets).
 			Name: n.DLQStream, Subjects: []string{n.DeadLettersAll()},
 			Description: "jobs that failed their last attempt, with the reason",
-			Retention:   jetstream.LimitsPolicy, Storage: jetstream.FileStorage, Duplicates: DedupeWindow,
+			Retention:   jetstream.LimitsPolicy, Storage: jetstream.FileStorage, Duplicates: min(DedupeWindow, b.Limits.DLQMaxAge),
 			MaxAge: b.Limits.DLQMaxAge, MaxBytes: maxBytes(b.Limits.DLQMaxBytes), Discard: jetstream.DiscardOld, AllowDirect: true,
 		},
 		{
