@@ -366,13 +366,13 @@ func (s *Server) redriveAll(w http.ResponseWriter, r *http.Request) error {
 
 // deadBetween lists a webhook's dead letters written in [since, until)
 // (zero: unbounded), newest first.
-func (s *Server) deadBetween(r *http.Request, acct, id string, since, until time.Time) ([]deliverylog.DeadLetter, error) {
+func (s *Server) deadBetween(r *http.Request, acct, id string, since, until time.Time) ([]deliverylog.Stored, error) {
 	letters, _, err := s.d.DeliveryLog.DeadLetters(r.Context(), deliverylog.Query{Account: acct, Webhook: id, Since: since, Until: until})
 	return letters, logError(err)
 }
 
 // redriveLetters redrives dead letters listed newest first, oldest first.
-func (s *Server) redriveLetters(r *http.Request, letters []deliverylog.DeadLetter) (int, error) {
+func (s *Server) redriveLetters(r *http.Request, letters []deliverylog.Stored) (int, error) {
 	st, err := s.dlq(r.Context())
 	if err != nil {
 		return 0, err

@@ -5,7 +5,6 @@ import (
 	"time"
 	"unicode/utf8"
 
-	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/hookhub/hookhub/hub/internal/bus"
 	"github.com/hookhub/hookhub/hub/internal/routing"
@@ -32,7 +31,7 @@ type RejectedEventView struct {
 // its own account's only; an event whose subject names no account is the
 // API token's alone.
 func (s *Server) listRejected(w http.ResponseWriter, r *http.Request) error {
-	limit, before, err := page(r)
+	q, err := logQuery(r)
 	if err != nil {
 		return err
 	}
@@ -43,26 +42,20 @@ func (s *Server) listRejected(w http.ResponseWriter, r *http.Request) error {
 	if account == "" {
 		account = scope(r)
 	}
-	n := s.d.Bus.Names
-	msgs, err := s.newest(r.Context(), n.RejectedStream, n.Rejected(), limit, before, func(m jetstream.Msg) bool {
-		return account == "" || m.Headers().Get(bus.HeaderAccount) == account
-	})
+	q.Account = account
+	msgs, next, err := s.d.DeliveryLog.Rejected(r.Context(), q)
 	if err != nil {
-		return err
+		return logError(err)
 	}
 	out := make([]RejectedEventView, 0, len(msgs))
 	for _, m := range msgs {
-		md, err := m.Metadata()
-		if err != nil {
-			continue
-		}
-		h := m.Headers()
-		v := RejectedEventView{Seq: md.Sequence.Stream, EventID: routing.RejectedEventID(h.Get(bus.HeaderEventID), m.Data()),
-			Account: h.Get(bus.HeaderAccount), Subject: h.Get("Hookhub-Subject"), Reason: h.Get(bus.HeaderReason), Time: md.Timestamp.UTC()}
-		v.Event, v.Truncated = cut(m.Data(), RejectedEventMax)
+		h := m.Header
+		v := RejectedEventView{Seq: m.Seq, EventID: routing.RejectedEventID(h.Get(bus.HeaderEventID), m.Data),
+			Account: h.Get(bus.HeaderAccount), Subject: h.Get("Hookhub-Subject"), Reason: h.Get(bus.HeaderReason), Time: m.Time.UTC()}
+		v.Event, v.Truncated = cut(m.Data, RejectedEventMax)
 		out = append(out, v)
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"data": out})
+	writePage(w, out, next)
 	return nil
 }
 

@@ -108,16 +108,26 @@ func newIndex() *index {
 	return &index{series: map[seriesKey]*series{}, types: map[string]uint32{}, events: newEventIndex(), changed: make(chan struct{})}
 }
 
-// add appends one record. Records come in stream order; one at or below
-// last is ignored (a consumer that started over).
-func (x *index) add(e entry) {
+// add appends one record to its webhook's series, and to the series of
+// also when given. Records come in stream order; one at or below last is
+// ignored (a consumer that started over).
+func (x *index) add(e entry, also ...seriesKey) {
 	if e.seq <= x.last {
 		return
 	}
-	k := seriesKey{e.account, e.webhook}
+	for _, k := range append(also, seriesKey{e.account, e.webhook}) {
+		x.addTo(k, e)
+	}
+	if e.eventID != "" {
+		x.events.add(eventHash(e.eventID), e.seq, x.series[seriesKey{e.account, e.webhook}].id)
+	}
+	x.last = e.seq
+}
+
+func (x *index) addTo(k seriesKey, e entry) {
 	s := x.series[k]
 	if s == nil {
-		s = &series{id: uint32(len(x.byID)), account: e.account, webhook: e.webhook}
+		s = &series{id: uint32(len(x.byID)), account: k.account, webhook: k.webhook}
 		x.series[k] = s
 		x.byID = append(x.byID, s)
 	}
@@ -147,10 +157,6 @@ func (x *index) add(e entry) {
 	s.seq = append(s.seq, e.seq)
 	s.at = append(s.at, at)
 	s.meta = append(s.meta, m)
-	if e.eventID != "" {
-		x.events.add(eventHash(e.eventID), e.seq, s.id)
-	}
-	x.last = e.seq
 }
 
 // notify wakes the readers waiting for the index to move.

@@ -35,6 +35,7 @@ type JetStream struct {
 	b        *bus.Bus
 	attempts *tail
 	dead     *tail
+	rejected *tail
 	log      zerolog.Logger
 	// CatchUpWait bounds how long a read waits for the index to reach the
 	// records written before it (default 5 s).
@@ -47,13 +48,17 @@ func NewJetStream(b *bus.Bus, log zerolog.Logger) *JetStream {
 	j := &JetStream{b: b, log: log.With().Str("component", "deliverylog").Logger(), CatchUpWait: 5 * time.Second}
 	j.attempts = &tail{j: j, stream: n.AttemptsStream, prefix: n.Prefix + ".attempts.", idx: newIndex(), decode: decodeAttempt}
 	j.dead = &tail{j: j, stream: n.DLQStream, prefix: n.Prefix + ".dlq.", idx: newIndex(), decode: decodeDeadLetter}
+	// Rejected events are one subject; the index keeps a series per
+	// account (the account a rejected event was published for, "" when
+	// its subject named none) and one of them all.
+	j.rejected = &tail{j: j, stream: n.RejectedStream, prefix: n.Rejected(), idx: newIndex(), decode: decodeRejected, all: &allRejected}
 	return j
 }
 
 // Run reads both streams into the index until ctx is done.
 func (j *JetStream) Run(ctx context.Context) error {
 	var wg sync.WaitGroup
-	for _, t := range []*tail{j.attempts, j.dead} {
+	for _, t := range []*tail{j.attempts, j.dead, j.rejected} {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
@@ -71,6 +76,7 @@ type tail struct {
 	prefix string
 	idx    *index
 	decode func(sub []string, m jetstream.Msg) (entry, bool)
+	all    *seriesKey // a series every record goes to as well
 
 	stMu sync.Mutex
 	st   jetstream.Stream
@@ -144,7 +150,9 @@ func (t *tail) follow(ctx context.Context) error {
 			e.at = md.Timestamp.UnixNano()
 		}
 		t.idx.mu.Lock()
-		if ok {
+		if ok && t.all != nil {
+			t.idx.add(e, *t.all)
+		} else if ok {
 			t.idx.add(e)
 		} else if e.seq > t.idx.last {
 			t.idx.last = e.seq // not a record of ours: read, nothing to index
@@ -448,21 +456,47 @@ func (j *JetStream) Attempts(ctx context.Context, q Query) ([]Attempt, string, e
 }
 
 // DeadLetters implements Reader.
-func (j *JetStream) DeadLetters(ctx context.Context, q Query) ([]DeadLetter, string, error) {
+func (j *JetStream) DeadLetters(ctx context.Context, q Query) ([]Stored, string, error) {
 	if q.Account == "" || q.Webhook == "" {
 		return nil, "", &BadQuery{"webhook", "name a webhook"}
 	}
 	q.EventID, q.Outcome, q.EventType = "", "", ""
 	t := j.dead
-	return page(ctx, t, q, func(ctx context.Context, c cands) ([]DeadLetter, error) {
+	return page(ctx, t, q, func(ctx context.Context, c cands) ([]Stored, error) {
 		msgs, err := t.fetchAll(ctx, c)
 		if err != nil {
 			return nil, err
 		}
-		out := make([]DeadLetter, 0, len(msgs))
+		out := make([]Stored, 0, len(msgs))
 		for _, m := range msgs {
-			d := DeadLetter{Seq: m.Sequence, Subject: m.Subject, Header: m.Header, Data: m.Data, Time: failedAt(m.Header, m.Time)}
+			d := Stored{Seq: m.Sequence, Subject: m.Subject, Header: m.Header, Data: m.Data, Time: failedAt(m.Header, m.Time)}
 			if within(d.Time, q) {
+				out = append(out, d)
+			}
+		}
+		return out, nil
+	})
+}
+
+// allRejected is the series of every rejected event.
+var allRejected = seriesKey{"\x00all", ""}
+
+// Rejected implements Reader.
+func (j *JetStream) Rejected(ctx context.Context, q Query) ([]Stored, string, error) {
+	if q.Account == "" {
+		q.Account = allRejected.account
+	}
+	q.Webhook, q.EventID, q.Outcome, q.EventType = "", "", "", ""
+	t := j.rejected
+	return page(ctx, t, q, func(ctx context.Context, c cands) ([]Stored, error) {
+		c.subject = "" // one subject for all: fetched one by one
+		msgs, err := t.fetchAll(ctx, c)
+		if err != nil {
+			return nil, err
+		}
+		out := make([]Stored, 0, len(msgs))
+		for _, m := range msgs {
+			if d := (Stored{Seq: m.Sequence, Subject: m.Subject, Header: m.Header, Data: m.Data, Time: m.Time}); within(d.Time, q) {
 				out = append(out, d)
 			}
 		}
@@ -506,7 +540,7 @@ func (j *JetStream) Counts(ctx context.Context, account, webhook string) (Window
 // Footprint is how many records the index holds, attempts and dead
 // letters, and about how many bytes of memory it takes.
 func (j *JetStream) Footprint() (records, bytes int) {
-	for _, t := range []*tail{j.attempts, j.dead} {
+	for _, t := range []*tail{j.attempts, j.dead, j.rejected} {
 		t.idx.mu.RLock()
 		r, b := t.idx.footprint()
 		t.idx.mu.RUnlock()
@@ -552,6 +586,12 @@ func decodeAttempt(sub []string, m jetstream.Msg) (entry, bool) {
 		return entry{}, false
 	}
 	return entry{account: sub[0], webhook: sub[1], eventID: a.EventID, typ: a.EventType, outcome: a.Outcome, test: a.Test, at: nanos(a.At)}, true
+}
+
+// decodeRejected reads what the index keeps of a rejected event: its
+// account, at the time it was stored.
+func decodeRejected(sub []string, m jetstream.Msg) (entry, bool) {
+	return entry{account: m.Headers().Get(bus.HeaderAccount), outcome: "rejected"}, true
 }
 
 // decodeDeadLetter reads what the index keeps of a dead letter.

@@ -46,9 +46,9 @@ type Attempt struct {
 	delivery.Attempt
 }
 
-// DeadLetter is one dead letter as the stream holds it: the event, and
-// the headers saying why.
-type DeadLetter struct {
+// Stored is a message as its stream holds it: a dead letter or a rejected
+// event, with the headers saying why.
+type Stored struct {
 	Seq     uint64
 	Subject string
 	Header  nats.Header
@@ -84,7 +84,10 @@ type Reader interface {
 	// next page ("" when this one is the last).
 	Attempts(ctx context.Context, q Query) (page []Attempt, next string, err error)
 	// DeadLetters lists dead letters of one webhook, newest first.
-	DeadLetters(ctx context.Context, q Query) (page []DeadLetter, next string, err error)
+	DeadLetters(ctx context.Context, q Query) (page []Stored, next string, err error)
+	// Rejected lists rejected events, newest first: of q.Account ("": of
+	// every account, and those that name none).
+	Rejected(ctx context.Context, q Query) (page []Stored, next string, err error)
 	// Counts counts one webhook's attempts.
 	Counts(ctx context.Context, account, webhook string) (Windows, error)
 	// Forget tells the reader a webhook's dead letter was removed
