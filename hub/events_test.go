@@ -140,15 +140,17 @@ func TestEventIDsScopedByAccount(t *testing.T) {
 		}
 	}
 	// The id alone matches both accounts' attempts; each says its account.
-	_, m := a.call("GET", "/v1/events/shared_1/attempts", "")
+	// (An attempt is recorded just after its request is answered: wait.)
 	seen := map[string]int{}
-	for _, at := range m["data"].([]any) {
-		seen[at.(map[string]any)["account"].(string)]++
-	}
-	if seen["a"] != 2 || seen["b"] != 2 {
-		t.Errorf("attempts of shared_1 by account: %v", seen)
-	}
-	_, m = a.call("GET", "/v1/events/shared_1/attempts?account=b", "")
+	hubtest.Eventually(t, 10*time.Second, "two attempts of shared_1 in each account", func() bool {
+		_, m := a.call("GET", "/v1/events/shared_1/attempts", "")
+		clear(seen)
+		for _, at := range m["data"].([]any) {
+			seen[at.(map[string]any)["account"].(string)]++
+		}
+		return seen["a"] == 2 && seen["b"] == 2 && len(seen) == 2
+	})
+	_, m := a.call("GET", "/v1/events/shared_1/attempts?account=b", "")
 	for _, at := range m["data"].([]any) {
 		if acct := at.(map[string]any)["account"]; acct != "b" {
 			t.Errorf("attempts of b's shared_1 include account %v's", acct)

@@ -50,8 +50,10 @@ func (l LogLimits) withDefaults() LogLimits {
 const (
 	DLQMaxAge      = 30 * 24 * time.Hour
 	AttemptsMaxAge = 7 * 24 * time.Hour
-	// AttemptsMaxBytes is about 25 million records of 600 bytes.
-	AttemptsMaxBytes = 16 << 30
+	// AttemptsMaxBytes is about 14 million records of 600 bytes. JetStream
+	// reserves a stream's MaxBytes: where it offers less storage, the
+	// default is halved until it fits (see Setup).
+	AttemptsMaxBytes = 8 << 30
 	RejectedMaxAge   = 7 * 24 * time.Hour
 	DedupeWindow     = 2 * time.Minute
 	// DefaultEventRetention is how long events are kept for resends.
@@ -122,7 +124,21 @@ func (b *Bus) Setup(ctx context.Context) error {
 	}
 	for _, sc := range streams {
 		sc.Replicas = b.Replicas
-		if _, err := b.JS.CreateOrUpdateStream(ctx, sc); err != nil {
+		_, err := b.JS.CreateOrUpdateStream(ctx, sc)
+		// The default size bound of the attempt log is more than this
+		// JetStream may offer (a small disk, an account limit): halve it
+		// while it is 64 MiB or more, then leave the age bound alone, and
+		// say so. A bound the operator set stays as set.
+		for sc.Name == n.AttemptsStream && b.Limits.AttemptsMaxBytes == AttemptsMaxBytes && isStorageShort(err) && sc.MaxBytes > 0 {
+			if sc.MaxBytes /= 2; sc.MaxBytes < 64<<20 {
+				sc.MaxBytes = -1
+			}
+			if _, err = b.JS.CreateOrUpdateStream(ctx, sc); err == nil {
+				b.log.Warn().Int64("attempt_log_max_bytes", sc.MaxBytes).
+					Msg("JetStream offers less storage than the attempt log's default bound (8 GiB): the log keeps this many bytes (-1: no bound but attempt_retention); set attempt_log_max_bytes to choose")
+			}
+		}
+		if err != nil {
 			var apiErr *jetstream.APIError
 			if b.Server != nil && errors.As(err, &apiErr) && apiErr.ErrorCode == jetstream.ErrorCode(10049) {
 				return fmt.Errorf("bus: stream %s: the embedded server cannot read its files in the data dir: "+
@@ -158,6 +174,13 @@ func (b *Bus) Setup(ctx context.Context) error {
 		}
 	}
 	return nil
+}
+
+// isStorageShort says whether err is JetStream's "insufficient storage
+// resources available" (10047).
+func isStorageShort(err error) bool {
+	var apiErr *jetstream.APIError
+	return errors.As(err, &apiErr) && apiErr.ErrorCode == jetstream.ErrorCode(10047)
 }
 
 // maxBytes is a stream's MaxBytes for a bound (0: none, which JetStream
