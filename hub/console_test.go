@@ -159,17 +159,24 @@ func TestAPIPreview(t *testing.T) {
 // TestAPIAccounts: each account with its webhooks against its limit, and
 // in which state; an account's token sees its own.
 func TestAPIAccounts(t *testing.T) {
-	rc := hubtest.NewReceiver(t)
-	_, a := startAPIHub(t, `{"accounts":[{"id":"acme","webhook_limit":3,"api_token":"`+acmeToken+`"},{"id":"globex","api_token":"`+globexToken+`"},{"id":"quiet"}],"webhooks":[`+
-		webhookJSON("a1", "acme", rc.URL, `"events":["*"]`)+","+webhookJSON("a2", "acme", rc.URL, `"events":["*"],"active":false`)+`]}`)
+	rc, gone := hubtest.NewReceiver(t), hubtest.NewReceiver(t)
+	gone.SetRespond(func(n int, w http.ResponseWriter, r *http.Request) { w.WriteHeader(http.StatusGone) })
+	r, a := startAPIHub(t, `{"accounts":[{"id":"acme","webhook_limit":3,"api_token":"`+acmeToken+`"},{"id":"globex","api_token":"`+globexToken+`"},{"id":"quiet"}],"webhooks":[`+
+		webhookJSON("a1", "acme", gone.URL, `"events":["*"]`)+","+webhookJSON("a2", "acme", rc.URL, `"events":["*"],"active":false`)+`]}`)
 	if code, m := a.call("POST", "/v1/webhooks", fmt.Sprintf(`{"id":"a3","account":"acme","url":%q,"events":["*"]}`, rc.URL)); code != 201 {
 		t.Fatalf("create: %d %v", code, m)
 	}
 	if code, m := a.call("POST", "/v1/webhooks", fmt.Sprintf(`{"id":"i1","account":"initech","url":%q,"events":["*"]}`, rc.URL)); code != 201 {
 		t.Fatalf("create: %d %v", code, m)
 	}
+	// a1's receiver answers 410 Gone: the hub disables it.
+	r.publish(t, contact("evt_gone"))
+	hubtest.Eventually(t, 10*time.Second, "a1 disabled", func() bool {
+		_, m := a.call("GET", "/v1/webhooks/a1", "")
+		return m["disabled"] == true
+	})
 	want := map[string]string{
-		"acme":    "configured=true webhooks=3 webhook_limit=3 active=2 inactive=1 disabled=0 from_config=2",
+		"acme":    "configured=true webhooks=3 webhook_limit=3 active=2 inactive=1 disabled=1 from_config=2",
 		"globex":  "configured=true webhooks=0 webhook_limit=40 active=0 inactive=0 disabled=0 from_config=0",
 		"quiet":   "configured=true webhooks=0 webhook_limit=40 active=0 inactive=0 disabled=0 from_config=0",
 		"initech": "configured=false webhooks=1 webhook_limit=40 active=1 inactive=0 disabled=0 from_config=0",
