@@ -94,7 +94,7 @@ func TestAPIPreview(t *testing.T) {
 	for _, wh := range []string{"plain", "pro"} {
 		code, m, raw := a.do("POST", "/v1/webhooks/"+wh+"/preview", `{"event_id":"evt_pre"}`, apiToken)
 		req, _ := m["request"].(map[string]any)
-		if code != 200 || m["skipped"] != false || m["event_id"] != "evt_pre" || req == nil {
+		if code != 200 || m["skipped"] != false || m["matches"] != true || m["event_id"] != "evt_pre" || req == nil {
 			t.Fatalf("preview %s: %d %s", wh, code, raw)
 		}
 		noSecretIn(t, "preview "+wh, raw)
@@ -130,6 +130,11 @@ func TestAPIPreview(t *testing.T) {
 	code, m, raw = a.do("POST", "/v1/webhooks/pro/preview", `{"event":{"id":"given","type":"contact.created","data":{"email":"eve@example.com","attributes":{"PLAN":"pro"}}}}`, apiToken)
 	if req, _ := m["request"].(map[string]any); code != 200 || m["event_id"] != "given" || req == nil || req["body"] != `{"email":"eve@example.com","type":"contact.created"}` {
 		t.Errorf("preview of an event given whole: %d %s", code, raw)
+	}
+	// An event the webhook does not take (email.*, not contact.*): shown, and said so.
+	code, m, raw = a.do("POST", "/v1/webhooks/pro/preview", `{"event":{"type":"email.clicked","data":{"email":"eve@example.com","attributes":{"PLAN":"pro"}}}}`, apiToken)
+	if code != 200 || m["matches"] != false || m["request"] == nil {
+		t.Errorf("preview of an event the webhook does not take: %d %s", code, raw)
 	}
 	for _, c := range []struct{ body, field string }{
 		{`{"event":{"type":"contact.created","account":"globex","data":{"email":"eve@example.com"}}}`, "event.account"},

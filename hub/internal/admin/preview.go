@@ -29,6 +29,10 @@ type RequestView struct {
 // PreviewView is what a webhook would be sent for an event.
 type PreviewView struct {
 	EventID string `json:"event_id"`
+	// Matches says the webhook takes the event (active, a subscribed type,
+	// an accepted initiator and list): when false, routing would not send
+	// it, and the request is what a test send or resend would send.
+	Matches bool `json:"matches"`
 	// Skipped says the webhook's plugin drops the event: nothing would be sent.
 	Skipped bool         `json:"skipped"`
 	Request *RequestView `json:"request,omitempty"`
@@ -76,7 +80,7 @@ func (s *Server) preview(w http.ResponseWriter, r *http.Request) error {
 	ev, _ := event.Parse(evRaw)
 	out := PreviewView{}
 	if ev != nil {
-		out.EventID = ev.ID
+		out.EventID, out.Matches = ev.ID, wh.Matches(ev)
 	}
 	b, err := s.d.Preview(r.Context(), wh, evRaw, wh.Batch != nil)
 	if err != nil {
