@@ -164,7 +164,8 @@ func New(cfg *config.Config, opts ...Option) (*Hub, error) {
 	if cfg.APIAddr != "off" {
 		h.deliveryLog = deliverylog.NewJetStream(h.bus, o.log)
 		h.api, err = admin.New(admin.Deps{Config: cfg, Bus: h.bus, Registry: reg, Store: h.store, Health: h.health, DeliveryLog: h.deliveryLog,
-			CheckPlugin: h.plugins.ValidateConfig, PluginSecrets: h.plugins.SecretFields, Tester: h.engine, Metrics: h.metrics.Registry, PublicKeys: keys.PublicKeys, Log: o.log})
+			CheckPlugin: h.plugins.ValidateConfig, PluginSecrets: h.plugins.SecretFields, Tester: h.engine, Preview: previewer(h.plugins, keys),
+			Metrics: h.metrics.Registry, PublicKeys: keys.PublicKeys, Log: o.log})
 		if err != nil {
 			return fail(err)
 		}

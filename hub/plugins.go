@@ -123,6 +123,21 @@ func Preview(ctx context.Context, cfg *config.Config, w config.Webhook, events [
 	if err != nil {
 		return nil, nil, false, err
 	}
+	keys, err := delivery.ParseKeys(cfg)
+	if err != nil {
+		return nil, nil, false, err
+	}
+	b, err := build(ctx, h, keys, wh, events, len(events) > 1)
+	if err != nil {
+		return nil, nil, false, err
+	}
+	return b.Request, b.Body, b.Skipped, nil
+}
+
+// build is what hookhub plugin run and the API's preview share: the request
+// delivery.Build makes for events now, with the id a delivery of one event
+// has (<event id>:<webhook id>), sending nothing.
+func build(ctx context.Context, t delivery.Transformer, keys delivery.Keys, wh *webhooks.Webhook, events [][]byte, batch bool) (*delivery.Built, error) {
 	now := time.Now()
 	items := make([]delivery.Item, len(events))
 	for i, e := range events {
@@ -131,16 +146,17 @@ func Preview(ctx context.Context, cfg *config.Config, w config.Webhook, events [
 	id := "preview"
 	if len(events) == 1 {
 		if ev, err := event.Parse(events[0]); err == nil {
-			id = ev.ID + ":" + w.ID
+			id = ev.ID + ":" + wh.ID
 		}
 	}
-	keys, err := delivery.ParseKeys(cfg)
-	if err != nil {
-		return nil, nil, false, err
+	return delivery.Build(ctx, t, "hookhub/"+Version, keys, wh, id, items, batch, now)
+}
+
+// previewer is the API's preview: the request the running hub's plugins
+// and keys make for one event to wh (as a batch of one when batch is set),
+// built by the delivery engine's own code and never sent.
+func previewer(t delivery.Transformer, keys delivery.Keys) func(ctx context.Context, wh *webhooks.Webhook, raw []byte, batch bool) (*delivery.Built, error) {
+	return func(ctx context.Context, wh *webhooks.Webhook, raw []byte, batch bool) (*delivery.Built, error) {
+		return build(ctx, t, keys, wh, [][]byte{raw}, batch)
 	}
-	b, err := delivery.Build(ctx, h, "hookhub/"+Version, keys, wh, id, items, len(events) > 1, now)
-	if err != nil {
-		return nil, nil, false, err
-	}
-	return b.Request, b.Body, b.Skipped, nil
 }

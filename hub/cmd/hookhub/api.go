@@ -92,15 +92,15 @@ func runWebhooks(args []string, stdout, stderr io.Writer) error {
 	if len(args) > 0 {
 		sub, args = args[0], args[1:]
 	}
-	fs := newFlags("webhooks "+sub, "webhooks list|get|create|update|delete|activate|deactivate|enable|rotate-secret|stats|resend [ID] [flags]", stderr)
+	fs := newFlags("webhooks "+sub, "webhooks list|get|create|update|delete|activate|deactivate|enable|rotate-secret|stats|resend|preview [ID] [flags]", stderr)
 	af := addAPIFlags(fs)
 	account := fs.String("account", "", "account (list: only this account's)")
-	file := fs.String("file", "", "create/update: the whole webhook as JSON, from this file or - for stdin")
+	file := fs.String("file", "", "create/update: the whole webhook as JSON, from this file or - for stdin; preview: a whole event (CloudEvent JSON)")
 	hookURL := fs.String("url", "", "create/update: the target URL")
 	events := fs.String("events", "", "create/update: comma-separated event types or wildcards, e.g. contact.*,email.clicked")
 	name := fs.String("name", "", "create/update: a name")
 	id := fs.String("id", "", "create: the webhook id (default: generated)")
-	eventID := fs.String("event", "", "resend: the id of the event to send again")
+	eventID := fs.String("event", "", "resend: the id of the event to send again; preview: the id of a kept event")
 	recoverWindow := fs.Bool("recover", false, "enable: also redrive the dead letters stranded since the webhook began failing")
 	pos, err := parseInterspersed(fs, args)
 	if err != nil {
@@ -203,6 +203,11 @@ func runWebhooks(args []string, stdout, stderr io.Writer) error {
 			fmt.Fprintf(stdout, "new signing secret of %s, shown this once: %v\nthe old one signs too for 24h\n", arg, one["secret"])
 			return nil
 		}
+	case "preview":
+		if err := needID(); err != nil {
+			return err
+		}
+		return previewWebhook(c, arg, *eventID, *file, *af.json, fs, stdout)
 	case "stats", "resend":
 		if err := needID(); err != nil {
 			return err
@@ -439,9 +444,10 @@ func printJSON(w io.Writer, raw []byte) error {
 }
 
 func runTestSend(args []string, stdout, stderr io.Writer) error {
-	fs := newFlags("test-send", "test-send WEBHOOK --type EVENT_TYPE [--json]", stderr)
+	fs := newFlags("test-send", "test-send WEBHOOK --type EVENT_TYPE [--data FILE] [--json]", stderr)
 	af := addAPIFlags(fs)
 	typ := fs.String("type", "", "event type whose catalog sample to send, e.g. email.clicked")
+	dataFile := fs.String("data", "", "the event's data as JSON, from this file or - for stdin, instead of the catalog's sample")
 	pos, err := parseInterspersed(fs, args)
 	if err != nil {
 		return err
@@ -450,7 +456,18 @@ func runTestSend(args []string, stdout, stderr io.Writer) error {
 		fs.Usage()
 		return errUsage
 	}
-	body, _ := json.Marshal(map[string]string{"event_type": *typ})
+	req := map[string]any{"event_type": *typ}
+	if *dataFile != "" {
+		data, err := readFileOrStdin(*dataFile)
+		if err != nil {
+			return err
+		}
+		if !json.Valid(data) {
+			return fmt.Errorf("--data %s: not valid JSON", *dataFile)
+		}
+		req["data"] = json.RawMessage(data)
+	}
+	body, _ := json.Marshal(req)
 	raw, err := newAPIClient(*af.addr, *af.token).call("POST", "/v1/webhooks/"+url.PathEscape(pos[0])+"/test", body)
 	if err != nil {
 		return err
@@ -464,8 +481,18 @@ func runTestSend(args []string, stdout, stderr io.Writer) error {
 		Status             int
 		LatencyMS          float64 `json:"latency_ms"`
 		Error, Response    string
+		Request            *struct {
+			Method, URL, Body string
+			Headers           map[string][]string
+		}
 	}
 	_ = json.Unmarshal(raw, &r)
+	defer func() {
+		if q := r.Request; q != nil {
+			fmt.Fprintln(stdout, "\nthe request sent (credentials masked):")
+			printRequest(stdout, q.Method, q.URL, q.Headers, q.Body)
+		}
+	}()
 	switch {
 	case r.Skipped:
 		fmt.Fprintln(stdout, "skipped: the webhook's plugin drops this event; nothing was sent")

@@ -7,13 +7,16 @@ import (
 	"strings"
 )
 
-// runEvents: hookhub events rejected.
+// runEvents: hookhub events rejected|get.
 func runEvents(args []string, stdout, stderr io.Writer) error {
-	if len(args) == 0 || args[0] != "rejected" {
-		fmt.Fprintln(stderr, "Usage: hookhub events rejected [--account A] [--limit N] [--json]")
-		return errUsage
+	switch {
+	case len(args) > 0 && args[0] == "rejected":
+		return runEventsRejected(args[1:], stdout, stderr)
+	case len(args) > 0 && args[0] == "get":
+		return runEventsGet(args[1:], stdout, stderr)
 	}
-	return runEventsRejected(args[1:], stdout, stderr)
+	fmt.Fprintln(stderr, "Usage: hookhub events rejected [--account A] [--limit N] [--json]\n       hookhub events get EVENT_ID [--account A] [--json]")
+	return errUsage
 }
 
 // runEventsRejected lists the events the hub refused, newest first.

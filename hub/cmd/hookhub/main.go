@@ -29,7 +29,7 @@ func commands() []command {
 		{"publish", "publish [flags]", "publish one event to the hub's NATS", runPublish},
 		{"webhooks", "webhooks list|get|create|...", "manage webhooks through the hub's API (HOOKHUB_API_ADDR, HOOKHUB_API_TOKEN)", runWebhooks},
 		{"dlq", "dlq list|get|redrive", "list, inspect and redrive dead letters", runDLQ},
-		{"events", "events rejected", "the events the hub refused, with the reason, newest first", runEvents},
+		{"events", "events rejected|get", "the events the hub refused, with the reason, newest first; one event the hub keeps", runEvents},
 		{"event-types", "event-types [TYPE]", "the event-type catalog, or one type's schema and sample", runEventTypes},
 		{"deliveries", "deliveries list WEBHOOK", "the attempt log of a webhook, newest first (also: attempts)", runAttempts},
 		{"attempts", "attempts list WEBHOOK", "the same as deliveries", runAttempts},

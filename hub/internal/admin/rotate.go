@@ -3,16 +3,12 @@ package admin
 import (
 	"context"
 	"encoding/json"
-	"fmt"
 	"net/http"
 	"time"
 
 	"github.com/hookhub/hookhub/hub/config"
 	"github.com/hookhub/hookhub/hub/internal/delivery"
 	"github.com/hookhub/hookhub/hub/internal/webhooks"
-	"github.com/hookhub/hookhub/schemas"
-	"github.com/hookhub/hookhub/sdk/event"
-	"github.com/hookhub/hookhub/sdk/publish"
 	"github.com/hookhub/hookhub/sdk/signature"
 )
 
@@ -86,36 +82,5 @@ func (s *Server) rotateSecret(w http.ResponseWriter, r *http.Request) error {
 	v := s.view(rotated)
 	v.Secret = next // shown once, now
 	writeJSON(w, http.StatusOK, v)
-	return nil
-}
-
-// testSend sends the catalog's sample of an event type to a webhook now, and
-// answers with what happened.
-func (s *Server) testSend(w http.ResponseWriter, r *http.Request) error {
-	id := r.PathValue("id")
-	cur, err := s.webhook(r, id)
-	if err != nil {
-		return err
-	}
-	if s.d.Tester == nil {
-		return &Error{Status: http.StatusConflict, Code: "unavailable", Message: "test sends are not available in this hub"}
-	}
-	raw, err := readJSON(r)
-	if err != nil {
-		return err
-	}
-	var body struct {
-		EventType string `json:"event_type"`
-	}
-	_ = json.Unmarshal(raw, &body)
-	t, ok := schemas.Lookup(body.EventType)
-	if !ok {
-		return badRequest("unknown_event_type", "event_type", fmt.Sprintf("%q is not in the catalog (GET /v1/event-types)", body.EventType))
-	}
-	e := &event.Event{Source: "hookhub/test", Type: t.Type, Account: cur.Account, Initiator: event.InitiatorAPI, Data: t.Sample}
-	publish.Fill(e)
-	e.ID = "test_" + e.ID
-	evRaw, _ := json.Marshal(e)
-	writeJSON(w, http.StatusOK, s.d.Tester.TestSend(r.Context(), cur, evRaw))
 	return nil
 }

@@ -21,6 +21,7 @@ import (
 
 	"github.com/hookhub/hookhub/hub/config"
 	"github.com/hookhub/hookhub/hub/internal/bus"
+	"github.com/hookhub/hookhub/hub/internal/delivery"
 	"github.com/hookhub/hookhub/hub/internal/deliverylog"
 	"github.com/hookhub/hookhub/hub/internal/health"
 	"github.com/hookhub/hookhub/hub/internal/webhooks"
@@ -47,6 +48,10 @@ type Deps struct {
 	DeliveryLog deliverylog.Reader
 	// Tester sends test requests (nil: none).
 	Tester TestSender
+	// Preview builds the request the hub would send to a webhook for one
+	// event (as a batch of one when batch is set), and sends nothing (nil:
+	// no previews).
+	Preview func(ctx context.Context, w *webhooks.Webhook, raw []byte, batch bool) (*delivery.Built, error)
 	// PublicKeys are an account's v1a public keys, served as its JWKS (nil: none).
 	PublicKeys func(account string) []signature.PublicKey
 	// Metrics is served at /metrics (nil: not served).
@@ -311,4 +316,5 @@ func (s *Server) routes() {
 	s.deliveryRoutes()
 	s.extraRoutes()
 	s.moreRoutes()
+	s.consoleRoutes()
 }

@@ -1,0 +1,62 @@
+package main
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/hookhub/hookhub/hub/hubtest"
+)
+
+// TestConsoleCommands: hookhub events get prints a kept event; hookhub
+// webhooks preview prints the request a webhook would be sent, masked, and
+// sends nothing; hookhub test-send --data sends the data given.
+func TestConsoleCommands(t *testing.T) {
+	rc := hubtest.NewReceiver(t)
+	h := hubtest.StartHub(t, `{"api_addr":"127.0.0.1:0","api_token":"tok-for-the-cli-tests","webhooks":[{"id":"wh","account":"acme","url":"`+rc.URL+`",
+		"secret":"`+hubtest.Secret+`","events":["contact.*"],"headers":{"X-Api-Key":"key-of-the-cli-test"}}]}`, nil)
+	cli := func(args ...string) (string, string, int) {
+		return runCLI(t, append(args, "--api", h.APIURL(), "--token", "tok-for-the-cli-tests")...)
+	}
+	if _, err := h.JetStream().Publish(t.Context(), "hookhub.events.acme.contact.updated",
+		[]byte(`{"specversion":"1.0","id":"evt_cli","source":"t","type":"contact.updated","account":"acme","data":{"email":"a@example.com"}}`)); err != nil {
+		t.Fatal(err)
+	}
+	rc.WaitFor(t, 1, 10*time.Second)
+
+	out, errs, code := cli("events", "get", "evt_cli", "--account", "acme")
+	if code != 0 || !strings.Contains(out, "event evt_cli of account acme (contact.updated)") || !strings.Contains(out, `"email": "a@example.com"`) {
+		t.Errorf("events get (exit %d): %s%s", code, out, errs)
+	}
+	if _, errs, code = cli("events", "get", "evt_cli"); code != 1 || !strings.Contains(errs, "account") {
+		t.Errorf("events get without the account (exit %d): %s", code, errs)
+	}
+
+	out, errs, code = cli("webhooks", "preview", "wh", "--event", "evt_cli")
+	if code != 0 || !strings.HasPrefix(out, "POST "+rc.URL) || !strings.Contains(out, "X-Api-Key: [redacted]") ||
+		!strings.Contains(out, "Webhook-Id: evt_cli:wh") || !strings.Contains(out, `"data":{"email":"a@example.com"}`) || strings.Contains(out, "key-of-the-cli-test") {
+		t.Errorf("webhooks preview (exit %d): %s%s", code, out, errs)
+	}
+	ev := filepath.Join(t.TempDir(), "event.json")
+	if err := os.WriteFile(ev, []byte(`{"type":"contact.created","data":{"email":"b@example.com"}}`), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if out, errs, code = cli("webhooks", "preview", "wh", "--file", ev); code != 0 || !strings.Contains(out, `"email":"b@example.com"`) {
+		t.Errorf("webhooks preview --file (exit %d): %s%s", code, out, errs)
+	}
+	if rc.Count() != 1 {
+		t.Errorf("previews reached the receiver: %d requests", rc.Count())
+	}
+
+	data := filepath.Join(t.TempDir(), "data.json")
+	if err := os.WriteFile(data, []byte(`{"email":"custom@example.com"}`), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	out, errs, code = cli("test-send", "wh", "--type", "contact.updated", "--data", data)
+	if code != 0 || !strings.Contains(out, "delivered: 200") || !strings.Contains(out, "the request sent") ||
+		!strings.Contains(string(rc.Requests()[rc.Count()-1].Body), "custom@example.com") {
+		t.Errorf("test-send --data (exit %d): %s%s", code, out, errs)
+	}
+}
