@@ -17,10 +17,6 @@ import (
 	"github.com/hookhub/hookhub/hub/internal/deliverylog"
 )
 
-// scanLimit bounds how many messages one listing of the rejected events
-// reads (the delivery log's listings go through deliverylog, unbounded).
-const scanLimit = 100000
-
 func (s *Server) deliveryRoutes() {
 	s.handle("GET /v1/webhooks/{id}/attempts", s.listAttempts, false)
 	s.handle("GET /v1/events/{id}/attempts", s.eventAttempts, false)
@@ -44,47 +40,6 @@ func page(r *http.Request) (limit int, before uint64, err error) {
 		}
 	}
 	return limit, before, nil
-}
-
-// newest reads the messages of stream on subject, newest first, keeping at
-// most limit with a sequence below before (0: no bound) that keep says to.
-func (s *Server) newest(ctx context.Context, stream, subject string, limit int, before uint64, keep func(jetstream.Msg) bool) ([]jetstream.Msg, error) {
-	c, err := s.d.Bus.JS.OrderedConsumer(ctx, stream, jetstream.OrderedConsumerConfig{FilterSubjects: []string{subject}})
-	if err != nil {
-		return nil, err
-	}
-	var ring []jetstream.Msg
-	for read := 0; read < scanLimit; {
-		batch, err := c.FetchNoWait(500)
-		if err != nil {
-			return nil, err
-		}
-		n := 0
-		for m := range batch.Messages() {
-			n++
-			md, _ := m.Metadata()
-			if md != nil && before != 0 && md.Sequence.Stream >= before {
-				continue
-			}
-			if keep != nil && !keep(m) {
-				continue
-			}
-			if limit > 0 {
-				ring = append(ring, m)
-				if len(ring) > limit {
-					ring = ring[1:]
-				}
-			}
-		}
-		read += n
-		if n == 0 {
-			break
-		}
-	}
-	for i, j := 0, len(ring)-1; i < j; i, j = i+1, j-1 {
-		ring[i], ring[j] = ring[j], ring[i]
-	}
-	return ring, nil
 }
 
 func (s *Server) accountOf(r *http.Request, id string) (string, error) {

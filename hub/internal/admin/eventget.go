@@ -3,6 +3,7 @@ package admin
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"net/http"
 	"time"
 
@@ -53,28 +54,24 @@ func (s *Server) archived(ctx context.Context, account, id string) (*EventView, 
 	if !event.ValidAccount(account) {
 		return nil, absent
 	}
+	// The archive keeps one subject per (account, event id): its last
+	// message is the event (one re-published later is stored again).
 	n := s.d.Bus.Names
-	found, err := s.newest(ctx, n.ArchiveStream, n.Archive(account, id), 1, 0, func(m jetstream.Msg) bool {
-		if m.Headers().Get(bus.HeaderEventID) != id {
-			return false
-		}
-		e, err := event.Parse(m.Data())
-		return err == nil && e.Account == account && e.ID == id
-	})
+	st, err := s.d.Bus.JS.Stream(ctx, n.ArchiveStream)
 	if err != nil {
 		return nil, err
 	}
-	if len(found) == 0 {
+	m, err := st.GetLastMsgForSubject(ctx, n.Archive(account, id))
+	if errors.Is(err, jetstream.ErrMsgNotFound) {
 		return nil, absent
 	}
-	m := found[0]
-	e, err := event.Parse(m.Data())
 	if err != nil {
+		return nil, err
+	}
+	e, err := event.Parse(m.Data)
+	if err != nil || m.Header.Get(bus.HeaderEventID) != id || e.Account != account || e.ID != id {
 		return nil, absent
 	}
-	v := &EventView{ID: id, Account: account, Type: e.Type, Event: m.Data()}
-	if md, err := m.Metadata(); err == nil {
-		v.Stored = md.Timestamp.UTC()
-	}
+	v := &EventView{ID: id, Account: account, Type: e.Type, Event: m.Data, Stored: m.Time.UTC()}
 	return v, nil
 }

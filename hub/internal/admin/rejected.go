@@ -5,7 +5,6 @@ import (
 	"time"
 	"unicode/utf8"
 
-
 	"github.com/hookhub/hookhub/hub/internal/bus"
 	"github.com/hookhub/hookhub/hub/internal/routing"
 )

@@ -12,7 +12,6 @@ import (
 	"github.com/hookhub/hookhub/hub/internal/bus"
 	"github.com/hookhub/hookhub/hub/internal/deliverylog"
 	"github.com/hookhub/hookhub/hub/internal/routing"
-	"github.com/hookhub/hookhub/sdk/event"
 )
 
 func (s *Server) moreRoutes() {
@@ -40,23 +39,13 @@ func (s *Server) resend(w http.ResponseWriter, r *http.Request) error {
 	}
 	// Event ids are unique within an account only: look for the id among
 	// the events of the webhook's account, never another's.
-	n := s.d.Bus.Names
-	found, err := s.newest(r.Context(), n.ArchiveStream, n.Archive(wh.Account, body.EventID), 1, 0, func(m jetstream.Msg) bool {
-		if m.Headers().Get(bus.HeaderEventID) != body.EventID {
-			return false
-		}
-		ev, err := event.Parse(m.Data())
-		return err == nil && ev.Account == wh.Account
-	})
+	// Another account's event is absent: the same answer as no event.
+	ev, err := s.archived(r.Context(), wh.Account, body.EventID)
 	if err != nil {
 		return err
 	}
-	// Another account's event is absent: the same answer as no event.
-	var ev struct{ Account string }
-	if len(found) == 0 || json.Unmarshal(found[0].Data(), &ev) != nil || ev.Account != wh.Account {
-		return notFound("event (kept for event_retention after it matched a webhook)", body.EventID)
-	}
-	data := found[0].Data()
+	data := ev.Event
+	n := s.d.Bus.Names
 	job := nats.NewMsg(n.Delivery(wh.Account, wh.ID))
 	jobID := routing.JobID(body.EventID, wh.ID)
 	job.Header.Set(bus.HeaderJob, jobID)
