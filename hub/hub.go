@@ -28,8 +28,8 @@ import (
 
 	"github.com/hookhub/hookhub/hub/config"
 	"github.com/hookhub/hookhub/hub/internal/admin"
-	"github.com/hookhub/hookhub/hub/internal/console"
 	"github.com/hookhub/hookhub/hub/internal/bus"
+	"github.com/hookhub/hookhub/hub/internal/console"
 	"github.com/hookhub/hookhub/hub/internal/delivery"
 	"github.com/hookhub/hookhub/hub/internal/health"
 	"github.com/hookhub/hookhub/hub/internal/metrics"

@@ -195,7 +195,8 @@ type formData struct {
 }
 
 type category struct {
-	Name     string
+	Name     string // as the catalog names it
+	Label    string // as people do
 	Wildcard string // "prefix.*" when every type of it shares one prefix
 	All      bool
 	Events   []eventChoice
@@ -211,6 +212,12 @@ type header struct{ Name, Value string }
 // Error is the message for a field, if any.
 func (f formData) Error(field string) string { return f.Errors[field] }
 
+// categoryLabels are the catalog's categories as the seed providers' screens
+// name them; others show capitalised.
+var categoryLabels = map[string]string{"marketing": "Marketing email", "transactional": "Transactional email",
+	"sms": "SMS", "hub": "Hub (operational)", "list": "Lists", "contact": "Contacts", "deal": "Deals",
+	"campaign": "Campaigns", "account": "Account", "import": "Imports"}
+
 var initiators = []string{event.InitiatorContact, event.InitiatorUser, event.InitiatorSystem, event.InitiatorAPI}
 
 // catalogChoices lays the catalog out by category, with the webhook's
@@ -221,7 +228,10 @@ func catalogChoices(patterns []string) ([]category, string) {
 	for _, t := range schemas.Catalog() {
 		cat := byCat[t.Category]
 		if cat == nil {
-			cat = &category{Name: t.Category}
+			cat = &category{Name: t.Category, Label: categoryLabels[t.Category]}
+			if cat.Label == "" {
+				cat.Label = strings.ToUpper(t.Category[:1]) + t.Category[1:]
+			}
 			byCat[t.Category] = cat
 			order = append(order, t.Category)
 		}
