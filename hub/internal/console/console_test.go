@@ -1,6 +1,7 @@
 package console_test
 
 import (
+	"encoding/json"
 	"fmt"
 	"html"
 	"io"
@@ -319,4 +320,123 @@ func newServer(t *testing.T, h http.Handler) string {
 	srv := httptest.NewServer(h)
 	t.Cleanup(srv.Close)
 	return srv.URL
+}
+
+// apiJSON calls the management API with the operator token.
+func apiJSON(t *testing.T, h *hub.Hub, method, path, body string) (int, map[string]any) {
+	t.Helper()
+	req, _ := http.NewRequest(method, h.APIURL()+path, strings.NewReader(body))
+	req.Header.Set("Authorization", "Bearer "+opToken)
+	req.Header.Set("Content-Type", "application/json")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var m map[string]any
+	_ = json.NewDecoder(resp.Body).Decode(&m)
+	return resp.StatusCode, m
+}
+
+// TestConsoleEditKeepsWhatItDoesNotShow: saving the edit form with the
+// password and a header value left empty keeps them, and keeps what the form
+// does not show (retry schedule, signatures).
+func TestConsoleEditKeepsWhatItDoesNotShow(t *testing.T) {
+	h := startHub(t)
+	code, m := apiJSON(t, h, "POST", "/v1/webhooks", `{"account":"acme","name":"first","url":"http://127.0.0.1:9/a","events":["contact.*","deal.created"],
+		"auth":{"type":"basic","username":"u","password":"pw-kept-1"},"headers":{"X-Api-Key":"key-kept-2"},"retry":{"schedule":["1s","5s"]},"lists":["7"]}`)
+	if code != http.StatusCreated {
+		t.Fatalf("create: %d %v", code, m)
+	}
+	id := m["id"].(string)
+	b := newBrowser(t, h.APIURL())
+	b.signIn(opToken)
+	_, page := b.do("GET", "/console/webhooks/"+id+"/edit", nil)
+	if strings.Contains(page, "pw-kept-1") || strings.Contains(page, "key-kept-2") {
+		t.Fatal("the edit form holds the password or the header value")
+	}
+	if !strings.Contains(page, `value="contact.*" data-category-all checked`) || !strings.Contains(page, `value="deal.created" checked`) {
+		t.Errorf("the form does not show the webhook's events checked")
+	}
+	resp, body := b.do("POST", "/console/webhooks/"+id, url.Values{"csrf": {csrfOf(t, page)}, "name": {"second"}, "url": {"http://127.0.0.1:9/a"},
+		"category": {"contact.*"}, "events": {"deal.created"}, "active": {"on"}, "auth_type": {"basic"}, "username": {"u"}, "password": {""},
+		"header_name": {"X-Api-Key"}, "header_value": {""}, "lists": {"7, 8"}})
+	if resp.StatusCode != http.StatusSeeOther {
+		t.Fatalf("save: %d\n%s", resp.StatusCode, body)
+	}
+	wh := h.Snapshot().Get(id)
+	if wh.Name != "second" || wh.Auth.Password.Reveal() != "pw-kept-1" || wh.Headers["X-Api-Key"] != "key-kept-2" {
+		t.Errorf("after the edit: name %q, password kept %v, header kept %v", wh.Name, wh.Auth.Password.Reveal() == "pw-kept-1", wh.Headers["X-Api-Key"] == "key-kept-2")
+	}
+	if wh.Retry == nil || len(wh.Retry.Schedule) != 2 || fmt.Sprint(wh.Events) != "[contact.* deal.created]" || fmt.Sprint(wh.Lists) != "[7 8]" {
+		t.Errorf("after the edit: retry %+v, events %v, lists %v", wh.Retry, wh.Events, wh.Lists)
+	}
+	// Moving the URL needs the credentials again: the API says so, beside a field.
+	_, page = b.do("GET", "/console/webhooks/"+id+"/edit", nil)
+	resp, body = b.do("POST", "/console/webhooks/"+id, url.Values{"csrf": {csrfOf(t, page)}, "name": {"second"}, "url": {"http://127.0.0.1:9/elsewhere"},
+		"events": {"deal.created"}, "active": {"on"}, "auth_type": {"basic"}, "username": {"u"}})
+	if resp.StatusCode != http.StatusUnprocessableEntity || !strings.Contains(body, `id="auth-error"`) {
+		t.Errorf("moving the URL with the password kept: %d, want 422 with the error beside auth\n%s", resp.StatusCode, body)
+	}
+	if h.Snapshot().Get(id).URL != "http://127.0.0.1:9/a" {
+		t.Error("the URL moved")
+	}
+}
+
+// TestConsoleUsageAndLimit: at the account's limit, Add is disabled.
+func TestConsoleUsageAndLimit(t *testing.T) {
+	h := startHub(t)
+	b := newBrowser(t, h.APIURL())
+	for i := range 3 {
+		if code, m := apiJSON(t, h, "POST", "/v1/webhooks", fmt.Sprintf(`{"account":"acme","url":"http://127.0.0.1:9/%d","events":["contact.created"]}`, i)); code != http.StatusCreated {
+			t.Fatalf("create %d: %d %v", i, code, m)
+		}
+	}
+	page := b.signIn(opToken)
+	if !strings.Contains(page, "<strong>3 of 3</strong>") {
+		t.Errorf("no 3 of 3 usage:\n%s", page)
+	}
+	if !regexp.MustCompile(`<button type="button" class="primary" disabled aria-describedby="usage-acme">Add a webhook</button>`).MatchString(page) {
+		t.Error("Add is not disabled at the limit")
+	}
+	if strings.Contains(page, `href="/console/webhooks/new?account=acme"`) {
+		t.Error("acme's Add link is there at the limit")
+	}
+	if !strings.Contains(page, `href="/console/webhooks/new?account=globex"`) {
+		t.Error("globex, under its limit, has no Add link")
+	}
+}
+
+// TestConsoleShowsDisabledByTheHub: a receiver answering 410 Gone disables
+// the webhook; the list says so, with the reason and since when, and offers
+// Enable.
+func TestConsoleShowsDisabledByTheHub(t *testing.T) {
+	h := startHub(t)
+	rc := hubtest.NewReceiver(t)
+	rc.SetRespond(func(_ int, w http.ResponseWriter, _ *http.Request) { w.WriteHeader(http.StatusGone) })
+	code, m := apiJSON(t, h, "POST", "/v1/webhooks", `{"account":"acme","name":"gone","url":"`+rc.URL+`/x","events":["contact.created"]}`)
+	if code != http.StatusCreated {
+		t.Fatalf("create: %d %v", code, m)
+	}
+	id := m["id"].(string)
+	if code, m := apiJSON(t, h, "POST", "/v1/events", `{"specversion":"1.0","id":"e1","source":"t","type":"contact.created","account":"acme","data":{"email":"a@example.com"}}`); code != http.StatusAccepted {
+		t.Fatalf("publish: %d %v", code, m)
+	}
+	rc.WaitFor(t, 1, 20*time.Second)
+	deadline := time.Now().Add(20 * time.Second)
+	for !h.WebhookHealth(id).Disabled {
+		if time.Now().After(deadline) {
+			t.Fatal("the webhook was not disabled within 20s of a 410")
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	b := newBrowser(t, h.APIURL())
+	page := b.signIn(opToken)
+	if !regexp.MustCompile(`Disabled by the hub</span><br><span class="help">the receiver answered 410 Gone, since \d{4}-\d\d-\d\d \d\d:\d\d UTC`).MatchString(page) {
+		t.Errorf("the list does not say disabled, why and since when:\n%s", page)
+	}
+	resp, _ := b.do("POST", "/console/webhooks/"+id+"/enable", url.Values{"csrf": {csrfOf(t, page)}})
+	if resp.StatusCode != http.StatusSeeOther || h.WebhookHealth(id).Disabled {
+		t.Errorf("enable: %d, still disabled: %v", resp.StatusCode, h.WebhookHealth(id).Disabled)
+	}
 }
