@@ -440,3 +440,34 @@ func TestConsoleShowsDisabledByTheHub(t *testing.T) {
 		t.Errorf("enable: %d, still disabled: %v", resp.StatusCode, h.WebhookHealth(id).Disabled)
 	}
 }
+
+// TestConsoleWithoutTokenOnLoopback: a hub with no token (so its API is on
+// loopback only) lets the console sign in without one, as the API does; a
+// test sent without script answers with a page of its own.
+func TestConsoleWithoutTokenOnLoopback(t *testing.T) {
+	h := hubtest.StartHub(t, `{"api_addr":"127.0.0.1:0","accounts":[{"id":"acme"}]}`, nil)
+	rc := hubtest.NewReceiver(t)
+	b := newBrowser(t, h.APIURL())
+	_, page := b.do("GET", "/console/signin", nil)
+	if strings.Contains(page, `name="token"`) {
+		t.Error("the sign-in asks for a token the hub does not have")
+	}
+	resp, _ := b.do("POST", "/console/signin", url.Values{"csrf": {csrfOf(t, page)}})
+	if resp.StatusCode != http.StatusSeeOther {
+		t.Fatalf("sign-in without a token: %d", resp.StatusCode)
+	}
+	_, list := b.do("GET", "/console/webhooks", nil)
+	resp, made := b.do("POST", "/console/webhooks", url.Values{"csrf": {csrfOf(t, list)}, "account": {"acme"}, "url": {rc.URL + "/t"},
+		"events": {"contact.created"}, "active": {"on"}})
+	if resp.StatusCode != http.StatusCreated {
+		t.Fatalf("create: %d\n%s", resp.StatusCode, made)
+	}
+	id := h.Snapshot().Account("acme")[0].ID
+	resp, res := b.do("POST", "/console/webhooks/"+id+"/test", url.Values{"csrf": {csrfOf(t, list)}, "event_type": {"contact.created"}})
+	if resp.StatusCode != http.StatusOK || !strings.Contains(res, `<strong class="status">200</strong>`) || !strings.Contains(res, "<html") {
+		t.Errorf("a test sent without script: %d\n%s", resp.StatusCode, res)
+	}
+	if rc.Count() != 1 {
+		t.Errorf("the receiver got %d requests, want 1", rc.Count())
+	}
+}
