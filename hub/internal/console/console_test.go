@@ -36,12 +36,12 @@ func startHub(t *testing.T) *hub.Hub {
 
 // browser is a cookie-keeping HTTP client that does not follow redirects.
 type browser struct {
-	t    *testing.T
+	t    testing.TB
 	base string
 	c    *http.Client
 }
 
-func newBrowser(t *testing.T, base string) *browser {
+func newBrowser(t testing.TB, base string) *browser {
 	jar, _ := cookiejar.New(nil)
 	return &browser{t: t, base: strings.TrimSuffix(base, "/"), c: &http.Client{Jar: jar, Timeout: 30 * time.Second,
 		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}}
@@ -71,7 +71,7 @@ func (b *browser) do(method, path string, form url.Values) (*http.Response, stri
 
 var csrfRe = regexp.MustCompile(`name="csrf" value="([^"]+)"`)
 
-func csrfOf(t *testing.T, page string) string {
+func csrfOf(t testing.TB, page string) string {
 	t.Helper()
 	m := csrfRe.FindStringSubmatch(page)
 	if m == nil {
@@ -469,5 +469,31 @@ func TestConsoleWithoutTokenOnLoopback(t *testing.T) {
 	}
 	if rc.Count() != 1 {
 		t.Errorf("the receiver got %d requests, want 1", rc.Count())
+	}
+}
+
+// BenchmarkConsoleList40 draws the webhooks page of an account at its
+// default limit of 40, through the real API of a hub, over loopback.
+func BenchmarkConsoleList40(b *testing.B) {
+	h := hubtest.StartHub(b, fmt.Sprintf(`{"api_addr":"127.0.0.1:0","api_token":%q,"accounts":[{"id":"acme"}]}`, opToken), nil)
+	for i := range 40 {
+		req, _ := http.NewRequest("POST", h.APIURL()+"/v1/webhooks", strings.NewReader(fmt.Sprintf(
+			`{"account":"acme","name":"hook %d","url":"https://hooks%d.example.com/in","events":["contact.*","email.hard_bounced","deal.created","sms.sent"],"auth":{"type":"basic","username":"u","password":"p"}}`, i, i)))
+		req.Header.Set("Authorization", "Bearer "+opToken)
+		req.Header.Set("Content-Type", "application/json")
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil || resp.StatusCode != http.StatusCreated {
+			b.Fatalf("create %d: %v %v", i, err, resp)
+		}
+		resp.Body.Close()
+	}
+	br := newBrowser(b, h.APIURL())
+	br.signIn(opToken)
+	b.ResetTimer()
+	for range b.N {
+		resp, body := br.do("GET", "/console/webhooks", nil)
+		if resp.StatusCode != http.StatusOK || strings.Count(body, "data-webhook=") != 40 {
+			b.Fatalf("list: %d, %d rows", resp.StatusCode, strings.Count(body, "data-webhook="))
+		}
 	}
 }

@@ -105,7 +105,17 @@ type group struct {
 	Account string
 	Count   int
 	Limit   int
-	Hooks   []hook
+	Hooks   []row
+}
+
+// row is a webhook as the list shows it, worked out once (the template
+// would call the methods again at each use).
+type row struct {
+	hook
+	Title         string
+	EventsSummary string
+	TestTypes     []string
+	IsActive      bool
 }
 
 // AtLimit reports whether the account may add no more webhooks.
@@ -170,7 +180,7 @@ func (c *Console) groups(s *session, hooks []hook) []group {
 	}
 	for _, h := range hooks {
 		g := add(h.Account)
-		g.Hooks = append(g.Hooks, h)
+		g.Hooks = append(g.Hooks, row{hook: h, Title: h.Title(), EventsSummary: h.EventsSummary(), TestTypes: h.TestTypes(), IsActive: h.IsActive()})
 		g.Count++
 	}
 	out := make([]group, 0, len(byAcct))
