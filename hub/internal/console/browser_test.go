@@ -197,7 +197,7 @@ func TestBrowserWebhookLifecycle(t *testing.T) {
 	c.navigate("add", chromedp.Click(chromedp.CSS(`a[href="/console/webhooks/new?account=acme"]`)))
 	c.do("fill the form",
 		chromedp.SendKeys(chromedp.CSS("#name"), "CRM sync"),
-		chromedp.SendKeys(chromedp.CSS("#url"), rc.URL+"/hook"),
+		chromedp.SendKeys(chromedp.CSS("#url"), "ftp://127.0.0.1/hook"),
 		chromedp.SendKeys(chromedp.CSS("#description"), "Contacts and SMS to the CRM"),
 		chromedp.Click(chromedp.CSS(`input[name=auth_type][value=basic]`)),
 		chromedp.WaitVisible(chromedp.CSS("#username")),
@@ -225,6 +225,24 @@ func TestBrowserWebhookLifecycle(t *testing.T) {
 	)
 	c.checkPage("form")
 	c.shot("console-form")
+	// The API refuses the URL: its error shows beside the field, the rest stays.
+	if st := c.navigate("save", chromedp.Click(chromedp.CSS("#save"))); st != 422 {
+		t.Fatalf("saving an ftp URL answered %d, want 422", st)
+	}
+	if got := c.text("#url-error"); !strings.Contains(got, "http") {
+		t.Errorf("the error beside the URL: %q", got)
+	}
+	if got := c.eval("kept", `String(document.querySelector('input[name=category][value="sms.*"]').checked && document.querySelector('input[name=events][value="contact.created"]').checked && document.querySelector("#username").value === "hookuser")`); got != "true" {
+		t.Error("the refused form lost the events or the user name")
+	}
+	c.checkPage("form with an error")
+	c.shot("console-form-error")
+	// Secrets are not sent back into the page: type them again.
+	c.do("fix",
+		chromedp.SetValue(chromedp.CSS("#url"), rc.URL+"/hook"),
+		chromedp.SendKeys(chromedp.CSS("#password"), "hook-pass-9"),
+		chromedp.SendKeys(chromedp.CSS("#header-value-0"), "tenant-7"),
+	)
 	if st := c.navigate("save", chromedp.Click(chromedp.CSS("#save"))); st != 201 {
 		t.Fatalf("saving answered %d: %s", st, c.text("main"))
 	}

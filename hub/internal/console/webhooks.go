@@ -200,6 +200,8 @@ type formData struct {
 	OtherEvents string
 	Initiators  []string
 	Headers     []header
+	SavedAuth   string // the stored webhook's auth type ("" for a new one): left empty, its secret is kept
+	Retype      bool   // secrets were typed: a refused form asks for them again (never drawn back into the page)
 	Errors      map[string]string
 	Problem     string
 }
@@ -217,7 +219,12 @@ type eventChoice struct {
 	Checked                  bool
 }
 
-type header struct{ Name, Value string }
+// header is a row of the custom headers; its value is never drawn back
+// into the page.
+type header struct {
+	Name  string
+	Saved bool // the stored webhook has it: left empty, its value is kept
+}
 
 // Error is the message for a field, if any.
 func (f formData) Error(field string) string { return f.Errors[field] }
@@ -353,9 +360,9 @@ func (c *Console) editForm(w http.ResponseWriter, r *http.Request, s *session) {
 		c.failed(w, r, s, res)
 		return
 	}
-	f := formData{Edit: true, Hook: h}
-	for k, v := range h.Headers {
-		f.Headers = append(f.Headers, header{Name: k, Value: v})
+	f := formData{Edit: true, Hook: h, SavedAuth: h.AuthType()}
+	for k := range h.Headers {
+		f.Headers = append(f.Headers, header{Name: k, Saved: true})
 	}
 	sort.Slice(f.Headers, func(i, j int) bool { return f.Headers[i].Name < f.Headers[j].Name })
 	c.showForm(w, r, s, http.StatusOK, f)
@@ -367,6 +374,9 @@ func fromForm(r *http.Request, edit bool, cur hook) (map[string]any, formData) {
 	_ = r.ParseForm()
 	v := r.PostForm
 	f := formData{Edit: edit, Hook: cur, Errors: map[string]string{}}
+	if edit {
+		f.SavedAuth = cur.AuthType()
+	}
 	h := &f.Hook
 	h.Name = strings.TrimSpace(v.Get("name"))
 	h.Description = strings.TrimSpace(v.Get("description"))
@@ -405,6 +415,10 @@ func fromForm(r *http.Request, edit bool, cur hook) (map[string]any, formData) {
 		}
 	}
 	h.Lists = splitList(v.Get("lists"))
+	f.Retype = v.Get("password") != "" || v.Get("token") != ""
+	for _, hv := range v["header_value"] {
+		f.Retype = f.Retype || hv != ""
+	}
 
 	doc := map[string]any{"url": h.URL, "events": events, "active": active}
 	if !edit {
@@ -454,7 +468,7 @@ func fromForm(r *http.Request, edit bool, cur hook) (map[string]any, formData) {
 		if n == "" {
 			continue
 		}
-		f.Headers = append(f.Headers, header{Name: n, Value: val})
+		f.Headers = append(f.Headers, header{Name: n, Saved: cur.Headers[n] != ""})
 		if val == "" && cur.Headers[n] != "" {
 			val = "[redacted]" // left empty: keep the one it has
 		}
