@@ -210,6 +210,9 @@ func (c *Console) authed(h handler) http.HandlerFunc {
 				http.Redirect(w, r, Path+"signin", http.StatusSeeOther)
 				return
 			}
+			if r.Header.Get("HX-Request") == "true" {
+				w.Header().Set("HX-Redirect", Path+"signin") // htmx swaps no error page: send the whole page there
+			}
 			c.render(w, r, nil, http.StatusForbidden, "message", map[string]any{"Title": "Signed out",
 				"Message": "Your session has ended. Sign in again, then repeat what you were doing.", "SignIn": true})
 			return
