@@ -314,6 +314,9 @@ func TestConsoleStaticAssetsAreEmbedded(t *testing.T) {
 			t.Errorf("%s: %d, %d bytes", p, resp.StatusCode, len(body))
 		}
 	}
+	if resp, _ := b.do("GET", "/console/static/", nil); resp.StatusCode != http.StatusNotFound {
+		t.Errorf("the static folder answers %d, want 404 (no listing)", resp.StatusCode)
+	}
 }
 
 func newServer(t *testing.T, h http.Handler) string {
