@@ -29,6 +29,7 @@ import (
 	"github.com/hookhub/hookhub/hub/config"
 	"github.com/hookhub/hookhub/hub/internal/admin"
 	"github.com/hookhub/hookhub/hub/internal/bus"
+	"github.com/hookhub/hookhub/hub/internal/console"
 	"github.com/hookhub/hookhub/hub/internal/delivery"
 	"github.com/hookhub/hookhub/hub/internal/deliverylog"
 	"github.com/hookhub/hookhub/hub/internal/health"
@@ -169,6 +170,11 @@ func New(cfg *config.Config, opts ...Option) (*Hub, error) {
 		if err != nil {
 			return fail(err)
 		}
+		con, err := console.New(console.Options{API: h.api.Handler(), Config: cfg, Log: o.log})
+		if err != nil {
+			return fail(err)
+		}
+		h.api.Mount(console.Path, con)
 		if h.apiLn, err = net.Listen("tcp", cfg.APIAddr); err != nil {
 			return fail(fmt.Errorf("api: listen on %s: %w", cfg.APIAddr, err))
 		}
@@ -302,6 +308,14 @@ func (h *Hub) APIURL() string {
 		return ""
 	}
 	return "http://" + h.apiLn.Addr().String()
+}
+
+// ConsoleURL is the web console's address ("" when the API is off).
+func (h *Hub) ConsoleURL() string {
+	if h.apiLn == nil {
+		return ""
+	}
+	return h.APIURL() + console.Path
 }
 
 // Conn is the hub's own NATS connection.

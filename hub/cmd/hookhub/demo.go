@@ -65,6 +65,7 @@ func runDemo(args []string, stdout, stderr io.Writer) error {
 			fmt.Fprintf(stdout, "management API on %s\n", u)
 		}
 		fmt.Fprintf(stdout, "NATS for publishers on %s\n", natsURLOr(h))
+		printConsole(h, cfg, stdout)
 		go publishDemoEvents(ctx, h, cfg, *interval, stdout)
 	})
 }
@@ -144,6 +145,26 @@ func (r *refusal) Write(b []byte) (int, error) {
 		r.body.Write(b)
 	}
 	return r.ResponseWriter.Write(b)
+}
+
+// printConsole tells where the web console is and how to sign in to it.
+func printConsole(h *hub.Hub, cfg *config.Config, out io.Writer) {
+	u := h.ConsoleURL()
+	if u == "" {
+		return
+	}
+	how := "no token is needed: this hub has no API token, so it answers on its loopback address only"
+	if cfg.APIToken.Reveal() != "" {
+		how = "sign in with the API token (HOOKHUB_API_TOKEN)"
+	} else {
+		for _, a := range cfg.Accounts {
+			if a.APIToken.Reveal() != "" {
+				how = "sign in with an account's api_token"
+				break
+			}
+		}
+	}
+	fmt.Fprintf(out, "\nweb console: %s\n  open it in a browser; %s\n", u, how)
 }
 
 // start listens on every loopback address the webhooks point at, or on addr

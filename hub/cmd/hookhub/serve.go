@@ -43,6 +43,9 @@ func serve(ctx context.Context, cfg *config.Config, log zerolog.Logger, started 
 	if u := h.NATSURL(); u != "" && cfg.NATSURL == "" {
 		log.Info().Str("url", u).Str("data_dir", cfg.DataDir).Msg("embedded NATS JetStream listening for publishers")
 	}
+	if u := h.ConsoleURL(); u != "" {
+		log.Info().Str("url", u).Msg("web console")
+	}
 	if started != nil {
 		started(h)
 	}

@@ -165,6 +165,10 @@ func (s *Server) webhook(r *http.Request, id string) (*webhooks.Webhook, error) 
 	return wh, nil
 }
 
+// Mount serves h under pattern (such as "/console/") behind the API's own
+// Host and Origin checks. Call it before serving.
+func (s *Server) Mount(pattern string, h http.Handler) { s.mux.Handle(pattern, h) }
+
 // Handler is the API's HTTP handler.
 func (s *Server) Handler() http.Handler { return s.guard(s.mux) }
 

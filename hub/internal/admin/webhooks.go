@@ -29,6 +29,7 @@ type WebhookView struct {
 	ReadOnly       bool       `json:"read_only"`
 	Disabled       bool       `json:"disabled,omitempty"`
 	DisabledReason string     `json:"disabled_reason,omitempty"`
+	DisabledAt     *time.Time `json:"disabled_at,omitempty"`
 	LastSuccess    *time.Time `json:"last_success,omitempty"`
 	FailingSince   *time.Time `json:"failing_since,omitempty"`
 }
@@ -56,6 +57,9 @@ func (s *Server) view(w *webhooks.Webhook) WebhookView {
 	if s.d.Health != nil {
 		st := s.d.Health.Get(w.ID)
 		v.Disabled, v.DisabledReason, v.LastSuccess, v.FailingSince = st.Disabled, st.Reason, s.d.Health.LastSuccess(w.ID), st.FailingSince
+		if st.Disabled {
+			v.DisabledAt = st.DisabledAt
+		}
 	}
 	return v
 }
@@ -251,7 +255,7 @@ func mergePatch(target, patch any) any {
 
 // viewOnly are the fields the API shows that are not the webhook's own; a
 // webhook read and sent back may carry them.
-var viewOnly = []string{"read_only", "disabled", "disabled_reason", "last_success", "failing_since"}
+var viewOnly = []string{"read_only", "disabled", "disabled_reason", "disabled_at", "last_success", "failing_since"}
 
 // replaceWebhook validates doc as the new state of cur and stores it. What
 // the API shows masked and is sent back masked keeps its value: the signing

@@ -1,0 +1,97 @@
+// hookhub console: the little behaviour the pages need beyond plain forms
+// and htmx. Served as a file (the Content-Security-Policy allows no inline
+// script). Every form works without it.
+(function () {
+  "use strict";
+
+  function each(root, sel, fn) {
+    Array.prototype.forEach.call(root.querySelectorAll(sel), fn);
+  }
+
+  // Authentication: show the fields of the chosen kind only.
+  function setupAuth(form) {
+    var box = form.querySelector("[data-auth]");
+    if (!box) return;
+    function update() {
+      var chosen = box.querySelector("input[name=auth_type]:checked");
+      var kind = chosen ? chosen.value : "none";
+      each(box, "[data-auth-for]", function (el) {
+        el.hidden = el.getAttribute("data-auth-for") !== kind;
+      });
+    }
+    each(box, "input[name=auth_type]", function (r) { r.addEventListener("change", update); });
+    update();
+  }
+
+  // "+ add header": a new empty row like the last one.
+  function setupHeaders(form) {
+    var add = form.querySelector("[data-add-header]");
+    var rows = form.querySelector("[data-header-rows]");
+    if (!add || !rows) return;
+    var n = rows.children.length;
+    add.addEventListener("click", function () {
+      var last = rows.lastElementChild;
+      if (!last) return;
+      var row = last.cloneNode(true);
+      each(row, "input", function (input) {
+        input.value = "";
+        input.placeholder = input.name === "header_name" ? "X-Header" : "value";
+        input.id = input.name.replace("_", "-") + "-" + n;
+      });
+      each(row, "label", function (label) {
+        var input = label.nextElementSibling;
+        if (input) label.htmlFor = input.id;
+      });
+      n++;
+      rows.appendChild(row);
+      row.querySelector("input").focus();
+    });
+  }
+
+  // The event picker: a category's box checks all of its events, shows
+  // mixed when some are, and the search box hides the events that do not
+  // match.
+  function setupPicker(form) {
+    var picker = form.querySelector("[data-picker]");
+    if (!picker) return;
+    each(picker, "[data-category]", function (cat) {
+      var all = cat.querySelector("[data-category-all]");
+      var boxes = cat.querySelectorAll("input[name=events]");
+      function sync() {
+        var on = 0;
+        Array.prototype.forEach.call(boxes, function (b) { if (b.checked) on++; });
+        all.checked = on === boxes.length;
+        all.indeterminate = on > 0 && on < boxes.length;
+      }
+      all.addEventListener("change", function () {
+        Array.prototype.forEach.call(boxes, function (b) { b.checked = all.checked; });
+        all.indeterminate = false;
+      });
+      Array.prototype.forEach.call(boxes, function (b) { b.addEventListener("change", sync); });
+      sync();
+    });
+    var search = picker.querySelector("[data-event-search]");
+    if (search) {
+      search.addEventListener("input", function () {
+        var q = search.value.trim().toLowerCase();
+        each(picker, "[data-category]", function (cat) {
+          var shown = 0;
+          each(cat, "[data-event]", function (li) {
+            var hit = q === "" || li.getAttribute("data-event").toLowerCase().indexOf(q) >= 0;
+            li.hidden = !hit;
+            if (hit) shown++;
+          });
+          cat.hidden = shown === 0;
+        });
+      });
+    }
+  }
+
+  document.addEventListener("DOMContentLoaded", function () {
+    each(document, "form.webhook-form", function (form) {
+      setupAuth(form);
+      setupHeaders(form);
+      setupPicker(form);
+    });
+  });
+})();
