@@ -79,6 +79,14 @@ type Config struct {
 	LogLevel       string   `json:"log_level,omitempty" env:"LOG_LEVEL"`
 	LogFormat      string   `json:"log_format,omitempty" env:"LOG_FORMAT"`
 
+	// EventTypes declares custom event types for every account.
+	EventTypes []EventType `json:"event_types,omitempty"`
+	// AcceptUndeclaredTypes restores the old behaviour for types outside
+	// the catalog and the declarations: their events are delivered
+	// unchecked, and webhooks may name them (names under the catalog's own
+	// namespaces, email. or contact. say, must still be in it).
+	AcceptUndeclaredTypes bool `json:"accept_undeclared_types,omitempty" env:"ACCEPT_UNDECLARED_TYPES"`
+
 	Accounts []Account `json:"accounts,omitempty"`
 	Plugins  []Plugin  `json:"plugins,omitempty"`
 	Delivery Delivery  `json:"delivery"`
@@ -98,6 +106,8 @@ type Account struct {
 	// SigningKeys are ed25519 keys (whsk_...) for v1a signatures: the first
 	// signs, all are published in the account's JWKS.
 	SigningKeys []Secret `json:"signing_keys,omitempty"`
+	// EventTypes declares custom event types for this account only.
+	EventTypes []EventType `json:"event_types,omitempty"`
 }
 
 // NATSUser is a login of the embedded NATS server: a publisher for one

@@ -180,7 +180,7 @@ func Parse(name string, raw []byte, environ map[string]string) (*Config, error) 
 	c.File = name
 	errs = c.readClientCerts(name)
 	if err := c.Validate(name); err != nil {
-		errs = append(errs, err)
+		errs = append(errs, flatten(err)...) // one flat list of FieldErrors
 	}
 	if len(errs) > 0 {
 		return nil, errors.Join(errs...)
@@ -587,6 +587,7 @@ func (c *Config) Validate(name string) error {
 	}
 	c.checkSync(bad)
 	c.checkTokens(bad)
+	c.checkDeclaredTypes(bad)
 	for i, h := range c.APIAllowedHosts {
 		if strings.ContainsAny(h, "/ \t\r\n") || strings.Contains(h, "://") {
 			bad(fmt.Sprintf("api_allowed_hosts[%d]", i), "%q is not a host or host:port", h)
@@ -698,6 +699,7 @@ func (c *Config) CheckWebhook(file, at string, w Webhook) []error {
 		}
 		errs = append(errs, &FieldError{File: file, Path: path, Msg: fmt.Sprintf(format, args...)})
 	}
+	c.checkEvents(w, bad)
 	if err := c.TargetPolicy().CheckURL(w.URL); err != nil {
 		bad("url", "%s", strings.TrimPrefix(err.Error(), target.ErrRefused.Error()+": "))
 	}

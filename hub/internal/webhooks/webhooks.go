@@ -40,6 +40,9 @@ type Webhook struct {
 	exact    map[string]bool
 	prefixes []string // "email." for email.*
 	all      bool
+	// Exclusions (!email.opened, !email.*) take types out of the above.
+	notExact    map[string]bool
+	notPrefixes []string
 }
 
 // New prepares a webhook from its config; defaults comes from the delivery
@@ -87,6 +90,17 @@ func New(w config.Webhook, defaults config.Retry, readOnly bool) (*Webhook, erro
 		out.Jitter = *r.Jitter
 	}
 	for _, e := range w.Events {
+		if name, ok := strings.CutPrefix(e, "!"); ok {
+			if p, ok := strings.CutSuffix(name, "*"); ok {
+				out.notPrefixes = append(out.notPrefixes, p)
+			} else {
+				if out.notExact == nil {
+					out.notExact = map[string]bool{}
+				}
+				out.notExact[name] = true
+			}
+			continue
+		}
 		switch {
 		case e == "*":
 			out.all = true
@@ -142,8 +156,19 @@ func (w *Webhook) Attempts() int { return len(w.Schedule) + 1 }
 // does not cover them.
 const OperationalPrefix = "hookhub."
 
-// WantsType reports whether the webhook subscribes to eventType.
+// WantsType reports whether the webhook subscribes to eventType: an
+// inclusion names it and no exclusion does (exclusions win).
 func (w *Webhook) WantsType(eventType string) bool {
+	if w.notExact != nil || w.notPrefixes != nil {
+		if w.notExact[eventType] {
+			return false
+		}
+		for _, p := range w.notPrefixes {
+			if strings.HasPrefix(eventType, p) {
+				return false
+			}
+		}
+	}
 	if w.exact[eventType] {
 		return true
 	}

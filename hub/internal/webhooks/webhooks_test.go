@@ -74,3 +74,28 @@ func BenchmarkMatch(b *testing.B) {
 		})
 	}
 }
+
+// TestMatchExclusions: Brevo-style selection, a category on and single
+// events off. An exclusion wins over any inclusion, exact or wildcard, and
+// the index still finds the webhook for the other types.
+func TestMatchExclusions(t *testing.T) {
+	s := webhooks.NewSnapshot([]*webhooks.Webhook{
+		hook(t, "no-opens", "acme", "email.*", "!email.opened", "!email.proxy_opened"),
+		hook(t, "all-but-sms", "acme", "*", "!sms.*"),
+		hook(t, "exact-excluded", "acme", "email.opened", "contact.updated", "!email.*"),
+	})
+	for typ, want := range map[string]string{
+		"email.opened":       "all-but-sms ",
+		"email.proxy_opened": "all-but-sms ",
+		"email.clicked":      "all-but-sms no-opens ",
+		"sms.sent":           "",
+		"contact.updated":    "all-but-sms exact-excluded ",
+		"deal.created":       "all-but-sms ",
+	} {
+		got := s.Match(&event.Event{Type: typ, Account: "acme"}, nil)
+		sort.Slice(got, func(i, j int) bool { return got[i].ID < got[j].ID })
+		if ids(got) != want {
+			t.Errorf("%s matched %q, want %q", typ, ids(got), want)
+		}
+	}
+}
