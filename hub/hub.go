@@ -30,6 +30,7 @@ import (
 	"github.com/hookhub/hookhub/hub/internal/admin"
 	"github.com/hookhub/hookhub/hub/internal/bus"
 	"github.com/hookhub/hookhub/hub/internal/delivery"
+	"github.com/hookhub/hookhub/hub/internal/eventtypes"
 	"github.com/hookhub/hookhub/hub/internal/health"
 	"github.com/hookhub/hookhub/hub/internal/metrics"
 	"github.com/hookhub/hookhub/hub/internal/pluginhost"
@@ -108,6 +109,10 @@ func New(cfg *config.Config, opts ...Option) (*Hub, error) {
 	if err != nil {
 		return nil, err
 	}
+	types, err := eventtypes.New(cfg, set)
+	if err != nil {
+		return nil, err
+	}
 	ctx, cancel := context.WithTimeout(context.Background(), startTimeout)
 	defer cancel()
 	h.plugins, err = newPlugins(ctx, cfg, pluginCacheDir(cfg), o.pluginWorker, o.log)
@@ -149,9 +154,9 @@ func New(cfg *config.Config, opts ...Option) (*Hub, error) {
 	if err != nil {
 		return fail(err)
 	}
-	h.router = routing.New(h.bus, reg, set, o.log, 0, h.metrics)
+	h.router = routing.New(h.bus, reg, types, o.log, 0, h.metrics)
 	h.engine = delivery.New(delivery.Options{
-		Bus: h.bus, Webhooks: reg, Snapshots: reg, Schemas: set, Health: h.health, Transformer: timedPlugins{h.plugins, h.metrics}, Metrics: h.metrics,
+		Bus: h.bus, Webhooks: reg, Snapshots: reg, Types: types, Health: h.health, Transformer: timedPlugins{h.plugins, h.metrics}, Metrics: h.metrics,
 		PluginSecrets: h.plugins.SecretFields,
 		Policy:        cfg.TargetPolicy(), RootCAs: roots, ProxyURL: proxy, SourceAddr: src,
 		ConnectTimeout: cfg.Delivery.ConnectTimeout.D(), Timeout: cfg.Delivery.Timeout.D(), HTTP2: cfg.Delivery.HTTP2,
@@ -159,7 +164,7 @@ func New(cfg *config.Config, opts ...Option) (*Hub, error) {
 		ExcerptBytes: cfg.Delivery.ResponseExcerptBytes, UserAgent: "hookhub/" + Version, Keys: keys, Log: o.log,
 	})
 	if cfg.APIAddr != "off" {
-		h.api, err = admin.New(admin.Deps{Config: cfg, Bus: h.bus, Registry: reg, Store: h.store, Health: h.health,
+		h.api, err = admin.New(admin.Deps{Config: cfg, Bus: h.bus, Registry: reg, Store: h.store, Health: h.health, Types: types,
 			CheckPlugin: h.plugins.ValidateConfig, PluginSecrets: h.plugins.SecretFields, Tester: h.engine, Metrics: h.metrics.Registry, PublicKeys: keys.PublicKeys, Log: o.log})
 		if err != nil {
 			return fail(err)

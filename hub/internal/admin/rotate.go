@@ -10,7 +10,6 @@ import (
 	"github.com/hookhub/hookhub/hub/config"
 	"github.com/hookhub/hookhub/hub/internal/delivery"
 	"github.com/hookhub/hookhub/hub/internal/webhooks"
-	"github.com/hookhub/hookhub/schemas"
 	"github.com/hookhub/hookhub/sdk/event"
 	"github.com/hookhub/hookhub/sdk/publish"
 	"github.com/hookhub/hookhub/sdk/signature"
@@ -108,9 +107,9 @@ func (s *Server) testSend(w http.ResponseWriter, r *http.Request) error {
 		EventType string `json:"event_type"`
 	}
 	_ = json.Unmarshal(raw, &body)
-	t, ok := schemas.Lookup(body.EventType)
+	t, ok := s.d.Types.Lookup(cur.Account, body.EventType)
 	if !ok {
-		return badRequest("unknown_event_type", "event_type", fmt.Sprintf("%q is not in the catalog (GET /v1/event-types)", body.EventType))
+		return badRequest("unknown_event_type", "event_type", fmt.Sprintf("%q is neither in the catalog nor declared for account %q (GET /v1/event-types)", body.EventType, cur.Account))
 	}
 	e := &event.Event{Source: "hookhub/test", Type: t.Type, Account: cur.Account, Initiator: event.InitiatorAPI, Data: t.Sample}
 	publish.Fill(e)
