@@ -177,18 +177,20 @@ type Retry struct {
 
 // Webhook is one destination and what it receives.
 type Webhook struct {
-	ID          string            `json:"id"`
-	Account     string            `json:"account"`
-	Name        string            `json:"name,omitempty"`
-	Description string            `json:"description,omitempty"`
-	URL         string            `json:"url"`
-	Active      *bool             `json:"active,omitempty"`
-	Events      []string          `json:"events"`
-	Initiators  []string          `json:"initiators,omitempty"`
-	Lists       []string          `json:"lists,omitempty"`
-	Auth        *Auth             `json:"auth,omitempty"`
-	Headers     map[string]string `json:"headers,omitempty"`
-	Secret      Secret            `json:"secret,omitempty"`
+	ID          string   `json:"id"`
+	Account     string   `json:"account"`
+	Name        string   `json:"name,omitempty"`
+	Description string   `json:"description,omitempty"`
+	URL         string   `json:"url"`
+	Active      *bool    `json:"active,omitempty"`
+	Events      []string `json:"events"`
+	Initiators  []string `json:"initiators,omitempty"`
+	// ExcludeImports leaves out events caused by an import (via "import").
+	ExcludeImports bool              `json:"exclude_imports,omitempty"`
+	Lists          []string          `json:"lists,omitempty"`
+	Auth           *Auth             `json:"auth,omitempty"`
+	Headers        map[string]string `json:"headers,omitempty"`
+	Secret         Secret            `json:"secret,omitempty"`
 	// PreviousSecrets still sign requests, beside Secret, until they expire:
 	// the grace period of a rotation.
 	PreviousSecrets []PreviousSecret `json:"previous_secrets,omitempty"`

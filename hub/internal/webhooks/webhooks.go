@@ -184,12 +184,16 @@ func (w *Webhook) WantsType(eventType string) bool {
 }
 
 // Matches reports whether e is for this webhook: active, same account, a
-// subscribed type, an accepted initiator and list.
+// subscribed type, an accepted initiator, not an import it leaves out, and
+// an accepted list.
 func (w *Webhook) Matches(e *event.Event) bool {
 	if !w.IsActive() || w.Account != e.Account || !w.WantsType(e.Type) {
 		return false
 	}
 	if len(w.Initiators) > 0 && !slices.Contains(w.Initiators, e.Initiator) {
+		return false
+	}
+	if w.ExcludeImports && e.Via == event.ViaImport {
 		return false
 	}
 	if len(w.Lists) > 0 && !slices.ContainsFunc(w.Lists, e.HasList) {

@@ -99,3 +99,23 @@ func TestMatchExclusions(t *testing.T) {
 		}
 	}
 }
+
+// TestExcludeImports: a webhook with exclude_imports leaves out events
+// caused by an import (via import), and only those.
+func TestExcludeImports(t *testing.T) {
+	w := hook(t, "no-imports", "acme", "contact.*")
+	w.ExcludeImports = true
+	all := hook(t, "all", "acme", "contact.*")
+	for _, c := range []struct {
+		via  string
+		want bool
+	}{{"import", false}, {"", true}, {"automation", true}} {
+		e := &event.Event{Type: "contact.subscribed", Account: "acme", Initiator: "system", Via: c.via}
+		if got := w.Matches(e); got != c.want {
+			t.Errorf("exclude_imports, via %q: Matches = %v, want %v", c.via, got, c.want)
+		}
+		if !all.Matches(e) {
+			t.Errorf("without exclude_imports, via %q: not matched", c.via)
+		}
+	}
+}
