@@ -130,6 +130,12 @@ func TestDeclaredEventTypes(t *testing.T) {
 		t.Errorf("globex test-sends acme's type: %d %v", code, m)
 	}
 
+	// Lists over events that never concern lists: created, with a warning.
+	code, m, _ = a.do("POST", "/v1/webhooks", fmt.Sprintf(`{"url":%q,"events":["deal.*","invoice.paid"],"lists":["12"]}`, rc.URL), declAcmeTok)
+	if ws, _ := m["warnings"].([]any); code != 201 || len(ws) != 1 || !strings.Contains(fmt.Sprint(ws[0]), "lists: can never match") {
+		t.Errorf("lists over deal.* and invoice.paid: %d %v", code, m)
+	}
+
 	// A webhook naming a mistyped or unknown type is refused, with a hint.
 	code, m, _ = a.do("POST", "/v1/webhooks", fmt.Sprintf(`{"url":%q,"events":["email.clickd","contact"]}`, rc.URL), declAcmeTok)
 	msg := fmt.Sprint(m)

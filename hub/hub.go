@@ -131,6 +131,9 @@ func New(cfg *config.Config, opts ...Option) (*Hub, error) {
 	if w := cfg.EgressWarning(); w != "" {
 		o.log.Warn().Msg(w)
 	}
+	for _, w := range cfg.Warnings() {
+		o.log.Warn().Msg(w)
+	}
 	if err := h.bus.Setup(ctx); err != nil {
 		return fail(err)
 	}

@@ -254,3 +254,66 @@ func quoteList(s []string) string {
 	}
 	return strings.Join(q[:len(q)-1], ", ") + " or " + q[len(q)-1]
 }
+
+// wants reports whether events selects eventType, as routing reads them:
+// exclusions win, * leaves out the hub's own hookhub. types.
+func wants(events []string, eventType string) bool {
+	in := false
+	for _, e := range events {
+		name, excl := strings.CutPrefix(e, "!")
+		hit := name == eventType ||
+			strings.HasSuffix(name, "*") && strings.HasPrefix(eventType, strings.TrimSuffix(name, "*")) && (name != "*" || !strings.HasPrefix(eventType, "hookhub."))
+		if hit && excl {
+			return false
+		}
+		in = in || hit
+	}
+	return in
+}
+
+// WebhookWarnings are what is legal in a webhook but surely not what its
+// owner meant: lists that can never match, because none of the types its
+// events select carries lists (the catalog says which do, as
+// ActiveCampaign shows its list selector only for such events).
+func (c *Config) WebhookWarnings(w Webhook) []string {
+	if len(w.Lists) == 0 {
+		return nil
+	}
+	known := map[string]bool{}
+	var carry []string
+	for _, t := range append(slices.Clone(schemas.Catalog()), c.DeclaredTypes(w.Account)...) {
+		known[t.Type] = true
+		if !wants(w.Events, t.Type) {
+			continue
+		}
+		if t.Lists {
+			return nil
+		}
+	}
+	for _, e := range w.Events {
+		if name := strings.TrimPrefix(e, "!"); !strings.HasSuffix(name, "*") && !known[name] {
+			return nil // an undeclared type (accept_undeclared_types) may carry lists
+		}
+	}
+	for _, t := range schemas.Catalog() {
+		if t.Lists {
+			ns, _, _ := strings.Cut(t.Type, ".")
+			if !slices.Contains(carry, ns+".*") {
+				carry = append(carry, ns+".*")
+			}
+		}
+	}
+	return []string{fmt.Sprintf("lists: can never match: none of the types its events select (%s) concern lists; types that do are under %s",
+		strings.Join(w.Events, ", "), strings.Join(carry, ", "))}
+}
+
+// Warnings are the config's warnings, each with its file and path.
+func (c *Config) Warnings() []string {
+	var out []string
+	for i, w := range c.Webhooks {
+		for _, msg := range c.WebhookWarnings(w) {
+			out = append(out, fmt.Sprintf("%s: webhooks[%d].%s", c.File, i, msg))
+		}
+	}
+	return out
+}

@@ -106,3 +106,24 @@ func TestAcceptUndeclaredTypes(t *testing.T) {
 		t.Errorf("want one error, at events[2] (a typo in the catalog's namespace); got %v", err)
 	}
 }
+
+// TestListsThatCanNeverMatch: a webhook's lists filter over events none of
+// which concern lists is legal but never delivers: validation warns.
+func TestListsThatCanNeverMatch(t *testing.T) {
+	doc := `{"webhooks":[` +
+		strings.Replace(webhookWith(`["deal.*","transactional.*"]`), `"id":"w"`, `"id":"w0","lists":["12"]`, 1) + `,` +
+		strings.Replace(webhookWith(`["deal.*","contact.tag_added"]`), `"id":"w"`, `"id":"w1","lists":["12"]`, 1) + `,` +
+		strings.Replace(webhookWith(`["email.*","!email.*","sms.*"]`), `"id":"w"`, `"id":"w2","lists":["12"]`, 1) + `,` +
+		strings.Replace(webhookWith(`["deal.*"]`), `"id":"w"`, `"id":"w3"`, 1) + `]}`
+	c, err := config.Parse("hub.json", []byte(doc), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ws := c.Warnings()
+	if len(ws) != 2 || !strings.HasPrefix(ws[0], "hub.json: webhooks[0].lists: can never match") || !strings.HasPrefix(ws[1], "hub.json: webhooks[2].lists") {
+		t.Errorf("warnings %q, want webhooks[0] (deal and transactional email) and webhooks[2] (email excluded, sms)", ws)
+	}
+	if w := strings.Join(ws, "\n"); !strings.Contains(w, "contact.*") || !strings.Contains(w, "list.*") {
+		t.Errorf("the warning does not say which types concern lists: %s", w)
+	}
+}

@@ -31,10 +31,13 @@ type WebhookView struct {
 	DisabledReason string     `json:"disabled_reason,omitempty"`
 	LastSuccess    *time.Time `json:"last_success,omitempty"`
 	FailingSince   *time.Time `json:"failing_since,omitempty"`
+	// Warnings are what is legal but surely not meant (lists that can
+	// never match its events).
+	Warnings []string `json:"warnings,omitempty"`
 }
 
 func (s *Server) view(w *webhooks.Webhook) WebhookView {
-	v := WebhookView{Webhook: w.Webhook, Secret: maskSecret(w.Secret.Reveal()), ReadOnly: w.ReadOnly}
+	v := WebhookView{Webhook: w.Webhook, Secret: maskSecret(w.Secret.Reveal()), ReadOnly: w.ReadOnly, Warnings: s.d.Config.WebhookWarnings(w.Webhook)}
 	v.URL = config.MaskURL(w.URL)
 	if len(w.Headers) > 0 {
 		v.Headers = make(map[string]string, len(w.Headers))
@@ -251,7 +254,7 @@ func mergePatch(target, patch any) any {
 
 // viewOnly are the fields the API shows that are not the webhook's own; a
 // webhook read and sent back may carry them.
-var viewOnly = []string{"read_only", "disabled", "disabled_reason", "last_success", "failing_since"}
+var viewOnly = []string{"read_only", "disabled", "disabled_reason", "last_success", "failing_since", "warnings"}
 
 // replaceWebhook validates doc as the new state of cur and stores it. What
 // the API shows masked and is sent back masked keeps its value: the signing
