@@ -157,3 +157,99 @@ func TestAcceptUndeclaredTypes(t *testing.T) {
 		t.Errorf("delivered %s", b)
 	}
 }
+
+// TestAPIDeclaredEventTypes: types declared through the API, for one
+// account (its token) or the whole hub (the admin token), behave as the
+// config's: webhooks may name them, their events are checked and delivered,
+// they are listed and test-sendable; a second hub on the same NATS sees
+// them; removed, their events are rejected again. The config's own
+// declarations cannot be changed through the API.
+func TestAPIDeclaredEventTypes(t *testing.T) {
+	rc := hubtest.NewReceiver(t)
+	doc := `{"event_types":[` + invoiceDecl + `],
+	  "accounts":[{"id":"acme","api_token":"` + declAcmeTok + `"},{"id":"globex","api_token":"` + declGlobexTok + `"}]}`
+	r, a := startAPIHub(t, doc)
+	// A second hub on the same NATS, running before the declaration.
+	_, a2 := startAPIHub(t, `{"nats_url":"`+r.NATSURL()+`","nats_listen":"none","event_types":[`+invoiceDecl+`],
+	  "accounts":[{"id":"acme","api_token":"`+declAcmeTok+`"}]}`)
+	// Before: unknown, so a webhook cannot name it.
+	hook := fmt.Sprintf(`{"url":%q,"events":["ticket.*"]}`, rc.URL)
+	if code, m, _ := a.do("POST", "/v1/webhooks", hook, declAcmeTok); code != 400 {
+		t.Fatalf("a webhook on ticket.* before the type is declared: %d %v", code, m)
+	}
+	decl := `{"title":"Ticket opened","description":"A support ticket was opened.","aliases":["new ticket"],
+	  "schema":{"type":"object","required":["ticket"],"properties":{"ticket":{"type":"string"}}},"sample":{"ticket":"t_sample"}}`
+	code, m, _ := a.do("PUT", "/v1/event-types/ticket.opened", decl, declAcmeTok)
+	if code != 200 || m["custom"] != true || m["account"] != "acme" {
+		t.Fatalf("acme declares ticket.opened: %d %v", code, m)
+	}
+	for _, c := range []struct {
+		tok, path, body, want string
+		code                  int
+	}{
+		{declAcmeTok, "/v1/event-types/ticket.opened", `{"schema":{"type":"object","properties":{"n":{"type":"integer"}}},"sample":{"n":"x"}}`, "does not match the type's schema", 400},
+		{declAcmeTok, "/v1/event-types/email.clicked", decl, "is a built-in type", 400},
+		{declAcmeTok, "/v1/event-types/invoice.paid", decl, "already declared at the config file", 400},
+		{declAcmeTok, "/v1/event-types/ticket.closed", `{"schema":{"$ref":"file:///etc/passwd"},"sample":{}}`, "self-contained", 400},
+		{declAcmeTok, "/v1/event-types/ticket.closed?account=globex", decl, "sees only account acme", 403},
+		{apiToken, "/v1/event-types/ticket.opened", decl, "already declared at account acme", 400},
+	} {
+		code, m, _ := a.do("PUT", c.path, c.body, c.tok)
+		if code != c.code || !strings.Contains(fmt.Sprint(m), c.want) {
+			t.Errorf("PUT %s: %d %v, want %d saying %q", c.path, code, m, c.code, c.want)
+		}
+	}
+	code, m, _ = a.do("POST", "/v1/webhooks", hook, declAcmeTok)
+	if code != 201 {
+		t.Fatalf("a webhook on ticket.* once declared: %d %v", code, m)
+	}
+	id := m["id"].(string)
+	if code, m, _ = a.do("POST", "/v1/webhooks/"+id+"/test", `{"event_type":"ticket.opened"}`, declAcmeTok); code != 200 || m["delivered"] != true {
+		t.Errorf("test send of an API-declared type: %d %v", code, m)
+	}
+	if !strings.Contains(string(rc.Requests()[rc.Count()-1].Body), "t_sample") {
+		t.Errorf("the test send did not carry the declared sample")
+	}
+	// Globex does not know acme's type.
+	if code, _, raw := a.do("GET", "/v1/event-types?q=new+ticket", "", declGlobexTok); code != 200 || strings.Contains(string(raw), "ticket.opened") {
+		t.Errorf("globex finds acme's type: %d %s", code, raw)
+	}
+	// The second hub learns of it through the bucket.
+	hubtest.Eventually(t, 10*time.Second, "the second hub knows ticket.opened", func() bool {
+		code, _, _ := a2.do("GET", "/v1/event-types/ticket.opened", "", declAcmeTok)
+		return code == 200
+	})
+	r.publish(t, &event.Event{ID: "tk1", Type: "ticket.opened", Account: "acme", Data: json.RawMessage(`{"ticket":"t_1"}`)})
+	r.publish(t, &event.Event{ID: "tk2", Type: "ticket.opened", Account: "acme", Data: json.RawMessage(`{"ticket":1}`)})
+	hubtest.Eventually(t, 10*time.Second, "tk1 delivered", func() bool {
+		for _, req := range rc.Requests() {
+			if strings.HasPrefix(req.Header.Get("webhook-id"), "tk1:") {
+				return true
+			}
+		}
+		return false
+	})
+	// Removed: a webhook naming it stays, its events are rejected.
+	if code, _, _ = a.do("DELETE", "/v1/event-types/ticket.opened", "", declAcmeTok); code != 204 {
+		t.Errorf("acme removes ticket.opened: %d", code)
+	}
+	if code, _, _ = a.do("DELETE", "/v1/event-types/ticket.opened", "", declAcmeTok); code != 404 {
+		t.Errorf("removed twice: %d, want 404", code)
+	}
+	if code, m, _ = a.do("DELETE", "/v1/event-types/invoice.paid", "", apiToken); code != 409 || errCode(m) != "read_only" {
+		t.Errorf("the admin removes the config's invoice.paid: %d %v", code, m)
+	}
+	r.publish(t, &event.Event{ID: "tk3", Type: "ticket.opened", Account: "acme", Data: json.RawMessage(`{"ticket":"t_3"}`)})
+	reasons := rejectedByID(t, r, 2)
+	if !strings.Contains(reasons["acme:tk2"], "does not match the schema of ticket.opened") ||
+		!strings.Contains(reasons["acme:tk3"], `"ticket.opened" is neither in the catalog nor declared`) {
+		t.Errorf("rejected: %v", reasons)
+	}
+	// The hub-wide declaration by the admin token reaches every account.
+	if code, m, _ = a.do("PUT", "/v1/event-types/ticket.closed", decl, apiToken); code != 200 || m["account"] != nil {
+		t.Errorf("the admin declares ticket.closed for the hub: %d %v", code, m)
+	}
+	if code, _, _ = a.do("GET", "/v1/event-types/ticket.closed", "", declGlobexTok); code != 200 {
+		t.Errorf("globex does not see the hub's ticket.closed: %d", code)
+	}
+}

@@ -71,18 +71,19 @@ const startTimeout = 60 * time.Second
 
 // Hub is one hookhub process's worth of hub.
 type Hub struct {
-	cfg      *config.Config
-	log      zerolog.Logger
-	bus      *bus.Bus
-	registry *webhooks.Registry
-	router   *routing.Router
-	engine   *delivery.Engine
-	health   *health.Tracker
-	plugins  *pluginhost.Host
-	metrics  *metrics.Metrics
-	store    *webhooks.Store
-	api      *admin.Server
-	apiLn    net.Listener
+	cfg       *config.Config
+	log       zerolog.Logger
+	bus       *bus.Bus
+	registry  *webhooks.Registry
+	router    *routing.Router
+	engine    *delivery.Engine
+	health    *health.Tracker
+	plugins   *pluginhost.Host
+	metrics   *metrics.Metrics
+	store     *webhooks.Store
+	typeStore *eventtypes.Store
+	api       *admin.Server
+	apiLn     net.Listener
 
 	once     sync.Once
 	closeErr error
@@ -140,6 +141,9 @@ func New(cfg *config.Config, opts ...Option) (*Hub, error) {
 	if h.health, err = health.Open(ctx, h.bus, cfg.Delivery.DisableAfter.D(), o.log); err != nil {
 		return fail(err)
 	}
+	if h.typeStore, err = eventtypes.OpenStore(ctx, h.bus.JS, cfg.SubjectPrefix+"_event_types", cfg.StreamReplicas, types, o.log); err != nil {
+		return fail(err)
+	}
 	if h.store, err = webhooks.OpenStore(ctx, h.bus.JS, cfg.SubjectPrefix+"_webhooks", cfg.StreamReplicas, reg, cfg, o.log); err != nil {
 		return fail(err)
 	}
@@ -167,7 +171,7 @@ func New(cfg *config.Config, opts ...Option) (*Hub, error) {
 		ExcerptBytes: cfg.Delivery.ResponseExcerptBytes, UserAgent: "hookhub/" + Version, Keys: keys, Log: o.log,
 	})
 	if cfg.APIAddr != "off" {
-		h.api, err = admin.New(admin.Deps{Config: cfg, Bus: h.bus, Registry: reg, Store: h.store, Health: h.health, Types: types,
+		h.api, err = admin.New(admin.Deps{Config: cfg, Bus: h.bus, Registry: reg, Store: h.store, Health: h.health, Types: types, TypeStore: h.typeStore,
 			CheckPlugin: h.plugins.ValidateConfig, PluginSecrets: h.plugins.SecretFields, Tester: h.engine, Metrics: h.metrics.Registry, PublicKeys: keys.PublicKeys, Log: o.log})
 		if err != nil {
 			return fail(err)
@@ -249,6 +253,7 @@ func (h *Hub) Run(ctx context.Context) error {
 	g.Go(func() error { return h.engine.Run(ctx) })
 	g.Go(func() error { return h.health.Run(ctx) })
 	g.Go(func() error { return h.store.Run(ctx) })
+	g.Go(func() error { return h.typeStore.Run(ctx) })
 	if h.api != nil {
 		g.Go(func() error { return h.api.Serve(ctx, h.apiLn) })
 	}

@@ -89,54 +89,20 @@ func catalogNamespaces() map[string]bool {
 }
 
 // checkEventTypes checks declarations at path (event_types, or
-// accounts[i].event_types): names well formed, not built in, declared once
-// (seen holds the hub's), schemas self-contained and compiling, samples
-// matching them.
+// accounts[i].event_types): each as CheckEventType says, and declared once
+// (seen holds the hub's).
 func checkEventTypes(path string, decls []EventType, seen map[string]string, bad func(path, format string, args ...any)) {
 	local := map[string]string{}
 	for j, t := range decls {
 		at := fmt.Sprintf("%s[%d]", path, j)
-		switch {
-		case !typeName.MatchString(t.Type):
-			bad(at+".type", "%q must be dot-separated lowercase words such as invoice.paid", t.Type)
-			continue
-		case strings.HasPrefix(t.Type, "hookhub."):
-			bad(at+".type", "%q: types under hookhub. are the hub's own", t.Type)
-			continue
-		}
-		if _, ok := schemas.Lookup(t.Type); ok {
-			bad(at+".type", "%q is a built-in type (hookhub event-types %s); declare only types of your own", t.Type, t.Type)
-			continue
-		}
-		if where, dup := seen[t.Type]; dup {
-			bad(at+".type", "%q is already declared at %s", t.Type, where)
-			continue
-		}
-		if where, dup := local[t.Type]; dup {
-			bad(at+".type", "%q is already declared at %s", t.Type, where)
-			continue
-		}
-		local[t.Type] = at
-		sch, err := schemacheck.CompileSelfContained(schemas.BaseURL+"declared/"+t.Type+".schema.json", t.Schema)
-		if err != nil {
-			bad(at+".schema", "is not a usable JSON Schema: %s", oneLine(err.Error()))
-			continue
-		}
-		if len(t.Sample) == 0 {
-			bad(at+".sample", "is required: a data payload that matches the schema, for test sends")
-			continue
-		}
-		doc, err := schemacheck.Decode(t.Sample)
-		if err != nil {
-			bad(at+".sample", "is not JSON: %s", err)
-			continue
-		}
-		for _, is := range schemacheck.Check(sch, doc) {
-			p := at + ".sample"
-			if is.Path != "" {
-				p += "." + is.Path
+		taken := func(typ string) string {
+			if where, dup := seen[typ]; dup {
+				return where
 			}
-			bad(p, "does not match the type's schema: %s", is.Msg)
+			return local[typ]
+		}
+		if CheckEventType(at, t, taken, bad) {
+			local[t.Type] = at
 		}
 	}
 	for k, v := range local {
@@ -144,6 +110,52 @@ func checkEventTypes(path string, decls []EventType, seen map[string]string, bad
 			seen[k] = v
 		}
 	}
+}
+
+// CheckEventType checks one declaration at path at: a well-formed name,
+// not built in, not under hookhub., not taken (taken says where it is
+// declared already, "" when it is not), a self-contained schema that
+// compiles and a sample that matches it. It reports whether the name may
+// be recorded as declared.
+func CheckEventType(at string, t EventType, taken func(eventType string) string, bad func(path, format string, args ...any)) bool {
+	switch {
+	case !typeName.MatchString(t.Type):
+		bad(at+".type", "%q must be dot-separated lowercase words such as invoice.paid", t.Type)
+		return false
+	case strings.HasPrefix(t.Type, "hookhub."):
+		bad(at+".type", "%q: types under hookhub. are the hub's own", t.Type)
+		return false
+	}
+	if _, ok := schemas.Lookup(t.Type); ok {
+		bad(at+".type", "%q is a built-in type (hookhub event-types %s); declare only types of your own", t.Type, t.Type)
+		return false
+	}
+	if where := taken(t.Type); where != "" {
+		bad(at+".type", "%q is already declared at %s", t.Type, where)
+		return false
+	}
+	sch, err := schemacheck.CompileSelfContained(schemas.BaseURL+"declared/"+t.Type+".schema.json", t.Schema)
+	if err != nil {
+		bad(at+".schema", "is not a usable JSON Schema: %s", oneLine(err.Error()))
+		return true
+	}
+	if len(t.Sample) == 0 {
+		bad(at+".sample", "is required: a data payload that matches the schema, for test sends")
+		return true
+	}
+	doc, err := schemacheck.Decode(t.Sample)
+	if err != nil {
+		bad(at+".sample", "is not JSON: %s", err)
+		return true
+	}
+	for _, is := range schemacheck.Check(sch, doc) {
+		p := at + ".sample"
+		if is.Path != "" {
+			p += "." + is.Path
+		}
+		bad(p, "does not match the type's schema: %s", is.Msg)
+	}
+	return true
 }
 
 func oneLine(s string) string {
@@ -166,7 +178,7 @@ func (c *Config) checkDeclaredTypes(bad func(path, format string, args ...any)) 
 // eventNames are the names a webhook of account may subscribe to: every
 // type it knows, each prefix wildcard over them (contact.*, hookhub.webhook.*)
 // and *.
-func (c *Config) eventNames(account string) (exact map[string]bool, wild map[string]bool) {
+func (c *Config) eventNames(account string, more []schemas.EventType) (exact map[string]bool, wild map[string]bool) {
 	exact, wild = map[string]bool{}, map[string]bool{"*": true}
 	add := func(t string) {
 		exact[t] = true
@@ -182,7 +194,7 @@ func (c *Config) eventNames(account string) (exact map[string]bool, wild map[str
 	for _, t := range schemas.Catalog() {
 		add(t.Type)
 	}
-	for _, t := range c.DeclaredTypes(account) {
+	for _, t := range append(c.DeclaredTypes(account), more...) {
 		add(t.Type)
 	}
 	return exact, wild
@@ -194,8 +206,8 @@ func (c *Config) eventNames(account string) (exact map[string]bool, wild map[str
 // is none of these is refused with the closest names ("did you mean").
 // With accept_undeclared_types, names outside the catalog's namespaces
 // pass (the platform publishes types it did not declare).
-func (c *Config) checkEvents(w Webhook, bad func(path, format string, args ...any)) {
-	exact, wild := c.eventNames(w.Account)
+func (c *Config) checkEvents(w Webhook, more []schemas.EventType, bad func(path, format string, args ...any)) {
+	exact, wild := c.eventNames(w.Account, more)
 	var ns map[string]bool
 	if c.AcceptUndeclaredTypes {
 		ns = catalogNamespaces()
@@ -274,14 +286,15 @@ func wants(events []string, eventType string) bool {
 // WebhookWarnings are what is legal in a webhook but surely not what its
 // owner meant: lists that can never match, because none of the types its
 // events select carries lists (the catalog says which do, as
-// ActiveCampaign shows its list selector only for such events).
-func (c *Config) WebhookWarnings(w Webhook) []string {
+// ActiveCampaign shows its list selector only for such events). more are
+// types declared beyond the config (through the API).
+func (c *Config) WebhookWarnings(w Webhook, more ...schemas.EventType) []string {
 	if len(w.Lists) == 0 {
 		return nil
 	}
 	known := map[string]bool{}
 	var carry []string
-	for _, t := range append(slices.Clone(schemas.Catalog()), c.DeclaredTypes(w.Account)...) {
+	for _, t := range slices.Concat(schemas.Catalog(), c.DeclaredTypes(w.Account), more) {
 		known[t.Type] = true
 		if !wants(w.Events, t.Type) {
 			continue

@@ -39,8 +39,11 @@ type Deps struct {
 	Registry *webhooks.Registry
 	Store    *webhooks.Store
 	Health   *health.Tracker
-	// Types are the built-in and declared event types (nil: the catalog).
+	// Types are the built-in and declared event types (nil: the catalog
+	// and the config's declarations).
 	Types *eventtypes.Registry
+	// TypeStore keeps the types declared through the API (nil: none can be).
+	TypeStore *eventtypes.Store
 	// CheckPlugin validates a webhook's plugin name and config.
 	CheckPlugin func(name string, config []byte) error
 	// PluginSecrets are the fields of a plugin's config its schema marks
@@ -318,6 +321,7 @@ func (s *Server) routes() {
 	}
 	s.webhookRoutes()
 	s.eventRoutes()
+	s.eventTypeRoutes()
 	s.deliveryRoutes()
 	s.extraRoutes()
 	s.moreRoutes()

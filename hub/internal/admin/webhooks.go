@@ -37,7 +37,7 @@ type WebhookView struct {
 }
 
 func (s *Server) view(w *webhooks.Webhook) WebhookView {
-	v := WebhookView{Webhook: w.Webhook, Secret: maskSecret(w.Secret.Reveal()), ReadOnly: w.ReadOnly, Warnings: s.d.Config.WebhookWarnings(w.Webhook)}
+	v := WebhookView{Webhook: w.Webhook, Secret: maskSecret(w.Secret.Reveal()), ReadOnly: w.ReadOnly, Warnings: s.d.Config.WebhookWarnings(w.Webhook, s.d.Types.APIDeclared(w.Account)...)}
 	v.URL = config.MaskURL(w.URL)
 	if len(w.Headers) > 0 {
 		v.Headers = make(map[string]string, len(w.Headers))
@@ -564,7 +564,7 @@ func (s *Server) parseWebhook(body []byte, id, account string) (config.Webhook, 
 		if err := dec.Decode(&wh); err != nil {
 			return wh, badRequest("invalid_webhook", "", err.Error())
 		}
-		for _, e := range s.d.Config.CheckWebhook("", "", wh) {
+		for _, e := range s.d.Config.CheckWebhook("", "", wh, s.d.Types.APIDeclared(wh.Account)...) {
 			var fe *config.FieldError
 			if errors.As(e, &fe) {
 				details = append(details, FieldIssue{Field: fe.Path, Message: fe.Msg})

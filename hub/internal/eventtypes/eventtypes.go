@@ -9,6 +9,7 @@ import (
 	"slices"
 	"sort"
 	"strings"
+	"sync/atomic"
 
 	"github.com/santhosh-tekuri/jsonschema/v6"
 
@@ -17,14 +18,20 @@ import (
 	"github.com/hookhub/hookhub/schemas"
 )
 
-// Registry is immutable and safe for concurrent use.
+// Registry is safe for concurrent use: the config's declarations never
+// change, the API's are swapped whole (Store).
 type Registry struct {
 	builtin *schemacheck.Set
-	// declared: account ("" for the whole hub) -> type -> declaration.
-	declared map[string]map[string]declared
+	// declared: account ("" for the whole hub) -> type -> declaration,
+	// from the config file.
+	declared declMap
+	// api: the same, declared through the management API.
+	api atomic.Pointer[declMap]
 	// AcceptUndeclared delivers events of unknown types unchecked.
 	AcceptUndeclared bool
 }
+
+type declMap map[string]map[string]declared
 
 type declared struct {
 	et  schemas.EventType
@@ -34,7 +41,8 @@ type declared struct {
 // New builds the registry of cfg's declarations over the built-in set.
 // cfg has been validated (config.Load), so its schemas compile.
 func New(cfg *config.Config, builtin *schemacheck.Set) (*Registry, error) {
-	r := &Registry{builtin: builtin, declared: map[string]map[string]declared{}, AcceptUndeclared: cfg.AcceptUndeclaredTypes}
+	r := &Registry{builtin: builtin, declared: declMap{}, AcceptUndeclared: cfg.AcceptUndeclaredTypes}
+	r.api.Store(&declMap{})
 	add := func(account string, ts []config.EventType) error {
 		for _, t := range ts {
 			sch, err := schemacheck.CompileSelfContained(schemas.BaseURL+"declared/"+account+"/"+t.Type+".schema.json", t.Schema)
@@ -75,14 +83,44 @@ func (r *Registry) find(account, eventType string) (declared, bool) {
 	if r == nil {
 		return declared{}, false
 	}
-	if d, ok := r.declared[""][eventType]; ok {
-		return d, true
+	for _, m := range []declMap{r.declared, *r.api.Load()} {
+		if d, ok := m[""][eventType]; ok {
+			return d, true
+		}
+		if account == "" {
+			continue
+		}
+		if d, ok := m[account][eventType]; ok {
+			return d, true
+		}
 	}
-	if account == "" {
-		return declared{}, false
+	return declared{}, false
+}
+
+// InConfig reports whether the config file declares eventType for
+// account ("" for the hub): such a declaration cannot be changed through
+// the API.
+func (r *Registry) InConfig(account, eventType string) bool {
+	_, ok := r.declared[account][eventType]
+	return ok
+}
+
+// APIDeclared are the types declared through the API that account's
+// events may have (the hub's and the account's).
+func (r *Registry) APIDeclared(account string) []schemas.EventType {
+	if r == nil {
+		return nil
 	}
-	d, ok := r.declared[account][eventType]
-	return d, ok
+	m := *r.api.Load()
+	var out []schemas.EventType
+	for acct, ts := range m {
+		if acct == "" || acct == account && account != "" {
+			for _, d := range ts {
+				out = append(out, d.et)
+			}
+		}
+	}
+	return out
 }
 
 // List returns the types account's events may have, sorted by type: the
@@ -91,10 +129,12 @@ func (r *Registry) find(account, eventType string) (declared, bool) {
 func (r *Registry) List(account string, every bool) []schemas.EventType {
 	out := slices.Clone(schemas.Catalog())
 	if r != nil {
-		for acct, ts := range r.declared {
-			if acct == "" || acct == account || every && account == "" {
-				for _, d := range ts {
-					out = append(out, d.et)
+		for _, m := range []declMap{r.declared, *r.api.Load()} {
+			for acct, ts := range m {
+				if acct == "" || acct == account || every && account == "" {
+					for _, d := range ts {
+						out = append(out, d.et)
+					}
 				}
 			}
 		}
@@ -138,7 +178,7 @@ func (r *Registry) Undeclared(account, eventType string) string {
 	if s := schemas.Suggest(eventType, r.Names(account)); len(s) > 0 {
 		msg += fmt.Sprintf(" (did you mean %q?)", s[0])
 	}
-	return msg + "; declare it in the config's event_types (or the account's), or set accept_undeclared_types"
+	return msg + "; declare it (the config's event_types, or PUT /v1/event-types/{type}), or set accept_undeclared_types"
 }
 
 // Categories are the distinct categories of List(account, every).
@@ -159,4 +199,41 @@ func Search(ts []schemas.EventType, q string) []schemas.EventType {
 		return ts
 	}
 	return slices.DeleteFunc(slices.Clone(ts), func(t schemas.EventType) bool { return !t.Matches(q) })
+}
+
+// Conflict says why eventType cannot be declared for account ("" for the
+// hub) through the API, "" when it can: the config file declares it there
+// or for the whole hub, the API declares it for the whole hub (for an
+// account's declaration), or an account declares it (for the hub's). The
+// API's own declaration for the same account is replaced, no conflict.
+func (r *Registry) Conflict(account, eventType string) string {
+	api := *r.api.Load()
+	switch {
+	case r.InConfig(account, eventType) || r.InConfig("", eventType):
+		return "the config file"
+	case account != "" && api[""][eventType].et.Type != "":
+		return "the whole hub"
+	}
+	if account == "" {
+		for _, m := range []declMap{r.declared, api} {
+			for acct, ts := range m {
+				if _, ok := ts[eventType]; ok && acct != "" {
+					return "account " + acct
+				}
+			}
+		}
+	}
+	return ""
+}
+
+// MaxAPIDeclared bounds the types the API may declare for one account (or
+// for the hub).
+const MaxAPIDeclared = 200
+
+// APICount is the number of types the API declares for account ("" for
+// the hub), and whether eventType is among them.
+func (r *Registry) APICount(account, eventType string) (n int, has bool) {
+	ts := (*r.api.Load())[account]
+	_, has = ts[eventType]
+	return len(ts), has
 }
