@@ -55,9 +55,19 @@ func TestMatchIndex(t *testing.T) {
 // BenchmarkMatch routes one event in an account of n webhooks, one of which
 // matches: the cost must not grow with n.
 func BenchmarkMatch(b *testing.B) {
-	for _, n := range []int{10, 10000} {
-		b.Run(fmt.Sprintf("webhooks=%d", n), func(b *testing.B) {
-			ws := []*webhooks.Webhook{hook(b, "match", "acme", "contact.updated")}
+	for _, c := range []struct {
+		n      int
+		events []string
+	}{{10, []string{"contact.updated"}}, {10000, []string{"contact.updated"}},
+		// Brevo-style: a category with single events left out.
+		{10, []string{"contact.*", "!contact.deleted", "!contact.note_added"}}, {10000, []string{"contact.*", "!contact.deleted", "!contact.note_added"}}} {
+		n := c.n
+		name := fmt.Sprintf("webhooks=%d", n)
+		if len(c.events) > 1 {
+			name += "/exclusions"
+		}
+		b.Run(name, func(b *testing.B) {
+			ws := []*webhooks.Webhook{hook(b, "match", "acme", c.events...)}
 			for i := range n - 1 {
 				ws = append(ws, hook(b, fmt.Sprintf("w%d", i), "acme", fmt.Sprintf("deal.t%d", i)))
 			}
