@@ -49,7 +49,7 @@ func rejectedReasons(t *testing.T, r *running, n int) map[string]string {
 // a webhook with another value in its signed body before.
 func TestOneReadingOfAnEvent(t *testing.T) {
 	all, api, deals := hubtest.NewReceiver(t), hubtest.NewReceiver(t), hubtest.NewReceiver(t)
-	doc := `{"webhooks":[` + webhookJSON("all", "a", all.URL, `"events":["contact.*","email.*"]`) + `,` +
+	doc := `{"event_types":[{"type":"list.subscribed","schema":{"type":"object"},"sample":{}}],"webhooks":[` + webhookJSON("all", "a", all.URL, `"events":["contact.*","email.*"]`) + `,` +
 		webhookJSON("api", "a", api.URL, `"events":["list.*"],"initiators":["api"]`) + `,` +
 		webhookJSON("deals", "a", deals.URL, `"events":["deal.*"]`) + `]}`
 	r := startHub(t, doc, nil)

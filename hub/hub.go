@@ -32,6 +32,7 @@ import (
 	"github.com/hookhub/hookhub/hub/internal/console"
 	"github.com/hookhub/hookhub/hub/internal/delivery"
 	"github.com/hookhub/hookhub/hub/internal/deliverylog"
+	"github.com/hookhub/hookhub/hub/internal/eventtypes"
 	"github.com/hookhub/hookhub/hub/internal/health"
 	"github.com/hookhub/hookhub/hub/internal/metrics"
 	"github.com/hookhub/hookhub/hub/internal/pluginhost"
@@ -72,17 +73,18 @@ const startTimeout = 60 * time.Second
 
 // Hub is one hookhub process's worth of hub.
 type Hub struct {
-	cfg      *config.Config
-	log      zerolog.Logger
-	bus      *bus.Bus
-	registry *webhooks.Registry
-	router   *routing.Router
-	engine   *delivery.Engine
-	health   *health.Tracker
-	plugins  *pluginhost.Host
-	metrics  *metrics.Metrics
-	store    *webhooks.Store
-	api      *admin.Server
+	cfg       *config.Config
+	log       zerolog.Logger
+	bus       *bus.Bus
+	registry  *webhooks.Registry
+	router    *routing.Router
+	engine    *delivery.Engine
+	health    *health.Tracker
+	plugins   *pluginhost.Host
+	metrics   *metrics.Metrics
+	store     *webhooks.Store
+	typeStore *eventtypes.Store
+	api       *admin.Server
 	// deliveryLog is what the API reads the delivery log through.
 	deliveryLog *deliverylog.JetStream
 	apiLn       net.Listener
@@ -112,6 +114,10 @@ func New(cfg *config.Config, opts ...Option) (*Hub, error) {
 	if err != nil {
 		return nil, err
 	}
+	types, err := eventtypes.New(cfg, set)
+	if err != nil {
+		return nil, err
+	}
 	ctx, cancel := context.WithTimeout(context.Background(), startTimeout)
 	defer cancel()
 	h.plugins, err = newPlugins(ctx, cfg, pluginCacheDir(cfg), o.pluginWorker, o.log)
@@ -130,10 +136,16 @@ func New(cfg *config.Config, opts ...Option) (*Hub, error) {
 	if w := cfg.EgressWarning(); w != "" {
 		o.log.Warn().Msg(w)
 	}
+	for _, w := range cfg.Warnings() {
+		o.log.Warn().Msg(w)
+	}
 	if err := h.bus.Setup(ctx); err != nil {
 		return fail(err)
 	}
 	if h.health, err = health.Open(ctx, h.bus, cfg.Delivery.DisableAfter.D(), o.log); err != nil {
+		return fail(err)
+	}
+	if h.typeStore, err = eventtypes.OpenStore(ctx, h.bus.JS, cfg.SubjectPrefix+"_event_types", cfg.StreamReplicas, types, o.log); err != nil {
 		return fail(err)
 	}
 	if h.store, err = webhooks.OpenStore(ctx, h.bus.JS, cfg.SubjectPrefix+"_webhooks", cfg.StreamReplicas, reg, cfg, o.log); err != nil {
@@ -153,9 +165,9 @@ func New(cfg *config.Config, opts ...Option) (*Hub, error) {
 	if err != nil {
 		return fail(err)
 	}
-	h.router = routing.New(h.bus, reg, set, o.log, 0, h.metrics)
+	h.router = routing.New(h.bus, reg, types, o.log, 0, h.metrics)
 	h.engine = delivery.New(delivery.Options{
-		Bus: h.bus, Webhooks: reg, Snapshots: reg, Schemas: set, Health: h.health, Transformer: timedPlugins{h.plugins, h.metrics}, Metrics: h.metrics,
+		Bus: h.bus, Webhooks: reg, Snapshots: reg, Types: types, Health: h.health, Transformer: timedPlugins{h.plugins, h.metrics}, Metrics: h.metrics,
 		PluginSecrets: h.plugins.SecretFields,
 		Policy:        cfg.TargetPolicy(), RootCAs: roots, ProxyURL: proxy, SourceAddr: src,
 		ConnectTimeout: cfg.Delivery.ConnectTimeout.D(), Timeout: cfg.Delivery.Timeout.D(), HTTP2: cfg.Delivery.HTTP2,
@@ -165,6 +177,7 @@ func New(cfg *config.Config, opts ...Option) (*Hub, error) {
 	if cfg.APIAddr != "off" {
 		h.deliveryLog = deliverylog.NewJetStream(h.bus, o.log)
 		h.api, err = admin.New(admin.Deps{Config: cfg, Bus: h.bus, Registry: reg, Store: h.store, Health: h.health, DeliveryLog: h.deliveryLog,
+			Types: types, TypeStore: h.typeStore,
 			CheckPlugin: h.plugins.ValidateConfig, PluginSecrets: h.plugins.SecretFields, Tester: h.engine, Preview: previewer(h.plugins, keys),
 			Metrics: h.metrics.Registry, PublicKeys: keys.PublicKeys, Log: o.log})
 		if err != nil {
@@ -254,6 +267,7 @@ func (h *Hub) Run(ctx context.Context) error {
 	g.Go(func() error { return h.engine.Run(ctx) })
 	g.Go(func() error { return h.health.Run(ctx) })
 	g.Go(func() error { return h.store.Run(ctx) })
+	g.Go(func() error { return h.typeStore.Run(ctx) })
 	if h.api != nil {
 		g.Go(func() error { return h.deliveryLog.Run(ctx) })
 		g.Go(func() error { return h.api.Serve(ctx, h.apiLn) })

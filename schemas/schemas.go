@@ -28,12 +28,23 @@ const BaseURL = "https://hookhub.dev/schemas/"
 
 // EventType is one entry of the event-type catalog.
 type EventType struct {
-	Type        string          `json:"type"`
-	Category    string          `json:"category"`
-	Title       string          `json:"title"`
-	Description string          `json:"description"`
-	Schema      json.RawMessage `json:"schema"` // the JSON Schema of the event's data
-	Sample      json.RawMessage `json:"sample"` // a sample data payload
+	Type        string `json:"type"`
+	Category    string `json:"category"`
+	Title       string `json:"title"`
+	Description string `json:"description"`
+	// Aliases are other names for the type, the providers' own among them
+	// ("complaint", "link clicked", "added to list"): Search finds them.
+	Aliases []string `json:"aliases,omitempty"`
+	// Lists says the type's events concern lists: a webhook's lists filter
+	// can match them (the event's lists attribute).
+	Lists bool `json:"lists"`
+	// Account is the account that declared a custom type; "" for the
+	// catalog's own types and for types declared for the whole hub.
+	Account string `json:"account,omitempty"`
+	// Custom marks a type declared in the config, not built in.
+	Custom bool            `json:"custom,omitempty"`
+	Schema json.RawMessage `json:"schema"` // the JSON Schema of the event's data
+	Sample json.RawMessage `json:"sample"` // a sample data payload
 }
 
 var catalog = sync.OnceValue(func() []EventType {
@@ -51,6 +62,8 @@ var catalog = sync.OnceValue(func() []EventType {
 			Title       string            `json:"title"`
 			Description string            `json:"description"`
 			Category    string            `json:"x-category"`
+			Aliases     []string          `json:"x-aliases"`
+			Lists       bool              `json:"x-lists"`
 			Examples    []json.RawMessage `json:"examples"`
 		}
 		if err := json.Unmarshal(b, &doc); err != nil {
@@ -59,6 +72,7 @@ var catalog = sync.OnceValue(func() []EventType {
 		et := EventType{
 			Type:     strings.TrimSuffix(strings.TrimPrefix(f, "events/"), ".schema.json"),
 			Category: doc.Category, Title: doc.Title, Description: doc.Description, Schema: b,
+			Aliases: doc.Aliases, Lists: doc.Lists,
 		}
 		if len(doc.Examples) > 0 {
 			et.Sample = doc.Examples[0]

@@ -24,9 +24,15 @@ contact.created contact.updated contact.deleted contact.subscribed contact.unsub
 contact.email_changed contact.field_changed list.contact_added list.contact_removed
 deal.created deal.updated deal.deleted deal.stage_changed account.created account.updated account.deleted
 campaign.sent campaign.forwarded campaign.replied campaign.shared
-sms.sent sms.delivered sms.soft_bounced sms.hard_bounced sms.replied sms.unsubscribed import.finished`)
+sms.sent sms.delivered sms.soft_bounced sms.hard_bounced sms.replied sms.unsubscribed import.finished
+transactional.first_opened transactional.proxy_opened form.submitted form.confirmed sms.clicked
+contact.account_added contact.account_updated contact.account_removed contact.note_added contact.tag_added
+contact.tag_removed contact.task_added contact.task_completed contact.cleaned
+deal.note_added deal.task_added deal.task_completed deal.task_type_added deal.pipeline_added deal.stage_added
+list.created order.created order.updated order.deleted product.created product.updated product.deleted
+site.page_visited site.event_tracked campaign.started`)
 
-var categories = []string{"account", "campaign", "contact", "deal", "hub", "import", "list", "marketing", "sms", "transactional"}
+var categories = []string{"account", "campaign", "contact", "deal", "ecommerce", "form", "hub", "import", "list", "marketing", "site", "sms", "transactional"}
 
 func compiler(t *testing.T) *jsonschema.Compiler {
 	t.Helper()

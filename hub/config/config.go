@@ -86,6 +86,14 @@ type Config struct {
 	LogLevel            string   `json:"log_level,omitempty" env:"LOG_LEVEL"`
 	LogFormat           string   `json:"log_format,omitempty" env:"LOG_FORMAT"`
 
+	// EventTypes declares custom event types for every account.
+	EventTypes []EventType `json:"event_types,omitempty"`
+	// AcceptUndeclaredTypes restores the old behaviour for types outside
+	// the catalog and the declarations: their events are delivered
+	// unchecked, and webhooks may name them (names under the catalog's own
+	// namespaces, email. or contact. say, must still be in it).
+	AcceptUndeclaredTypes bool `json:"accept_undeclared_types,omitempty" env:"ACCEPT_UNDECLARED_TYPES"`
+
 	Accounts []Account `json:"accounts,omitempty"`
 	Plugins  []Plugin  `json:"plugins,omitempty"`
 	Delivery Delivery  `json:"delivery"`
@@ -105,6 +113,8 @@ type Account struct {
 	// SigningKeys are ed25519 keys (whsk_...) for v1a signatures: the first
 	// signs, all are published in the account's JWKS.
 	SigningKeys []Secret `json:"signing_keys,omitempty"`
+	// EventTypes declares custom event types for this account only.
+	EventTypes []EventType `json:"event_types,omitempty"`
 }
 
 // NATSUser is a login of the embedded NATS server: a publisher for one
@@ -174,18 +184,20 @@ type Retry struct {
 
 // Webhook is one destination and what it receives.
 type Webhook struct {
-	ID          string            `json:"id"`
-	Account     string            `json:"account"`
-	Name        string            `json:"name,omitempty"`
-	Description string            `json:"description,omitempty"`
-	URL         string            `json:"url"`
-	Active      *bool             `json:"active,omitempty"`
-	Events      []string          `json:"events"`
-	Initiators  []string          `json:"initiators,omitempty"`
-	Lists       []string          `json:"lists,omitempty"`
-	Auth        *Auth             `json:"auth,omitempty"`
-	Headers     map[string]string `json:"headers,omitempty"`
-	Secret      Secret            `json:"secret,omitempty"`
+	ID          string   `json:"id"`
+	Account     string   `json:"account"`
+	Name        string   `json:"name,omitempty"`
+	Description string   `json:"description,omitempty"`
+	URL         string   `json:"url"`
+	Active      *bool    `json:"active,omitempty"`
+	Events      []string `json:"events"`
+	Initiators  []string `json:"initiators,omitempty"`
+	// ExcludeImports leaves out events caused by an import (via "import").
+	ExcludeImports bool              `json:"exclude_imports,omitempty"`
+	Lists          []string          `json:"lists,omitempty"`
+	Auth           *Auth             `json:"auth,omitempty"`
+	Headers        map[string]string `json:"headers,omitempty"`
+	Secret         Secret            `json:"secret,omitempty"`
 	// PreviousSecrets still sign requests, beside Secret, until they expire:
 	// the grace period of a rotation.
 	PreviousSecrets []PreviousSecret `json:"previous_secrets,omitempty"`

@@ -27,6 +27,7 @@ import (
 	"github.com/hookhub/hookhub/hub/internal/schemacheck"
 	"github.com/hookhub/hookhub/hub/internal/target"
 	"github.com/hookhub/hookhub/plugins"
+	"github.com/hookhub/hookhub/schemas"
 	"github.com/hookhub/hookhub/sdk/event"
 	"github.com/hookhub/hookhub/sdk/signature"
 )
@@ -180,7 +181,7 @@ func Parse(name string, raw []byte, environ map[string]string) (*Config, error) 
 	c.File = name
 	errs = c.readClientCerts(name)
 	if err := c.Validate(name); err != nil {
-		errs = append(errs, err)
+		errs = append(errs, flatten(err)...) // one flat list of FieldErrors
 	}
 	if len(errs) > 0 {
 		return nil, errors.Join(errs...)
@@ -587,6 +588,7 @@ func (c *Config) Validate(name string) error {
 	}
 	c.checkSync(bad)
 	c.checkTokens(bad)
+	c.checkDeclaredTypes(bad)
 	for i, h := range c.APIAllowedHosts {
 		if strings.ContainsAny(h, "/ \t\r\n") || strings.Contains(h, "://") {
 			bad(fmt.Sprintf("api_allowed_hosts[%d]", i), "%q is not a host or host:port", h)
@@ -689,8 +691,9 @@ func flatten(err error) []error {
 
 // CheckWebhook checks one webhook beyond its schema: target policy, secret,
 // retry schedule, batch, headers. Errors name file and path (at, such as
-// webhooks[3]), never a secret's value.
-func (c *Config) CheckWebhook(file, at string, w Webhook) []error {
+// webhooks[3]), never a secret's value. Its events may name the types
+// declared in the config and more (declared through the API).
+func (c *Config) CheckWebhook(file, at string, w Webhook, more ...schemas.EventType) []error {
 	var errs []error
 	bad := func(path, format string, args ...any) {
 		if at != "" {
@@ -698,6 +701,7 @@ func (c *Config) CheckWebhook(file, at string, w Webhook) []error {
 		}
 		errs = append(errs, &FieldError{File: file, Path: path, Msg: fmt.Sprintf(format, args...)})
 	}
+	c.checkEvents(w, more, bad)
 	if err := c.TargetPolicy().CheckURL(w.URL); err != nil {
 		bad("url", "%s", strings.TrimPrefix(err.Error(), target.ErrRefused.Error()+": "))
 	}

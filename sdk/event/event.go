@@ -1,5 +1,5 @@
 // Package event is hookhub's event envelope: CloudEvents 1.0 in JSON structured
-// mode with the extension attributes account, initiator and lists.
+// mode with the extension attributes account, initiator, via and lists.
 //
 // Publishers build an Event and marshal it; the hub parses what arrives with
 // Parse, which checks the envelope (not the data: that is the hub's catalog's
@@ -27,6 +27,15 @@ const (
 	InitiatorAPI     = "api"
 )
 
+// ViaImport is the via of an event caused by an import (a contact
+// subscribed because a file of contacts was imported, say), with initiator
+// system or user: webhooks with exclude_imports leave such events out, as
+// GetResponse does for some of its events.
+const ViaImport = "import"
+
+// MaxViaLen bounds the via attribute.
+const MaxViaLen = 32
+
 // Limits of the envelope's attributes.
 const (
 	MaxIDLen      = 256
@@ -38,17 +47,21 @@ const (
 
 // Event is one CloudEvent as hookhub carries it.
 type Event struct {
-	SpecVersion     string          `json:"specversion"`
-	ID              string          `json:"id"`
-	Source          string          `json:"source"`
-	Type            string          `json:"type"`
-	Subject         string          `json:"subject,omitempty"`
-	Time            *time.Time      `json:"time,omitempty"`
-	DataContentType string          `json:"datacontenttype,omitempty"`
-	Account         string          `json:"account"`
-	Initiator       string          `json:"initiator,omitempty"`
-	Lists           string          `json:"lists,omitempty"`
-	Data            json.RawMessage `json:"data,omitempty"`
+	SpecVersion     string     `json:"specversion"`
+	ID              string     `json:"id"`
+	Source          string     `json:"source"`
+	Type            string     `json:"type"`
+	Subject         string     `json:"subject,omitempty"`
+	Time            *time.Time `json:"time,omitempty"`
+	DataContentType string     `json:"datacontenttype,omitempty"`
+	Account         string     `json:"account"`
+	Initiator       string     `json:"initiator,omitempty"`
+	// Via is how the initiator caused the event, when it matters to a
+	// receiver: "import" (ViaImport), or the platform's own word
+	// (automation, form, ...): lowercase letters, digits, '_' or '-'.
+	Via   string          `json:"via,omitempty"`
+	Lists string          `json:"lists,omitempty"`
+	Data  json.RawMessage `json:"data,omitempty"`
 }
 
 // ErrInvalid is wrapped by every error Parse and Check return.
@@ -108,7 +121,7 @@ func Decode(b []byte) (*Event, error) {
 
 // Attributes are the envelope's attribute names, as Event spells them.
 var Attributes = []string{"specversion", "id", "source", "type", "subject", "time",
-	"datacontenttype", "account", "initiator", "lists", "data"}
+	"datacontenttype", "account", "initiator", "via", "lists", "data"}
 
 // CheckMembers reports the first top-level member of the JSON object b that
 // is named twice or that differs from an attribute name only in case
@@ -275,6 +288,8 @@ func (e *Event) Check() error {
 		return &FieldError{"account", fmt.Sprintf("%q must be 1 to %d letters, digits, '_' or '-'", clip(e.Account), MaxAccountLen)}
 	case e.Initiator != "" && !ValidInitiator(e.Initiator):
 		return &FieldError{"initiator", fmt.Sprintf("%q must be one of contact, user, system, api", clip(e.Initiator))}
+	case e.Via != "" && !validVia(e.Via):
+		return &FieldError{"via", fmt.Sprintf("%q must be 1 to %d lowercase letters, digits, '_' or '-', such as import", clip(e.Via), MaxViaLen)}
 	case e.Lists != "" && !validLists(e.Lists):
 		return &FieldError{"lists", "must be comma-separated list ids (letters, digits, '_' or '-')"}
 	case e.DataContentType != "" && !strings.HasPrefix(e.DataContentType, "application/json"):
@@ -313,6 +328,19 @@ func Subject(prefix, account, eventType string) string {
 
 // NATSSubject is the NATS subject e is published on under prefix.
 func (e *Event) NATSSubject(prefix string) string { return Subject(prefix, e.Account, e.Type) }
+
+func validVia(s string) bool {
+	if len(s) > MaxViaLen {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if !(c >= 'a' && c <= 'z' || c >= '0' && c <= '9' || c == '_' || c == '-') {
+			return false
+		}
+	}
+	return true
+}
 
 // ValidInitiator reports whether s is one of the four initiators.
 func ValidInitiator(s string) bool {

@@ -43,6 +43,7 @@ func TestParseRejects(t *testing.T) {
 		{"long account", `"account":"acme"`, `"account":"` + strings.Repeat("a", 65) + `"`, "account"},
 		{"initiator", `"initiator":"api"`, `"initiator":"robot"`, "initiator"},
 		{"lists", `"lists":"12,15"`, `"lists":"12,,3"`, "lists"},
+		{"via", `"initiator":"api"`, `"initiator":"api","via":"Import!"`, "via"},
 		{"array data", `"data":{"email":"ada@example.com","attributes":{"FIRSTNAME":"Ada"}}`, `"data":[1]`, "data"},
 	}
 	for _, c := range cases {

@@ -506,30 +506,60 @@ func runTestSend(args []string, stdout, stderr io.Writer) error {
 }
 
 func runEventTypes(args []string, stdout, stderr io.Writer) error {
-	fs := newFlags("event-types", "event-types [TYPE] [--category C] [--json]", stderr)
+	fs := newFlags("event-types", "event-types [TYPE] [--category C] [--search WORDS] [--account A] [--json]", stderr)
 	af := addAPIFlags(fs)
 	category := fs.String("category", "", "only this category (marketing, transactional, contact, ...)")
+	search := fs.String("search", "", "only types whose name, title, description or also-known-as names hold these words (\"link clicked\", complaint)")
+	account := fs.String("account", "", "with the admin token: also this account's declared types (* for every account's)")
 	pos, err := parseInterspersed(fs, args)
 	if err != nil {
 		return err
 	}
 	c := newAPIClient(*af.addr, *af.token)
+	q := url.Values{}
+	if *account != "" {
+		q.Set("account", *account)
+	}
 	if len(pos) == 1 {
-		raw, err := c.call("GET", "/v1/event-types/"+url.PathEscape(pos[0]), nil)
+		path := "/v1/event-types/" + url.PathEscape(pos[0])
+		if len(q) > 0 {
+			path += "?" + q.Encode()
+		}
+		raw, err := c.call("GET", path, nil)
 		if err != nil {
 			return err
 		}
 		return printJSON(stdout, raw)
 	}
-	q := ""
 	if *category != "" {
-		q = "?category=" + url.QueryEscape(*category)
+		q.Set("category", *category)
 	}
-	raw, err := c.call("GET", "/v1/event-types"+q, nil)
+	if *search != "" {
+		q.Set("q", *search)
+	}
+	path := "/v1/event-types"
+	if len(q) > 0 {
+		path += "?" + q.Encode()
+	}
+	raw, err := c.call("GET", path, nil)
 	if err != nil {
 		return err
 	}
-	return printList(stdout, raw, *af.json, "TYPE\tCATEGORY\tTITLE", func(t map[string]any) string {
-		return fmt.Sprintf("%v\t%v\t%v", t["type"], t["category"], t["title"])
+	return printList(stdout, raw, *af.json, "TYPE\tCATEGORY\tTITLE\tALSO KNOWN AS", func(t map[string]any) string {
+		title := fmt.Sprint(t["title"])
+		if t["custom"] == true {
+			title += " (declared"
+			if a, _ := t["account"].(string); a != "" {
+				title += " by " + a
+			}
+			title += ")"
+		}
+		var aka []string
+		if as, ok := t["aliases"].([]any); ok {
+			for _, a := range as {
+				aka = append(aka, fmt.Sprint(a))
+			}
+		}
+		return fmt.Sprintf("%v\t%v\t%s\t%s", t["type"], t["category"], title, strings.Join(aka, ", "))
 	})
 }

@@ -53,6 +53,24 @@ func TestAPICommands(t *testing.T) {
 	if out, _, code = cli("event-types", "email.clicked"); code != 0 || !strings.Contains(out, `"sample"`) {
 		t.Errorf("event-types TYPE (exit %d): %s", code, out)
 	}
+	// The search finds the providers' own names: ActiveCampaign's "tag
+	// added", Brevo's "complaint" (email.spam and transactional.spam).
+	if out, _, code = cli("event-types", "--search", "tag added"); code != 0 || !strings.Contains(out, "contact.tag_added") || strings.Contains(out, "email.spam") {
+		t.Errorf("event-types --search 'tag added' (exit %d): %s", code, out)
+	}
+	if out, _, code = cli("event-types", "--search", "complaint"); code != 0 || !strings.Contains(out, "email.spam") || !strings.Contains(out, "transactional.spam") {
+		t.Errorf("event-types --search complaint (exit %d): %s", code, out)
+	}
+	// Every type the issue found missing is listed.
+	out, _, _ = cli("event-types")
+	for _, typ := range strings.Fields(`transactional.first_opened transactional.proxy_opened form.submitted sms.clicked
+	  contact.account_added contact.note_added contact.tag_added contact.tag_removed contact.task_added contact.task_completed contact.cleaned
+	  deal.note_added deal.task_added deal.task_completed deal.task_type_added deal.pipeline_added deal.stage_added list.created
+	  order.created order.updated order.deleted product.created product.updated product.deleted site.page_visited site.event_tracked campaign.started`) {
+		if !strings.Contains(out, typ+"\t") && !strings.Contains(out, typ+" ") {
+			t.Errorf("event-types does not list %s", typ)
+		}
+	}
 	t.Setenv("HOOKHUB_API_ADDR", h.APIURL())
 	t.Setenv("HOOKHUB_API_TOKEN", "tok-for-the-cli-tests")
 	if out, errs, code = runCLI(t, "publish", "--via-api", "--account", "acme", "--type", "contact.created", "--id", "evt_via_api"); code != 0 || !strings.Contains(out, "posted evt_via_api") {

@@ -61,6 +61,20 @@ func TestValidateCommand(t *testing.T) {
 	if code != 1 || !strings.Contains(errs, "webhooks[0].url: must use https") {
 		t.Errorf("validate bad (exit %d): %s", code, errs)
 	}
+	// Event names against the catalog, with a hint; lists that cannot
+	// match are a warning, not an error.
+	names := filepath.Join(t.TempDir(), "names.json")
+	_ = os.WriteFile(names, []byte(`{"webhooks":[{"id":"a","account":"acme","url":"https://x.example.com/","events":["email.clickd","contact"],"secret":"whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"}]}`), 0o600)
+	_, errs, code = runCLI(t, "validate", names)
+	if code != 1 || !strings.Contains(errs, `webhooks[0].events[0]: "email.clickd" is not an event type (did you mean "email.clicked"`) ||
+		!strings.Contains(errs, `webhooks[0].events[1]: "contact" is not an event type (did you mean "contact.*"?)`) {
+		t.Errorf("validate names (exit %d): %s", code, errs)
+	}
+	_ = os.WriteFile(names, []byte(`{"webhooks":[{"id":"a","account":"acme","url":"https://x.example.com/","events":["deal.*"],"lists":["12"],"secret":"whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"}]}`), 0o600)
+	out, errs, code = runCLI(t, "validate", names)
+	if code != 0 || !strings.Contains(out, "valid") || !strings.Contains(errs, "warning: ") || !strings.Contains(errs, "webhooks[0].lists: can never match") {
+		t.Errorf("validate lists over deal.* (exit %d): %s%s", code, out, errs)
+	}
 	_, _, code = runCLI(t, "nonsense")
 	if code != 2 {
 		t.Errorf("unknown command: exit %d, want 2", code)

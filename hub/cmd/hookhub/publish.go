@@ -33,6 +33,7 @@ func runPublish(args []string, stdout, stderr io.Writer) error {
 	data := fs.String("data", "", "the event's data as a JSON object (default: the type's sample from the catalog)")
 	initiator := fs.String("initiator", "", "who caused it: contact, user, system or api")
 	lists := fs.String("lists", "", "comma-separated list ids the event concerns")
+	via := fs.String("via", "", "how the initiator caused it: import (webhooks with exclude_imports leave it out), or your own word")
 	source := fs.String("source", "hookhub/cli", "the event's source")
 	id := fs.String("id", "", "event id (default: a random one); republishing an id is de-duplicated")
 	viaAPI := fs.Bool("via-api", false, "post the event to the hub's management API (HOOKHUB_API_ADDR, HOOKHUB_API_TOKEN) instead of NATS")
@@ -55,7 +56,7 @@ func runPublish(args []string, stdout, stderr io.Writer) error {
 			fs.Usage()
 			return errUsage
 		}
-		e := &event.Event{ID: *id, Source: *source, Type: *typ, Account: *account, Initiator: *initiator, Lists: *lists}
+		e := &event.Event{ID: *id, Source: *source, Type: *typ, Account: *account, Initiator: *initiator, Via: *via, Lists: *lists}
 		switch {
 		case *data != "":
 			if !json.Valid([]byte(*data)) {

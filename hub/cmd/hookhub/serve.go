@@ -89,6 +89,9 @@ func runValidate(args []string, stdout, stderr io.Writer) error {
 	if err := hub.Validate(cfg); err != nil {
 		return err
 	}
+	for _, w := range cfg.Warnings() {
+		fmt.Fprintln(stderr, "warning:", w)
+	}
 	fmt.Fprintf(stdout, "%s: valid (%d webhooks, %d plugins)\n", fs.Arg(0), len(cfg.Webhooks), len(cfg.Plugins))
 	return nil
 }

@@ -46,6 +46,8 @@ var tourExpect = []struct {
 	{"wh_tour/stats", []string{`"delivered":`, `"pending_jobs":`}},
 	{"rejected-events", []string{`{"data":[],"has_more":false}`}},
 	{"event-types?category=marketing", []string{`"category":"marketing"`}},
+	{"event-types?q=link+clicked", []string{`"email.clicked"`}},
+	{"event-types/ticket.opened", []string{`"ticket.opened"`}},
 	{"/metrics", []string{"hookhub_deliveries_total"}},
 	{"/ip-ranges", []string{`"egress_ranges"`}},
 	{"-X DELETE", nil},

@@ -6,10 +6,9 @@ import (
 	"net/http"
 	"strings"
 
+	"github.com/hookhub/hookhub/hub/internal/eventtypes"
 	"github.com/hookhub/hookhub/hub/internal/routing"
-	"github.com/hookhub/hookhub/hub/internal/schemacheck"
 	"github.com/hookhub/hookhub/hub/internal/webhooks"
-	"github.com/hookhub/hookhub/schemas"
 	"github.com/hookhub/hookhub/sdk/event"
 	"github.com/hookhub/hookhub/sdk/publish"
 )
@@ -22,26 +21,50 @@ func (s *Server) eventRoutes() {
 }
 
 type eventTypeSummary struct {
-	Type        string `json:"type"`
-	Category    string `json:"category"`
-	Title       string `json:"title"`
-	Description string `json:"description"`
+	Type        string   `json:"type"`
+	Category    string   `json:"category"`
+	Title       string   `json:"title"`
+	Description string   `json:"description"`
+	Aliases     []string `json:"aliases,omitempty"`
+	Lists       bool     `json:"lists"`
+	Account     string   `json:"account,omitempty"`
+	Custom      bool     `json:"custom,omitempty"`
 }
 
+// typesAccount is the account whose types a request sees: an account
+// token's own, or ?account= for the admin token ("" for the catalog and the
+// hub's declared types only, or every account's with ?account=*).
+func typesAccount(r *http.Request) (account string, every bool) {
+	if sc := scope(r); sc != "" {
+		return sc, false
+	}
+	a := r.URL.Query().Get("account")
+	if a == "*" {
+		return "", true
+	}
+	return a, false
+}
+
+// listEventTypes lists the catalog and the declared types the caller's
+// account knows, by category and by a search (?q=) over names, titles,
+// descriptions and also-known-as names.
 func (s *Server) listEventTypes(w http.ResponseWriter, r *http.Request) error {
 	cat := r.URL.Query().Get("category")
+	account, every := typesAccount(r)
+	all := s.d.Types.List(account, every)
 	out := []eventTypeSummary{}
-	for _, t := range schemas.Catalog() {
+	for _, t := range eventtypes.Search(all, r.URL.Query().Get("q")) {
 		if cat == "" || cat == t.Category {
-			out = append(out, eventTypeSummary{t.Type, t.Category, t.Title, t.Description})
+			out = append(out, eventTypeSummary{t.Type, t.Category, t.Title, t.Description, t.Aliases, t.Lists, t.Account, t.Custom})
 		}
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"data": out, "categories": schemas.Categories()})
+	writeJSON(w, http.StatusOK, map[string]any{"data": out, "categories": eventtypes.Categories(all)})
 	return nil
 }
 
 func (s *Server) getEventType(w http.ResponseWriter, r *http.Request) error {
-	t, ok := schemas.Lookup(r.PathValue("type"))
+	account, _ := typesAccount(r)
+	t, ok := s.d.Types.Lookup(account, r.PathValue("type"))
 	if !ok {
 		return notFound("event type", r.PathValue("type"))
 	}
@@ -72,15 +95,15 @@ func (s *Server) postEvent(w http.ResponseWriter, r *http.Request) error {
 	if strings.HasPrefix(e.Type, webhooks.OperationalPrefix) {
 		return badRequest("invalid_event", "type", "types under "+webhooks.OperationalPrefix+" are reserved for the hub's own operational events")
 	}
-	set, err := schemacheck.Default()
-	if err != nil {
-		return err
-	}
-	if reason := routing.CheckData(set, e); reason != "" {
-		return badRequest("invalid_event", "data", reason)
-	}
-	if !allowed(r, e.Account) {
+	if !allowed(r, e.Account) { // before the type check, whose hints name the account's types
 		return &Error{Status: http.StatusForbidden, Code: "forbidden", Field: "account", Message: "this token sees only account " + scope(r)}
+	}
+	if reason := routing.CheckData(s.d.Types, e); reason != "" {
+		field := "data"
+		if _, known := s.d.Types.Lookup(e.Account, e.Type); !known {
+			field = "type"
+		}
+		return badRequest("invalid_event", field, reason)
 	}
 	raw, _ := json.Marshal(e)
 	ack, err := publish.New(s.d.Bus.JS, s.d.Bus.Names.Prefix).PublishRaw(r.Context(), raw)

@@ -23,7 +23,9 @@ import (
 	"github.com/hookhub/hookhub/hub/internal/bus"
 	"github.com/hookhub/hookhub/hub/internal/delivery"
 	"github.com/hookhub/hookhub/hub/internal/deliverylog"
+	"github.com/hookhub/hookhub/hub/internal/eventtypes"
 	"github.com/hookhub/hookhub/hub/internal/health"
+	"github.com/hookhub/hookhub/hub/internal/schemacheck"
 	"github.com/hookhub/hookhub/hub/internal/webhooks"
 	"github.com/hookhub/hookhub/schemas"
 	"github.com/hookhub/hookhub/sdk/signature"
@@ -39,6 +41,11 @@ type Deps struct {
 	Registry *webhooks.Registry
 	Store    *webhooks.Store
 	Health   *health.Tracker
+	// Types are the built-in and declared event types (nil: the catalog
+	// and the config's declarations).
+	Types *eventtypes.Registry
+	// TypeStore keeps the types declared through the API (nil: none can be).
+	TypeStore *eventtypes.Store
 	// CheckPlugin validates a webhook's plugin name and config.
 	CheckPlugin func(name string, config []byte) error
 	// PluginSecrets are the fields of a plugin's config its schema marks
@@ -72,6 +79,15 @@ type Server struct {
 
 // New builds the API. It refuses a non-loopback address without a token.
 func New(d Deps) (*Server, error) {
+	if d.Types == nil {
+		set, err := schemacheck.Default()
+		if err == nil {
+			d.Types, err = eventtypes.New(d.Config, set)
+		}
+		if err != nil {
+			return nil, fmt.Errorf("api: event types: %w", err)
+		}
+	}
 	s := &Server{d: d, mux: http.NewServeMux(), token: d.Config.APIToken.Reveal(), log: d.Log.With().Str("component", "api").Logger()}
 	s.tokens = map[string]string{}
 	for _, a := range d.Config.Accounts {
@@ -317,6 +333,7 @@ func (s *Server) routes() {
 	}
 	s.webhookRoutes()
 	s.eventRoutes()
+	s.eventTypeRoutes()
 	s.deliveryRoutes()
 	s.extraRoutes()
 	s.moreRoutes()

@@ -8,7 +8,6 @@ import (
 
 	"github.com/hookhub/hookhub/hub/internal/delivery"
 	"github.com/hookhub/hookhub/hub/internal/webhooks"
-	"github.com/hookhub/hookhub/schemas"
 	"github.com/hookhub/hookhub/sdk/event"
 	"github.com/hookhub/hookhub/sdk/publish"
 )
@@ -68,11 +67,11 @@ func (s *Server) testSend(w http.ResponseWriter, r *http.Request) error {
 		case strings.HasPrefix(body.EventType, webhooks.OperationalPrefix):
 			return fieldError("event_type", "types under "+webhooks.OperationalPrefix+" are reserved for the hub's own operational events")
 		}
-		t, inCatalog := schemas.Lookup(body.EventType)
+		t, known := s.lookupType(cur.Account, body.EventType)
 		data := body.Data
 		switch {
-		case len(data) == 0 && !inCatalog:
-			return badRequest("unknown_event_type", "event_type", fmt.Sprintf("%q is not in the catalog (GET /v1/event-types), so it has no sample: give data as well", body.EventType))
+		case len(data) == 0 && !known:
+			return badRequest("unknown_event_type", "event_type", fmt.Sprintf("%q is neither in the catalog nor declared for account %q (GET /v1/event-types), so it has no sample: give data as well", body.EventType, cur.Account))
 		case len(data) == 0:
 			data = t.Sample
 		}

@@ -32,10 +32,13 @@ type WebhookView struct {
 	DisabledAt     *time.Time `json:"disabled_at,omitempty"`
 	LastSuccess    *time.Time `json:"last_success,omitempty"`
 	FailingSince   *time.Time `json:"failing_since,omitempty"`
+	// Warnings are what is legal but surely not meant (lists that can
+	// never match its events).
+	Warnings []string `json:"warnings,omitempty"`
 }
 
 func (s *Server) view(w *webhooks.Webhook) WebhookView {
-	v := WebhookView{Webhook: w.Webhook, Secret: maskSecret(w.Secret.Reveal()), ReadOnly: w.ReadOnly}
+	v := WebhookView{Webhook: w.Webhook, Secret: maskSecret(w.Secret.Reveal()), ReadOnly: w.ReadOnly, Warnings: s.d.Config.WebhookWarnings(w.Webhook, s.d.Types.APIDeclared(w.Account)...)}
 	v.URL = config.MaskURL(w.URL)
 	if len(w.Headers) > 0 {
 		v.Headers = make(map[string]string, len(w.Headers))
@@ -255,7 +258,7 @@ func mergePatch(target, patch any) any {
 
 // viewOnly are the fields the API shows that are not the webhook's own; a
 // webhook read and sent back may carry them.
-var viewOnly = []string{"read_only", "disabled", "disabled_reason", "disabled_at", "last_success", "failing_since"}
+var viewOnly = []string{"read_only", "disabled", "disabled_reason", "disabled_at", "last_success", "failing_since", "warnings"}
 
 // replaceWebhook validates doc as the new state of cur and stores it. What
 // the API shows masked and is sent back masked keeps its value: the signing
@@ -565,7 +568,7 @@ func (s *Server) parseWebhook(body []byte, id, account string) (config.Webhook, 
 		if err := dec.Decode(&wh); err != nil {
 			return wh, badRequest("invalid_webhook", "", err.Error())
 		}
-		for _, e := range s.d.Config.CheckWebhook("", "", wh) {
+		for _, e := range s.d.Config.CheckWebhook("", "", wh, s.d.Types.APIDeclared(wh.Account)...) {
 			var fe *config.FieldError
 			if errors.As(e, &fe) {
 				details = append(details, FieldIssue{Field: fe.Path, Message: fe.Msg})

@@ -26,8 +26,8 @@ import (
 
 	"github.com/hookhub/hookhub/hub/config"
 	"github.com/hookhub/hookhub/hub/internal/bus"
+	"github.com/hookhub/hookhub/hub/internal/eventtypes"
 	"github.com/hookhub/hookhub/hub/internal/metrics"
-	"github.com/hookhub/hookhub/hub/internal/schemacheck"
 	"github.com/hookhub/hookhub/hub/internal/target"
 	"github.com/hookhub/hookhub/hub/internal/webhooks"
 	"github.com/hookhub/hookhub/sdk/abi"
@@ -58,9 +58,9 @@ type Options struct {
 	// Snapshots lets the engine match events for ordered webhooks itself
 	// (nil: ordered webhooks get nothing).
 	Snapshots Snapshots
-	// Schemas check ordered webhooks' events as the router checks the
-	// others (nil: data is not checked against the catalog).
-	Schemas     *schemacheck.Set
+	// Types check ordered webhooks' events as the router checks the
+	// others (nil: types and data are not checked).
+	Types       *eventtypes.Registry
 	Transformer Transformer // nil: webhooks naming a plugin fail
 	// PluginSecrets are the fields of a plugin's config its schema marks
 	// secret: scrubbed, with the webhook's other secrets, from what the

@@ -122,7 +122,7 @@ func (s *sequencer) dispatch(m jetstream.Msg) {
 	}
 	// The router's acceptance, the same reading and checks: an event it
 	// rejects (with its reason) reaches no ordered webhook either.
-	ev, reason := routing.Check(s.e.o.Bus.Names, s.e.o.Schemas, m.Subject(), m.Headers().Get(jetstream.MsgIDHeader), m.Data())
+	ev, reason := routing.Check(s.e.o.Bus.Names, s.e.o.Types, m.Subject(), m.Headers().Get(jetstream.MsgIDHeader), m.Data())
 	if reason != "" {
 		_ = m.Ack()
 		return

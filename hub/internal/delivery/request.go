@@ -12,14 +12,15 @@ import (
 )
 
 // Body is the default request body for ev: Standard Webhooks JSON
-// {"type","timestamp","account","initiator","data"}. published is used as the
+// {"type","timestamp","account","initiator","via","data"} (initiator and via
+// when the event has them). published is used as the
 // timestamp when the event has no time. data is sent as the publisher wrote it.
 func Body(ev *event.Event, published time.Time) []byte {
 	ts := published
 	if ev.Time != nil {
 		ts = *ev.Time
 	}
-	return appendBody(make([]byte, 0, len(ev.Data)+160), ev.Type, ev.Account, ev.Initiator, ts, view.String(ev.Data))
+	return appendBody(make([]byte, 0, len(ev.Data)+160), ev.Type, ev.Account, ev.Initiator, ev.Via, ts, view.String(ev.Data))
 }
 
 // rawBody is Body for an event as stored in a job: the event is read with
@@ -35,7 +36,7 @@ func rawBody(raw []byte, published time.Time) (body []byte, eventType string, er
 	return Body(ev, published), ev.Type, nil
 }
 
-func appendBody(dst []byte, typ, account, initiator string, ts time.Time, data string) []byte {
+func appendBody(dst []byte, typ, account, initiator, via string, ts time.Time, data string) []byte {
 	dst = append(dst, `{"type":`...)
 	dst = appendString(dst, typ)
 	dst = append(dst, `,"timestamp":"`...)
@@ -45,6 +46,10 @@ func appendBody(dst []byte, typ, account, initiator string, ts time.Time, data s
 	if initiator != "" {
 		dst = append(dst, `,"initiator":`...)
 		dst = appendString(dst, initiator)
+	}
+	if via != "" {
+		dst = append(dst, `,"via":`...)
+		dst = appendString(dst, via)
 	}
 	dst = append(dst, `,"data":`...)
 	if data == "" {

@@ -54,6 +54,10 @@ func TestBody(t *testing.T) {
 	if got != want {
 		t.Errorf("Body = %s\nwant   %s", got, want)
 	}
+	e.Via = "import"
+	if got := string(Body(e, time.Time{})); !strings.Contains(got, `"initiator":"api","via":"import","data":`) {
+		t.Errorf("an import's body: %s", got)
+	}
 	e.Time = nil
 	if got := string(Body(e, when.Add(time.Minute))); !strings.Contains(got, `"timestamp":"2026-11-22T10:01:00Z"`) {
 		t.Errorf("without an event time the published time is used: %s", got)
@@ -79,6 +83,7 @@ func TestRawBody(t *testing.T) {
 		`{"specversion":"1.0","id":"e1","source":"s","type":"contact.updated","account":"acme","initiator":"api","time":"2026-11-22T11:00:00.5+01:00","data":{"email":"ada@example.com", "n": [1, 2]}}`,
 		`{"data":{"note":"<b>\u00e9\"q\""},"account":"acme","type":"email.clicked","id":"e2","source":"s","specversion":"1.0"}`,
 		`{"specversion":"1.0","id":"e3","source":"s","type":"import.finished","account":"a_b-c"}`,
+		`{"specversion":"1.0","id":"e5","source":"s","type":"contact.subscribed","account":"acme","initiator":"system","via":"import","data":{"email":"a@b.c"}}`,
 		` { "type" : "deal.won" , "account" : "acme" , "id":"e4","source":"s","specversion":"1.0","data" : { } } `,
 	}
 	for _, raw := range raws {

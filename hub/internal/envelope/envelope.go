@@ -98,6 +98,8 @@ func parseFast(b []byte, validate bool) (*event.Event, bool) {
 			bit = 1 << 9
 		case "data":
 			bit = 1 << 10
+		case "via":
+			dst, bit = &ev.Via, 1<<11
 		default:
 			// Not an attribute: ignored, unless it is one in another case
 			// or is named twice, which event.Parse refuses and words.

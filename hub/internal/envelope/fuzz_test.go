@@ -14,6 +14,8 @@ import (
 func FuzzParseMatchesEvent(f *testing.F) {
 	for _, s := range []string{
 		`{"specversion":"1.0","id":"e1","source":"s","type":"contact.updated","account":"acme","initiator":"api","lists":"1,2","time":"2026-11-22T10:00:00.5+01:00","data":{"email":"a@b.c"}}`,
+		`{"specversion":"1.0","id":"e1","source":"s","type":"contact.subscribed","account":"acme","initiator":"system","via":"import","data":{"email":"a@b.c"}}`,
+		`{"specversion":"1.0","id":"e1","source":"s","type":"a.b","account":"x","via":"import","Via":"api"}`,
 		`{"SPECVERSION":"1.0","Id":"e1","source":"s","type":"contact.updated","account":"acme","id":null,"time":null,"data":{}}`,
 		`{"specversion":"1.0","id":"e1","id":"e2","source":"s","type":"a.b","account":"x","data":{"k":[1,2,{"z":null}]},"extra":[1]}`,
 		`{"specversion":"1.0","id":5,"source":"s","type":"a.b","account":"x"}`,

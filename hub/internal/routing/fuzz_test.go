@@ -5,7 +5,9 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/hookhub/hookhub/hub/config"
 	"github.com/hookhub/hookhub/hub/internal/envelope"
+	"github.com/hookhub/hookhub/hub/internal/eventtypes"
 	"github.com/hookhub/hookhub/hub/internal/schemacheck"
 	"github.com/hookhub/hookhub/sdk/event"
 )
@@ -17,12 +19,16 @@ func FuzzCheck(f *testing.F) {
 	if err != nil {
 		f.Fatal(err)
 	}
+	types, err := eventtypes.New(&config.Config{}, set)
+	if err != nil {
+		f.Fatal(err)
+	}
 	f.Fuzz(func(t *testing.T, b []byte) {
 		ev, err := event.Parse(b)
 		if err != nil {
 			return
 		}
-		_ = CheckData(set, ev)
+		_ = CheckData(types, ev)
 	})
 }
 

@@ -22,8 +22,8 @@ import (
 
 	"github.com/hookhub/hookhub/hub/internal/bus"
 	"github.com/hookhub/hookhub/hub/internal/envelope"
+	"github.com/hookhub/hookhub/hub/internal/eventtypes"
 	"github.com/hookhub/hookhub/hub/internal/metrics"
-	"github.com/hookhub/hookhub/hub/internal/schemacheck"
 	"github.com/hookhub/hookhub/hub/internal/webhooks"
 	"github.com/hookhub/hookhub/sdk/event"
 	"github.com/hookhub/hookhub/sdk/publish"
@@ -43,7 +43,7 @@ type Stats struct {
 type Router struct {
 	bus      *bus.Bus
 	webhooks Snapshotter
-	schemas  *schemacheck.Set
+	types    *eventtypes.Registry
 	log      zerolog.Logger
 	workers  int
 	metrics  *metrics.Metrics
@@ -51,11 +51,12 @@ type Router struct {
 }
 
 // New returns a router. workers bounds the events routed at once; m may be nil.
-func New(b *bus.Bus, ws Snapshotter, schemas *schemacheck.Set, log zerolog.Logger, workers int, m *metrics.Metrics) *Router {
+// types checks each event's type and data (nil: nothing is checked).
+func New(b *bus.Bus, ws Snapshotter, types *eventtypes.Registry, log zerolog.Logger, workers int, m *metrics.Metrics) *Router {
 	if workers <= 0 {
 		workers = 128
 	}
-	return &Router{bus: b, webhooks: ws, schemas: schemas, log: log.With().Str("component", "router").Logger(), workers: workers, metrics: m}
+	return &Router{bus: b, webhooks: ws, types: types, log: log.With().Str("component", "router").Logger(), workers: workers, metrics: m}
 }
 
 // JobID is the id of the job delivering event eventID to webhook: the
@@ -126,7 +127,7 @@ func keepAlive(m jetstream.Msg) (stop func()) {
 func (r *Router) handle(ctx context.Context, m jetstream.Msg) {
 	start := time.Now()
 	raw := m.Data()
-	ev, reason := Check(r.bus.Names, r.schemas, m.Subject(), m.Headers().Get(jetstream.MsgIDHeader), raw)
+	ev, reason := Check(r.bus.Names, r.types, m.Subject(), m.Headers().Get(jetstream.MsgIDHeader), raw)
 	if reason != "" {
 		r.metrics.Event("invalid", "rejected")
 		r.reject(ctx, m, reason)
@@ -243,10 +244,12 @@ func firstDelivery(m jetstream.Msg) bool {
 // Check is the hub's acceptance of an event stored on subject with the
 // Nats-Msg-Id msgID: its one reading (envelope.Parse), the subject that must
 // match its account and type, the reserved operational types, the message id
-// that must be scoped by account, and its data against its type's schema. It
+// that must be scoped by account, its type (built in or declared for its
+// account, unless undeclared types are accepted), and its data against its
+// type's schema. It
 // returns the event or why it is refused. The router and the ordered
 // sequencer both take events through it.
-func Check(names bus.Names, schemas *schemacheck.Set, subject, msgID string, raw []byte) (*event.Event, string) {
+func Check(names bus.Names, types *eventtypes.Registry, subject, msgID string, raw []byte) (*event.Event, string) {
 	ev, checked, err := envelope.Parse(raw)
 	if err != nil {
 		return nil, err.Error()
@@ -260,7 +263,7 @@ func Check(names bus.Names, schemas *schemacheck.Set, subject, msgID string, raw
 		// account's event of the same id a duplicate.
 		return nil, fmt.Sprintf("Nats-Msg-Id %q must be <account>:<id>, here %q", clip(msgID), want)
 	}
-	if reason := checkData(schemas, ev, checked); reason != "" {
+	if reason := checkData(types, ev, checked); reason != "" {
 		return nil, reason
 	}
 	return ev, ""
@@ -301,20 +304,26 @@ func clip(s string) string {
 	return s
 }
 
-// CheckData validates the event's data against its type's schema, when the
-// catalog has the type, and says why it does not fit ("" when it does).
-// Types outside the catalog are delivered unchecked. The API checks events
-// posted to it with the same function.
-func CheckData(schemas *schemacheck.Set, ev *event.Event) string {
-	return checkData(schemas, ev, false)
+// CheckData checks the event's type and validates its data against the
+// type's schema, and says why the event is refused ("" when it is not). A
+// type neither built in nor declared for the event's account is refused,
+// unless the hub accepts undeclared types: then it is delivered unchecked.
+// The API checks events posted to it with the same function.
+func CheckData(types *eventtypes.Registry, ev *event.Event) string {
+	return checkData(types, ev, false)
 }
 
 // checkData is CheckData; checked says the event's data was validated
 // as JSON when it was parsed (see parse).
-func checkData(schemas *schemacheck.Set, ev *event.Event, checked bool) string {
-	path := "events/" + ev.Type + ".schema.json"
-	if schemas == nil || !schemas.Has(path) {
+func checkData(types *eventtypes.Registry, ev *event.Event, checked bool) string {
+	if types == nil {
 		return ""
+	}
+	if _, known := types.Lookup(ev.Account, ev.Type); !known {
+		if types.AcceptUndeclared {
+			return ""
+		}
+		return types.Undeclared(ev.Account, ev.Type)
 	}
 	data := ev.Data
 	if len(data) == 0 {
@@ -324,7 +333,7 @@ func checkData(schemas *schemacheck.Set, ev *event.Event, checked bool) string {
 	if err != nil {
 		return "invalid event: data: " + err.Error()
 	}
-	issues, err := schemas.Validate(path, doc)
+	issues, _, err := types.Validate(ev.Account, ev.Type, doc)
 	if err != nil {
 		return "invalid event: data: " + err.Error()
 	}

@@ -180,3 +180,28 @@ func Path(tokens []string) string {
 	}
 	return b.String()
 }
+
+// refuseLoader loads nothing: a schema compiled with it may refer only to
+// itself and the JSON Schema meta-schemas, never to a file or a URL.
+type refuseLoader struct{}
+
+func (refuseLoader) Load(url string) (any, error) {
+	return nil, fmt.Errorf("%q: a schema here must be self-contained ($ref only within it)", url)
+}
+
+// CompileSelfContained is Compile for a schema from a config or an API
+// caller (a declared event type's): it loads no file and no URL, so a $ref
+// cannot read the host's files.
+func CompileSelfContained(url string, schema []byte) (*jsonschema.Schema, error) {
+	doc, err := Decode(schema)
+	if err != nil {
+		return nil, err
+	}
+	c := jsonschema.NewCompiler()
+	c.DefaultDraft(jsonschema.Draft2020)
+	c.UseLoader(refuseLoader{})
+	if err := c.AddResource(url, doc); err != nil {
+		return nil, err
+	}
+	return c.Compile(url)
+}

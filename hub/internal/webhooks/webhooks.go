@@ -40,6 +40,9 @@ type Webhook struct {
 	exact    map[string]bool
 	prefixes []string // "email." for email.*
 	all      bool
+	// Exclusions (!email.opened, !email.*) take types out of the above.
+	notExact    map[string]bool
+	notPrefixes []string
 }
 
 // New prepares a webhook from its config; defaults comes from the delivery
@@ -87,6 +90,17 @@ func New(w config.Webhook, defaults config.Retry, readOnly bool) (*Webhook, erro
 		out.Jitter = *r.Jitter
 	}
 	for _, e := range w.Events {
+		if name, ok := strings.CutPrefix(e, "!"); ok {
+			if p, ok := strings.CutSuffix(name, "*"); ok {
+				out.notPrefixes = append(out.notPrefixes, p)
+			} else {
+				if out.notExact == nil {
+					out.notExact = map[string]bool{}
+				}
+				out.notExact[name] = true
+			}
+			continue
+		}
 		switch {
 		case e == "*":
 			out.all = true
@@ -142,8 +156,19 @@ func (w *Webhook) Attempts() int { return len(w.Schedule) + 1 }
 // does not cover them.
 const OperationalPrefix = "hookhub."
 
-// WantsType reports whether the webhook subscribes to eventType.
+// WantsType reports whether the webhook subscribes to eventType: an
+// inclusion names it and no exclusion does (exclusions win).
 func (w *Webhook) WantsType(eventType string) bool {
+	if w.notExact != nil || w.notPrefixes != nil {
+		if w.notExact[eventType] {
+			return false
+		}
+		for _, p := range w.notPrefixes {
+			if strings.HasPrefix(eventType, p) {
+				return false
+			}
+		}
+	}
 	if w.exact[eventType] {
 		return true
 	}
@@ -159,12 +184,16 @@ func (w *Webhook) WantsType(eventType string) bool {
 }
 
 // Matches reports whether e is for this webhook: active, same account, a
-// subscribed type, an accepted initiator and list.
+// subscribed type, an accepted initiator, not an import it leaves out, and
+// an accepted list.
 func (w *Webhook) Matches(e *event.Event) bool {
 	if !w.IsActive() || w.Account != e.Account || !w.WantsType(e.Type) {
 		return false
 	}
 	if len(w.Initiators) > 0 && !slices.Contains(w.Initiators, e.Initiator) {
+		return false
+	}
+	if w.ExcludeImports && e.Via == event.ViaImport {
 		return false
 	}
 	if len(w.Lists) > 0 && !slices.ContainsFunc(w.Lists, e.HasList) {
