@@ -226,7 +226,8 @@ func TestAPITestSendWithData(t *testing.T) {
 		_, _ = w.Write([]byte("queued as job 7"))
 	})
 	creds := fmt.Sprintf(`"auth":{"type":"basic","username":"u","password":%q},"headers":{"X-Api-Key":%q}`, consolePass, consoleKey)
-	_, a := startAPIHub(t, `{"webhooks":[`+webhookJSON("wh", "acme", rc.URL+"/t?token="+consoleQuery, `"events":["*"],`+creds)+`]}`)
+	_, a := startAPIHub(t, `{"event_types":[{"type":"custom.thing","schema":{"type":"object"},"sample":{"n":0}}],"webhooks":[`+
+		webhookJSON("wh", "acme", rc.URL+"/t?token="+consoleQuery, `"events":["*"],`+creds)+`]}`)
 
 	code, m, raw := a.do("POST", "/v1/webhooks/wh/test", `{"event_type":"contact.updated","data":{"email":"custom@example.com","attributes":{"PLAN":"gold"}}}`, apiToken)
 	noSecretIn(t, "test send", raw)
@@ -258,9 +259,12 @@ func TestAPITestSendWithData(t *testing.T) {
 	if code != 200 || m["event_id"] != "my_evt" || m["delivered"] != true || got.Header.Get("webhook-id") != "my_evt:wh" || !strings.Contains(string(got.Body), `"link":"https://example.com/x"`) {
 		t.Errorf("test send of a whole event: %d %s; the receiver got %s", code, raw, got.Body)
 	}
-	// A type outside the catalog takes any data; without data it has no sample.
-	if code, m := a.call("POST", "/v1/webhooks/wh/test", `{"event_type":"custom.thing","data":{"n":1}}`); code != 200 || m["delivered"] != true {
-		t.Errorf("test send of a custom type: %d %v", code, m)
+	// A declared type takes data of its schema, or its sample; a type
+	// neither built in nor declared is refused, with or without data.
+	for _, body := range []string{`{"event_type":"custom.thing","data":{"n":1}}`, `{"event_type":"custom.thing"}`} {
+		if code, m := a.call("POST", "/v1/webhooks/wh/test", body); code != 200 || m["delivered"] != true {
+			t.Errorf("test send of a declared type %s: %d %v", body, code, m)
+		}
 	}
 	n := rc.Count()
 	for _, c := range []struct{ body, field string }{
@@ -269,7 +273,8 @@ func TestAPITestSendWithData(t *testing.T) {
 		{`{"event_type":"contact.updated","data":[1]}`, "data"},
 		{`{"data":{"email":"a@example.com"}}`, "event_type"},
 		{`{"event_type":"hookhub.webhook.disabled","data":{}}`, "event_type"},
-		{`{"event_type":"custom.thing"}`, "event_type"},
+		{`{"event_type":"custom.other"}`, "event_type"},
+		{`{"event_type":"custom.other","data":{"n":1}}`, "event_type"},
 		{`{"event":{"type":"contact.updated","account":"globex","data":{"email":"a@example.com"}}}`, "event.account"},
 		{`{"event":{"type":"contact.updated","data":{"email":false}}}`, "event.data.email"},
 		{`{"event_type":"email.clicked","event":{"type":"contact.updated","data":{"email":"a@example.com"}}}`, "event_type"},

@@ -189,6 +189,9 @@ func (s *Server) checkEvent(e *event.Event, field string) error {
 		if s.d.Config.AcceptUndeclaredTypes || s.d.Types == nil {
 			return nil
 		}
+		if field == "" {
+			typeField = "event_type" // a test send's type and data given apart
+		}
 		return fieldError(typeField, s.d.Types.Undeclared(e.Account, e.Type))
 	}
 	if err != nil {
