@@ -46,7 +46,7 @@ func BenchmarkDeliveryLog(b *testing.B) {
 		records = n
 	}
 	doc := `{"api_addr":"127.0.0.1:0","api_token":"` + apiToken + `","webhooks":[` +
-		webhookJSON("wh_0", "acct_0", "https://127.0.0.1:1/", `"events":["nothing.ever"]`) + `]}`
+		webhookJSON("wh_0", "acct_0", "https://127.0.0.1:1/", `"events":["account.updated"]`) + `]}`
 	r := startHub(b, doc, nil)
 	js, err := jetstream.New(r.Conn(), jetstream.WithPublishAsyncMaxPending(1<<14))
 	if err != nil {
