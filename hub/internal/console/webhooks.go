@@ -71,8 +71,8 @@ func (h hook) AuthType() string {
 	return h.Auth.Type
 }
 
-// TestTypes are the types offered to the webhook (testTypes) that it
-// subscribes to, for a test send.
+// TestTypes are those of types (its account's, as the API lists them) the
+// webhook subscribes to, for a test send.
 func (h hook) TestTypes(types []eventType) []string {
 	var out []string
 	for _, t := range types {
@@ -289,6 +289,9 @@ func catalogChoices(types []eventType, patterns []string) ([]category, string) {
 	byCat := map[string]*category{}
 	var order []string
 	for _, t := range types {
+		if t.Category == "" {
+			t.Category = "custom" // as the hub files a declared type that names none
+		}
 		cat := byCat[t.Category]
 		if cat == nil {
 			cat = &category{Name: t.Category, Label: categoryLabels[t.Category]}
