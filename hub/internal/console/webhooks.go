@@ -2,6 +2,7 @@ package console
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 	"net/http"
 	"net/url"
@@ -9,7 +10,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/hookhub/hookhub/schemas"
 	"github.com/hookhub/hookhub/sdk/event"
 )
 
@@ -71,15 +71,48 @@ func (h hook) AuthType() string {
 	return h.Auth.Type
 }
 
-// TestTypes are the catalog types the webhook subscribes to, for a test send.
-func (h hook) TestTypes() []string {
+// TestTypes are those of types (its account's, as the API lists them) the
+// webhook subscribes to, for a test send.
+func (h hook) TestTypes(types []eventType) []string {
 	var out []string
-	for _, t := range schemas.Catalog() {
+	for _, t := range types {
 		if wants(h.Events, t.Type) {
 			out = append(out, t.Type)
 		}
 	}
 	return out
+}
+
+// eventType is an entry of the API's GET /v1/event-types: built in, or
+// declared for the hub or for one account.
+type eventType struct {
+	Type        string `json:"type"`
+	Category    string `json:"category"`
+	Title       string `json:"title"`
+	Description string `json:"description"`
+	Account     string `json:"account"`
+	Custom      bool   `json:"custom"`
+}
+
+// eventTypes are the types the API offers account's webhooks (the
+// catalog, the hub's declared ones and the account's), asked as the
+// session: an account token gets its own account's whatever account says,
+// and account "" gives the hub-wide types only.
+func (c *Console) eventTypes(r *http.Request, s *session, account string) ([]eventType, error) {
+	if account == "*" {
+		account = "" // the API's "every account": not one account's types
+	}
+	res := c.call(r.Context(), r, s, http.MethodGet, "/v1/event-types?account="+url.QueryEscape(account), nil)
+	if e := res.err(); e != nil {
+		return nil, errors.New(e.Message)
+	}
+	var body struct {
+		Data []eventType `json:"data"`
+	}
+	if err := json.Unmarshal(res.body, &body); err != nil {
+		return nil, fmt.Errorf("the event types: %w", err)
+	}
+	return body.Data, nil
 }
 
 // wants mirrors the API's subscription patterns (exact, "prefix.*", "*",
@@ -156,12 +189,13 @@ func (c *Console) list(w http.ResponseWriter, r *http.Request, s *session) {
 		c.failed(w, r, s, apiResult{status: http.StatusBadGateway})
 		return
 	}
-	c.render(w, r, s, http.StatusOK, "webhooks", map[string]any{"Title": "Webhooks", "Groups": c.groups(s, body.Data)})
+	c.render(w, r, s, http.StatusOK, "webhooks", map[string]any{"Title": "Webhooks", "Groups": c.groups(r, s, body.Data)})
 }
 
 // groups sorts the webhooks by account: every configured account (or the
-// session's one), each with its usage against its limit.
-func (c *Console) groups(s *session, hooks []hook) []group {
+// session's one), each with its usage against its limit, and each webhook
+// with the types of its account it may be sent as a test.
+func (c *Console) groups(r *http.Request, s *session, hooks []hook) []group {
 	byAcct := map[string]*group{}
 	add := func(a string) *group {
 		if g := byAcct[a]; g != nil {
@@ -178,9 +212,18 @@ func (c *Console) groups(s *session, hooks []hook) []group {
 			add(a.ID)
 		}
 	}
+	types := map[string][]eventType{} // by account, asked once
 	for _, h := range hooks {
 		g := add(h.Account)
-		g.Hooks = append(g.Hooks, row{hook: h, Title: h.Title(), EventsSummary: h.EventsSummary(), TestTypes: h.TestTypes(), IsActive: h.IsActive()})
+		ts, asked := types[h.Account]
+		if !asked {
+			var err error
+			if ts, err = c.eventTypes(r, s, h.Account); err != nil {
+				c.log.Warn().Err(err).Str("account", h.Account).Msg("console: the event types could not be read; no test sends offered")
+			}
+			types[h.Account] = ts
+		}
+		g.Hooks = append(g.Hooks, row{hook: h, Title: h.Title(), EventsSummary: h.EventsSummary(), TestTypes: h.TestTypes(ts), IsActive: h.IsActive()})
 		g.Count++
 	}
 	out := make([]group, 0, len(byAcct))
@@ -198,12 +241,15 @@ type formData struct {
 	Accounts    []string
 	Categories  []category
 	OtherEvents string
-	Initiators  []string
-	Headers     []header
-	SavedAuth   string // the stored webhook's auth type ("" for a new one): left empty, its secret is kept
-	Retype      bool   // secrets were typed: a refused form asks for them again (never drawn back into the page)
-	Errors      map[string]string
-	Problem     string
+	// TypesAccount is the account whose types the picker offers ("": the
+	// hub-wide ones).
+	TypesAccount string
+	Initiators   []string
+	Headers      []header
+	SavedAuth    string // the stored webhook's auth type ("" for a new one): left empty, its secret is kept
+	Retype       bool   // secrets were typed: a refused form asks for them again (never drawn back into the page)
+	Errors       map[string]string
+	Problem      string
 }
 
 type category struct {
@@ -237,12 +283,15 @@ var categoryLabels = map[string]string{"marketing": "Marketing email", "transact
 
 var initiators = []string{event.InitiatorContact, event.InitiatorUser, event.InitiatorSystem, event.InitiatorAPI}
 
-// catalogChoices lays the catalog out by category, with the webhook's
-// patterns checked; patterns the picker cannot show come back as other.
-func catalogChoices(patterns []string) ([]category, string) {
+// catalogChoices lays types out by category, with the webhook's patterns
+// checked; patterns the picker cannot show come back as other.
+func catalogChoices(types []eventType, patterns []string) ([]category, string) {
 	byCat := map[string]*category{}
 	var order []string
-	for _, t := range schemas.Catalog() {
+	for _, t := range types {
+		if t.Category == "" {
+			t.Category = "custom" // as the hub files a declared type that names none
+		}
 		cat := byCat[t.Category]
 		if cat == nil {
 			cat = &category{Name: t.Category, Label: categoryLabels[t.Category]}
@@ -271,7 +320,7 @@ func catalogChoices(patterns []string) ([]category, string) {
 		}
 		if prefix != "" {
 			// A wildcard covering types of another category is not this one's.
-			for _, t := range schemas.Catalog() {
+			for _, t := range types {
 				if t.Category != name && strings.HasPrefix(t.Type, prefix+".") {
 					prefix = ""
 					break
@@ -320,7 +369,20 @@ func (c *Console) accounts(s *session) []string {
 
 func (c *Console) showForm(w http.ResponseWriter, r *http.Request, s *session, status int, f formData) {
 	if f.Categories == nil {
-		f.Categories, f.OtherEvents = catalogChoices(f.Hook.Events)
+		// The types of the webhook's account (on a new form, the account
+		// given so far; none yet: the hub-wide ones).
+		f.TypesAccount = f.Hook.Account
+		if s.scope != "" {
+			f.TypesAccount = s.scope
+		}
+		types, err := c.eventTypes(r, s, f.TypesAccount)
+		if err != nil {
+			c.log.Warn().Err(err).Str("account", f.TypesAccount).Msg("console: the event types could not be read")
+			if f.Problem == "" {
+				f.Problem = "The event types could not be read (" + err.Error() + "): name the events under Other event patterns."
+			}
+		}
+		f.Categories, f.OtherEvents = catalogChoices(types, f.Hook.Events)
 	}
 	f.Accounts = c.accounts(s)
 	f.Initiators = initiators

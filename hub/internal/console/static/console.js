@@ -51,26 +51,62 @@
   // The event picker: a category's box checks all of its events, shows
   // mixed when some are, and the search box hides the events that do not
   // match.
+  function setupCategory(cat) {
+    var all = cat.querySelector("[data-category-all]");
+    var boxes = cat.querySelectorAll("input[name=events]");
+    function sync() {
+      var on = 0;
+      Array.prototype.forEach.call(boxes, function (b) { if (b.checked) on++; });
+      all.checked = on === boxes.length;
+      all.indeterminate = on > 0 && on < boxes.length;
+    }
+    all.addEventListener("change", function () {
+      Array.prototype.forEach.call(boxes, function (b) { b.checked = all.checked; });
+      all.indeterminate = false;
+    });
+    Array.prototype.forEach.call(boxes, function (b) { b.addEventListener("change", sync); });
+    sync();
+  }
+
+  // A new webhook's account, changed: the picker gets that account's event
+  // types from the server's own form for it (without script, the form's
+  // links to each account's form do the same). What was checked stays
+  // checked where the new account has it too.
+  function setupAccountTypes(form, picker, search) {
+    var account = form.querySelector("#account");
+    var cats = picker.querySelector("[data-categories]");
+    if (!account || !cats || !window.fetch || !window.DOMParser) return;
+    var asked = 0;
+    account.addEventListener("change", function () {
+      var n = ++asked;
+      fetch("/console/webhooks/new?account=" + encodeURIComponent(account.value.trim()), { credentials: "same-origin" })
+        .then(function (r) { return r.ok ? r.text() : Promise.reject(r.status); })
+        .then(function (html) {
+          if (n !== asked) return; // a later change is on its way
+          var doc = new DOMParser().parseFromString(html, "text/html");
+          var fresh = doc.querySelector("[data-categories]");
+          if (!fresh) return;
+          var on = {};
+          each(cats, "input[name=events]:checked, input[name=category]:checked", function (b) { on[b.name + " " + b.value] = true; });
+          cats.innerHTML = fresh.innerHTML;
+          each(cats, "input[name=events], input[name=category]", function (b) { b.checked = !!on[b.name + " " + b.value]; });
+          each(cats, "[data-category]", setupCategory);
+          ["#events-help", "[data-types-of]"].forEach(function (sel) {
+            var mine = form.querySelector(sel), theirs = doc.querySelector(sel);
+            if (mine && theirs) mine.textContent = theirs.textContent;
+          });
+          if (search) search.dispatchEvent(new Event("input"));
+        })
+        .catch(function () { /* the links to each account's form still work */ });
+    });
+  }
+
   function setupPicker(form) {
     var picker = form.querySelector("[data-picker]");
     if (!picker) return;
-    each(picker, "[data-category]", function (cat) {
-      var all = cat.querySelector("[data-category-all]");
-      var boxes = cat.querySelectorAll("input[name=events]");
-      function sync() {
-        var on = 0;
-        Array.prototype.forEach.call(boxes, function (b) { if (b.checked) on++; });
-        all.checked = on === boxes.length;
-        all.indeterminate = on > 0 && on < boxes.length;
-      }
-      all.addEventListener("change", function () {
-        Array.prototype.forEach.call(boxes, function (b) { b.checked = all.checked; });
-        all.indeterminate = false;
-      });
-      Array.prototype.forEach.call(boxes, function (b) { b.addEventListener("change", sync); });
-      sync();
-    });
+    each(picker, "[data-category]", setupCategory);
     var search = picker.querySelector("[data-event-search]");
+    setupAccountTypes(form, picker, search);
     if (search) {
       search.addEventListener("input", function () {
         var q = search.value.trim().toLowerCase();
