@@ -34,15 +34,18 @@ func failingReceiver(t *testing.T, fail ...string) (*hubtest.Receiver, *atomic.B
 	return rc, failing
 }
 
-// logHook makes a webhook of account on rc with no retries (a failure is a
-// dead letter at once).
-func logHook(t *testing.T, h *hub.Hub, id, account string, rc *hubtest.Receiver) {
+// logHub starts a hub as startHub does, with webhooks (id and account
+// pairs) of the config file on rc, with no retries (a failure is a dead
+// letter at once).
+func logHub(t *testing.T, rc *hubtest.Receiver, hooks ...[2]string) *hub.Hub {
 	t.Helper()
-	code, m := apiJSON(t, h, "POST", "/v1/webhooks", fmt.Sprintf(`{"id":%q,"account":%q,"name":"Log %s","url":%q,
-		"events":["contact.created","deal.created"],"retry":{"schedule":[]}}`, id, account, id, rc.URL+"/"+id))
-	if code != http.StatusCreated {
-		t.Fatalf("create %s: %d %v", id, code, m)
+	var whs []string
+	for _, wh := range hooks {
+		whs = append(whs, fmt.Sprintf(`{"id":%q,"account":%q,"name":"Log %s","url":%q,"secret":%q,
+			"events":["contact.created","deal.created"],"retry":{"schedule":[]}}`, wh[0], wh[1], wh[0], rc.URL+"/"+wh[0], hubtest.Secret))
 	}
+	return hubtest.StartHub(t, fmt.Sprintf(`{"api_addr":"127.0.0.1:0","api_token":%q,
+		"accounts":[{"id":"acme","webhook_limit":3,"api_token":%q},{"id":"globex"}],"webhooks":[%s]}`, opToken, acmeToken, strings.Join(whs, ",")), nil)
 }
 
 // publishLogged publishes event id of typ to account and waits until the
@@ -66,6 +69,22 @@ func waitAttempts(t *testing.T, h *hub.Hub, wh string, n int) {
 		d, _ := m["data"].([]any)
 		return code == http.StatusOK && len(d) >= n
 	})
+}
+
+// waitDead waits until webhook wh has n dead letters, and returns them.
+func waitDead(t *testing.T, h *hub.Hub, wh string, n int) []any {
+	t.Helper()
+	var d []any
+	for deadline := time.Now().Add(20 * time.Second); ; time.Sleep(50 * time.Millisecond) {
+		_, m := apiJSON(t, h, "GET", "/v1/webhooks/"+wh+"/dead-letters", "")
+		if d, _ = m["data"].([]any); len(d) == n {
+			return d
+		}
+		if time.Now().After(deadline) {
+			_, a := apiJSON(t, h, "GET", "/v1/webhooks/"+wh+"/attempts", "")
+			t.Fatalf("%s has %d dead letters, want %d; its attempts: %v", wh, len(d), n, a)
+		}
+	}
 }
 
 var rowRe = regexp.MustCompile(`<tr class="(?:attempt|letter)" data-seq="\d+" data-event="([^"]*)"`)
@@ -94,9 +113,8 @@ func olderOf(page string) string {
 // API's cursor to the oldest; a failure's details show the receiver's
 // answer and the masked request headers; event ids link to the event.
 func TestConsoleLogsListFilterAndPage(t *testing.T) {
-	h := startHub(t)
 	rc, _ := failingReceiver(t, "e3")
-	logHook(t, h, "wh_logs", "acme", rc)
+	h := logHub(t, rc, [2]string{"wh_logs", "acme"})
 	for i, typ := range []string{"contact.created", "contact.created", "contact.created", "deal.created", "contact.created"} {
 		publishLogged(t, h, "acme", fmt.Sprintf("e%d", i+1), typ, "wh_logs", i+1)
 	}
@@ -168,14 +186,13 @@ func TestConsoleLogsListFilterAndPage(t *testing.T) {
 // with the since/until form; an event's page lists its attempts across
 // webhooks and "Resend to this webhook" delivers it again.
 func TestConsoleLogsRedriveAndResend(t *testing.T) {
-	h := startHub(t)
 	rc, failing := failingReceiver(t, "e1", "e2", "e3")
-	logHook(t, h, "wh_dl", "acme", rc)
-	logHook(t, h, "wh_other", "acme", rc)
+	h := logHub(t, rc, [2]string{"wh_dl", "acme"}, [2]string{"wh_other", "acme"})
 	for i := 1; i <= 3; i++ {
 		publishLogged(t, h, "acme", fmt.Sprintf("e%d", i), "contact.created", "wh_dl", i)
 	}
 	waitAttempts(t, h, "wh_other", 3)
+	waitDead(t, h, "wh_dl", 3)
 	failing.Store(false)
 	b := newBrowser(t, h.APIURL())
 	b.signIn(acmeToken)
@@ -252,7 +269,6 @@ func TestConsoleLogsRedriveAndResend(t *testing.T) {
 // shows a banner with the reason and offers to enable it and recover the
 // dead letters since it failed; that redelivers them.
 func TestConsoleLogsDisabledBanner(t *testing.T) {
-	h := startHub(t)
 	rc := hubtest.NewReceiver(t)
 	gone := &atomic.Bool{}
 	gone.Store(true)
@@ -261,7 +277,7 @@ func TestConsoleLogsDisabledBanner(t *testing.T) {
 			w.WriteHeader(http.StatusGone)
 		}
 	})
-	logHook(t, h, "wh_gone", "acme", rc)
+	h := logHub(t, rc, [2]string{"wh_gone", "acme"})
 	publishLogged(t, h, "acme", "g1", "contact.created", "wh_gone", 1)
 	hubtest.Eventually(t, 20*time.Second, "wh_gone disabled", func() bool { return h.WebhookHealth("wh_gone").Disabled })
 	for _, id := range []string{"g2", "g3"} {
@@ -269,11 +285,7 @@ func TestConsoleLogsDisabledBanner(t *testing.T) {
 			t.Fatalf("publish: %d %v", code, m)
 		}
 	}
-	hubtest.Eventually(t, 20*time.Second, "3 dead letters", func() bool {
-		_, m := apiJSON(t, h, "GET", "/v1/webhooks/wh_gone/dead-letters", "")
-		d, _ := m["data"].([]any)
-		return len(d) == 3
-	})
+	waitDead(t, h, "wh_gone", 3)
 	gone.Store(false)
 	b := newBrowser(t, h.APIURL())
 	b.signIn(opToken)
@@ -306,16 +318,11 @@ func TestConsoleLogsDisabledBanner(t *testing.T) {
 // globex's webhook log by its ids: every page is not found, nothing is
 // redriven or resent, and nothing of globex's log shows.
 func TestConsoleLogsOtherAccountCannotSeeOrRedrive(t *testing.T) {
-	h := startHub(t)
 	rc, failing := failingReceiver(t, "secret-evt")
-	logHook(t, h, "wh_globex", "globex", rc)
+	h := logHub(t, rc, [2]string{"wh_globex", "globex"})
 	publishLogged(t, h, "globex", "secret-evt", "contact.created", "wh_globex", 1)
 	failing.Store(false)
-	_, m := apiJSON(t, h, "GET", "/v1/webhooks/wh_globex/dead-letters", "")
-	d, _ := m["data"].([]any)
-	if len(d) != 1 {
-		t.Fatalf("globex's dead letters: %v", m)
-	}
+	d := waitDead(t, h, "wh_globex", 1)
 	seq := fmt.Sprint(int64(d[0].(map[string]any)["seq"].(float64)))
 
 	b := newBrowser(t, h.APIURL())
