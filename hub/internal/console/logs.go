@@ -61,6 +61,16 @@ type deadLetter struct {
 	FailedAt string `json:"failed_at"`
 }
 
+// When is the time it failed, to the second, UTC (as the API wrote it
+// when it is not a time).
+func (d deadLetter) When() string {
+	t, err := time.Parse(time.RFC3339Nano, d.FailedAt)
+	if err != nil {
+		return d.FailedAt
+	}
+	return t.UTC().Format("2006-01-02 15:04:05 UTC")
+}
+
 // windowStats are the counts of one window of /stats.
 type windowStats struct {
 	Delivered    int `json:"delivered"`
