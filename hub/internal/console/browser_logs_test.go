@@ -2,11 +2,16 @@ package console_test
 
 import (
 	"fmt"
+	"net/http"
 	"strings"
+	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/chromedp/chromedp"
 	"github.com/chromedp/chromedp/kb"
+
+	"github.com/hookhub/hookhub/hub/hubtest"
 )
 
 // TestBrowserLogs opens a webhook's logs from its row, reads the figures,
@@ -97,4 +102,42 @@ func TestBrowserLogs(t *testing.T) {
 	c.do("event", chromedp.Navigate(h.ConsoleURL()+"events/e5?account=acme"), chromedp.WaitVisible(chromedp.CSS("h1")))
 	c.checkPage("event")
 	c.shot("console-event")
+}
+
+// TestBrowserLogsDisabledBanner: the logs of a webhook the hub disabled
+// (410 Gone) show the banner; "Enable and recover" by keyboard enables it
+// and redelivers what failed meanwhile.
+func TestBrowserLogsDisabledBanner(t *testing.T) {
+	c := startChrome(t)
+	rc := hubtest.NewReceiver(t)
+	gone := &atomic.Bool{}
+	gone.Store(true)
+	rc.SetRespond(func(_ int, w http.ResponseWriter, _ *http.Request) {
+		if gone.Load() {
+			w.WriteHeader(http.StatusGone)
+		}
+	})
+	h := logHub(t, rc, [2]string{"wh_gone", "acme"})
+	publishLogged(t, h, "acme", "g1", "contact.created", "wh_gone", 1)
+	hubtest.Eventually(t, 20*time.Second, "wh_gone disabled", func() bool { return h.WebhookHealth("wh_gone").Disabled })
+	publishLogged(t, h, "acme", "g2", "contact.created", "wh_gone", 2)
+	waitDead(t, h, "wh_gone", 2)
+	gone.Store(false)
+
+	c.do("sign in", chromedp.Navigate(h.ConsoleURL()), chromedp.WaitVisible(chromedp.CSS("#token")),
+		chromedp.SendKeys(chromedp.CSS("#token"), opToken), chromedp.KeyEvent(kb.Enter), chromedp.WaitVisible(chromedp.CSS(".hooks")))
+	c.do("logs", chromedp.Navigate(h.ConsoleURL()+"webhooks/wh_gone/logs"), chromedp.WaitVisible(chromedp.CSS(".banner")))
+	if got := c.text(".banner"); !strings.Contains(got, "410") || !strings.Contains(got, "Enable and recover the 2 dead letters since it failed") {
+		t.Errorf("the banner: %q", got)
+	}
+	c.checkPage("disabled banner")
+	c.shot("console-logs-disabled")
+	c.do("focus recover", chromedp.Focus(chromedp.CSS(`.banner button.primary`)))
+	if st := c.navigate("enable and recover", chromedp.KeyEvent(kb.Enter)); st != 200 {
+		t.Fatalf("enable and recover answered %d", st)
+	}
+	if got := c.text(".flash"); !strings.Contains(got, "2 dead letters redriven") {
+		t.Errorf("the flash after the recovery: %q", got)
+	}
+	rc.WaitFor(t, 3, 20*time.Second) // g1 refused, then g1 and g2 (sent nowhere while disabled)
 }
