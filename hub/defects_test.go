@@ -289,3 +289,36 @@ func TestRedriveSinceSkipsOlderLetters(t *testing.T) {
 		t.Errorf("requests by webhook-id: %v, want the older letter once (its failure) and the newer twice", sent)
 	}
 }
+
+// TestAPIWebhookWithoutRetries: a webhook created through the API with an
+// empty retry schedule keeps it (stored, read back, and acted on: one
+// attempt, then the dead letters), apart from one that names no schedule
+// (the default retries).
+func TestAPIWebhookWithoutRetries(t *testing.T) {
+	rc := hubtest.NewReceiver(t)
+	rc.SetRespond(func(_ int, w http.ResponseWriter, _ *http.Request) {
+		http.Error(w, "down", http.StatusInternalServerError)
+	})
+	r, a := startAPIHub(t, `{"delivery":{"allow_insecure_targets":true}}`)
+	if code, m := a.call("POST", "/v1/webhooks", fmt.Sprintf(`{"id":"once","account":"acme","url":%q,"events":["contact.*"],"secret":%q,"retry":{"schedule":[]}}`, rc.URL, testSecret)); code != 201 {
+		t.Fatalf("create: %d %v", code, m)
+	}
+	if code, m := a.call("POST", "/v1/webhooks", fmt.Sprintf(`{"id":"default","account":"globex","url":%q,"events":["contact.*"],"secret":%q}`, rc.URL, testSecret)); code != 201 {
+		t.Fatalf("create: %d %v", code, m)
+	}
+	_, m := a.call("GET", "/v1/webhooks/once", "")
+	if retry, _ := m["retry"].(map[string]any); fmt.Sprint(retry["schedule"]) != "[]" {
+		t.Errorf("the empty schedule reads back as %v", m["retry"])
+	}
+	_, m = a.call("GET", "/v1/webhooks/default", "")
+	if retry, _ := m["retry"].(map[string]any); retry["schedule"] != nil {
+		t.Errorf("no schedule reads back as %v", m["retry"])
+	}
+	hubtest.Eventually(t, 10*time.Second, "the webhook in the hub's snapshot", func() bool { return r.Snapshot().Get("once") != nil })
+	r.publish(t, contact("evt_once"))
+	hubtest.Eventually(t, 20*time.Second, "the dead letter after one attempt", func() bool {
+		_, m := a.call("GET", "/v1/webhooks/once/dead-letters", "")
+		d, _ := m["data"].([]any)
+		return len(d) == 1 && d[0].(map[string]any)["attempts"] == float64(1)
+	})
+}

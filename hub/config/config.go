@@ -182,6 +182,20 @@ type Retry struct {
 	Jitter *float64 `json:"jitter,omitempty"`
 }
 
+// MarshalJSON keeps an empty schedule (no retries) apart from none (the
+// default): omitempty would write neither, and a webhook stored through the
+// API would come back with the default retries.
+func (r Retry) MarshalJSON() ([]byte, error) {
+	out := struct {
+		Schedule *[]Duration `json:"schedule,omitempty"`
+		Jitter   *float64    `json:"jitter,omitempty"`
+	}{Jitter: r.Jitter}
+	if r.Schedule != nil {
+		out.Schedule = &r.Schedule
+	}
+	return json.Marshal(out)
+}
+
 // Webhook is one destination and what it receives.
 type Webhook struct {
 	ID          string   `json:"id"`
