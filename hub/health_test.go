@@ -10,6 +10,7 @@ import (
 
 	"github.com/hookhub/hookhub/hub/hubtest"
 	"github.com/hookhub/hookhub/hub/internal/bus"
+	"github.com/hookhub/hookhub/hub/internal/delivery"
 )
 
 func opsTypes(reqs []hubtest.Request) []string {
@@ -52,6 +53,16 @@ func TestGoneDisablesWebhook(t *testing.T) {
 	if n := rc.Count(); n != 1 {
 		t.Errorf("the disabled webhook got %d requests, want only the first", n)
 	}
+	// The attempt log names the event's type though no request was built.
+	hubtest.Eventually(t, 20*time.Second, "the attempt record of evt_g2 with its type", func() bool {
+		for _, m := range r.streamMsgs(t, streamName("hookhub", "ATTEMPTS"), 100) {
+			var a delivery.Attempt
+			if json.Unmarshal(m.Data(), &a) == nil && a.EventID == "evt_g2" && a.Webhook == "old" {
+				return a.EventType == "contact.updated"
+			}
+		}
+		return false
+	})
 	gone.Store(false)
 	if err := r.EnableWebhook(t.Context(), "old"); err != nil {
 		t.Fatal(err)

@@ -13,6 +13,7 @@ import (
 	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/hookhub/hookhub/hub/internal/bus"
+	"github.com/hookhub/hookhub/hub/internal/envelope"
 	"github.com/hookhub/hookhub/hub/internal/webhooks"
 )
 
@@ -163,6 +164,8 @@ func (e *Engine) record(u *unit, res result, outcome string, next *time.Time) {
 		}
 		if i < len(res.types) {
 			rec.EventType = res.types[i]
+		} else if ev, err := envelope.ParseStored(it.Raw); err == nil {
+			rec.EventType = ev.Type // no request was built (webhook disabled, inactive or gone)
 		}
 		if res.err != nil {
 			rec.Error = res.err.Error()
