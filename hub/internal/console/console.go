@@ -438,6 +438,7 @@ func (c *Console) render(w http.ResponseWriter, r *http.Request, s *session, sta
 		data["CSRF"] = s.csrf
 		data["Scope"] = scopeLabel(s.scope)
 		data["SignedIn"] = true
+		data["ViewOnly"] = s.readOnly // a read-only portal session: no changing controls
 		c.mu.Lock()
 		if s.flash != "" {
 			data["Flash"] = s.flash

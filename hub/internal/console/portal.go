@@ -128,7 +128,7 @@ func (c *Console) portalPage(w http.ResponseWriter, r *http.Request, rest string
 		return
 	}
 	if r.Method != http.MethodGet && !equal(r.PostFormValue("csrf"), s.csrf) {
-		c.forbidden(w, r, s)
+		c.asPortal(w, func(w http.ResponseWriter) { c.forbidden(w, r, s) })
 		return
 	}
 	if rest == "signout" && r.Method == http.MethodPost {
@@ -144,16 +144,23 @@ func (c *Console) portalPage(w http.ResponseWriter, r *http.Request, rest string
 		return
 	}
 	if rest != "webhooks" && !strings.HasPrefix(rest, "webhooks/") {
-		c.render(w, r, s, http.StatusNotFound, "portal", map[string]any{"Title": "Not found", "Message": "There is no such page in the portal."})
+		c.portalRender(w, r, s, http.StatusNotFound, "Not found", "There is no such page in the portal.")
 		return
 	}
 	if s.readOnly && r.Method != http.MethodGet {
-		c.render(w, r, s, http.StatusForbidden, "portal", map[string]any{"Title": "Read-only",
-			"Message": "This portal session can look at the webhooks but not change them."})
+		c.portalRender(w, r, s, http.StatusForbidden, "Read-only", "This portal session can look at the webhooks but not change them.")
 		return
 	}
+	c.asPortal(w, func(w http.ResponseWriter) {
+		c.mux.ServeHTTP(w, c.asConsole(context.WithValue(r.Context(), portalKey{}, s), r, rest))
+	})
+}
+
+// asPortal runs serve, and sends its answer with the console's links
+// turned into the portal's.
+func (c *Console) asPortal(w http.ResponseWriter, serve func(http.ResponseWriter)) {
 	rec := &recorder{header: http.Header{}}
-	c.mux.ServeHTTP(rec, c.asConsole(context.WithValue(r.Context(), portalKey{}, s), r, rest))
+	serve(rec)
 	for k, v := range rec.header {
 		if k == "Location" || k == "Hx-Redirect" {
 			for i := range v {
@@ -197,5 +204,11 @@ func portalLinks(page []byte) []byte {
 }
 
 func (c *Console) portalMessage(w http.ResponseWriter, r *http.Request, status int, title, msg string) {
-	c.render(w, r, nil, status, "portal", map[string]any{"Title": title, "Message": msg})
+	c.portalRender(w, r, nil, status, title, msg)
+}
+
+func (c *Console) portalRender(w http.ResponseWriter, r *http.Request, s *session, status int, title, msg string) {
+	c.asPortal(w, func(w http.ResponseWriter) {
+		c.render(w, r, s, status, "portal", map[string]any{"Title": title, "Message": msg})
+	})
 }

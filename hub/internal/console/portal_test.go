@@ -179,8 +179,13 @@ func TestPortalReadOnlyRefusesChanges(t *testing.T) {
 	h := startHub(t)
 	id := makeHook(t, h, "acme", "acme-crm")
 	b, list := enterPortal(t, h, "acme", `{"read_only":true}`)
-	if !strings.Contains(list, "acme-crm") {
-		t.Fatalf("the read-only portal does not list the account's webhook:\n%s", list)
+	if !strings.Contains(list, "acme-crm") || !strings.Contains(list, "Read-only") {
+		t.Fatalf("the read-only portal does not list the account's webhook, or does not say it is read-only:\n%s", list)
+	}
+	for _, control := range []string{"Add a webhook", "Send test", "Deactivate", "Rotate secret", "Delete", ">Edit<"} {
+		if strings.Contains(list, control) {
+			t.Errorf("the read-only portal offers %q", control)
+		}
 	}
 	csrf := csrfOf(t, list)
 	for _, p := range []string{"/portal/webhooks/" + id + "/deactivate", "/portal/webhooks/" + id + "/delete", "/portal/webhooks/" + id + "/rotate", "/portal/webhooks/" + id} {
@@ -208,7 +213,7 @@ func TestPortalLinkWorksOnce(t *testing.T) {
 	}
 	again := newBrowser(t, h.APIURL())
 	resp, body := again.do("GET", path, nil)
-	if resp.StatusCode != http.StatusGone || !strings.Contains(body, "used already") || len(resp.Cookies()) != 0 {
+	if resp.StatusCode != http.StatusGone || !strings.Contains(body, "used already") || len(resp.Cookies()) != 0 || strings.Contains(body, `="/console/`) {
 		t.Fatalf("second use: %d, cookies %v, want 410 saying used already\n%s", resp.StatusCode, resp.Cookies(), body)
 	}
 	if resp, _ := again.do("GET", "/portal/webhooks", nil); resp.StatusCode != http.StatusForbidden {
