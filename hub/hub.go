@@ -177,7 +177,10 @@ func New(cfg *config.Config, opts ...Option) (*Hub, error) {
 	})
 	if cfg.APIAddr != "off" {
 		h.deliveryLog = deliverylog.NewJetStream(h.bus, o.log)
-		links := portal.NewLinks()
+		links, err := portal.OpenLinks(ctx, h.bus.JS, cfg.SubjectPrefix+"_portal_links", cfg.StreamReplicas)
+		if err != nil {
+			return fail(err)
+		}
 		h.api, err = admin.New(admin.Deps{Config: cfg, Bus: h.bus, Registry: reg, Store: h.store, Health: h.health, DeliveryLog: h.deliveryLog,
 			Types: types, TypeStore: h.typeStore,
 			CheckPlugin: h.plugins.ValidateConfig, PluginSecrets: h.plugins.SecretFields, Tester: h.engine, Preview: previewer(h.plugins, keys),

@@ -60,7 +60,10 @@ func (s *Server) createPortalLink(w http.ResponseWriter, r *http.Request) error 
 		}
 		ttl = d
 	}
-	token, expires := s.d.PortalLinks.Issue(id, ttl, body.ReadOnly)
+	token, expires, err := s.d.PortalLinks.Issue(r.Context(), id, ttl, body.ReadOnly)
+	if err != nil {
+		return err
+	}
 	path := portal.EnterPath + "?t=" + url.QueryEscape(token)
 	scheme := "http"
 	if r.TLS != nil {

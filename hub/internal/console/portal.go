@@ -74,7 +74,12 @@ func (c *Console) servePortal(w http.ResponseWriter, r *http.Request) {
 
 // enter redeems a sign-in link and opens a portal session.
 func (c *Console) enter(w http.ResponseWriter, r *http.Request) {
-	link, err := c.o.Links.Redeem(r.URL.Query().Get("t"))
+	link, err := c.o.Links.Redeem(r.Context(), r.URL.Query().Get("t"))
+	if err != nil && !errors.Is(err, portal.ErrUnknown) && !errors.Is(err, portal.ErrUsed) && !errors.Is(err, portal.ErrExpired) {
+		c.log.Error().Err(err).Msg("portal sign-in")
+		c.portalMessage(w, r, http.StatusServiceUnavailable, "Try again", "The hub could not open the portal now. Open it again from the application that sent you here.")
+		return
+	}
 	if err != nil {
 		msg := "This sign-in link is not valid. Open the portal again from the application that sent you here."
 		status := http.StatusNotFound

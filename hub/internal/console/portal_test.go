@@ -260,3 +260,63 @@ func TestPortalFrameAncestors(t *testing.T) {
 		}
 	}
 }
+
+// TestPortalLinkRedeemedOnAnotherHub: links are in the JetStream KV, so a
+// link issued by one hub opens the portal on another hub of the same NATS,
+// and still only once across both.
+func TestPortalLinkRedeemedOnAnotherHub(t *testing.T) {
+	first := startHub(t)
+	second := hubtest.StartHub(t, fmt.Sprintf(`{"nats_url":%q,"api_addr":"127.0.0.1:0","api_token":%q,
+		"accounts":[{"id":"acme","webhook_limit":3,"api_token":%q},{"id":"globex"}]}`, first.NATSURL(), opToken, acmeToken), nil)
+	makeHook(t, first, "acme", "acme-crm")
+	code, m := portalLink(t, first, acmeToken, "acme", "")
+	if code != http.StatusCreated {
+		t.Fatal(code, m)
+	}
+	path := m["path"].(string)
+	b := newBrowser(t, second.APIURL())
+	if resp, body := b.do("GET", path, nil); resp.StatusCode != http.StatusSeeOther {
+		t.Fatalf("the first hub's link on the second: %d\n%s", resp.StatusCode, body)
+	}
+	hubtest.Eventually(t, 5*time.Second, "the webhook on the second hub", func() bool {
+		_, list := b.do("GET", "/portal/webhooks", nil)
+		return strings.Contains(list, "acme-crm")
+	})
+	if resp, body := newBrowser(t, first.APIURL()).do("GET", path, nil); resp.StatusCode != http.StatusGone || !strings.Contains(body, "used already") {
+		t.Fatalf("the same link back on the first hub: %d, want 410 used already", resp.StatusCode)
+	}
+}
+
+// TestPortalLinkRaceOpensOneSession: eight browsers open the same link at
+// once; one gets a session.
+func TestPortalLinkRaceOpensOneSession(t *testing.T) {
+	h := startHub(t)
+	_, m := portalLink(t, h, opToken, "acme", "")
+	path := m["path"].(string)
+	codes := make(chan int, 8)
+	for range 8 {
+		go func() {
+			req, _ := http.NewRequest("GET", h.APIURL()+path, nil)
+			resp, err := (&http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}).Do(req)
+			if err != nil {
+				codes <- 0
+				return
+			}
+			resp.Body.Close()
+			codes <- resp.StatusCode
+		}()
+	}
+	opened := 0
+	for range 8 {
+		switch c := <-codes; c {
+		case http.StatusSeeOther:
+			opened++
+		case http.StatusGone:
+		default:
+			t.Errorf("a racing redemption answered %d", c)
+		}
+	}
+	if opened != 1 {
+		t.Fatalf("%d sessions opened by one link, want 1", opened)
+	}
+}

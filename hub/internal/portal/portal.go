@@ -2,12 +2,12 @@
 // portal session's API calls run with.
 //
 // A link is a random single-use token of 32 bytes. The hub keeps only its
-// SHA-256 digest, with the account, the read-only flag and the expiry, in
-// the memory of the hub that made it: a link is redeemed at the hub that
-// issued it, as the console's sessions live in the hub that opened them
-// (behind a load balancer, pin a browser to one hub; the platform's API call
-// and the browser must reach the same hub). Links live minutes and are
-// worthless once used, so losing them on a restart costs a new link only.
+// SHA-256 digest, with the account, the read-only flag and the expiry, in a
+// JetStream KV bucket shared by every hub on the NATS: the platform's API
+// call and the browser's redemption may reach different hubs behind a load
+// balancer, and a link is used once across all of them (the redemption is a
+// compare-and-set on the key's revision). The session a link opens lives in
+// the memory of the hub that redeemed it, as the console's sessions do.
 package portal
 
 import (
@@ -15,9 +15,13 @@ import (
 	"crypto/rand"
 	"crypto/sha256"
 	"encoding/base64"
+	"encoding/hex"
+	"encoding/json"
 	"errors"
-	"sync"
+	"fmt"
 	"time"
+
+	"github.com/nats-io/nats.go/jetstream"
 )
 
 // Lifetimes of a link.
@@ -29,8 +33,12 @@ const (
 // EnterPath is where a link is redeemed; the token is its t parameter.
 const EnterPath = "/portal/enter"
 
-// maxLinks bounds the links held; past it the oldest goes.
-const maxLinks = 10000
+// bucketTTL keeps a used link's record past its expiry (so that a reuse is
+// told from a forgery) and then drops it; maxBucketBytes bounds the bucket.
+const (
+	bucketTTL      = MaxLifetime + time.Hour
+	maxBucketBytes = 64 << 20
+)
 
 // Errors of Redeem.
 var (
@@ -41,70 +49,80 @@ var (
 
 // Link is what a sign-in link opens.
 type Link struct {
-	Account  string
-	ReadOnly bool
-	Expires  time.Time
-	used     bool
+	Account  string    `json:"account"`
+	ReadOnly bool      `json:"read_only,omitempty"`
+	Expires  time.Time `json:"expires"`
+	Used     bool      `json:"used,omitempty"`
 }
 
-// Links are the sign-in links a hub issued.
-type Links struct {
-	mu    sync.Mutex
-	links map[[32]byte]*Link
+// Links are the sign-in links, in a KV bucket.
+type Links struct{ kv jetstream.KeyValue }
+
+// OpenLinks creates the bucket if needed.
+func OpenLinks(ctx context.Context, js jetstream.JetStream, bucket string, replicas int) (*Links, error) {
+	kv, err := js.CreateOrUpdateKeyValue(ctx, jetstream.KeyValueConfig{
+		Bucket: bucket, Description: "the account portal's sign-in links, by the SHA-256 of their token",
+		Storage: jetstream.FileStorage, Replicas: max(1, replicas), TTL: bucketTTL, MaxBytes: maxBucketBytes, History: 1,
+	})
+	if err != nil {
+		return nil, fmt.Errorf("portal: bucket %s: %w", bucket, err)
+	}
+	return &Links{kv: kv}, nil
 }
 
-// NewLinks makes an empty set.
-func NewLinks() *Links { return &Links{links: map[[32]byte]*Link{}} }
+func key(token string) string {
+	sum := sha256.Sum256([]byte(token))
+	return hex.EncodeToString(sum[:])
+}
 
 // Issue makes a link to account's portal that lasts ttl, and returns its
 // token: shown once, kept only as a digest.
-func (l *Links) Issue(account string, ttl time.Duration, readOnly bool) (token string, expires time.Time) {
+func (l *Links) Issue(ctx context.Context, account string, ttl time.Duration, readOnly bool) (token string, expires time.Time, err error) {
 	var b [32]byte
 	_, _ = rand.Read(b[:])
 	token = base64.RawURLEncoding.EncodeToString(b[:])
-	expires = time.Now().Add(ttl)
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	l.sweep()
-	l.links[sha256.Sum256([]byte(token))] = &Link{Account: account, ReadOnly: readOnly, Expires: expires}
-	return token, expires
+	expires = time.Now().Add(ttl).UTC()
+	raw, _ := json.Marshal(Link{Account: account, ReadOnly: readOnly, Expires: expires})
+	if _, err := l.kv.Create(ctx, key(token), raw); err != nil {
+		return "", time.Time{}, fmt.Errorf("portal: storing a link: %w", err)
+	}
+	return token, expires, nil
 }
 
-// Redeem uses a link once: a second use is ErrUsed, a late one ErrExpired.
-func (l *Links) Redeem(token string) (Link, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	k := l.links[sha256.Sum256([]byte(token))]
-	switch {
-	case k == nil:
+// Redeem uses a link once, on whichever hub: a second use is ErrUsed, a
+// late one ErrExpired, a token never issued ErrUnknown.
+func (l *Links) Redeem(ctx context.Context, token string) (Link, error) {
+	if token == "" {
 		return Link{}, ErrUnknown
-	case k.used:
+	}
+	e, err := l.kv.Get(ctx, key(token))
+	if errors.Is(err, jetstream.ErrKeyNotFound) {
+		return Link{}, ErrUnknown
+	}
+	if err != nil {
+		return Link{}, fmt.Errorf("portal: reading a link: %w", err)
+	}
+	var k Link
+	if err := json.Unmarshal(e.Value(), &k); err != nil {
+		return Link{}, fmt.Errorf("portal: reading a link: %w", err)
+	}
+	switch {
+	case k.Used:
 		return Link{}, ErrUsed
 	case time.Now().After(k.Expires):
 		return Link{}, ErrExpired
 	}
-	k.used = true // kept until it expires, to tell a reuse from a forgery
-	return *k, nil
-}
-
-// sweep drops expired links, and the oldest past maxLinks. l.mu is held.
-func (l *Links) sweep() {
-	now := time.Now()
-	for h, k := range l.links {
-		if now.After(k.Expires) {
-			delete(l.links, h)
+	k.Used = true
+	raw, _ := json.Marshal(k)
+	if _, err := l.kv.Update(ctx, key(token), raw, e.Revision()); err != nil {
+		var apiErr *jetstream.APIError
+		if errors.As(err, &apiErr) && apiErr.ErrorCode == jetstream.JSErrCodeStreamWrongLastSequence {
+			return Link{}, ErrUsed // another request, on this hub or another, used it first
 		}
+		return Link{}, fmt.Errorf("portal: using a link: %w", err)
 	}
-	for len(l.links) >= maxLinks {
-		var oldest [32]byte
-		var at time.Time
-		for h, k := range l.links {
-			if at.IsZero() || k.Expires.Before(at) {
-				oldest, at = h, k.Expires
-			}
-		}
-		delete(l.links, oldest)
-	}
+	k.Used = false
+	return k, nil
 }
 
 type scopeKey struct{}
