@@ -125,6 +125,10 @@ func TestPortalOpensOneAccountOnly(t *testing.T) {
 			t.Errorf("GET %s: %d, want 404 without the webhook", p, resp.StatusCode)
 		}
 	}
+	// The test send answers in the row (200) with the API's refusal.
+	if resp, body := b.do("POST", "/portal/webhooks/"+theirs+"/test", url.Values{"csrf": {csrf}, "event_type": {"contact.created"}}); !strings.Contains(body, `no webhook "`+theirs+`"`) {
+		t.Errorf("test send of acme's webhook from globex's portal: %d without the API's not found\n%s", resp.StatusCode, body)
+	}
 	for _, verb := range []string{"deactivate", "delete", "rotate"} {
 		if resp, _ := b.do("POST", "/portal/webhooks/"+theirs+"/"+verb, url.Values{"csrf": {csrf}}); resp.StatusCode != http.StatusNotFound {
 			t.Errorf("POST %s of acme's webhook from globex's portal: %d, want 404", verb, resp.StatusCode)
