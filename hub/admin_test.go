@@ -644,6 +644,7 @@ func TestMetrics(t *testing.T) {
 		`hookhub_plugin_duration_seconds_count{plugin="passthrough"} 1`,
 		`hookhub_dead_letters 0`,
 		`hookhub_pending_retries 0`,
+		`hookhub_log_index_records 1`, // the attempt record of evt_m1
 	}
 	hubtest.Eventually(t, 5*time.Second, "the metrics", func() bool {
 		code, _, raw := a.do("GET", "/metrics", "", apiToken)

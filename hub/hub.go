@@ -161,6 +161,14 @@ func New(cfg *config.Config, opts ...Option) (*Hub, error) {
 		"hookhub_jobs_waiting":    h.streamCount(h.bus.Names.DeliveriesStream, h.bus.Names.DeliveriesAll()),
 		"hookhub_pending_retries": h.streamCount(h.bus.Names.DeliveriesStream, h.bus.Names.RetriesAll()),
 		"hookhub_dead_letters":    h.streamCount(h.bus.Names.DLQStream, h.bus.Names.DeadLettersAll()),
+		"hookhub_log_index_records": func() float64 {
+			n, _ := h.DeliveryLogFootprint()
+			return float64(n)
+		},
+		"hookhub_log_index_bytes": func() float64 {
+			_, b := h.DeliveryLogFootprint()
+			return float64(b)
+		},
 	})
 	keys, err := delivery.ParseKeys(cfg)
 	if err != nil {

@@ -506,11 +506,12 @@ func runTestSend(args []string, stdout, stderr io.Writer) error {
 }
 
 func runEventTypes(args []string, stdout, stderr io.Writer) error {
-	fs := newFlags("event-types", "event-types [TYPE] [--category C] [--search WORDS] [--account A] [--json]", stderr)
+	fs := newFlags("event-types", "event-types [TYPE] [--category C] [--search WORDS] [--account A] [--json] | declare TYPE --file DECL.json [--account A] | undeclare TYPE [--account A]", stderr)
 	af := addAPIFlags(fs)
 	category := fs.String("category", "", "only this category (marketing, transactional, contact, ...)")
 	search := fs.String("search", "", "only types whose name, title, description or also-known-as names hold these words (\"link clicked\", complaint)")
-	account := fs.String("account", "", "with the admin token: also this account's declared types (* for every account's)")
+	account := fs.String("account", "", "with the admin token: also this account's declared types (* for every account's); declare, undeclare: for this account (default: the token's account, or the whole hub)")
+	file := fs.String("file", "", "declare: the declaration as JSON ({\"schema\": ..., \"sample\": ..., \"title\": ...}), from this file or - for stdin")
 	pos, err := parseInterspersed(fs, args)
 	if err != nil {
 		return err
@@ -519,6 +520,38 @@ func runEventTypes(args []string, stdout, stderr io.Writer) error {
 	q := url.Values{}
 	if *account != "" {
 		q.Set("account", *account)
+	}
+	if len(pos) > 0 && (pos[0] == "declare" || pos[0] == "undeclare") {
+		if len(pos) != 2 {
+			return fmt.Errorf("event-types %s: name one type (event-types %s invoice.paid)", pos[0], pos[0])
+		}
+		path := "/v1/event-types/" + url.PathEscape(pos[1])
+		if len(q) > 0 {
+			path += "?" + q.Encode()
+		}
+		if pos[0] == "undeclare" {
+			if _, err := c.call("DELETE", path, nil); err != nil {
+				return err
+			}
+			fmt.Fprintf(stdout, "undeclared %s\n", pos[1])
+			return nil
+		}
+		if *file == "" {
+			return fmt.Errorf("event-types declare: --file names the declaration (a JSON object with schema and sample)")
+		}
+		body, err := readFileOrStdin(*file)
+		if err != nil {
+			return fmt.Errorf("event-types declare: %w", err)
+		}
+		raw, err := c.call("PUT", path, body)
+		if err != nil {
+			return err
+		}
+		if *af.json {
+			return printJSON(stdout, raw)
+		}
+		fmt.Fprintf(stdout, "declared %s\n", pos[1])
+		return nil
 	}
 	if len(pos) == 1 {
 		path := "/v1/event-types/" + url.PathEscape(pos[0])

@@ -60,3 +60,42 @@ func TestConsoleCommands(t *testing.T) {
 		t.Errorf("test-send --data (exit %d): %s%s", code, out, errs)
 	}
 }
+
+// TestEventTypesDeclareCommand: a type declared from the command line for
+// an account is listed for it (and not for another), and undeclared.
+func TestEventTypesDeclareCommand(t *testing.T) {
+	h := hubtest.StartHub(t, `{"api_addr":"127.0.0.1:0","api_token":"tok-for-the-cli-tests","accounts":[{"id":"acme"},{"id":"globex"}]}`, nil)
+	cli := func(args ...string) (string, string, int) {
+		return runCLI(t, append(args, "--api", h.APIURL(), "--token", "tok-for-the-cli-tests")...)
+	}
+	decl := filepath.Join(t.TempDir(), "decl.json")
+	if err := os.WriteFile(decl, []byte(`{"title":"Invoice paid","schema":{"type":"object","required":["amount"]},"sample":{"amount":12}}`), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if out, errs, code := cli("event-types", "declare", "invoice.paid", "--file", decl, "--account", "acme"); code != 0 || out != "declared invoice.paid\n" {
+		t.Fatalf("declare (exit %d): %s%s", code, out, errs)
+	}
+	if out, _, code := cli("event-types", "--account", "acme"); code != 0 || !strings.Contains(out, "invoice.paid") || !strings.Contains(out, "declared by acme") {
+		t.Errorf("acme's types (exit %d) lack invoice.paid: %s", code, out)
+	}
+	if out, _, _ := cli("event-types", "--account", "globex"); strings.Contains(out, "invoice.paid") {
+		t.Errorf("globex sees acme's declared type: %s", out)
+	}
+	// A sample that breaks its own schema is refused, saying where.
+	bad := filepath.Join(t.TempDir(), "bad.json")
+	if err := os.WriteFile(bad, []byte(`{"schema":{"type":"object","required":["amount"]},"sample":{}}`), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if _, errs, code := cli("event-types", "declare", "invoice.voided", "--file", bad, "--account", "acme"); code == 0 || !strings.Contains(errs, "sample") {
+		t.Errorf("a sample against its schema: exit %d: %s", code, errs)
+	}
+	if out, errs, code := cli("event-types", "undeclare", "invoice.paid", "--account", "acme"); code != 0 || out != "undeclared invoice.paid\n" {
+		t.Fatalf("undeclare (exit %d): %s%s", code, out, errs)
+	}
+	if out, _, _ := cli("event-types", "--account", "acme"); strings.Contains(out, "invoice.paid") {
+		t.Errorf("invoice.paid still listed after undeclare: %s", out)
+	}
+	if _, errs, code := cli("event-types", "declare", "invoice.paid"); code == 0 || !strings.Contains(errs, "--file") {
+		t.Errorf("declare without --file: exit %d: %s", code, errs)
+	}
+}

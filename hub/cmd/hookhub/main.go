@@ -30,7 +30,7 @@ func commands() []command {
 		{"webhooks", "webhooks list|get|create|...", "manage webhooks through the hub's API (HOOKHUB_API_ADDR, HOOKHUB_API_TOKEN)", runWebhooks},
 		{"dlq", "dlq list|get|redrive", "list, inspect and redrive dead letters", runDLQ},
 		{"events", "events rejected|get", "the events the hub refused, with the reason, newest first; one event the hub keeps", runEvents},
-		{"event-types", "event-types [TYPE]", "the event-type catalog, or one type's schema and sample", runEventTypes},
+		{"event-types", "event-types [TYPE] | declare | undeclare", "the event-type catalog, one type's schema and sample, or declare and undeclare types of your own", runEventTypes},
 		{"deliveries", "deliveries list WEBHOOK", "the attempt log of a webhook, newest first (also: attempts)", runAttempts},
 		{"attempts", "attempts list WEBHOOK", "the same as deliveries", runAttempts},
 		{"test-send", "test-send WEBHOOK --type T", "send the catalog's sample of an event type to a webhook now", runTestSend},

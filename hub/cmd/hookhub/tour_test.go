@@ -61,6 +61,8 @@ var tourExpect = []struct {
 	{"events get evt_tour_1", []string{"evt_tour_1"}},
 	{"dlq list wh_cli", []string{"redrove 0 dead letters of wh_cli"}},
 	{"events rejected --account acme", []string{"REASON"}},
+	{"event-types declare ticket.closed", []string{"declared ticket.closed"}},
+	{"event-types undeclare ticket.closed", []string{"undeclared ticket.closed"}},
 	{"webhooks delete wh_cli", []string{"deleted wh_cli"}},
 	// Plugins.
 	{"--plugin form", []string{"Content-Type: application/x-www-form-urlencoded", "contact[email]="}},

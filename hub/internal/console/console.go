@@ -115,10 +115,10 @@ func New(o Options) (*Console, error) {
 	}
 	for _, n := range names {
 		base := strings.TrimSuffix(strings.TrimPrefix(n, "templates/"), ".html")
-		if base == "layout" {
-			continue
+		if base == "layout" || strings.HasPrefix(base, "_") {
+			continue // _name.html: a part every page may use
 		}
-		t, err := template.New(base).Funcs(funcs).ParseFS(templateFS, "templates/layout.html", n)
+		t, err := template.New(base).Funcs(funcs).ParseFS(templateFS, "templates/layout.html", "templates/_*.html", n)
 		if err != nil {
 			return nil, fmt.Errorf("console: template %s: %w", base, err)
 		}
@@ -172,6 +172,7 @@ func (c *Console) routes() {
 	c.mux.HandleFunc("POST "+Path+"signin", c.signin)
 	c.mux.HandleFunc("POST "+Path+"signout", c.authed(c.signout))
 	c.webhookRoutes()
+	c.logRoutes()
 	c.mux.HandleFunc(Path, func(w http.ResponseWriter, r *http.Request) {
 		c.render(w, r, nil, http.StatusNotFound, "message", map[string]any{"Title": "Not found", "Message": "There is no such page in the console."})
 	})

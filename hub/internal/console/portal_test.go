@@ -120,7 +120,10 @@ func TestPortalOpensOneAccountOnly(t *testing.T) {
 
 	// Another account's webhook by id: not found, on every screen and action.
 	csrf := csrfOf(t, list)
-	for _, p := range []string{"/portal/webhooks/" + theirs + "/edit", "/portal/webhooks/" + theirs + "/delete"} {
+	if resp, body := b.do("GET", "/portal/webhooks/"+mine+"/logs", nil); resp.StatusCode != http.StatusOK || strings.Contains(body, `="/console/`) {
+		t.Errorf("the logs of its own webhook: %d (want 200, links under /portal/)\n%s", resp.StatusCode, body)
+	}
+	for _, p := range []string{"/portal/webhooks/" + theirs + "/edit", "/portal/webhooks/" + theirs + "/delete", "/portal/webhooks/" + theirs + "/logs", "/portal/webhooks/" + theirs + "/dead-letters"} {
 		if resp, body := b.do("GET", p, nil); resp.StatusCode != http.StatusNotFound || strings.Contains(body, "acme-billing") {
 			t.Errorf("GET %s: %d, want 404 without the webhook", p, resp.StatusCode)
 		}
@@ -192,7 +195,8 @@ func TestPortalReadOnlyRefusesChanges(t *testing.T) {
 		}
 	}
 	csrf := csrfOf(t, list)
-	for _, p := range []string{"/portal/webhooks/" + id + "/deactivate", "/portal/webhooks/" + id + "/delete", "/portal/webhooks/" + id + "/rotate", "/portal/webhooks/" + id} {
+	for _, p := range []string{"/portal/webhooks/" + id + "/deactivate", "/portal/webhooks/" + id + "/delete", "/portal/webhooks/" + id + "/rotate", "/portal/webhooks/" + id,
+		"/portal/webhooks/" + id + "/resend", "/portal/webhooks/" + id + "/dead-letters/redrive", "/portal/webhooks/" + id + "/logs/enable"} {
 		if resp, body := b.do("POST", p, url.Values{"csrf": {csrf}, "url": {"http://127.0.0.1:9/changed"}}); resp.StatusCode != http.StatusForbidden || !strings.Contains(body, "Read-only") {
 			t.Errorf("POST %s read-only: %d, want 403 Read-only", p, resp.StatusCode)
 		}

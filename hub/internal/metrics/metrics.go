@@ -46,9 +46,11 @@ func New(gauges map[string]func() float64) *Metrics {
 }
 
 var gaugeHelp = map[string]string{
-	"hookhub_jobs_waiting":    "Delivery jobs in the deliveries stream: due now, or waiting for a retry.",
-	"hookhub_pending_retries": "Jobs waiting for their next attempt.",
-	"hookhub_dead_letters":    "Jobs in the dead-letter stream.",
+	"hookhub_jobs_waiting":      "Delivery jobs in the deliveries stream: due now, or waiting for a retry.",
+	"hookhub_pending_retries":   "Jobs waiting for their next attempt.",
+	"hookhub_dead_letters":      "Jobs in the dead-letter stream.",
+	"hookhub_log_index_records": "Records (attempts, dead letters, rejected events) the API's index of the delivery log holds.",
+	"hookhub_log_index_bytes":   "About how many bytes of memory the API's index of the delivery log takes.",
 }
 
 // Event counts an event taken from the bus.
