@@ -36,6 +36,7 @@ import (
 	"github.com/hookhub/hookhub/hub/internal/health"
 	"github.com/hookhub/hookhub/hub/internal/metrics"
 	"github.com/hookhub/hookhub/hub/internal/pluginhost"
+	"github.com/hookhub/hookhub/hub/internal/portal"
 	"github.com/hookhub/hookhub/hub/internal/routing"
 	"github.com/hookhub/hookhub/hub/internal/schemacheck"
 	"github.com/hookhub/hookhub/hub/internal/webhooks"
@@ -184,18 +185,23 @@ func New(cfg *config.Config, opts ...Option) (*Hub, error) {
 	})
 	if cfg.APIAddr != "off" {
 		h.deliveryLog = deliverylog.NewJetStream(h.bus, o.log)
-		h.api, err = admin.New(admin.Deps{Config: cfg, Bus: h.bus, Registry: reg, Store: h.store, Health: h.health, DeliveryLog: h.deliveryLog,
-			Types: types, TypeStore: h.typeStore,
-			CheckPlugin: h.plugins.ValidateConfig, PluginSecrets: h.plugins.SecretFields, Tester: h.engine, Preview: previewer(h.plugins, keys),
-			Metrics: h.metrics.Registry, PublicKeys: keys.PublicKeys, Log: o.log})
+		links, err := portal.OpenLinks(ctx, h.bus.JS, cfg.SubjectPrefix+"_portal_links", cfg.StreamReplicas)
 		if err != nil {
 			return fail(err)
 		}
-		con, err := console.New(console.Options{API: h.api.Handler(), Config: cfg, Log: o.log})
+		h.api, err = admin.New(admin.Deps{Config: cfg, Bus: h.bus, Registry: reg, Store: h.store, Health: h.health, DeliveryLog: h.deliveryLog,
+			Types: types, TypeStore: h.typeStore,
+			CheckPlugin: h.plugins.ValidateConfig, PluginSecrets: h.plugins.SecretFields, Tester: h.engine, Preview: previewer(h.plugins, keys),
+			Metrics: h.metrics.Registry, PublicKeys: keys.PublicKeys, PortalLinks: links, Log: o.log})
+		if err != nil {
+			return fail(err)
+		}
+		con, err := console.New(console.Options{API: h.api.Handler(), Config: cfg, Links: links, Log: o.log})
 		if err != nil {
 			return fail(err)
 		}
 		h.api.Mount(console.Path, con)
+		h.api.Mount(console.PortalPath, con.Portal())
 		if h.apiLn, err = net.Listen("tcp", cfg.APIAddr); err != nil {
 			return fail(fmt.Errorf("api: listen on %s: %w", cfg.APIAddr, err))
 		}

@@ -24,7 +24,7 @@ import (
 var (
 	outsideHubPerms = &server.Permissions{
 		Publish: &server.SubjectPermission{Allow: []string{"hookhub.>", "$JS.API.>", "$JS.ACK.>", "$JS.FC.>",
-			"$KV.hookhub_webhooks.>", "$KV.hookhub_health.>", "$KV.hookhub_event_types.>"}},
+			"$KV.hookhub_webhooks.>", "$KV.hookhub_health.>", "$KV.hookhub_event_types.>", "$KV.hookhub_portal_links.>"}},
 		Subscribe: &server.SubjectPermission{Allow: []string{"_HOOKHUB_INBOX.>"}},
 	}
 	outsidePublisherPerms = &server.Permissions{

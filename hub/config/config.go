@@ -98,6 +98,7 @@ type Config struct {
 	Plugins  []Plugin  `json:"plugins,omitempty"`
 	Delivery Delivery  `json:"delivery"`
 	Webhooks []Webhook `json:"webhooks,omitempty"`
+	Console  Console   `json:"console,omitempty" envPrefix:"CONSOLE_"`
 
 	// File is the path the config was read from ("" when none); relative
 	// paths in it (plugins, ca_file) are resolved against its folder.
@@ -142,6 +143,15 @@ func (p Plugin) Timeout() time.Duration {
 		return DefaultPluginTimeout
 	}
 	return time.Duration(p.TimeoutMS) * time.Millisecond
+}
+
+// Console configures the web console and the account portal.
+type Console struct {
+	// FrameAncestors are the origins (scheme://host[:port]) allowed to
+	// frame the account portal at /portal/ (its Content-Security-Policy
+	// frame-ancestors); none by default. The operator console is never
+	// framable.
+	FrameAncestors []string `json:"frame_ancestors,omitempty" env:"FRAME_ANCESTORS"`
 }
 
 // Delivery is how the hub sends requests.

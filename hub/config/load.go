@@ -599,6 +599,11 @@ func (c *Config) Validate(name string) error {
 			bad(fmt.Sprintf("api_cors_origins[%d]", i), "%q is not an origin such as https://console.example.com", o)
 		}
 	}
+	for i, o := range c.Console.FrameAncestors {
+		if u, err := url.Parse(o); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.Path != "" || u.RawQuery != "" || u.User != nil || strings.ContainsAny(o, " ;,'") {
+			bad(fmt.Sprintf("console.frame_ancestors[%d]", i), "%q is not an origin such as https://app.example.com", o)
+		}
+	}
 	accounts := map[string]bool{}
 	for i, a := range c.Accounts {
 		checkSigningKeys(fmt.Sprintf("accounts[%d].signing_keys", i), a.SigningKeys, bad)

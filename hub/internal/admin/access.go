@@ -8,6 +8,8 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
+
+	"github.com/hookhub/hookhub/hub/internal/portal"
 )
 
 // Who may call the API, and from where.
@@ -146,7 +148,16 @@ func checkContentType(r *http.Request) *Error {
 // ""), an account's token only that account. With no token configured, a
 // request without credentials sees everything (the API is then on loopback
 // only) and one with credentials is refused.
+//
+// A portal session's in-process call (portal.WithScope) runs as its
+// account's token would, and a read-only one may only read.
 func (s *Server) authorize(r *http.Request) (scope string, e *Error) {
+	if acct, readOnly, ok := portal.Scope(r.Context()); ok {
+		if readOnly && !safeMethod(r.Method) {
+			return "", &Error{Status: http.StatusForbidden, Code: "read_only", Message: "this portal session is read-only"}
+		}
+		return acct, nil
+	}
 	h := r.Header.Get("Authorization")
 	if s.token == "" && len(s.tokens) == 0 {
 		if h != "" {

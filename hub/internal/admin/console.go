@@ -9,4 +9,5 @@ func (s *Server) consoleRoutes() {
 	s.handle("POST /v1/webhooks/{id}/preview", s.preview, false)
 	s.handle("GET /v1/accounts", s.listAccounts, false)
 	s.handle("GET /v1/accounts/{account}", s.getAccount, false)
+	s.handle("POST /v1/accounts/{account}/portal-links", s.createPortalLink, false)
 }

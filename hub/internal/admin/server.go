@@ -25,6 +25,7 @@ import (
 	"github.com/hookhub/hookhub/hub/internal/deliverylog"
 	"github.com/hookhub/hookhub/hub/internal/eventtypes"
 	"github.com/hookhub/hookhub/hub/internal/health"
+	"github.com/hookhub/hookhub/hub/internal/portal"
 	"github.com/hookhub/hookhub/hub/internal/schemacheck"
 	"github.com/hookhub/hookhub/hub/internal/webhooks"
 	"github.com/hookhub/hookhub/schemas"
@@ -61,6 +62,8 @@ type Deps struct {
 	Preview func(ctx context.Context, w *webhooks.Webhook, raw []byte, batch bool) (*delivery.Built, error)
 	// PublicKeys are an account's v1a public keys, served as its JWKS (nil: none).
 	PublicKeys func(account string) []signature.PublicKey
+	// PortalLinks are the account portal's sign-in links (nil: no portal).
+	PortalLinks *portal.Links
 	// Metrics is served at /metrics (nil: not served).
 	Metrics *prometheus.Registry
 	Log     zerolog.Logger

@@ -33,6 +33,7 @@ import (
 	"github.com/rs/zerolog"
 
 	"github.com/hookhub/hookhub/hub/config"
+	"github.com/hookhub/hookhub/hub/internal/portal"
 )
 
 //go:embed templates/*.html
@@ -73,7 +74,9 @@ type Options struct {
 	Config *config.Config
 	// SessionTTL is how long a sign-in lasts (0: DefaultSessionTTL).
 	SessionTTL time.Duration
-	Log        zerolog.Logger
+	// Links are the account portal's sign-in links (nil: no portal).
+	Links *portal.Links
+	Log   zerolog.Logger
 }
 
 // Console is the web console's handler.
@@ -93,6 +96,10 @@ type session struct {
 	scope   string // the account a token of one account sees ("" for all)
 	expires time.Time
 	flash   string // a message for the next page
+	// portal: a session of the account portal (portal.go), bound to scope;
+	// it is found only under /portal/, never by the console's cookie.
+	portal   bool
+	readOnly bool
 }
 
 // New builds the console.
@@ -186,6 +193,9 @@ func equal(a, b string) bool {
 
 // current is the request's live session, or nil.
 func (c *Console) current(r *http.Request) (string, *session) {
+	if s, ok := r.Context().Value(portalKey{}).(*session); ok {
+		return "", s // set by the portal's handler only
+	}
 	ck, err := r.Cookie(sessionCookie)
 	if err != nil || ck.Value == "" {
 		return "", nil
@@ -193,7 +203,7 @@ func (c *Console) current(r *http.Request) (string, *session) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	s := c.sessions[ck.Value]
-	if s == nil {
+	if s == nil || s.portal {
 		return "", nil
 	}
 	if time.Now().After(s.expires) {
@@ -275,8 +285,19 @@ func (c *Console) signin(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	s.scope = c.scopeOf(token)
+	id := c.keep(s)
+	http.SetCookie(w, &http.Cookie{Name: signinCookie, Value: "", Path: Path, MaxAge: -1, HttpOnly: true, Secure: secure(r), SameSite: http.SameSiteStrictMode})
+	http.SetCookie(w, &http.Cookie{Name: sessionCookie, Value: id, Path: Path, HttpOnly: true, Secure: secure(r),
+		SameSite: http.SameSiteStrictMode, Expires: s.expires})
+	c.log.Info().Str("scope", scopeLabel(s.scope)).Msg("console sign-in")
+	http.Redirect(w, r, Path+"webhooks", http.StatusSeeOther)
+}
+
+// keep stores a new session and returns its id.
+func (c *Console) keep(s *session) string {
 	id := randomToken()
 	c.mu.Lock()
+	defer c.mu.Unlock()
 	now := time.Now()
 	for k, old := range c.sessions {
 		if now.After(old.expires) {
@@ -293,12 +314,7 @@ func (c *Console) signin(w http.ResponseWriter, r *http.Request) {
 		delete(c.sessions, oldest)
 	}
 	c.sessions[id] = s
-	c.mu.Unlock()
-	http.SetCookie(w, &http.Cookie{Name: signinCookie, Value: "", Path: Path, MaxAge: -1, HttpOnly: true, Secure: secure(r), SameSite: http.SameSiteStrictMode})
-	http.SetCookie(w, &http.Cookie{Name: sessionCookie, Value: id, Path: Path, HttpOnly: true, Secure: secure(r),
-		SameSite: http.SameSiteStrictMode, Expires: s.expires})
-	c.log.Info().Str("scope", scopeLabel(s.scope)).Msg("console sign-in")
-	http.Redirect(w, r, Path+"webhooks", http.StatusSeeOther)
+	return id
 }
 
 // scopeOf is the account a token is limited to ("" for the API token, or
@@ -379,7 +395,9 @@ func (c *Console) call(ctx context.Context, r *http.Request, s *session, method,
 	if body != nil {
 		req.Header.Set("Content-Type", "application/json")
 	}
-	if s.token != "" {
+	if s.portal {
+		req = req.WithContext(portal.WithScope(ctx, s.scope, s.readOnly)) // as the account's token, in process only
+	} else if s.token != "" {
 		req.Header.Set("Authorization", "Bearer "+s.token)
 	}
 	rec := &recorder{header: http.Header{}}
@@ -421,6 +439,7 @@ func (c *Console) render(w http.ResponseWriter, r *http.Request, s *session, sta
 		data["CSRF"] = s.csrf
 		data["Scope"] = scopeLabel(s.scope)
 		data["SignedIn"] = true
+		data["ViewOnly"] = s.readOnly // a read-only portal session: no changing controls
 		c.mu.Lock()
 		if s.flash != "" {
 			data["Flash"] = s.flash

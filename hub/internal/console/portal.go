@@ -1,0 +1,219 @@
+package console
+
+// The account portal (issue 12): the console's webhooks screens for one
+// account, opened by a single-use sign-in link that a platform gets from
+// POST /v1/accounts/{account}/portal-links and puts in an iframe or a
+// redirect. A portal session calls the API in process as that account's
+// token would (portal.WithScope), so the API's own checks decide what it
+// sees: another account's webhook is "not found". A read-only session's
+// changes are refused here with 403, and by the API as well.
+//
+// Cookie: hookhub_portal, HttpOnly, Path /portal/. Over TLS it is
+// SameSite=None; Secure, so that it is sent inside the platform's
+// cross-site iframe; over plain http it is SameSite=Lax (browsers refuse
+// SameSite=None without Secure), which works in a top-level redirect but
+// not in a cross-site iframe: frame the portal over https.
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/hookhub/hookhub/hub/internal/portal"
+)
+
+// PortalPath is where the account portal is served.
+const PortalPath = "/portal/"
+
+// PortalSessionTTL is how long a portal session lasts.
+const PortalSessionTTL = time.Hour
+
+const portalCookie = "hookhub_portal"
+
+type portalKey struct{}
+
+// PortalCSP is the portal's Content-Security-Policy: the console's, framed
+// only by the origins of console.frame_ancestors ('none' without any).
+func PortalCSP(ancestors []string) string {
+	fa := "'none'"
+	if len(ancestors) > 0 {
+		fa = strings.Join(ancestors, " ")
+	}
+	return strings.Replace(CSP, "frame-ancestors 'none'", "frame-ancestors "+fa, 1)
+}
+
+// Portal is the account portal's handler, to serve at PortalPath.
+func (c *Console) Portal() http.Handler { return http.HandlerFunc(c.servePortal) }
+
+func (c *Console) servePortal(w http.ResponseWriter, r *http.Request) {
+	h := w.Header()
+	ancestors := c.o.Config.Console.FrameAncestors
+	h.Set("Content-Security-Policy", PortalCSP(ancestors))
+	if len(ancestors) == 0 {
+		h.Set("X-Frame-Options", "DENY")
+	}
+	h.Set("X-Content-Type-Options", "nosniff")
+	h.Set("Referrer-Policy", "same-origin")
+	h.Set("Cache-Control", "no-store")
+	r.Body = http.MaxBytesReader(w, r.Body, maxForm)
+	rest := strings.TrimPrefix(r.URL.Path, PortalPath)
+	switch {
+	case c.o.Links == nil:
+		c.portalMessage(w, r, http.StatusNotFound, "No portal", "This hub serves no account portal.")
+	case rest == "enter" && r.Method == http.MethodGet:
+		c.enter(w, r)
+	case strings.HasPrefix(rest, "static/") && r.Method == http.MethodGet:
+		c.mux.ServeHTTP(w, c.asConsole(r.Context(), r, rest))
+	default:
+		c.portalPage(w, r, rest)
+	}
+}
+
+// enter redeems a sign-in link and opens a portal session.
+func (c *Console) enter(w http.ResponseWriter, r *http.Request) {
+	link, err := c.o.Links.Redeem(r.Context(), r.URL.Query().Get("t"))
+	if err != nil && !errors.Is(err, portal.ErrUnknown) && !errors.Is(err, portal.ErrUsed) && !errors.Is(err, portal.ErrExpired) {
+		c.log.Error().Err(err).Msg("portal sign-in")
+		c.portalMessage(w, r, http.StatusServiceUnavailable, "Try again", "The hub could not open the portal now. Open it again from the application that sent you here.")
+		return
+	}
+	if err != nil {
+		msg := "This sign-in link is not valid. Open the portal again from the application that sent you here."
+		status := http.StatusNotFound
+		switch {
+		case errors.Is(err, portal.ErrUsed):
+			msg, status = "This sign-in link was used already: each link opens the portal once. Open the portal again from the application that sent you here.", http.StatusGone
+		case errors.Is(err, portal.ErrExpired):
+			msg, status = "This sign-in link has expired. Open the portal again from the application that sent you here.", http.StatusGone
+		}
+		c.log.Info().Err(err).Msg("portal sign-in refused")
+		c.portalMessage(w, r, status, "Link not valid", msg)
+		return
+	}
+	s := &session{scope: link.Account, portal: true, readOnly: link.ReadOnly, csrf: randomToken(), expires: time.Now().Add(PortalSessionTTL)}
+	id := c.keep(s)
+	ck := &http.Cookie{Name: portalCookie, Value: id, Path: PortalPath, HttpOnly: true, SameSite: http.SameSiteLaxMode, Expires: s.expires}
+	if secure(r) {
+		ck.Secure, ck.SameSite = true, http.SameSiteNoneMode
+	}
+	http.SetCookie(w, ck)
+	c.log.Info().Str("account", link.Account).Bool("read_only", link.ReadOnly).Msg("portal sign-in")
+	http.Redirect(w, r, PortalPath+"webhooks", http.StatusSeeOther) // the link leaves the address bar
+}
+
+// portalSession is the request's live portal session, and its id.
+func (c *Console) portalSession(r *http.Request) (string, *session) {
+	ck, err := r.Cookie(portalCookie)
+	if err != nil || ck.Value == "" {
+		return "", nil
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	s := c.sessions[ck.Value]
+	if s == nil || !s.portal {
+		return "", nil
+	}
+	if time.Now().After(s.expires) {
+		delete(c.sessions, ck.Value)
+		return "", nil
+	}
+	return ck.Value, s
+}
+
+// portalPage serves one of the console's webhooks screens as the portal
+// session, with the console's links turned into the portal's.
+func (c *Console) portalPage(w http.ResponseWriter, r *http.Request, rest string) {
+	id, s := c.portalSession(r)
+	if s == nil {
+		c.portalMessage(w, r, http.StatusForbidden, "Session ended",
+			"Your portal session has ended. Open the portal again from the application that sent you here.")
+		return
+	}
+	if r.Method != http.MethodGet && !equal(r.PostFormValue("csrf"), s.csrf) {
+		c.asPortal(w, func(w http.ResponseWriter) { c.forbidden(w, r, s) })
+		return
+	}
+	if rest == "signout" && r.Method == http.MethodPost {
+		c.mu.Lock()
+		delete(c.sessions, id)
+		c.mu.Unlock()
+		http.SetCookie(w, &http.Cookie{Name: portalCookie, Value: "", Path: PortalPath, MaxAge: -1, HttpOnly: true, Secure: secure(r)})
+		c.portalMessage(w, r, http.StatusOK, "Signed out", "You have left the portal.")
+		return
+	}
+	if rest == "" {
+		http.Redirect(w, r, PortalPath+"webhooks", http.StatusSeeOther)
+		return
+	}
+	if rest != "webhooks" && !strings.HasPrefix(rest, "webhooks/") && !strings.HasPrefix(rest, "events/") {
+		c.portalRender(w, r, s, http.StatusNotFound, "Not found", "There is no such page in the portal.")
+		return
+	}
+	if s.readOnly && r.Method != http.MethodGet {
+		c.portalRender(w, r, s, http.StatusForbidden, "Read-only", "This portal session can look at the webhooks but not change them.")
+		return
+	}
+	c.asPortal(w, func(w http.ResponseWriter) {
+		c.mux.ServeHTTP(w, c.asConsole(context.WithValue(r.Context(), portalKey{}, s), r, rest))
+	})
+}
+
+// asPortal runs serve, and sends its answer with the console's links
+// turned into the portal's.
+func (c *Console) asPortal(w http.ResponseWriter, serve func(http.ResponseWriter)) {
+	rec := &recorder{header: http.Header{}}
+	serve(rec)
+	for k, v := range rec.header {
+		if k == "Location" || k == "Hx-Redirect" {
+			for i := range v {
+				v[i] = toPortal(v[i])
+			}
+		}
+		w.Header()[k] = v
+	}
+	body := rec.buf.Bytes()
+	if strings.HasPrefix(rec.header.Get("Content-Type"), "text/html") {
+		body = portalLinks(body)
+	}
+	if rec.status == 0 {
+		rec.status = http.StatusOK
+	}
+	w.WriteHeader(rec.status)
+	_, _ = w.Write(body)
+}
+
+// asConsole is r for the console's own route of the portal path rest.
+func (c *Console) asConsole(ctx context.Context, r *http.Request, rest string) *http.Request {
+	r2 := r.Clone(ctx)
+	r2.URL.Path = Path + rest
+	r2.URL.RawPath = ""
+	return r2
+}
+
+func toPortal(loc string) string {
+	if strings.HasPrefix(loc, Path) {
+		return PortalPath + strings.TrimPrefix(loc, Path)
+	}
+	return loc
+}
+
+// portalLinks turns the console's own links in a page (attributes whose
+// value starts with /console/) into the portal's. html/template writes a
+// quote in any value it was given as &#34;, so text from the API cannot
+// match.
+func portalLinks(page []byte) []byte {
+	return bytes.ReplaceAll(page, []byte(`="`+Path), []byte(`="`+PortalPath))
+}
+
+func (c *Console) portalMessage(w http.ResponseWriter, r *http.Request, status int, title, msg string) {
+	c.portalRender(w, r, nil, status, title, msg)
+}
+
+func (c *Console) portalRender(w http.ResponseWriter, r *http.Request, s *session, status int, title, msg string) {
+	c.asPortal(w, func(w http.ResponseWriter) {
+		c.render(w, r, s, status, "portal", map[string]any{"Title": title, "Message": msg})
+	})
+}
