@@ -62,6 +62,7 @@ var tourExpect = []struct {
 	{"dlq list wh_cli", []string{"redrove 0 dead letters of wh_cli"}},
 	{"events rejected --account acme", []string{"REASON"}},
 	{"event-types declare ticket.closed", []string{"declared ticket.closed"}},
+	{"/portal-links", []string{`"path":"/portal/enter?t=`, `"account":"acme"`}},
 	{"event-types undeclare ticket.closed", []string{"undeclared ticket.closed"}},
 	{"webhooks delete wh_cli", []string{"deleted wh_cli"}},
 	// Plugins.
