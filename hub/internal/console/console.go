@@ -173,6 +173,7 @@ func (c *Console) routes() {
 	c.mux.HandleFunc("POST "+Path+"signout", c.authed(c.signout))
 	c.webhookRoutes()
 	c.logRoutes()
+	c.catalogRoutes()
 	c.mux.HandleFunc(Path, func(w http.ResponseWriter, r *http.Request) {
 		c.render(w, r, nil, http.StatusNotFound, "message", map[string]any{"Title": "Not found", "Message": "There is no such page in the console."})
 	})
