@@ -148,7 +148,7 @@ func (c *Console) portalPage(w http.ResponseWriter, r *http.Request, rest string
 		http.Redirect(w, r, PortalPath+"webhooks", http.StatusSeeOther)
 		return
 	}
-	if rest != "webhooks" && !strings.HasPrefix(rest, "webhooks/") && !strings.HasPrefix(rest, "events/") {
+	if rest != "webhooks" && !strings.HasPrefix(rest, "webhooks/") && !strings.HasPrefix(rest, "events/") && rest != "event-types" {
 		c.portalRender(w, r, s, http.StatusNotFound, "Not found", "There is no such page in the portal.")
 		return
 	}
