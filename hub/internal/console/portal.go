@@ -123,7 +123,7 @@ func (c *Console) portalSession(r *http.Request) (string, *session) {
 	return ck.Value, s
 }
 
-// portalPage serves one of the console's webhooks screens as the portal
+// portalPage serves one of the console's webhooks screens, or its event catalog, as the portal
 // session, with the console's links turned into the portal's.
 func (c *Console) portalPage(w http.ResponseWriter, r *http.Request, rest string) {
 	id, s := c.portalSession(r)
