@@ -89,3 +89,29 @@ func TestConsoleWebhookDetail(t *testing.T) {
 		t.Errorf("an unknown webhook: %d, want 404", resp.StatusCode)
 	}
 }
+
+// TestPortalWebhookDetail: the account portal serves the detail for its own
+// account (read-only: no rotate, no edit), and another account's webhook is
+// not found.
+func TestPortalWebhookDetail(t *testing.T) {
+	h := startHub(t)
+	mine := makeHook(t, h, "acme", "acme-crm")
+	theirs := makeHook(t, h, "globex", "globex-crm")
+	b, list := enterPortal(t, h, "acme", `{"read_only":true}`)
+	if !strings.Contains(list, `href="/portal/webhooks/`+mine+`"`) {
+		t.Fatalf("the portal's list does not link the detail:\n%s", list)
+	}
+	resp, page := b.do("GET", "/portal/webhooks/"+mine, nil)
+	if resp.StatusCode != http.StatusOK || !strings.Contains(page, "acme-crm") || !strings.Contains(page, "signature.Verify(") {
+		t.Fatalf("the portal's detail: %d\n%s", resp.StatusCode, page)
+	}
+	if strings.Contains(page, "Rotate secret") || strings.Contains(page, ">Edit<") {
+		t.Error("the read-only portal's detail offers a change")
+	}
+	if strings.Contains(page, h.Snapshot().Get(mine).Secret.Reveal()) {
+		t.Error("the portal's detail shows the secret")
+	}
+	if resp, body := b.do("GET", "/portal/webhooks/"+theirs, nil); resp.StatusCode != http.StatusNotFound || strings.Contains(body, "globex-crm") {
+		t.Errorf("acme's portal opens globex's webhook detail: %d", resp.StatusCode)
+	}
+}
