@@ -2,6 +2,7 @@ package console_test
 
 import (
 	"fmt"
+	"io"
 	"net/http"
 	"net/url"
 	"strings"
@@ -66,6 +67,17 @@ func TestConsoleWebhookDetail(t *testing.T) {
 	}
 	if strings.Contains(page, key.Reveal()) {
 		t.Error("the detail shows the signing key")
+	}
+
+	// The name is data: escaped, never markup.
+	rawResp, err := op.c.Get(h.APIURL() + "/console/webhooks/" + id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rawPage, _ := io.ReadAll(rawResp.Body)
+	rawResp.Body.Close()
+	if strings.Contains(string(rawPage), "<b>sync") || !strings.Contains(string(rawPage), "&lt;b&gt;sync") {
+		t.Error("the detail does not escape the webhook's name")
 	}
 
 	// Rotate from the detail: the new secret shown once, the detail still masked.
