@@ -52,7 +52,7 @@ func NewJetStream(b *bus.Bus, log zerolog.Logger) *JetStream {
 	// Rejected events are one subject; the index keeps a series per
 	// account (the account a rejected event was published for, "" when
 	// its subject named none) and one of them all.
-	j.rejected = &tail{j: j, stream: n.RejectedStream, prefix: n.Rejected(), idx: newIndex(), decode: decodeRejected, all: &allRejected}
+	j.rejected = &tail{j: j, stream: n.RejectedStream, prefix: n.Rejected(), idx: newIndex(), decode: decodeRejected, all: &allRejected, oneSubject: true}
 	return j
 }
 
@@ -78,6 +78,9 @@ type tail struct {
 	idx    *index
 	decode func(sub []string, m jetstream.Msg) (entry, bool)
 	all    *seriesKey // a series every record goes to as well
+	// oneSubject: every record is on one subject (rejected events), so a
+	// webhook's page cannot come in one batched get by subject.
+	oneSubject bool
 
 	stMu sync.Mutex
 	st   jetstream.Stream
@@ -290,7 +293,11 @@ func (t *tail) candidates(q Query, f *filter, n int) cands {
 		return cands{}
 	}
 	seqs, more, span := x.newest(s, f, n)
-	return cands{seqs: seqs, more: more, subject: t.prefix + q.Account + "." + q.Webhook, span: span}
+	c := cands{seqs: seqs, more: more, span: span}
+	if !t.oneSubject {
+		c.subject = t.prefix + q.Account + "." + q.Webhook
+	}
+	return c
 }
 
 // page runs a query: candidates from the index, their records fetched from
@@ -462,7 +469,12 @@ func (j *JetStream) DeadLetters(ctx context.Context, q Query) ([]Stored, string,
 		return nil, "", &BadQuery{"webhook", "name a webhook"}
 	}
 	q.EventID, q.Outcome, q.EventType = "", "", ""
-	t := j.dead
+	return j.dead.stored(ctx, q, func(m *jetstream.RawStreamMsg) time.Time { return failedAt(m.Header, m.Time) })
+}
+
+// stored runs a query for whole stored messages (dead letters, rejected
+// events), each with the time timeOf says it was written.
+func (t *tail) stored(ctx context.Context, q Query, timeOf func(*jetstream.RawStreamMsg) time.Time) ([]Stored, string, error) {
 	return page(ctx, t, q, func(ctx context.Context, c cands) ([]Stored, error) {
 		msgs, err := t.fetchAll(ctx, c)
 		if err != nil {
@@ -470,8 +482,7 @@ func (j *JetStream) DeadLetters(ctx context.Context, q Query) ([]Stored, string,
 		}
 		out := make([]Stored, 0, len(msgs))
 		for _, m := range msgs {
-			d := Stored{Seq: m.Sequence, Subject: m.Subject, Header: m.Header, Data: m.Data, Time: failedAt(m.Header, m.Time)}
-			if within(d.Time, q) {
+			if d := (Stored{Seq: m.Sequence, Subject: m.Subject, Header: m.Header, Data: m.Data, Time: timeOf(m)}); within(d.Time, q) {
 				out = append(out, d)
 			}
 		}
@@ -488,21 +499,7 @@ func (j *JetStream) Rejected(ctx context.Context, q Query) ([]Stored, string, er
 		q.Account = allRejected.account
 	}
 	q.Webhook, q.EventID, q.Outcome, q.EventType = "", "", "", ""
-	t := j.rejected
-	return page(ctx, t, q, func(ctx context.Context, c cands) ([]Stored, error) {
-		c.subject = "" // one subject for all: fetched one by one
-		msgs, err := t.fetchAll(ctx, c)
-		if err != nil {
-			return nil, err
-		}
-		out := make([]Stored, 0, len(msgs))
-		for _, m := range msgs {
-			if d := (Stored{Seq: m.Sequence, Subject: m.Subject, Header: m.Header, Data: m.Data, Time: m.Time}); within(d.Time, q) {
-				out = append(out, d)
-			}
-		}
-		return out, nil
-	})
+	return j.rejected.stored(ctx, q, func(m *jetstream.RawStreamMsg) time.Time { return m.Time })
 }
 
 // Counts implements Reader.
@@ -603,9 +600,7 @@ func decodeDeadLetter(sub []string, m jetstream.Msg) (entry, bool) {
 		return entry{}, false
 	}
 	h := m.Headers()
-	var at int64
-	if t, err := time.Parse(time.RFC3339Nano, h.Get(bus.HeaderFailedAt)); err == nil {
-		at = nanos(t)
-	}
+	// at 0 (no failed-at header): the stream's time stands in.
+	at := nanos(failedAt(h, time.Time{}))
 	return entry{account: sub[0], webhook: sub[1], eventID: h.Get(bus.HeaderEventID), outcome: delivery.OutcomeDead, at: at}, true
 }
