@@ -43,8 +43,8 @@ type EventType struct {
 	Account string `json:"account,omitempty"`
 	// Custom marks a type declared in the config, not built in.
 	Custom bool            `json:"custom,omitempty"`
-	Schema json.RawMessage `json:"schema"` // the JSON Schema of the event's data
-	Sample json.RawMessage `json:"sample"` // a sample data payload
+	Schema json.RawMessage `json:"schema,omitempty"` // the JSON Schema of the event's data (left out of listings)
+	Sample json.RawMessage `json:"sample,omitempty"` // a sample data payload (left out of listings)
 }
 
 var catalog = sync.OnceValue(func() []EventType {

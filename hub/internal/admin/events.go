@@ -9,6 +9,7 @@ import (
 	"github.com/hookhub/hookhub/hub/internal/eventtypes"
 	"github.com/hookhub/hookhub/hub/internal/routing"
 	"github.com/hookhub/hookhub/hub/internal/webhooks"
+	"github.com/hookhub/hookhub/schemas"
 	"github.com/hookhub/hookhub/sdk/event"
 	"github.com/hookhub/hookhub/sdk/publish"
 )
@@ -18,17 +19,6 @@ func (s *Server) eventRoutes() {
 	s.handle("GET /v1/event-types/{type}", s.getEventType, false)
 	s.handle("POST /v1/events", s.postEvent, false)
 	s.handle("GET /v1/rejected-events", s.listRejected, false)
-}
-
-type eventTypeSummary struct {
-	Type        string   `json:"type"`
-	Category    string   `json:"category"`
-	Title       string   `json:"title"`
-	Description string   `json:"description"`
-	Aliases     []string `json:"aliases,omitempty"`
-	Lists       bool     `json:"lists"`
-	Account     string   `json:"account,omitempty"`
-	Custom      bool     `json:"custom,omitempty"`
 }
 
 // typesAccount is the account whose types a request sees: an account
@@ -52,10 +42,11 @@ func (s *Server) listEventTypes(w http.ResponseWriter, r *http.Request) error {
 	cat := r.URL.Query().Get("category")
 	account, every := typesAccount(r)
 	all := s.d.Types.List(account, every)
-	out := []eventTypeSummary{}
+	out := []schemas.EventType{}
 	for _, t := range eventtypes.Search(all, r.URL.Query().Get("q")) {
 		if cat == "" || cat == t.Category {
-			out = append(out, eventTypeSummary{t.Type, t.Category, t.Title, t.Description, t.Aliases, t.Lists, t.Account, t.Custom})
+			t.Schema, t.Sample = nil, nil // a listing leaves them to GET /v1/event-types/{type}
+			out = append(out, t)
 		}
 	}
 	writeJSON(w, http.StatusOK, map[string]any{"data": out, "categories": eventtypes.Categories(all)})
