@@ -205,6 +205,8 @@ func TestConsolePreviewScreen(t *testing.T) {
 	}
 	form := mk(fmt.Sprintf(`{"account":"acme","name":"Form","url":%q,"events":["contact.*"],"plugin":{"name":"form"}}`, rc.URL+"/form"))
 	pro := mk(fmt.Sprintf(`{"account":"acme","name":"Pro","url":%q,"events":["email.*"],"plugin":{"name":"mapper","config":{"filter":{"field":"data.attributes.PLAN","equals":"pro"}}}}`, rc.URL+"/pro"))
+	// A filter condition without a test passes the config's schema, and fails in the plugin.
+	broken := mk(fmt.Sprintf(`{"account":"acme","name":"Broken","url":%q,"events":["email.*"],"retry":{"schedule":[]},"plugin":{"name":"mapper","config":{"filter":{"field":"data.email"}}}}`, rc.URL+"/broken"))
 	if st, m := apiJSON(t, h, "POST", "/v1/events", `{"id":"evt_form_1","type":"contact.updated","source":"crm","account":"acme","data":{"email":"ada@example.com","attributes":{"FIRSTNAME":"Ada"}}}`); st != http.StatusAccepted {
 		t.Fatalf("publish: %d %v", st, m)
 	}
@@ -241,6 +243,12 @@ func TestConsolePreviewScreen(t *testing.T) {
 	resp, page = b.do("POST", "/console/webhooks/"+pro+"/preview", url.Values{"csrf": {csrf}, "other_event_id": {"evt_free_1"}})
 	if resp.StatusCode != http.StatusOK || !strings.Contains(page, `id="p-skipped"`) || strings.Contains(page, `id="p-line"`) {
 		t.Errorf("a dropped event: %d\n%s", resp.StatusCode, page)
+	}
+	// The plugin fails: its error, shown as the plugin's.
+	resp, page = b.do("POST", "/console/webhooks/"+broken+"/preview", url.Values{"csrf": {csrf}, "other_event_id": {"evt_free_1"}})
+	if m := regexp.MustCompile(`id="p-error">([^<]*)<`).FindStringSubmatch(page); resp.StatusCode != http.StatusUnprocessableEntity || m == nil || !strings.Contains(m[1], "has no test") ||
+		!strings.Contains(page, "<h2>Plugin error</h2>") || strings.Contains(page, `id="p-line"`) {
+		t.Errorf("a failing plugin: %d, error %v\n%s", resp.StatusCode, m, page)
 	}
 	// An id the archive does not keep: beside the field.
 	resp, page = b.do("POST", "/console/webhooks/"+form+"/preview", url.Values{"csrf": {csrf}, "other_event_id": {"evt_never"}})
