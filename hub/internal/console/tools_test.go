@@ -181,6 +181,14 @@ func TestConsoleToolsRefuseAnotherAccount(t *testing.T) {
 			t.Errorf("%s previews globex's webhook: %d", name, resp.StatusCode)
 		}
 	}
+	// The portal opens its own account's screens, its forms posting to the portal.
+	own := makeHook(t, h, "acme", "Ours")
+	for _, screen := range []string{"test", "preview"} {
+		resp, page := portal.do("GET", "/portal/webhooks/"+own+"/"+screen, nil)
+		if resp.StatusCode != http.StatusOK || !strings.Contains(page, `action="/portal/webhooks/`+own+`/`+screen+`"`) {
+			t.Errorf("acme's portal, its own webhook's %s screen: %d\n%s", screen, resp.StatusCode, page)
+		}
+	}
 	time.Sleep(200 * time.Millisecond)
 	if n := len(rc.Requests()); n != 0 {
 		t.Errorf("globex's receiver got %d requests", n)
