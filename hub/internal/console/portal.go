@@ -91,7 +91,7 @@ func (c *Console) portalEnterPage(w http.ResponseWriter, r *http.Request) {
 	c.asPortal(w, func(w http.ResponseWriter) {
 		c.render(w, r, nil, http.StatusOK, "enter", map[string]any{"Title": "Open the webhooks portal",
 			"Message": "This link opens the webhooks of account " + link.Account + ", once.",
-			"Action": PortalPath + "enter", "Token": t, "Auto": "framed"})
+			"Action":  PortalPath + "enter", "Token": t, "Auto": "framed"})
 	})
 }
 
