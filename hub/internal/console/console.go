@@ -172,6 +172,7 @@ func (c *Console) routes() {
 	c.mux.HandleFunc("GET "+Path+"signin", c.signinPage)
 	c.mux.HandleFunc("POST "+Path+"signin", c.signin)
 	c.mux.HandleFunc("POST "+Path+"signout", c.authed(c.signout))
+	c.signinLinkRoutes()
 	c.webhookRoutes()
 	c.detailRoutes()
 	c.logRoutes()
