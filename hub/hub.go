@@ -198,7 +198,7 @@ func New(cfg *config.Config, opts ...Option) (*Hub, error) {
 		if err != nil {
 			return fail(err)
 		}
-		con, err := console.New(console.Options{API: h.api.Handler(), Config: cfg, Links: links, Log: o.log})
+		con, err := console.New(console.Options{API: h.api.Handler(), Config: cfg, Links: links, Plugins: h.plugins.Names, Log: o.log})
 		if err != nil {
 			return fail(err)
 		}

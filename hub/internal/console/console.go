@@ -74,6 +74,9 @@ type Options struct {
 	Config *config.Config
 	// SessionTTL is how long a sign-in lasts (0: DefaultSessionTTL).
 	SessionTTL time.Duration
+	// Plugins lists the plugins a webhook may name, for the form's choice
+	// (nil: none offered).
+	Plugins func() []string
 	// Links are the account portal's sign-in links (nil: no portal).
 	Links *portal.Links
 	Log   zerolog.Logger
