@@ -102,10 +102,11 @@ func TestConsoleFormOAuth2BatchAndPlugin(t *testing.T) {
 		{"unknown plugin", url.Values{"plugin": {"no-such-plugin"}}, "plugin-error"},
 		{"batch size", url.Values{"batch": {"on"}, "batch_max_events": {"many"}}, "batch-error"},
 		{"batch wait", url.Values{"batch": {"on"}, "batch_max_wait": {"soon"}}, "batch-error"},
-		{"no client id", url.Values{"client_id": {""}}, "auth-error"},
+		{"no client id", url.Values{"client_id": {""}, "client_secret": {"typed-secret-77"}}, "auth-error"},
 	} {
 		resp, body := edit(c.extra)
-		if resp.StatusCode != http.StatusUnprocessableEntity || !strings.Contains(body, `id="`+c.field+`"`) || strings.Contains(body, "cs-secret-0123") {
+		if resp.StatusCode != http.StatusUnprocessableEntity || !strings.Contains(body, `id="`+c.field+`"`) ||
+			strings.Contains(body, "cs-secret-0123") || strings.Contains(body, "typed-secret-77") {
 			t.Errorf("%s: %d, want 422 with #%s\n%s", c.name, resp.StatusCode, c.field, body)
 		}
 	}
