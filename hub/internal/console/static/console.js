@@ -131,8 +131,20 @@
     select.addEventListener("change", function () { button.click(); });
   }
 
+  // A sign-in link's page: its button redeems the link (a POST). Inside a
+  // frame (a platform's settings page) it is pressed at once; a console
+  // link printed by the demo (data-enter="always") too. Opened at the top
+  // level from elsewhere, the person presses it: a link previewer, which
+  // only GETs, spends nothing.
+  function setupEnter(form) {
+    var mode = form.getAttribute("data-enter"), framed;
+    try { framed = window.self !== window.top; } catch (e) { framed = true; }
+    if (mode === "always" || (mode === "framed" && framed)) form.submit();
+  }
+
   document.addEventListener("DOMContentLoaded", function () {
     each(document, "select[data-autoload]", setupAutoload);
+    each(document, "form[data-enter]", setupEnter);
     each(document, "form.webhook-form", function (form) {
       setupAuth(form);
       setupHeaders(form);
