@@ -3,15 +3,7 @@ module github.com/hookhub/hookhub/examples/plugin
 
 go 1.26.8
 
-require (
-	github.com/hookhub/hookhub/sdk v0.0.0
-	github.com/tidwall/gjson v1.20.3
-)
-
-require (
-	github.com/tidwall/match v1.1.1 // indirect
-	github.com/tidwall/pretty v1.3.0 // indirect
-)
+require github.com/hookhub/hookhub/sdk v0.0.0
 
 // Inside this repository the SDK is a folder here. In your own plugin, drop
 // this replace and require a released version instead:
