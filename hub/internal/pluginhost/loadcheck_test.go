@@ -84,3 +84,24 @@ func TestAnswerThatBreaksTheABI(t *testing.T) {
 		})
 	}
 }
+
+// TestHeaderTwiceInOneAnswer: an answer that sets one header under two
+// spellings is refused (which one would be sent is not defined), and the
+// same header once passes.
+func TestHeaderTwiceInOneAnswer(t *testing.T) {
+	h := newHost(t)
+	ctx := context.Background()
+	if err := h.Load(ctx, pluginhost.Module{Name: "echo", Wasm: wasmtest.BuildWAT(t, "examples/wat-plugin/passthrough.wat")}); err != nil {
+		t.Fatal(err)
+	}
+	in := input(10)
+	in.Request.Headers = map[string]string{"x-crm-id": "1", "X-Crm-Id": "2"}
+	_, err := h.Transform(ctx, "echo", in)
+	if want := `plugin echo: sets the X-Crm-Id header twice (as "X-Crm-Id" and "x-crm-id")`; err == nil || !strings.HasPrefix(err.Error(), want) {
+		t.Errorf("got %v, want %q...", err, want)
+	}
+	in.Request.Headers = map[string]string{"x-crm-id": "1", "X-Other": "2"}
+	if _, err := h.Transform(ctx, "echo", in); err != nil {
+		t.Errorf("distinct headers: %v", err)
+	}
+}

@@ -5,7 +5,10 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
+	"net/textproto"
 	"regexp"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -307,15 +310,36 @@ func firstLine(s string) string {
 }
 
 // checkOutput refuses what a plugin may not do: set the headers the hub
-// signs or owns, or answer more than MaxOutput.
+// signs or owns, set one header under two spellings (which one the request
+// would carry is not defined), or answer more than MaxOutput.
 func checkOutput(name string, out *abi.Output) error {
 	for k := range out.Request.Headers {
 		if config.ReservedHeader(k) {
 			return fmt.Errorf("plugin %s: may not set the %s header", name, k)
 		}
 	}
+	if err := sameHeaderTwice(name, out.Request.Headers); err != nil {
+		return err
+	}
 	if len(out.Request.Body) > MaxOutput {
 		return fmt.Errorf("plugin %s: body of %d bytes, more than the limit of %d", name, len(out.Request.Body), MaxOutput)
+	}
+	return nil
+}
+
+// sameHeaderTwice refuses header names that differ only in case.
+func sameHeaderTwice(name string, h map[string]string) error {
+	if len(h) < 2 {
+		return nil
+	}
+	keys := slices.Sorted(maps.Keys(h))
+	seen := make(map[string]string, len(keys))
+	for _, k := range keys {
+		c := textproto.CanonicalMIMEHeaderKey(k)
+		if first, ok := seen[c]; ok {
+			return fmt.Errorf("plugin %s: sets the %s header twice (as %q and %q): header names are case-insensitive, so send each once", name, c, first, k)
+		}
+		seen[c] = k
 	}
 	return nil
 }
