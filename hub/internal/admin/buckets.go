@@ -25,9 +25,9 @@ type BucketCount struct {
 }
 
 // statsBuckets answers GET /v1/webhooks/{id}/stats/buckets?bucket=5m&window=1h:
-// the webhook's counts per bucket over the window that ends now (the
-// defaults: 5-minute buckets over one hour). Another account's webhook is
-// not found, as for the other stats.
+// the webhook's counts per bucket over the window that ends with the
+// current second (the defaults: 5-minute buckets over one hour). Another
+// account's webhook is not found, as for the other stats.
 func (s *Server) statsBuckets(w http.ResponseWriter, r *http.Request) error {
 	wh, err := s.webhook(r, r.PathValue("id"))
 	if err != nil {
@@ -45,7 +45,7 @@ func (s *Server) statsBuckets(w http.ResponseWriter, r *http.Request) error {
 		return badRequest("bad_parameter", "bucket", "bucket must be at least 1m and divide window into at most 288 buckets")
 	}
 	n := int(window / step)
-	until := time.Now().UTC().Truncate(time.Second)
+	until := time.Now().UTC().Truncate(time.Second).Add(time.Second) // the current second whole
 	counts, err := s.d.DeliveryLog.Buckets(r.Context(), wh.Account, wh.ID, until, step, n)
 	if err != nil {
 		return logError(err)
