@@ -169,8 +169,8 @@ func (c *Console) egressPage(w http.ResponseWriter, r *http.Request, s *session)
 // The rates screen's chart: one bar a bucket, delivered below and failed
 // above, scaled to the webhook's busiest bucket.
 const (
-	sparkBar    = 10 // px a bucket
-	sparkHeight = 36
+	sparkBar    = 14 // px a bucket
+	sparkHeight = 40
 )
 
 // bucket is one bucket of GET /v1/webhooks/{id}/stats/buckets.

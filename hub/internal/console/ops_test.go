@@ -2,6 +2,7 @@ package console_test
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"net/http"
 	"regexp"
@@ -13,6 +14,8 @@ import (
 
 	"github.com/hookhub/hookhub/hub"
 	"github.com/hookhub/hookhub/hub/hubtest"
+	"github.com/hookhub/hookhub/hub/internal/bus"
+	"github.com/hookhub/hookhub/hub/internal/delivery"
 )
 
 var opsPages = []string{"/accounts", "/rates", "/rejected", "/egress"}
@@ -23,7 +26,11 @@ var opsPages = []string{"/accounts", "/rates", "/rejected", "/egress"}
 // and e2; no retries, so such a failure is a dead letter at once. It
 // publishes e1 to e3 to acme and a refused event (data not of its type's
 // schema) to globex, and waits until the log holds them all.
-func opsHub(t *testing.T) *hub.Hub {
+//
+// With history, the hour before holds attempts of wh_good and wh_bad too,
+// written as the delivery engine writes them (before the real ones, so
+// the log stays in time order), so that the charts have a shape.
+func opsHub(t *testing.T, history bool) *hub.Hub {
 	t.Helper()
 	rc := hubtest.NewReceiver(t)
 	rc.SetRespond(func(_ int, w http.ResponseWriter, r *http.Request) {
@@ -41,6 +48,9 @@ func opsHub(t *testing.T) *hub.Hub {
 		"delivery":{"egress_ranges":["203.0.113.0/24","2001:db8:42::/48"]},
 		"accounts":[{"id":"acme","webhook_limit":3,"api_token":%q},{"id":"globex"}],"webhooks":[%s,%s,%s]}`,
 		opToken, acmeToken, hook("wh_good", "acme"), hook("wh_bad", "acme"), hook("wh_globex", "globex")), nil)
+	if history {
+		writeHistory(t, h)
+	}
 	for i := 1; i <= 3; i++ {
 		if code, m := apiJSON(t, h, "POST", "/v1/events", fmt.Sprintf(`{"specversion":"1.0","id":"e%d","source":"t","type":"contact.created","account":"acme","data":{"email":"a@example.com"}}`, i)); code != http.StatusAccepted {
 			t.Fatalf("publish e%d: %d %v", i, code, m)
@@ -112,7 +122,7 @@ var rateRowRe = regexp.MustCompile(`<tr id="rate-([^"]+)" data-webhook="[^"]+">\
 // failure rate first, with its chart (an SVG with a text alternative and a
 // table of the buckets) and a link to its logs; ?account= keeps to one.
 func TestConsoleRates(t *testing.T) {
-	h := opsHub(t)
+	h := opsHub(t, false)
 	op := newBrowser(t, h.APIURL())
 	op.signIn(opToken)
 	resp, page := op.do("GET", "/console/rates", nil)
@@ -148,7 +158,7 @@ func TestConsoleRates(t *testing.T) {
 // TestConsoleAccounts: every account with "N of M" webhooks, its states,
 // its deliveries of the last hour and its links.
 func TestConsoleAccounts(t *testing.T) {
-	h := opsHub(t)
+	h := opsHub(t, false)
 	op := newBrowser(t, h.APIURL())
 	op.signIn(opToken)
 	resp, page := op.do("GET", "/console/accounts", nil)
@@ -176,7 +186,7 @@ func TestConsoleAccounts(t *testing.T) {
 // TestConsoleRejected: the refused event with its reason, filtered by
 // account and time; a time the API refuses is said above the list.
 func TestConsoleRejected(t *testing.T) {
-	h := opsHub(t)
+	h := opsHub(t, false)
 	op := newBrowser(t, h.APIURL())
 	op.signIn(opToken)
 	resp, page := op.do("GET", "/console/rejected", nil)
@@ -204,7 +214,7 @@ func TestConsoleRejected(t *testing.T) {
 // TestConsoleEgress: the configured ranges, one a line, in a labelled
 // read-only field with a copy button.
 func TestConsoleEgress(t *testing.T) {
-	h := opsHub(t)
+	h := opsHub(t, false)
 	op := newBrowser(t, h.APIURL())
 	op.signIn(opToken)
 	_, page := op.do("GET", "/console/egress", nil)
@@ -213,5 +223,47 @@ func TestConsoleEgress(t *testing.T) {
 	}
 	if !strings.Contains(page, `data-copy="e-ranges"`) {
 		t.Error("no copy button")
+	}
+}
+
+// History is what writeHistory writes: per five-minute bucket, from 55
+// minutes ago, wh_good's deliveries and wh_bad's deliveries and failures.
+var history = struct{ good, badOK, badFailed [11]int }{
+	good:      [11]int{4, 6, 5, 7, 9, 6, 4, 5, 8, 6, 7},
+	badOK:     [11]int{3, 3, 2, 3, 1, 0, 0, 1, 2, 3, 3},
+	badFailed: [11]int{0, 0, 1, 0, 2, 4, 5, 3, 1, 0, 0},
+}
+
+func writeHistory(t *testing.T, h *hub.Hub) {
+	t.Helper()
+	n := bus.NewNames("hookhub")
+	js := h.JetStream()
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	start := time.Now().Add(-57 * time.Minute)
+	seq := 0
+	put := func(wh, outcome string, at time.Time) {
+		seq++
+		rec := delivery.Attempt{Job: fmt.Sprintf("old%d:%s", seq, wh), Webhook: wh, Account: "acme", EventID: fmt.Sprintf("old%d", seq),
+			EventType: "contact.created", Attempt: 1, Outcome: outcome, Status: 200, At: at}
+		if outcome != delivery.OutcomeDelivered {
+			rec.Status = 500
+		}
+		b, _ := json.Marshal(rec)
+		if _, err := js.Publish(ctx, n.Attempt("acme", wh), b); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for i := range 11 {
+		at := start.Add(time.Duration(i) * 5 * time.Minute)
+		for range history.good[i] {
+			put("wh_good", delivery.OutcomeDelivered, at)
+		}
+		for range history.badOK[i] {
+			put("wh_bad", delivery.OutcomeDelivered, at)
+		}
+		for range history.badFailed[i] {
+			put("wh_bad", delivery.OutcomeDead, at)
+		}
 	}
 }
