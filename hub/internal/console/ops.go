@@ -7,6 +7,7 @@ import (
 	"net/url"
 	"sort"
 	"strings"
+	"sync"
 	"time"
 )
 
@@ -252,28 +253,23 @@ func (c *Console) rateRows(r *http.Request, s *session, account string) ([]rateR
 	}
 	var rows []rateRow
 	for _, h := range body.Data {
-		if account != "" && h.Account != account {
-			continue
+		if account == "" || h.Account == account {
+			rows = append(rows, rateRow{Hook: h})
 		}
-		row := rateRow{Hook: h}
-		one := c.call(r.Context(), r, s, http.MethodGet, hookPath(h.ID, "/stats/buckets?bucket=5m&window=1h"), nil)
-		var st struct {
-			Data []bucket `json:"data"`
-		}
-		switch {
-		case one.status != http.StatusOK:
-			row.Problem = one.err().Message
-		case json.Unmarshal(one.body, &st) != nil:
-			row.Problem = "the hub's answer could not be read"
-		}
-		row.Buckets = st.Data
-		for _, b := range st.Data {
-			row.Delivered += b.Delivered
-			row.Failed += b.Failed
-		}
-		row.draw()
-		rows = append(rows, row)
 	}
+	// One API call a webhook, a few at a time: each waits on a round trip
+	// to the attempt stream, not on the CPU.
+	sem := make(chan struct{}, rateCalls)
+	var wg sync.WaitGroup
+	for i := range rows {
+		wg.Add(1)
+		sem <- struct{}{}
+		go func(row *rateRow) {
+			defer func() { <-sem; wg.Done() }()
+			c.fillRate(r, s, row)
+		}(&rows[i])
+	}
+	wg.Wait()
 	sort.SliceStable(rows, func(i, j int) bool {
 		a, b := rows[i], rows[j]
 		if a.Rate() != b.Rate() {
@@ -288,6 +284,29 @@ func (c *Console) rateRows(r *http.Request, s *session, account string) ([]rateR
 		return a.Hook.ID < b.Hook.ID
 	})
 	return rows, ""
+}
+
+// rateCalls bounds the bucket calls a page makes at once.
+const rateCalls = 8
+
+// fillRate reads a webhook's buckets of the last hour and draws them.
+func (c *Console) fillRate(r *http.Request, s *session, row *rateRow) {
+	one := c.call(r.Context(), r, s, http.MethodGet, hookPath(row.Hook.ID, "/stats/buckets?bucket=5m&window=1h"), nil)
+	var st struct {
+		Data []bucket `json:"data"`
+	}
+	switch {
+	case one.status != http.StatusOK:
+		row.Problem = one.err().Message
+	case json.Unmarshal(one.body, &st) != nil:
+		row.Problem = "the hub's answer could not be read"
+	}
+	row.Buckets = st.Data
+	for _, b := range st.Data {
+		row.Delivered += b.Delivered
+		row.Failed += b.Failed
+	}
+	row.draw()
 }
 
 // draw lays out the row's bars.

@@ -267,3 +267,33 @@ func writeHistory(t *testing.T, h *hub.Hub) {
 		}
 	}
 }
+
+// BenchmarkConsoleRates40 draws the rates page over 40 webhooks (one
+// account at its default limit), each with a bucket count call to the
+// real API of a hub, over loopback; and the accounts page, which sums the
+// same counts.
+func BenchmarkConsoleRates40(b *testing.B) {
+	h := hubtest.StartHub(b, fmt.Sprintf(`{"api_addr":"127.0.0.1:0","api_token":%q,"accounts":[{"id":"acme"}]}`, opToken), nil)
+	for i := range 40 {
+		req, _ := http.NewRequest("POST", h.APIURL()+"/v1/webhooks", strings.NewReader(fmt.Sprintf(
+			`{"account":"acme","name":"hook %d","url":"https://hooks%d.example.com/in","events":["contact.*"]}`, i, i)))
+		req.Header.Set("Authorization", "Bearer "+opToken)
+		req.Header.Set("Content-Type", "application/json")
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil || resp.StatusCode != http.StatusCreated {
+			b.Fatalf("create %d: %v %v", i, err, resp)
+		}
+		resp.Body.Close()
+	}
+	br := newBrowser(b, h.APIURL())
+	br.signIn(opToken)
+	for _, p := range []string{"rates", "accounts"} {
+		b.Run(p, func(b *testing.B) {
+			for range b.N {
+				if resp, body := br.do("GET", "/console/"+p, nil); resp.StatusCode != http.StatusOK || (p == "rates" && strings.Count(body, `<tr id="rate-`) != 40) {
+					b.Fatalf("%s: %d, %d rows", p, resp.StatusCode, strings.Count(body, `<tr id="rate-`))
+				}
+			}
+		})
+	}
+}
