@@ -173,6 +173,7 @@ func (c *Console) routes() {
 	c.mux.HandleFunc("POST "+Path+"signout", c.authed(c.signout))
 	c.webhookRoutes()
 	c.detailRoutes()
+	c.toolRoutes()
 	c.logRoutes()
 	c.catalogRoutes()
 	c.opsRoutes()

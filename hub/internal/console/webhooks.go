@@ -702,6 +702,10 @@ type testResult struct {
 }
 
 func (c *Console) test(w http.ResponseWriter, r *http.Request, s *session) {
+	if _, screen := r.PostForm["payload"]; screen {
+		c.testSendScreen(w, r, s) // the Test screen's form (tools.go)
+		return
+	}
 	id := r.PathValue("id")
 	typ := r.PostFormValue("event_type")
 	res := c.call(r.Context(), r, s, http.MethodPost, hookPath(id, "/test"), map[string]string{"event_type": typ})

@@ -123,7 +123,16 @@
     }
   }
 
+  // The Test screen: choosing another type loads its sample (the
+  // "Use its sample" button, which works without this too).
+  function setupAutoload(select) {
+    var button = document.getElementById(select.getAttribute("data-autoload"));
+    if (!button) return;
+    select.addEventListener("change", function () { button.click(); });
+  }
+
   document.addEventListener("DOMContentLoaded", function () {
+    each(document, "select[data-autoload]", setupAutoload);
     each(document, "form.webhook-form", function (form) {
       setupAuth(form);
       setupHeaders(form);
