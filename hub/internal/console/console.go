@@ -181,6 +181,7 @@ func (c *Console) routes() {
 	c.toolRoutes()
 	c.logRoutes()
 	c.catalogRoutes()
+	c.opsRoutes()
 	c.mux.HandleFunc(Path, func(w http.ResponseWriter, r *http.Request) {
 		c.render(w, r, nil, http.StatusNotFound, "message", map[string]any{"Title": "Not found", "Message": "There is no such page in the console."})
 	})
@@ -452,6 +453,7 @@ func (c *Console) render(w http.ResponseWriter, r *http.Request, s *session, sta
 		data["CSRF"] = s.csrf
 		data["Scope"] = scopeLabel(s.scope)
 		data["SignedIn"] = true
+		data["OpNav"] = operatorOf(s) // the operator's screens in the navigation
 		data["ViewOnly"] = s.readOnly // a read-only portal session: no changing controls
 		c.mu.Lock()
 		if s.flash != "" {

@@ -152,3 +152,28 @@
     });
   });
 })();
+
+// The operator's egress screen: "Copy" puts a field's text on the
+// clipboard (without script, or without a clipboard, the text is selected
+// for the reader to copy).
+(function () {
+  "use strict";
+  document.addEventListener("DOMContentLoaded", function () {
+    Array.prototype.forEach.call(document.querySelectorAll("button[data-copy]"), function (btn) {
+      var field = document.getElementById(btn.getAttribute("data-copy"));
+      var status = btn.parentNode.querySelector("[data-copy-status]");
+      if (!field) return;
+      btn.addEventListener("click", function () {
+        field.focus();
+        field.select();
+        function said(msg) { if (status) status.textContent = msg; }
+        if (navigator.clipboard && navigator.clipboard.writeText) {
+          navigator.clipboard.writeText(field.value).then(function () { said("Copied."); },
+            function () { said("Selected: press Ctrl+C (or ⌘C) to copy."); });
+        } else {
+          said("Selected: press Ctrl+C (or ⌘C) to copy.");
+        }
+      });
+    });
+  });
+})();
