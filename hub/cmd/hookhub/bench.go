@@ -104,6 +104,7 @@ func printResult(w io.Writer, r *benchmark.Result) {
 	row("peak heap / goroutines", fmt.Sprintf("%.0f MiB / %d (the whole process)", r.PeakHeapMiB, r.PeakGoroutines))
 	row("delivered / lost / duplicates", fmt.Sprintf("%d / %d / %d", r.Delivered, r.Lost, r.Duplicates))
 	row("requests", fmt.Sprintf("%d", r.Requests))
+	row("hub: delivered / failed / deferred", fmt.Sprintf("%d / %d / %d", r.HubDelivered, r.HubFailed, r.HubDeferred))
 	if r.TLS {
 		row("TLS handshakes (resumed)", fmt.Sprintf("%d (%d)", r.TLSHandshakes, r.TLSResumed))
 	}

@@ -124,6 +124,12 @@ type Result struct {
 	PerWebhookLimit   int     `json:"per_webhook_concurrency"`
 	Concurrency       int     `json:"concurrency"`
 	RequestTimeoutMs  float64 `json:"request_timeout_ms"`
+	// The hub's own counters over the run: attempts it counted a success
+	// (above delivered when JetStream handed a job out twice), a failure,
+	// and jobs handed back because their webhook's queue was full.
+	HubDelivered int64 `json:"hub_delivered"`
+	HubFailed    int64 `json:"hub_failed"`
+	HubDeferred  int64 `json:"hub_deferred"`
 }
 
 func (o *Options) defaults() error {
@@ -276,6 +282,8 @@ func Run(ctx context.Context, o Options) (*Result, error) {
 	// Let late duplicates (if any) arrive before counting them.
 	time.Sleep(200 * time.Millisecond)
 	self, children := selfCPU()-self0, childrenCPU()-children0
+	st := h.Stats()
+	res.HubDelivered, res.HubFailed, res.HubDeferred = st.Delivered, st.Failed, st.Deferred
 	shares, splitOK := split.stop(o.CPUProfile)
 	res.PeakGoroutines, res.PeakHeapMiB = peaks()
 	res.Seconds = elapsed.Seconds()
