@@ -30,6 +30,7 @@ func runBench(args []string, stdout, stderr io.Writer) error {
 	fs.IntVar(&o.PerWebhook, "per-webhook", 0, "deliveries in flight per webhook (0: serve's default, delivery.per_webhook_concurrency)")
 	fs.IntVar(&o.Concurrency, "concurrency", 0, "deliveries in flight per hub (0: serve's default, delivery.concurrency)")
 	fs.IntVar(&o.Webhooks, "webhooks", 0, "distinct webhooks, each with its own loopback receiver (host:port); a multiple of --fanout, events go round-robin to groups of fanout (0: --fanout)")
+	fs.DurationVar(&o.RequestTimeout, "request-timeout", 0, "the hub's timeout of each request (0: serve's default, delivery.timeout); hanging receivers hold requests this long")
 	fs.DurationVar(&o.ReceiverLatency, "receiver-latency", 0, "every receiver answers after this long")
 	fs.Func("hang", "share of webhooks whose receivers never answer until the hub's request timeout, as 1% or 0.01", func(v string) error {
 		f, err := benchmark.ParseShare(v)

@@ -55,10 +55,13 @@ type Options struct {
 	// PerWebhook and Concurrency bound deliveries in flight per webhook and
 	// per hub (0: serve's shipped defaults).
 	PerWebhook, Concurrency int
-	Timeout                 time.Duration // the whole run gives up after this
-	SkipLimits              bool          // do not measure the machine limits
-	Sync                    string        // the embedded server's nats_sync ("": interval, NATS's default)
-	Progress                io.Writer     // a progress line while it runs (nil: none)
+	// RequestTimeout bounds each request (0: serve's default,
+	// delivery.timeout); a hanging receiver holds its requests that long.
+	RequestTimeout time.Duration
+	Timeout        time.Duration // the whole run gives up after this
+	SkipLimits     bool          // do not measure the machine limits
+	Sync           string        // the embedded server's nats_sync ("": interval, NATS's default)
+	Progress       io.Writer     // a progress line while it runs (nil: none)
 	// CPUProfile, if set, receives the CPU profile of the hub's run (the
 	// receivers' and publisher's samples labelled bench=receiver|publisher).
 	CPUProfile io.Writer
@@ -369,6 +372,9 @@ func startHub(rc *receivers, dir string, o Options) (*hub.Hub, *config.Config, e
 	}
 	if o.Concurrency > 0 {
 		ca += fmt.Sprintf(`"concurrency":%d,`, o.Concurrency)
+	}
+	if o.RequestTimeout > 0 {
+		ca += fmt.Sprintf(`"timeout":%q,`, o.RequestTimeout.String())
 	}
 	plugins := ""
 	if strings.HasSuffix(o.Plugin, ".wasm") { // a customer's module, sandboxed
