@@ -83,7 +83,9 @@ func checkFigures(t *testing.T, res *Result) {
 	if res.EventsPerS <= 0 || res.DeliveriesPerS <= 0 || res.PeakGoroutines <= 0 || res.PeakHeapMiB <= 0 {
 		t.Errorf("missing figures: events/s %.0f, deliveries/s %.0f, peak goroutines %d, peak heap %.1f MiB", res.EventsPerS, res.DeliveriesPerS, res.PeakGoroutines, res.PeakHeapMiB)
 	}
-	if res.CPUSplit != "pprof-labels" || res.CPUus <= 0 || res.CPUusReceivers <= 0 || res.CPUusPublisher <= 0 ||
+	// The publisher's few tens of ms of CPU in a small run may get no
+	// sample at 100 Hz: only the receivers' share must show.
+	if res.CPUSplit != "pprof-labels" || res.CPUus <= 0 || res.CPUusReceivers <= 0 || res.CPUusPublisher < 0 ||
 		res.CPUus+res.CPUusReceivers+res.CPUusPublisher > res.CPUusProcess*1.001 {
 		t.Errorf("CPU per delivery: hub %.0f, receivers %.0f, publisher %.0f µs of %.0f in all, split by %q", res.CPUus, res.CPUusReceivers, res.CPUusPublisher, res.CPUusProcess, res.CPUSplit)
 	}
