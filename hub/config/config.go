@@ -14,12 +14,18 @@ import (
 
 // Defaults.
 const (
-	DefaultNATSListen            = "127.0.0.1:4222"
-	DefaultDataDir               = "./data"
-	DefaultAPIAddr               = "127.0.0.1:8080"
-	DefaultSubjectPrefix         = "hookhub"
-	DefaultWebhookLimit          = 40
-	DefaultConcurrency           = 256
+	DefaultNATSListen    = "127.0.0.1:4222"
+	DefaultDataDir       = "./data"
+	DefaultAPIAddr       = "127.0.0.1:8080"
+	DefaultSubjectPrefix = "hookhub"
+	DefaultWebhookLimit  = 40
+	// DefaultConcurrency bounds deliveries in flight per hub. A request
+	// waiting on a slow receiver costs memory (a goroutine and a
+	// connection's buffers), not CPU, and by Little's law 10,000
+	// deliveries/s to receivers that take 200 ms need 2,000 in flight; with
+	// 256, a few hanging endpoints' per-webhook shares (16 each) took most
+	// of the slots from every other webhook until they timed out.
+	DefaultConcurrency           = 4096
 	DefaultPerWebhookConcurrency = 16
 	DefaultResponseExcerptBytes  = 2048
 	DefaultConnectTimeout        = 5 * time.Second

@@ -61,7 +61,7 @@ func TestDefaults(t *testing.T) {
 	}
 	got := fmt.Sprintln(c.NATSListen, c.DataDir, c.APIAddr, c.SubjectPrefix, c.Delivery.ConnectTimeout.D(), c.Delivery.Timeout.D(),
 		c.Delivery.Concurrency, c.Delivery.PerWebhookConcurrency, len(c.Delivery.Retry.Schedule), *c.Delivery.Retry.Jitter, c.WebhookLimit("acme"), c.Delivery.AllowedPorts)
-	want := "127.0.0.1:4222 ./data 127.0.0.1:8080 hookhub 5s 15s 256 16 7 0.2 40 [443]\n"
+	want := "127.0.0.1:4222 ./data 127.0.0.1:8080 hookhub 5s 15s 4096 16 7 0.2 40 [443]\n"
 	if got != want {
 		t.Errorf("defaults = %s\nwant       %s", got, want)
 	}

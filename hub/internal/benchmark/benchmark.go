@@ -9,49 +9,62 @@ import (
 	"context"
 	"crypto/tls"
 	"crypto/x509"
-	"encoding/pem"
-	"errors"
 	"fmt"
 	"io"
 	"net/http"
-	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"runtime"
+	"runtime/metrics"
+	"runtime/pprof"
 	"sort"
 	"strconv"
 	"strings"
-	"sync"
-	"sync/atomic"
 	"syscall"
 	"time"
 
-	"github.com/nats-io/nats.go"
-	"github.com/nats-io/nats.go/jetstream"
 	"github.com/rs/zerolog"
-	"github.com/tidwall/gjson"
 
 	"github.com/hookhub/hookhub/hub"
 	"github.com/hookhub/hookhub/hub/config"
-	publisher "github.com/hookhub/hookhub/sdk/publish"
 )
 
 // Options of a run.
 type Options struct {
-	Events     int           // events to publish
-	Rate       int           // events/s, open loop; 0: as fast as possible
-	Size       int           // bytes of each event's data, about
-	Fanout     int           // webhooks each event goes to
-	Batch      int           // events per request; 0: no batching
-	FailRatio  float64       // share of requests the receivers answer 503
-	Plain      bool          // plain HTTP receivers instead of TLS
-	HTTP2      bool          // deliveries (and the HTTP limit) may use HTTP/2
-	Plugin     string        // plugin each webhook runs: a first-party name, a .wasm file, or "" for none
-	PerWebhook int           // deliveries in flight per webhook (0: the hub's default)
-	Timeout    time.Duration // the whole run gives up after this
-	SkipLimits bool          // do not measure the machine limits
-	Sync       string        // the embedded server's nats_sync ("": interval, NATS's default)
-	Progress   io.Writer     // a progress line while it runs (nil: none)
+	Events    int     // events to publish
+	Rate      int     // events/s, open loop; 0: as fast as possible
+	Size      int     // bytes of each event's data, about
+	Fanout    int     // webhooks each event goes to
+	Batch     int     // events per request; 0: no batching
+	FailRatio float64 // share of requests the receivers answer 503
+	Plain     bool    // plain HTTP receivers instead of TLS
+	HTTP2     bool    // deliveries (and the HTTP limit) may use HTTP/2
+	Plugin    string  // plugin each webhook runs: a first-party name, a .wasm file, or "" for none
+	// Webhooks is how many distinct webhooks there are (0: Fanout), each
+	// with its own receiver (host:port); a multiple of Fanout. Events go
+	// round-robin to groups of Fanout of them (one account per group).
+	Webhooks int
+	// ReceiverLatency is how long every receiver takes to answer.
+	ReceiverLatency time.Duration
+	// Hang is the share of webhooks (0 to 1, below 1) whose receivers never
+	// answer until the hub's request timeout gives up on them.
+	Hang float64
+	// Publish is the path events take in: "nats" (the default) or "api"
+	// (POST /v1/events on the hub's management API).
+	Publish string
+	// PerWebhook and Concurrency bound deliveries in flight per webhook and
+	// per hub (0: serve's shipped defaults).
+	PerWebhook, Concurrency int
+	// RequestTimeout bounds each request (0: serve's default,
+	// delivery.timeout); a hanging receiver holds its requests that long.
+	RequestTimeout time.Duration
+	Timeout        time.Duration // the whole run gives up after this
+	SkipLimits     bool          // do not measure the machine limits
+	Sync           string        // the embedded server's nats_sync ("": interval, NATS's default)
+	Progress       io.Writer     // a progress line while it runs (nil: none)
+	// CPUProfile, if set, receives the CPU profile of the hub's run (the
+	// receivers' and publisher's samples labelled bench=receiver|publisher).
+	CPUProfile io.Writer
 	// PluginWorker starts a plugin worker process (see hub.WithPluginWorker);
 	// nil runs WebAssembly plugins in the hub's process.
 	PluginWorker []string
@@ -59,38 +72,70 @@ type Options struct {
 
 // Result is what a run measured. JSON field names are an interface.
 type Result struct {
-	Events          int     `json:"events"`
-	Fanout          int     `json:"fanout"`
-	Expected        int     `json:"expected_deliveries"`
-	Delivered       int     `json:"delivered"`
-	Lost            int     `json:"lost"`
-	Duplicates      int     `json:"duplicates"`
-	Requests        int64   `json:"requests"`
-	PublishedPerS   float64 `json:"published_per_s"`
-	DeliveriesPerS  float64 `json:"deliveries_per_s"`
-	P50ms           float64 `json:"p50_ms"`
-	P90ms           float64 `json:"p90_ms"`
-	P99ms           float64 `json:"p99_ms"`
-	MaxMs           float64 `json:"max_ms"`
-	CPUPer1000      float64 `json:"cpu_s_per_1000_deliveries"`
-	RSSMiB          float64 `json:"rss_mib"`
-	JetStreamLimit  float64 `json:"jetstream_limit_per_s,omitempty"`
-	HTTPLimit       float64 `json:"http_limit_per_s,omitempty"`
-	LimitRatio      float64 `json:"limit_ratio,omitempty"`
-	Seconds         float64 `json:"seconds"`
-	TLS             bool    `json:"tls"`
-	HTTP2           bool    `json:"http2,omitempty"`
-	Batch           int     `json:"batch,omitempty"`
-	FailRatio       float64 `json:"fail_ratio,omitempty"`
-	Plugin          string  `json:"plugin,omitempty"`
-	PayloadBytes    int     `json:"payload_bytes"`
-	Sync            string  `json:"nats_sync"`
-	TimedOut        bool    `json:"timed_out,omitempty"`
-	GOMAXPROCS      int     `json:"gomaxprocs"`
-	PerWebhookLimit int     `json:"per_webhook_concurrency"`
+	Events         int     `json:"events"`
+	Fanout         int     `json:"fanout"`
+	Expected       int     `json:"expected_deliveries"` // to the healthy webhooks
+	Delivered      int     `json:"delivered"`
+	Lost           int     `json:"lost"`
+	Duplicates     int     `json:"duplicates"`
+	Requests       int64   `json:"requests"` // to the healthy webhooks
+	PublishedPerS  float64 `json:"published_per_s"`
+	EventsPerS     float64 `json:"events_per_s"`     // events over the whole run, publish to the last delivery
+	DeliveriesPerS float64 `json:"deliveries_per_s"` // to the healthy webhooks
+	P50ms          float64 `json:"p50_ms"`
+	P90ms          float64 `json:"p90_ms"`
+	P99ms          float64 `json:"p99_ms"`
+	MaxMs          float64 `json:"max_ms"`
+	CPUPer1000     float64 `json:"cpu_s_per_1000_deliveries"` // the whole process and its plugin workers
+	// CPUus is the hub's CPU per delivery: this process's CPU less the
+	// receivers' and publisher's shares (by pprof labels, see cpuSplit),
+	// plus the plugin workers'. CPUusProcess is everything, as CPUPer1000.
+	CPUus          float64 `json:"cpu_us_per_delivery"`
+	CPUusProcess   float64 `json:"cpu_us_per_delivery_process"`
+	CPUusReceivers float64 `json:"cpu_us_per_delivery_receivers"`
+	CPUusPublisher float64 `json:"cpu_us_per_delivery_publisher"`
+	CPUSplit       string  `json:"cpu_split"` // how CPUus was told from the rest: "pprof-labels", or "none" (then it is the whole process)
+	RSSMiB         float64 `json:"rss_mib"`
+	PeakHeapMiB    float64 `json:"peak_heap_mib"`   // live and unswept heap objects, sampled every 50 ms
+	PeakGoroutines int     `json:"peak_goroutines"` // the whole process (hub, receivers, publisher), sampled every 50 ms
+	JetStreamLimit float64 `json:"jetstream_limit_per_s,omitempty"`
+	HTTPLimit      float64 `json:"http_limit_per_s,omitempty"`
+	LimitRatio     float64 `json:"limit_ratio,omitempty"`
+	Seconds        float64 `json:"seconds"`
+	TLS            bool    `json:"tls"`
+	HTTP2          bool    `json:"http2,omitempty"`
+	// TLSHandshakes the receivers made during the run, TLSResumed of them
+	// by a session ticket (the rest were full handshakes).
+	TLSHandshakes int64   `json:"tls_handshakes"`
+	TLSResumed    int64   `json:"tls_resumed"`
+	Batch         int     `json:"batch,omitempty"`
+	FailRatio     float64 `json:"fail_ratio,omitempty"`
+	Plugin        string  `json:"plugin,omitempty"`
+	PayloadBytes  int     `json:"payload_bytes"`
+	Sync          string  `json:"nats_sync"`
+	TimedOut      bool    `json:"timed_out,omitempty"`
+	GOMAXPROCS    int     `json:"gomaxprocs"`
+	// The scenario, and the hub settings the run used.
+	Webhooks          int     `json:"webhooks"`
+	ReceiverLatencyMs float64 `json:"receiver_latency_ms"`
+	HangShare         float64 `json:"hang_share"`
+	HangingWebhooks   int     `json:"hanging_webhooks"`
+	HangAttempts      int64   `json:"hang_attempts"` // requests the hanging receivers took
+	HangTimeouts      int64   `json:"hang_timeouts"` // of those, the ones the hub gave up on within the run
+	Rate              int     `json:"rate"`          // events/s asked for; 0: as fast as possible
+	PublishPath       string  `json:"publish"`
+	PerWebhookLimit   int     `json:"per_webhook_concurrency"`
+	Concurrency       int     `json:"concurrency"`
+	RequestTimeoutMs  float64 `json:"request_timeout_ms"`
+	// The hub's own counters over the run: attempts it counted a success
+	// (above delivered when JetStream handed a job out twice), a failure,
+	// and jobs handed back because their webhook's queue was full.
+	HubDelivered int64 `json:"hub_delivered"`
+	HubFailed    int64 `json:"hub_failed"`
+	HubDeferred  int64 `json:"hub_deferred"`
 }
 
-func (o *Options) defaults() {
+func (o *Options) defaults() error {
 	if o.Events <= 0 {
 		o.Events = 20000
 	}
@@ -100,104 +145,33 @@ func (o *Options) defaults() {
 	if o.Fanout <= 0 {
 		o.Fanout = 1
 	}
+	if o.Webhooks <= 0 {
+		o.Webhooks = o.Fanout
+	}
 	if o.Timeout <= 0 {
 		o.Timeout = 5 * time.Minute
 	}
-	if o.PerWebhook <= 0 {
-		o.PerWebhook = 64
+	if o.Publish == "" {
+		o.Publish = "nats"
 	}
-}
-
-// receivers are the loopback endpoints of a run.
-type receivers struct {
-	srv      *httptest.Server
-	caFile   string
-	failEach int // answer 503 to every failEach-th request (0: never)
-	n        atomic.Int64
-	mu       sync.Mutex
-	seen     map[string]int // event id + webhook -> deliveries
-	lat      []time.Duration
-	// sent holds when each event was published (Unix ns, by index), for
-	// requests whose body a plugin reshaped: they are known by their
-	// webhook-id header, <event id>:<webhook id>, and the event id is b<index>.
-	sent []atomic.Int64
-}
-
-func newReceivers(dir string, plain bool, failRatio float64, events int) (*receivers, error) {
-	r := &receivers{seen: map[string]int{}, sent: make([]atomic.Int64, events)}
-	if failRatio > 0 {
-		r.failEach = int(1 / failRatio)
+	switch {
+	case o.Webhooks%o.Fanout != 0:
+		return fmt.Errorf("webhooks %d: a multiple of fanout %d (events go to groups of fanout webhooks)", o.Webhooks, o.Fanout)
+	case o.Hang < 0 || o.Hang >= 1 || hanging(*o) >= o.Webhooks:
+		return fmt.Errorf("hang %g: a share from 0 to below 1 that leaves at least one of the %d webhooks healthy", o.Hang, o.Webhooks)
+	case o.Publish != "nats" && o.Publish != "api":
+		return fmt.Errorf("publish %q: nats or api", o.Publish)
+	case o.ReceiverLatency < 0:
+		return fmt.Errorf("receiver latency %s: not negative", o.ReceiverLatency)
 	}
-	h := http.HandlerFunc(r.serve)
-	if plain {
-		r.srv = httptest.NewServer(h)
-		return r, nil
-	}
-	r.srv = httptest.NewUnstartedServer(h)
-	r.srv.EnableHTTP2 = true
-	r.srv.StartTLS()
-	r.caFile = filepath.Join(dir, "ca.pem")
-	pemBytes := pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: r.srv.Certificate().Raw})
-	return r, os.WriteFile(r.caFile, pemBytes, 0o600)
-}
-
-// serve records each event of a request with its publish-to-receive latency.
-// The HTTP limit's requests (path /limit) are read the same way, so both
-// measures pay the same receiver, but not counted.
-func (r *receivers) serve(w http.ResponseWriter, req *http.Request) {
-	body, _ := io.ReadAll(req.Body)
-	type seen struct {
-		id   string
-		sent int64
-	}
-	var got [1]seen
-	events := got[:0]
-	read := func(ev gjson.Result) {
-		if id := ev.Get("data.bench_id"); id.Type == gjson.String && id.Str != "" {
-			events = append(events, seen{id.Str, ev.Get("data.sent_ns").Int()})
-		}
-	}
-	if doc := gjson.ParseBytes(body); doc.IsArray() {
-		doc.ForEach(func(_, ev gjson.Result) bool { read(ev); return true })
-	} else {
-		read(doc)
-	}
-	if len(events) == 0 { // a body a plugin made: the event by its webhook-id
-		if id, _, ok := strings.Cut(req.Header.Get("webhook-id"), ":"); ok {
-			if i, err := strconv.Atoi(strings.TrimPrefix(id, "b")); err == nil && i >= 0 && i < len(r.sent) {
-				events = append(events, seen{id, r.sent[i].Load()})
-			}
-		}
-	}
-	if req.URL.Path == "/limit" {
-		w.WriteHeader(http.StatusOK)
-		return
-	}
-	n := r.n.Add(1)
-	if r.failEach > 0 && n%int64(r.failEach) == 0 {
-		w.WriteHeader(http.StatusServiceUnavailable)
-		return
-	}
-	now := time.Now()
-	hook := strings.TrimPrefix(req.URL.Path, "/")
-	r.mu.Lock()
-	for _, ev := range events {
-		r.seen[ev.id+"/"+hook]++
-		r.lat = append(r.lat, now.Sub(time.Unix(0, ev.sent)))
-	}
-	r.mu.Unlock()
-	w.WriteHeader(http.StatusOK)
-}
-
-func (r *receivers) delivered() int {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	return len(r.seen)
+	return nil
 }
 
 // Run runs one benchmark.
 func Run(ctx context.Context, o Options) (*Result, error) {
-	o.defaults()
+	if err := o.defaults(); err != nil {
+		return nil, err
+	}
 	// A single request a plugin reshaped is known by its webhook-id, but a
 	// batch's id names no event: its events are counted by the bench_id
 	// the body carries, which only these plugins keep.
@@ -211,18 +185,35 @@ func Run(ctx context.Context, o Options) (*Result, error) {
 		return nil, err
 	}
 	defer os.RemoveAll(dir)
-	rc, err := newReceivers(dir, o.Plain, o.FailRatio, o.Events)
+	rc, err := newReceivers(dir, o)
 	if err != nil {
 		return nil, err
 	}
-	defer rc.srv.Close()
+	defer rc.close()
 
-	res := &Result{Events: o.Events, Fanout: o.Fanout, Expected: o.Events * o.Fanout, TLS: !o.Plain, HTTP2: o.HTTP2, Batch: o.Batch,
-		FailRatio: o.FailRatio, Plugin: o.Plugin, PayloadBytes: o.Size, GOMAXPROCS: runtime.GOMAXPROCS(0), PerWebhookLimit: o.PerWebhook, Sync: o.Sync}
+	groups := o.Webhooks / o.Fanout
+	res := &Result{Events: o.Events, Fanout: o.Fanout, TLS: !o.Plain, HTTP2: o.HTTP2, Batch: o.Batch,
+		FailRatio: o.FailRatio, Plugin: o.Plugin, PayloadBytes: o.Size, GOMAXPROCS: runtime.GOMAXPROCS(0), Sync: o.Sync,
+		Webhooks: o.Webhooks, ReceiverLatencyMs: ms(o.ReceiverLatency), HangShare: o.Hang, HangingWebhooks: hanging(o),
+		Rate: o.Rate, PublishPath: o.Publish}
+	for i := range o.Events {
+		for f := range o.Fanout {
+			if (i%groups)*o.Fanout+f < rc.hangFrom {
+				res.Expected++
+			}
+		}
+	}
 	if res.Sync == "" {
 		res.Sync = "interval"
 	}
-	bodies := eventBodies(o.Events, o.Size)
+	bodies := eventBodies(o.Events, o.Size, groups)
+	h, cfg, err := startHub(rc, dir, o)
+	if err != nil {
+		return nil, err
+	}
+	defer h.Close()
+	res.PerWebhookLimit, res.Concurrency = cfg.Delivery.PerWebhookConcurrency, cfg.Delivery.Concurrency
+	res.RequestTimeoutMs = ms(cfg.Delivery.Timeout.D())
 
 	if !o.SkipLimits {
 		progress(o.Progress, "measuring the JetStream limit...")
@@ -230,35 +221,38 @@ func Run(ctx context.Context, o Options) (*Result, error) {
 			return nil, fmt.Errorf("jetstream limit: %w", err)
 		}
 		progress(o.Progress, "measuring the HTTP limit...")
-		if res.HTTPLimit, err = httpLimit(ctx, rc, bodies, o.Fanout*o.PerWebhook, o.HTTP2); err != nil {
+		if res.HTTPLimit, err = httpLimit(ctx, rc, bodies, o.Fanout*res.PerWebhookLimit, o.HTTP2); err != nil {
 			return nil, fmt.Errorf("http limit: %w", err)
 		}
 	}
 
-	h, err := startHub(rc, dir, o)
-	if err != nil {
-		return nil, err
-	}
-	defer h.Close()
 	hctx, stop := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	go func() { done <- h.Run(hctx) }()
 	defer func() { stop(); <-done }()
+	defer rc.release() // before the hub stops: it waits for its requests in flight
 
-	cpu0 := cpuTime()
-	requests0 := rc.n.Load()
+	peaks := samplePeaks(ctx)
+	var split cpuSplit
+	split.start()
+	self0, children0 := selfCPU(), childrenCPU()
+	requests0, handshakes0, resumed0 := rc.n.Load(), rc.handshakes.Load(), rc.resumed.Load()
 	start := time.Now()
-	js := h.JetStream()
 	type published struct {
 		err error
 		end time.Time
 	}
 	var pubEnd time.Time
 	pubDone := make(chan published, 1)
-	go func() {
-		err := publish(ctx, js, bodies, o.Rate, rc.sent)
+	go pprof.Do(ctx, pprof.Labels("bench", "publisher"), func(ctx context.Context) {
+		var err error
+		if o.Publish == "api" {
+			err = publishAPI(ctx, h.APIURL(), benchToken, bodies, o.Rate, rc.sent)
+		} else {
+			err = publish(ctx, h.JetStream(), bodies, groups, o.Rate, rc.sent)
+		}
 		pubDone <- published{err, time.Now()}
-	}()
+	})
 	tick := time.NewTicker(time.Second)
 	defer tick.Stop()
 	finished := false
@@ -290,11 +284,16 @@ func Run(ctx context.Context, o Options) (*Result, error) {
 	}
 	// Let late duplicates (if any) arrive before counting them.
 	time.Sleep(200 * time.Millisecond)
-	cpu := cpuTime() - cpu0
+	self, children := selfCPU()-self0, childrenCPU()-children0
+	st := h.Stats()
+	res.HubDelivered, res.HubFailed, res.HubDeferred = st.Delivered, st.Failed, st.Deferred
+	shares, splitOK := split.stop(o.CPUProfile)
+	res.PeakGoroutines, res.PeakHeapMiB = peaks()
 	res.Seconds = elapsed.Seconds()
 	if !pubEnd.IsZero() {
 		res.PublishedPerS = float64(o.Events) / pubEnd.Sub(start).Seconds()
 	}
+	res.EventsPerS = float64(o.Events) / elapsed.Seconds()
 	rc.mu.Lock()
 	res.Delivered = len(rc.seen)
 	for _, n := range rc.seen {
@@ -303,10 +302,21 @@ func Run(ctx context.Context, o Options) (*Result, error) {
 	lat := append([]time.Duration(nil), rc.lat...)
 	rc.mu.Unlock()
 	res.Requests = rc.n.Load() - requests0
+	res.TLSHandshakes, res.TLSResumed = rc.handshakes.Load()-handshakes0, rc.resumed.Load()-resumed0
+	res.HangAttempts, res.HangTimeouts = rc.hangs.Load(), rc.hangGone.Load()
 	res.Lost = res.Expected - res.Delivered
 	res.DeliveriesPerS = float64(res.Delivered) / elapsed.Seconds()
-	if res.Delivered > 0 {
-		res.CPUPer1000 = cpu.Seconds() / float64(res.Delivered) * 1000
+	if d := float64(res.Delivered); d > 0 {
+		us := func(c time.Duration) float64 { return float64(c.Nanoseconds()) / 1000 / d }
+		res.CPUPer1000 = (self + children).Seconds() / d * 1000
+		res.CPUusProcess = us(self + children)
+		res.CPUus, res.CPUSplit = res.CPUusProcess, "none"
+		if splitOK {
+			res.CPUSplit = "pprof-labels"
+			res.CPUus = us(time.Duration(float64(self)*shares[""])) + us(children)
+			res.CPUusReceivers = us(time.Duration(float64(self) * shares["receiver"]))
+			res.CPUusPublisher = us(time.Duration(float64(self) * shares["publisher"]))
+		}
 	}
 	sort.Slice(lat, func(i, j int) bool { return lat[i] < lat[j] })
 	res.P50ms, res.P90ms, res.P99ms = pct(lat, 0.50), pct(lat, 0.90), pct(lat, 0.99)
@@ -320,9 +330,26 @@ func Run(ctx context.Context, o Options) (*Result, error) {
 	return res, nil
 }
 
-func startHub(rc *receivers, dir string, o Options) (*hub.Hub, error) {
-	var hooks []string
-	for i := range o.Fanout {
+// benchToken is the API token of the bench's hub (loopback only, for one run).
+const benchToken = "bench-api-token-loopback-only"
+
+// accountName is group g's account: "bench" when there is one group.
+func accountName(g, groups int) string {
+	if groups == 1 {
+		return "bench"
+	}
+	return "bench" + strconv.Itoa(g)
+}
+
+// startHub makes the hub of a run: serve's shipped delivery settings except
+// where o overrides them. It returns the config it parsed, defaults filled.
+func startHub(rc *receivers, dir string, o Options) (*hub.Hub, *config.Config, error) {
+	var hooks, accounts []string
+	groups := o.Webhooks / o.Fanout
+	for g := range groups {
+		accounts = append(accounts, fmt.Sprintf(`{"id":%q,"webhook_limit":%d}`, accountName(g, groups), max(40, o.Fanout)))
+	}
+	for i := range o.Webhooks {
 		extra := ""
 		if o.Batch > 0 {
 			extra += fmt.Sprintf(`,"batch":{"max_events":%d,"max_wait":"200ms"}`, o.Batch)
@@ -333,87 +360,82 @@ func startHub(rc *receivers, dir string, o Options) (*hub.Hub, error) {
 		case o.Plugin != "":
 			extra += fmt.Sprintf(`,"plugin":{"name":%q}`, o.Plugin)
 		}
-		hooks = append(hooks, fmt.Sprintf(`{"id":"w%d","account":"bench","url":"%s/w%d","events":["contact.*"],"secret":"whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw","retry":{"schedule":["1s","1s","2s","5s"],"jitter":0}%s}`,
-			i, rc.srv.URL, i, extra))
+		hooks = append(hooks, fmt.Sprintf(`{"id":"w%d","account":%q,"url":%q,"events":["contact.*"],"secret":"whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw","retry":{"schedule":["1s","1s","2s","5s"],"jitter":0}%s}`,
+			i, accountName(i/o.Fanout, groups), rc.url(i), extra))
 	}
 	ca := ""
 	if rc.caFile != "" {
 		ca = fmt.Sprintf(`"ca_file":%q,`, rc.caFile)
 	}
+	if o.PerWebhook > 0 {
+		ca += fmt.Sprintf(`"per_webhook_concurrency":%d,`, o.PerWebhook)
+	}
+	if o.Concurrency > 0 {
+		ca += fmt.Sprintf(`"concurrency":%d,`, o.Concurrency)
+	}
+	if o.RequestTimeout > 0 {
+		ca += fmt.Sprintf(`"timeout":%q,`, o.RequestTimeout.String())
+	}
 	plugins := ""
 	if strings.HasSuffix(o.Plugin, ".wasm") { // a customer's module, sandboxed
 		path, err := filepath.Abs(o.Plugin)
 		if err != nil {
-			return nil, err
+			return nil, nil, err
 		}
 		plugins = fmt.Sprintf(`"plugins":[{"name":"bench_custom","path":%q}],`, path)
 	}
-	doc := fmt.Sprintf(`{%s"data_dir":%q,"nats_sync":%q,"nats_listen":"none","api_addr":"off","accounts":[{"id":"bench","webhook_limit":%d}],
-		"delivery":{%s"allow_insecure_targets":true,"http2":%t,"per_webhook_concurrency":%d,"concurrency":%d},"webhooks":[%s]}`,
-		plugins, filepath.Join(dir, "hub"), o.Sync, max(40, o.Fanout), ca, o.HTTP2, o.PerWebhook, max(256, o.PerWebhook), strings.Join(hooks, ","))
+	api := `"api_addr":"off"`
+	if o.Publish == "api" {
+		api = fmt.Sprintf(`"api_addr":"127.0.0.1:0","api_token":%q`, benchToken)
+	}
+	doc := fmt.Sprintf(`{%s"data_dir":%q,"nats_sync":%q,"nats_listen":"none",%s,"accounts":[%s],
+		"delivery":{%s"allow_insecure_targets":true,"http2":%t},"webhooks":[%s]}`,
+		plugins, filepath.Join(dir, "hub"), o.Sync, api, strings.Join(accounts, ","), ca, o.HTTP2, strings.Join(hooks, ","))
 	cfg, err := config.Parse("bench", []byte(doc), nil)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	return hub.New(cfg, hub.WithLogger(zerolog.Nop()), hub.WithPluginWorker(o.PluginWorker...))
+	h, err := hub.New(cfg, hub.WithLogger(zerolog.Nop()), hub.WithPluginWorker(o.PluginWorker...))
+	return h, cfg, err
 }
 
-// eventBodies makes n CloudEvents of about size bytes of data each, the
-// publish time to be filled in.
-func eventBodies(n, size int) [][]byte {
+// eventBodies makes n CloudEvents of about size bytes of data each, event i
+// for group i%groups's account, the publish time to be filled in.
+func eventBodies(n, size, groups int) [][]byte {
 	pad := strings.Repeat("x", max(0, size-120))
 	out := make([][]byte, n)
 	for i := range n {
-		out[i] = []byte(fmt.Sprintf(`{"specversion":"1.0","id":"b%d","source":"bench","type":"contact.updated","account":"bench","initiator":"system",`+
-			`"data":{"bench_id":"b%d","sent_ns":%%d,"email":"c%d@example.com","pad":"%s"}}`, i, i, i, pad))
+		out[i] = []byte(fmt.Sprintf(`{"specversion":"1.0","id":"b%d","source":"bench","type":"contact.updated","account":%q,"initiator":"system",`+
+			`"data":{"bench_id":"b%d","sent_ns":%%d,"email":"c%d@example.com","pad":"%s"}}`, i, accountName(i%groups, groups), i, i, pad))
 	}
 	return out
 }
 
-// publish sends the events, open loop at rate per second when rate > 0, and
-// notes when it sent each in sent.
-func publish(ctx context.Context, js jetstream.JetStream, bodies [][]byte, rate int, sent []atomic.Int64) error {
-	var interval time.Duration
-	if rate > 0 {
-		interval = time.Second / time.Duration(rate)
-	}
-	start := time.Now()
-	for i, tmpl := range bodies {
-		if interval > 0 {
-			if d := time.Until(start.Add(time.Duration(i) * interval)); d > 0 {
-				time.Sleep(d)
-			}
-		}
-		m := nats.NewMsg("hookhub.events.bench.contact.updated")
-		m.Header.Set(jetstream.MsgIDHeader, publisher.MsgID("bench", "b"+strconv.Itoa(i)))
-		now := time.Now().UnixNano()
-		sent[i].Store(now)
-		m.Data = []byte(fmt.Sprintf(string(tmpl), now))
-		// A busy hub can keep the server from acking at once: when too many
-		// publishes wait, wait for them, then go on (bounded by ctx).
+// samplePeaks samples the process's goroutines and heap every 50 ms until
+// ctx ends or the returned func is called, which gives the peaks.
+func samplePeaks(ctx context.Context) func() (goroutines int, heapMiB float64) {
+	ctx, cancel := context.WithCancel(ctx)
+	s := []metrics.Sample{{Name: "/sched/goroutines:goroutines"}, {Name: "/memory/classes/heap/objects:bytes"}}
+	var g, heap uint64
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		t := time.NewTicker(50 * time.Millisecond)
+		defer t.Stop()
 		for {
-			_, err := js.PublishMsgAsync(m)
-			if err == nil {
-				break
-			}
-			if !errors.Is(err, jetstream.ErrTooManyStalledMsgs) {
-				return err
-			}
+			metrics.Read(s)
+			g, heap = max(g, s[0].Value.Uint64()), max(heap, s[1].Value.Uint64())
 			select {
-			case <-js.PublishAsyncComplete():
 			case <-ctx.Done():
-				return ctx.Err()
+				return
+			case <-t.C:
 			}
 		}
-		if ctx.Err() != nil {
-			return ctx.Err()
-		}
-	}
-	select {
-	case <-js.PublishAsyncComplete():
-		return nil
-	case <-ctx.Done():
-		return ctx.Err()
+	}()
+	return func() (int, float64) {
+		cancel()
+		<-done
+		return int(g), float64(heap) / (1 << 20)
 	}
 }
 
@@ -436,17 +458,19 @@ func lower(a, b float64) float64 {
 	return min(a, b)
 }
 
-// cpuTime is the CPU time of this process and of its child processes (the
-// plugin workers): those that ended and, on Linux, those still running.
-func cpuTime() time.Duration {
-	var total time.Duration
-	for _, who := range []int{syscall.RUSAGE_SELF, syscall.RUSAGE_CHILDREN} {
-		var ru syscall.Rusage
-		if syscall.Getrusage(who, &ru) == nil {
-			total += time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
-		}
+// selfCPU is the CPU time of this process.
+func selfCPU() time.Duration { return rusage(syscall.RUSAGE_SELF) }
+
+// childrenCPU is the CPU time of this process's child processes (the plugin
+// workers): those that ended and, on Linux, those still running.
+func childrenCPU() time.Duration { return rusage(syscall.RUSAGE_CHILDREN) + liveChildrenCPU() }
+
+func rusage(who int) time.Duration {
+	var ru syscall.Rusage
+	if syscall.Getrusage(who, &ru) != nil {
+		return 0
 	}
-	return total + liveChildrenCPU()
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
 
 // liveChildrenCPU reads the CPU time of this process's running children
@@ -494,9 +518,9 @@ func progress(w io.Writer, s string) {
 // tlsClient trusts the receivers' certificate and speaks the hub's HTTP.
 func tlsClient(rc *receivers, conns int, http2 bool) *http.Client {
 	tr := &http.Transport{MaxIdleConnsPerHost: conns, ForceAttemptHTTP2: http2}
-	if rc.srv.TLS != nil {
+	if srv := rc.srvs[0]; srv.TLS != nil {
 		pool := x509.NewCertPool()
-		pool.AddCert(rc.srv.Certificate())
+		pool.AddCert(srv.Certificate())
 		tr.TLSClientConfig = &tls.Config{RootCAs: pool}
 	}
 	return &http.Client{Transport: tr}

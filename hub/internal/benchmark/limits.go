@@ -75,7 +75,7 @@ func jetStreamLimit(ctx context.Context, dir string, bodies [][]byte) (float64, 
 func httpLimit(ctx context.Context, rc *receivers, bodies [][]byte, conns int, http2 bool) (float64, error) {
 	client := tlsClient(rc, conns, http2)
 	defer client.CloseIdleConnections()
-	url := rc.srv.URL + "/limit"
+	url := rc.srvs[0].URL + "/limit"
 	var next atomic.Int64
 	var firstErr error
 	var once sync.Once

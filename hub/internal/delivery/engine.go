@@ -129,10 +129,10 @@ type Engine struct {
 // New returns an engine; Run starts it.
 func New(o Options) *Engine {
 	if o.Concurrency <= 0 {
-		o.Concurrency = 256
+		o.Concurrency = config.DefaultConcurrency
 	}
 	if o.PerWebhook <= 0 {
-		o.PerWebhook = 16
+		o.PerWebhook = config.DefaultPerWebhookConcurrency
 	}
 	if o.UserAgent == "" {
 		o.UserAgent = "hookhub"
@@ -167,7 +167,10 @@ func (e *Engine) Run(ctx context.Context) error {
 	defer abort()
 	e.work = work
 	cc, err := cons.Consume(e.dispatch,
-		jetstream.PullMaxMessages(max(500, e.o.Concurrency)),
+		// A job's ack wait runs from the pull, and keepWaiting renews only
+		// the jobs dispatched: the pull stays near 500 however high the
+		// concurrency, so that a busy hub's unread buffer never outlives it.
+		jetstream.PullMaxMessages(min(max(500, e.o.Concurrency), 1024)),
 		// A short pull expiry (so heartbeats every 2.5s) finds a lost
 		// stream leader or server quickly and pulls again.
 		jetstream.PullExpiry(5*time.Second),

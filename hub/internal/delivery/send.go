@@ -25,6 +25,9 @@ import (
 	"github.com/hookhub/hookhub/sdk/event"
 )
 
+// sessionCacheHosts is how many hosts' TLS sessions the client keeps.
+const sessionCacheHosts = 4096
+
 // drainLimit is how much of a response body is read past the excerpt so that
 // the connection can be reused.
 const drainLimit = 64 << 10
@@ -99,11 +102,13 @@ func newClient(o Options) *http.Client {
 		dialer.LocalAddr = &net.TCPAddr{IP: o.SourceAddr.AsSlice()}
 	}
 	tr := &http.Transport{
-		DialContext:         o.Policy.Dialer(dialer),
-		TLSClientConfig:     &tls.Config{RootCAs: o.RootCAs, MinVersion: tls.VersionTLS12},
+		DialContext: o.Policy.Dialer(dialer),
+		// The session cache resumes TLS sessions (tickets) with a host
+		// instead of a full handshake for each new connection to it.
+		TLSClientConfig:     &tls.Config{RootCAs: o.RootCAs, MinVersion: tls.VersionTLS12, ClientSessionCache: tls.NewLRUClientSessionCache(sessionCacheHosts)},
 		TLSHandshakeTimeout: connect,
 		ForceAttemptHTTP2:   o.HTTP2, // with DialContext set, false means HTTP/1.1 only
-		MaxIdleConns:        4 * o.Concurrency,
+		MaxIdleConns:        max(1024, 2*o.Concurrency),
 		MaxIdleConnsPerHost: o.Concurrency,
 		IdleConnTimeout:     90 * time.Second,
 		Proxy:               nil, // deliveries never pick up a proxy from the environment by surprise
