@@ -71,7 +71,7 @@ func (e *Engine) Compile(script string) (*goja.Program, error) {
 	if p, ok := e.programs[script]; ok {
 		return p, nil
 	}
-	ast, err := goja.Parse("script", script)
+	ast, err := parser.ParseFile(nil, "script", script, 0)
 	if err != nil {
 		return nil, syntaxError(err)
 	}
@@ -204,11 +204,15 @@ func webhookValue(vm *goja.Runtime, in *abi.Input) (goja.Value, error) {
 	if err := json.Unmarshal(in.Events[0], &ev); err != nil {
 		return nil, fmt.Errorf("event is not JSON: %w", err)
 	}
-	var payload any = string(in.Request.Body)
+	payload := vm.ToValue(string(in.Request.Body))
 	if json.Valid(in.Request.Body) {
-		var p any
-		_ = json.Unmarshal(in.Request.Body, &p)
-		payload = p
+		// JSON.parse keeps the fields' order, as the receiver would see it.
+		parse, _ := goja.AssertFunction(vm.Get("JSON").ToObject(vm).Get("parse"))
+		v, err := parse(goja.Undefined(), payload)
+		if err != nil {
+			return nil, runtimeError(err)
+		}
+		payload = v
 	}
 	headers := vm.NewObject()
 	for k, v := range in.Request.Headers {
@@ -216,7 +220,7 @@ func webhookValue(vm *goja.Runtime, in *abi.Input) (goja.Value, error) {
 	}
 	o := vm.NewObject()
 	_ = o.Set("eventType", ev.Type)
-	_ = o.Set("payload", vm.ToValue(payload))
+	_ = o.Set("payload", payload)
 	_ = o.Set("headers", headers)
 	return o, nil
 }
