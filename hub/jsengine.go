@@ -32,6 +32,12 @@ import (
 // wazero's compilation cache (in the same folder) makes a second start fast.
 const jsEnginePackage = "github.com/hookhub/hookhub/plugins/js/wasm"
 
+// JSMemoryMiB is the js engine's memory cap: the 16 MiB default of other
+// modules is too small for it (its Go runtime and static data take about
+// 10 MiB before a script runs). A js module listed under plugins[] sets its
+// own (memory_mib).
+const JSMemoryMiB = 64
+
 // jsBuilt holds the engines this process made, by file: one build per
 // process (per test binary) whatever the number of hubs.
 var jsBuilt sync.Map // string → []byte
@@ -40,7 +46,7 @@ var jsBuildMu sync.Mutex
 
 func registerJS(h *pluginhost.Host, cacheDir string) {
 	h.RegisterLazy(pluginhost.Lazy{
-		Module:      pluginhost.Module{Name: "js"},
+		Module:      pluginhost.Module{Name: "js", MemoryMiB: JSMemoryMiB},
 		Make:        func(ctx context.Context) ([]byte, error) { return makeJSEngine(ctx, cacheDir) },
 		CheckByCall: true,
 	})
@@ -90,7 +96,7 @@ func makeJSEngine(ctx context.Context, cacheDir string) ([]byte, error) {
 	gobin, err := exec.LookPath("go")
 	if err != nil {
 		return nil, errors.New(`its engine is not built and go is not on PATH to build it: ` +
-			`build it (task plugins makes bin/plugins/js.wasm) and list it under plugins[] as {"name":"js","path":"bin/plugins/js.wasm"}`)
+			`build it (task plugins makes bin/plugins/js.wasm) and list it under plugins[] as {"name":"js","path":"bin/plugins/js.wasm","memory_mib":64}`)
 	}
 	if err := os.MkdirAll(filepath.Dir(file), 0o750); err != nil {
 		return nil, fmt.Errorf("building its engine: %w", err)

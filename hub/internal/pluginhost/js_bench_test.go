@@ -36,7 +36,7 @@ func BenchmarkJSPlugin(b *testing.B) {
 		}
 		start := time.Now()
 		for name, dir := range map[string]string{"js": "plugins/js/wasm", "passthrough": "plugins/passthrough/wasm"} {
-			m := pluginhost.Module{Name: name, Wasm: wasmtest.Build(b, dir), Timeout: time.Second, Isolation: mode}
+			m := pluginhost.Module{Name: name, Wasm: wasmtest.Build(b, dir), MemoryMiB: 64, Timeout: time.Second, Isolation: mode}
 			if err := h.Load(context.Background(), m); err != nil {
 				b.Fatal(err)
 			}
