@@ -41,6 +41,7 @@ type Config struct {
 // webhook and script. It is not safe for concurrent use (a WebAssembly
 // instance runs one call at a time).
 type Engine struct {
+	scripts  map[string]string // config → its script
 	programs map[string]*goja.Program
 	runtimes map[runtimeKey]*goja.Runtime
 }
@@ -49,7 +50,7 @@ type runtimeKey struct{ webhook, script string }
 
 // NewEngine returns an empty engine.
 func NewEngine() *Engine {
-	return &Engine{programs: map[string]*goja.Program{}, runtimes: map[runtimeKey]*goja.Runtime{}}
+	return &Engine{scripts: map[string]string{}, programs: map[string]*goja.Program{}, runtimes: map[runtimeKey]*goja.Runtime{}}
 }
 
 // ScriptError is an error in a script, at its line and column.
@@ -170,10 +171,19 @@ func parseConfig(config []byte) (Config, error) {
 // Transform runs the webhook's script on one input. With no events it only
 // compiles the script: that is how the hub checks a config.
 func (e *Engine) Transform(in *abi.Input) (*abi.Output, error) {
-	c, err := parseConfig(in.Config)
-	if err != nil {
-		return nil, err
+	script, ok := e.scripts[string(in.Config)]
+	if !ok {
+		c, err := parseConfig(in.Config)
+		if err != nil {
+			return nil, err
+		}
+		if len(e.scripts) >= MaxCached {
+			clear(e.scripts)
+		}
+		script = c.Script
+		e.scripts[string(in.Config)] = script
 	}
+	c := Config{Script: script}
 	if len(in.Events) == 0 {
 		if _, err := e.Compile(c.Script); err != nil {
 			return nil, err
@@ -241,11 +251,12 @@ func output(vm *goja.Runtime, in *abi.Input, res goja.Value) (*abi.Output, error
 	case payload == nil || goja.IsUndefined(payload):
 		req.Body = in.Request.Body
 	default:
-		if s, ok := payload.Export().(string); ok {
-			req.Body = []byte(s)
+		po, ok := payload.(*goja.Object)
+		if !ok {
+			req.Body = []byte(payload.String()) // a string (or number) as is
 			break
 		}
-		b, err := payload.ToObject(vm).MarshalJSON()
+		b, err := po.MarshalJSON()
 		if err != nil {
 			return nil, &ScriptError{Msg: "payload cannot be turned into JSON: " + err.Error()}
 		}
