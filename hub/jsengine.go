@@ -10,6 +10,7 @@ import (
 	"runtime/debug"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/hookhub/hookhub/hub/internal/pluginhost"
 )
@@ -38,6 +39,12 @@ const jsEnginePackage = "github.com/hookhub/hookhub/plugins/js/wasm"
 // own (memory_mib).
 const JSMemoryMiB = 64
 
+// JSTimeout is the js engine's time limit per call, above the 100 ms of
+// other modules: a script's first call on an instance makes its JavaScript
+// runtime, which takes tens of milliseconds in the sandbox and more on a
+// busy machine. An endless loop still ends at it.
+const JSTimeout = time.Second
+
 // jsBuilt holds the engines this process made, by file: one build per
 // process (per test binary) whatever the number of hubs.
 var jsBuilt sync.Map // string → []byte
@@ -46,7 +53,7 @@ var jsBuildMu sync.Mutex
 
 func registerJS(h *pluginhost.Host, cacheDir string) {
 	h.RegisterLazy(pluginhost.Lazy{
-		Module:      pluginhost.Module{Name: "js", MemoryMiB: JSMemoryMiB},
+		Module:      pluginhost.Module{Name: "js", MemoryMiB: JSMemoryMiB, Timeout: JSTimeout},
 		Make:        func(ctx context.Context) ([]byte, error) { return makeJSEngine(ctx, cacheDir) },
 		CheckByCall: true,
 	})
