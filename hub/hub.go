@@ -121,12 +121,16 @@ func New(cfg *config.Config, opts ...Option) (*Hub, error) {
 	if err != nil {
 		return nil, err
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), startTimeout)
-	defer cancel()
-	h.plugins, err = newPlugins(ctx, cfg, pluginCacheDir(cfg), o.pluginWorker, o.log)
+	// Making the js plugin's engine (a go build) may use the plugins' whole
+	// start time: the rest gets its own.
+	pctx, pcancel := context.WithTimeout(context.Background(), startTimeout)
+	h.plugins, err = newPlugins(pctx, cfg, pluginCacheDir(cfg), o.pluginWorker, o.log)
+	pcancel()
 	if err != nil {
 		return nil, err
 	}
+	ctx, cancel := context.WithTimeout(context.Background(), startTimeout)
+	defer cancel()
 	fail := func(err error) (*Hub, error) { _ = h.Close(); return nil, err }
 	bo, err := busOptions(cfg, o.log)
 	if err != nil {

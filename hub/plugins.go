@@ -51,6 +51,7 @@ func newPlugins(ctx context.Context, cfg *config.Config, cacheDir string, worker
 			return nil, err
 		}
 	}
+	registerJS(h, cacheDir)
 	file := cfg.File
 	if file == "" {
 		file = "config"
@@ -82,7 +83,7 @@ func newPlugins(ctx context.Context, cfg *config.Config, cacheDir string, worker
 			continue // its plugin's own error says why
 		}
 		if !h.Has(w.Plugin.Name) {
-			bad(fmt.Sprintf("webhooks[%d].plugin.name", i), "unknown plugin %q (first-party: form, brevo, getresponse, slack, mapper, passthrough; or one of plugins[])", w.Plugin.Name)
+			bad(fmt.Sprintf("webhooks[%d].plugin.name", i), "unknown plugin %q (first-party: form, brevo, getresponse, slack, mapper, passthrough, js; or one of plugins[])", w.Plugin.Name)
 			continue
 		}
 		if err := h.ValidateConfig(w.Plugin.Name, w.Plugin.Config); err != nil {

@@ -32,3 +32,9 @@ var FirstParty = map[string]Plugin{
 	"mapper":      {mapper.Transform, mapper.ConfigSchema, false},
 	"passthrough": {passthrough.Transform, nil, false},
 }
+
+// Sandboxed lists the first-party plugins that never run natively, only in
+// the WebAssembly sandbox: js runs customers' scripts. The hub builds its
+// module from ./plugins/<name>/wasm on first use (or takes a prebuilt one
+// listed under plugins[]); task plugins builds it too.
+var Sandboxed = []string{"js"}

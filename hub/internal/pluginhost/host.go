@@ -138,11 +138,15 @@ type Host struct {
 
 	mu      sync.RWMutex
 	plugins map[string]*entry
+	// checkByCall names the plugins whose configs are also checked by a
+	// call (see Lazy.CheckByCall).
+	checkByCall map[string]bool
 }
 
 type entry struct {
 	native *Native
 	wasm   runner
+	lazy   *lazyEntry // made on first use (see RegisterLazy)
 	schema *jsonschema.Schema
 	// secrets are the config's fields the schema marks secret.
 	secrets []config.FieldPath
@@ -289,12 +293,26 @@ func (h *Host) Names() []string {
 // schema, when it declares one. Errors name the path and the reason, never
 // the values (a config may hold secrets).
 func (h *Host) ValidateConfig(name string, config []byte) error {
-	h.mu.RLock()
-	e := h.plugins[name]
-	h.mu.RUnlock()
+	e, err := h.ready(context.Background(), name)
+	if err != nil {
+		return err
+	}
 	if e == nil {
 		return fmt.Errorf("unknown plugin %q (known: %v)", name, h.Names())
 	}
+	if err := h.checkSchema(name, e, config); err != nil {
+		return err
+	}
+	h.mu.RLock()
+	byCall := h.checkByCall[name]
+	h.mu.RUnlock()
+	if byCall {
+		return h.checkCall(name, config)
+	}
+	return nil
+}
+
+func (h *Host) checkSchema(name string, e *entry, config []byte) error {
 	if e.schema == nil {
 		return nil
 	}
@@ -322,9 +340,10 @@ func (h *Host) ValidateConfig(name string, config []byte) error {
 
 // Transform runs the plugin on one input.
 func (h *Host) Transform(ctx context.Context, name string, in *abi.Input) (*abi.Output, error) {
-	h.mu.RLock()
-	e := h.plugins[name]
-	h.mu.RUnlock()
+	e, err := h.ready(ctx, name)
+	if err != nil {
+		return nil, err
+	}
 	if e == nil {
 		return nil, fmt.Errorf("plugin %q is not loaded", name)
 	}

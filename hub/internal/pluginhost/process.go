@@ -62,8 +62,9 @@ func newProcPool(ctx context.Context, m Module, argv, env []string, cacheDir str
 		live: map[*worker]struct{}{}}
 	// One worker now: it compiles the module (filling the cache for the
 	// next ones), checks the ABI and reads the schema. Compiling may take
-	// longer than starting from the cache.
-	deadline := time.Now().Add(max(p.initTimeout, 2*time.Minute))
+	// longer than starting from the cache (the js engine's 19 MB take about
+	// 2 minutes cold on 2 busy cores).
+	deadline := time.Now().Add(max(p.initTimeout, 5*time.Minute))
 	if d, ok := ctx.Deadline(); ok && d.Before(deadline) {
 		deadline = d
 	}

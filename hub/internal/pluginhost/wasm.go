@@ -349,7 +349,7 @@ var quoted = regexp.MustCompile(`'[^']*'`)
 // redactValues hides the quoted values the schema validator puts in its
 // messages (a plugin config may hold secrets), but keeps property names.
 func redactValues(msg string) string {
-	if strings.Contains(msg, "properties") {
+	if strings.Contains(msg, "properties") || strings.HasPrefix(msg, "missing property") {
 		return msg // names of fields, not values
 	}
 	return quoted.ReplaceAllString(msg, "a value")

@@ -1,0 +1,59 @@
+package pluginhost_test
+
+import (
+	"context"
+	"os"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/rs/zerolog"
+
+	"github.com/hookhub/hookhub/hub/internal/pluginhost"
+	"github.com/hookhub/hookhub/hub/internal/wasmtest"
+)
+
+// BenchmarkJSPlugin measures a small js handler per call, in the hub's
+// process (interrupt) and in a worker process, beside the wasm passthrough
+// (the host's own cost): the difference is what the script and the engine
+// add. The engine is built once (Go's build cache) and its compiled code kept
+// in $TMPDIR/hookhub-bench-plugin-cache, so only the first run pays wazero's
+// compile (about 2 minutes on 2 busy cores):
+//
+//	go test -run '^$' -bench JSPlugin -benchtime 2000x ./hub/internal/pluginhost/
+func BenchmarkJSPlugin(b *testing.B) {
+	cache := filepath.Join(os.TempDir(), "hookhub-bench-plugin-cache")
+	script := []byte(`{"script":"function handler(w) { var d = w.payload.data; d.mail = d.email; delete d.email; w.headers['x-event-type'] = w.eventType; return w; }"}`)
+	for _, mode := range []string{pluginhost.IsolationInterrupt, pluginhost.IsolationProcess} {
+		o := pluginhost.Options{CacheDir: cache, Log: zerolog.Nop()}
+		if mode == pluginhost.IsolationProcess {
+			o.WorkerCommand = []string{os.Args[0]}
+			o.WorkerEnv = []string{workerEnv + "=1"}
+		}
+		h, err := pluginhost.New(o)
+		if err != nil {
+			b.Fatal(err)
+		}
+		start := time.Now()
+		for name, dir := range map[string]string{"js": "plugins/js/wasm", "passthrough": "plugins/passthrough/wasm"} {
+			m := pluginhost.Module{Name: name, Wasm: wasmtest.Build(b, dir), MemoryMiB: 64, Timeout: time.Second, Isolation: mode}
+			if err := h.Load(context.Background(), m); err != nil {
+				b.Fatal(err)
+			}
+		}
+		b.Logf("%s: loaded in %v", mode, time.Since(start))
+		for _, name := range []string{"passthrough", "js"} {
+			b.Run(name+"/"+mode, func(b *testing.B) {
+				in := input(800)
+				in.Config = script
+				ctx := context.Background()
+				for b.Loop() {
+					if _, err := h.Transform(ctx, name, in); err != nil {
+						b.Fatal(err)
+					}
+				}
+			})
+		}
+		_ = h.Close(context.Background())
+	}
+}
