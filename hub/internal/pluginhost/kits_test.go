@@ -1,0 +1,202 @@
+package pluginhost_test
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+	"reflect"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/tetratelabs/wazero"
+
+	"github.com/hookhub/hookhub/hub/internal/pluginhost"
+	"github.com/hookhub/hookhub/hub/internal/wasmtest"
+	"github.com/hookhub/hookhub/sdk/abi"
+)
+
+// kitEvents are the inputs every kit's template must answer exactly as the Go
+// example plugin (examples/plugin) does: ordinary events, escapes and
+// surrogates, missing and null fields, values that are not strings, bad JSON
+// and a batch.
+func kitEvents(t *testing.T) map[string]*abi.Input {
+	t.Helper()
+	example, err := os.ReadFile(filepath.Join(wasmtest.Root(t), "examples", "plugin", "testdata", "event.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	one := func(ev string) *abi.Input {
+		in := input(10)
+		in.Events = [][]byte{[]byte(ev)}
+		return in
+	}
+	withQuery := one(string(example))
+	withQuery.Request.Query = map[string]string{"list": "12", "tag": "a b"}
+	withQuery.Request.Headers = map[string]string{"X-Tenant": "acme", "Authorization": "Bearer t"}
+	batch := input(10)
+	batch.Events = append(batch.Events, example)
+	return map[string]*abi.Input{
+		"example":           one(string(example)),
+		"1KiB":              input(800),
+		"query and headers": withQuery,
+		"no time":           one(`{"specversion":"1.0","id":"e1","type":"contact.added","source":"crm","data":{"email":"bo@example.com"}}`),
+		"no source":         one(`{"type":"contact.added","time":"2026-11-22T10:00:00Z","data":{"email":"bo@example.com"}}`),
+		"no email":          one(`{"type":"contact.deleted","source":"crm","data":{}}`),
+		"null email":        one(`{"type":"contact.deleted","source":"crm","data":{"email":null}}`),
+		"empty email":       one(`{"type":"contact.deleted","source":"crm","data":{"email":""}}`),
+		"data not object":   one(`{"type":"x","source":"crm","data":[1,2]}`),
+		"escapes":           one(`{"type":"contact.\"q\"","source":"a\\b\/c\n\t\u0001","data":{"email":"\u00e9l\u00E8ve+\ud83d\ude00@example.com"}}`),
+		"lone surrogate":    one(`{"type":"t","source":"s","data":{"email":"x\ud800y\udc00z"}}`),
+		"raw utf-8":         one(`{"type":"t","source":"Zürich ☃","data":{"email":"ünïcödé@example.com"}}`),
+		"escaped key":       one(`{"type":"t","source":"s","data":{"\u0065mail":"k@example.com"}}`),
+		"duplicate keys":    one(`{"type":"t","source":"s","data":{"email":"first@example.com","email":"second@example.com"}}`),
+		"number fields":     one(`{"type":42,"source":true,"time":-1.5e3,"data":{"email":"n@example.com"}}`),
+		"object field":      one(`{"type":{"a":[1,{"b":null}]},"source":"s","data":{"email":"o@example.com"}}`),
+		"whitespace":        one(" {\n\t\"type\" : \"t\" ,\r\n \"data\" : { \"email\" : \"w@example.com\" } , \"source\":\"s\" } \n"),
+		"deep":              one(`{"type":"t","source":"s","x":` + strings.Repeat("[", 200) + strings.Repeat("]", 200) + `,"data":{"email":"d@example.com"}}`),
+		"not json":          one(`not json`),
+		"truncated":         one(`{"type":"t","data":{"email":"a@example.com"`),
+		"trailing garbage":  one(`{"type":"t","data":{"email":"a@example.com"}} x`),
+		"bad escape":        one(`{"type":"t\q","data":{"email":"a@example.com"}}`),
+		"control char":      one("{\"type\":\"t\x01\",\"data\":{\"email\":\"a@example.com\"}}"),
+		"leading zero":      one(`{"type":"t","n":01,"data":{"email":"a@example.com"}}`),
+		"batch":             batch,
+	}
+}
+
+type kitResult struct {
+	out *abi.Output
+	err string
+}
+
+// TestKitTemplates builds the C and AssemblyScript templates from source,
+// runs them in the real host over kitEvents, and checks each answer equals
+// the Go example plugin's, byte for byte: body, content type, headers, query,
+// skip and error text.
+func TestKitTemplates(t *testing.T) {
+	kits := map[string]func(testing.TB) []byte{
+		"c":              wasmtest.BuildCTemplate,
+		"assemblyscript": wasmtest.BuildAssemblyScriptTemplate,
+	}
+	events := kitEvents(t)
+	ctx := context.Background()
+	h := newHost(t)
+	load(t, h, "go", "examples/plugin", 16, time.Second)
+	want := map[string]kitResult{}
+	for name, in := range events {
+		out, err := h.Transform(ctx, "go", in)
+		want[name] = result(out, err)
+	}
+	// The Go plugin's answers, checked so that agreeing with it means something.
+	if w := want["example"]; w.out == nil || string(w.out.Request.Body) != `{"event":"contact.updated","email":"ada@example.com","at":"2026-11-22T10:00:00Z","source":"crm/contacts"}` {
+		t.Fatalf("the Go example plugin answered %+v", w)
+	}
+	if w := want["no email"]; w.out == nil || !w.out.Skip {
+		t.Fatalf("the Go example plugin did not skip an event without email: %+v", w)
+	}
+	if w := want["not json"]; !strings.Contains(w.err, "the event is not JSON") {
+		t.Fatalf("the Go example plugin on bad JSON: %+v", w)
+	}
+	for kit, build := range kits {
+		t.Run(kit, func(t *testing.T) {
+			wasm := build(t)
+			if imports := envImports(t, wasm); len(imports) > 0 {
+				t.Errorf("the %s template imports %v: only wasi_snapshot_preview1 is offered", kit, imports)
+			}
+			for _, mode := range modes {
+				t.Run(mode, func(t *testing.T) {
+					h := newHostIn(t, mode)
+					if err := h.Load(ctx, pluginhost.Module{Name: kit, Wasm: wasm, Timeout: time.Second}); err != nil {
+						t.Fatal(err)
+					}
+					for round := range 2 { // the second round reuses the instance and its buffers
+						for name, in := range events {
+							out, err := h.Transform(ctx, kit, in)
+							got := result(out, err)
+							w := want[name]
+							w.err = strings.Replace(w.err, "plugin go:", "plugin "+kit+":", 1)
+							if !reflect.DeepEqual(got, w) {
+								t.Errorf("round %d, %s:\n got %s\nwant %s", round, name, got, w)
+							}
+						}
+					}
+				})
+			}
+		})
+	}
+}
+
+func result(out *abi.Output, err error) kitResult {
+	if err != nil {
+		return kitResult{err: err.Error()}
+	}
+	return kitResult{out: out}
+}
+
+func (r kitResult) String() string {
+	if r.out == nil {
+		return "error " + r.err
+	}
+	if r.out.Skip {
+		return "skip"
+	}
+	q := r.out.Request
+	return fmt.Sprintf("%q headers %v query %v body %s", q.ContentType, q.Headers, q.Query, q.Body)
+}
+
+// envImports lists what wasm imports from outside WASI preview 1, such as
+// AssemblyScript's env.abort when its shim is not in place.
+func envImports(t *testing.T, wasm []byte) []string {
+	t.Helper()
+	ctx := context.Background()
+	rt := wazero.NewRuntime(ctx)
+	defer rt.Close(ctx)
+	m, err := rt.CompileModule(ctx, wasm)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var bad []string
+	for _, f := range m.ImportedFunctions() {
+		if mod, name, _ := f.Import(); mod != "wasi_snapshot_preview1" {
+			bad = append(bad, mod+"."+name)
+		}
+	}
+	return bad
+}
+
+// BenchmarkKits times the kits' templates per call on a 1 KiB event, beside
+// the Go example plugin they copy: in the hub's process (wasm) and in a
+// worker process (process), as hookhub serve runs them.
+//
+//	go test -run '^$' -bench Kits -benchtime 3000x ./hub/internal/pluginhost/
+func BenchmarkKits(b *testing.B) {
+	kits := map[string]func(testing.TB) []byte{
+		"c":              wasmtest.BuildCTemplate,
+		"assemblyscript": wasmtest.BuildAssemblyScriptTemplate,
+		"go":             func(t testing.TB) []byte { return wasmtest.Build(t, "examples/plugin") },
+	}
+	for _, kit := range []string{"c", "assemblyscript", "go"} {
+		for _, mode := range []string{"wasm", "process"} {
+			b.Run(kit+"/"+mode, func(b *testing.B) {
+				iso := pluginhost.IsolationInterrupt
+				if mode == "process" {
+					iso = pluginhost.IsolationProcess
+				}
+				h := newHostIn(b, iso)
+				if err := h.Load(context.Background(), pluginhost.Module{Name: kit, Wasm: kits[kit](b), MemoryMiB: 16, Timeout: time.Second}); err != nil {
+					b.Fatal(err)
+				}
+				in := input(800)
+				ctx := context.Background()
+				b.ReportAllocs()
+				for b.Loop() {
+					if _, err := h.Transform(ctx, kit, in); err != nil {
+						b.Fatal(err)
+					}
+				}
+			})
+		}
+	}
+}

@@ -1,0 +1,77 @@
+package wasmtest
+
+import (
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// BuildCTemplate builds the C kit's template (sdk/c/template) with its
+// build.sh, Debian's clang and wasi-libc, and returns the module's bytes. It
+// skips the test with a clear message where clang or wasi-libc is missing.
+func BuildCTemplate(t testing.TB) []byte {
+	t.Helper()
+	return buildKit(t, "c", func(out string) *exec.Cmd {
+		if _, err := exec.LookPath("clang"); err != nil {
+			t.Skip("clang is not installed (Debian: apt-get install clang lld wasi-libc libclang-rt-dev-wasm32): the C kit is not checked")
+		}
+		probe := filepath.Join(t.TempDir(), "probe.c")
+		if err := os.WriteFile(probe, []byte("#include <stdlib.h>\nvoid *p(void) { return malloc(1); }\n"), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		b, err := exec.Command("clang", "--target=wasm32-wasi", "-mexec-model=reactor", "-o", probe+".wasm", probe).CombinedOutput()
+		if err != nil {
+			t.Skipf("clang cannot build for wasm32-wasi (Debian: apt-get install wasi-libc libclang-rt-dev-wasm32 lld): the C kit is not checked\n%s", firstLine(b))
+		}
+		cmd := exec.Command("sh", filepath.Join(Root(t), "sdk", "c", "template", "build.sh"))
+		cmd.Env = append(os.Environ(), "OUT="+out)
+		return cmd
+	})
+}
+
+// BuildAssemblyScriptTemplate builds the AssemblyScript kit's template
+// (sdk/assemblyscript/template) with its build.sh and the kit's pinned
+// compiler, and returns the module's bytes. It skips the test with a clear
+// message where node or the kit's node_modules (npm ci) is missing.
+func BuildAssemblyScriptTemplate(t testing.TB) []byte {
+	t.Helper()
+	return buildKit(t, "assemblyscript", func(out string) *exec.Cmd {
+		kit := filepath.Join(Root(t), "sdk", "assemblyscript")
+		if _, err := exec.LookPath("node"); err != nil {
+			t.Skip("node is not installed: the AssemblyScript kit is not checked")
+		}
+		if _, err := os.Stat(filepath.Join(kit, "node_modules", ".bin", "asc")); err != nil {
+			t.Skip("the AssemblyScript compiler is not installed (run npm ci in sdk/assemblyscript): the AssemblyScript kit is not checked")
+		}
+		cmd := exec.Command("sh", filepath.Join(kit, "template", "build.sh"))
+		cmd.Env = append(os.Environ(), "OUT="+out)
+		return cmd
+	})
+}
+
+func buildKit(t testing.TB, name string, command func(out string) *exec.Cmd) []byte {
+	t.Helper()
+	mu.Lock()
+	defer mu.Unlock()
+	key := "kit:" + name
+	if b, ok := built[key]; ok {
+		return b
+	}
+	out := filepath.Join(t.TempDir(), name+".wasm")
+	if b, err := command(out).CombinedOutput(); err != nil {
+		t.Fatalf("building the %s kit's template: %v\n%s", name, err, b)
+	}
+	b, err := os.ReadFile(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	built[key] = b
+	return b
+}
+
+func firstLine(b []byte) string {
+	s, _, _ := strings.Cut(strings.TrimSpace(string(b)), "\n")
+	return s
+}
