@@ -202,3 +202,28 @@ func BenchmarkKits(b *testing.B) {
 		}
 	}
 }
+
+// TestKitAbortShim: an AssemblyScript plugin that aborts, built with the
+// kit's asconfig.json, loads (no env.abort import) and fails its call with
+// the abort's message and place, not an instantiation error.
+func TestKitAbortShim(t *testing.T) {
+	if testing.Short() {
+		t.Skip("compiles an AssemblyScript module: runs in the full test run")
+	}
+	wasm := wasmtest.BuildAssemblyScript(t, "testdata/abort.ts")
+	if imports := envImports(t, wasm); len(imports) > 0 {
+		t.Fatalf("the module imports %v: the abort shim is not in place", imports)
+	}
+	h := newHost(t)
+	ctx := context.Background()
+	if err := h.Load(ctx, pluginhost.Module{Name: "aborts", Wasm: wasm, Timeout: time.Second}); err != nil {
+		t.Fatal(err)
+	}
+	_, err := h.Transform(ctx, "aborts", input(10))
+	if want := "abort: Index out of range at ~lib/array.ts"; err == nil || !strings.Contains(err.Error(), want) {
+		t.Errorf("got %v, want an error with %q", err, want)
+	}
+	if _, err := h.Transform(ctx, "aborts", input(10)); err == nil || !strings.Contains(err.Error(), "abort: ") {
+		t.Errorf("second call (a new instance): got %v", err)
+	}
+}

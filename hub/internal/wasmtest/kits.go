@@ -38,17 +38,36 @@ func BuildCTemplate(t testing.TB) []byte {
 func BuildAssemblyScriptTemplate(t testing.TB) []byte {
 	t.Helper()
 	return buildKit(t, "assemblyscript", func(out string) *exec.Cmd {
-		kit := filepath.Join(Root(t), "sdk", "assemblyscript")
-		if _, err := exec.LookPath("node"); err != nil {
-			t.Skip("node is not installed: the AssemblyScript kit is not checked")
-		}
-		if _, err := os.Stat(filepath.Join(kit, "node_modules", ".bin", "asc")); err != nil {
-			t.Skip("the AssemblyScript compiler is not installed (run npm ci in sdk/assemblyscript): the AssemblyScript kit is not checked")
-		}
+		kit := assemblyScriptKit(t)
 		cmd := exec.Command("sh", filepath.Join(kit, "template", "build.sh"))
 		cmd.Env = append(os.Environ(), "OUT="+out)
 		return cmd
 	})
+}
+
+// BuildAssemblyScript builds the entry file (relative to sdk/assemblyscript)
+// with the kit's compiler and asconfig.json, skipping as
+// BuildAssemblyScriptTemplate does.
+func BuildAssemblyScript(t testing.TB, file string) []byte {
+	t.Helper()
+	return buildKit(t, "assemblyscript:"+file, func(out string) *exec.Cmd {
+		kit := assemblyScriptKit(t)
+		cmd := exec.Command(filepath.Join(kit, "node_modules", ".bin", "asc"), file, "--config", "asconfig.json", "--outFile", out)
+		cmd.Dir = kit
+		return cmd
+	})
+}
+
+func assemblyScriptKit(t testing.TB) string {
+	t.Helper()
+	kit := filepath.Join(Root(t), "sdk", "assemblyscript")
+	if _, err := exec.LookPath("node"); err != nil {
+		t.Skip("node is not installed: the AssemblyScript kit is not checked")
+	}
+	if _, err := os.Stat(filepath.Join(kit, "node_modules", ".bin", "asc")); err != nil {
+		t.Skip("the AssemblyScript compiler is not installed (run npm ci in sdk/assemblyscript): the AssemblyScript kit is not checked")
+	}
+	return kit
 }
 
 func buildKit(t testing.TB, name string, command func(out string) *exec.Cmd) []byte {

@@ -5,8 +5,8 @@
 //
 // A plugin's entry file registers one function and re-exports the ABI:
 //
-//	import { Input, Request, Status, handle } from "@hookhub/assemblyscript";
-//	export { hookhub_abi_version, hookhub_alloc, hookhub_transform } from "@hookhub/assemblyscript";
+//	import { Input, Request, Status, handle } from "@hookhub/assemblyscript/assembly/index";
+//	export { hookhub_abi_version, hookhub_alloc, hookhub_transform } from "@hookhub/assemblyscript/assembly/index";
 //	handle((input: Input, req: Request): Status => Status.Send);
 //
 // and is built with this package's asconfig.json (which sets the abort shim).
