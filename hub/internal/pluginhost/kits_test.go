@@ -227,3 +227,44 @@ func TestKitAbortShim(t *testing.T) {
 		t.Errorf("second call (a new instance): got %v", err)
 	}
 }
+
+// TestCKit: the parts of hookhub.h the template does not use: a declared
+// config schema the host enforces, hh_fail, query parameters, headers
+// replaced and removed in any letter case, array paths and the config.
+func TestCKit(t *testing.T) {
+	wasm := wasmtest.BuildC(t, "sdk/c/testdata/kit.c")
+	h := newHost(t)
+	ctx := context.Background()
+	if err := h.Load(ctx, pluginhost.Module{Name: "kit", Wasm: wasm, Timeout: time.Second}); err != nil {
+		t.Fatal(err)
+	}
+	if err := h.ValidateConfig("kit", []byte(`{"mode":"other"}`)); err == nil {
+		t.Error("a config outside the declared schema was accepted")
+	}
+	if err := h.ValidateConfig("kit", []byte(`{"mode":"shape"}`)); err != nil {
+		t.Errorf("a config that fits the schema: %v", err)
+	}
+	in := input(10)
+	in.Config = []byte(`{"mode":"fail"}`)
+	if _, err := h.Transform(ctx, "kit", in); err == nil || !strings.Contains(err.Error(), "failing as configured") {
+		t.Errorf("hh_fail: got %v", err)
+	}
+	in.Config = []byte(`{"mode":"shape"}`)
+	in.Request.Query = map[string]string{"keep": "1"}
+	in.Events = [][]byte{[]byte(`{"type":"order.placed","data":{"items":[{"sku":"a"},{"sku":"b\u00e9"}]}}`)}
+	out, err := h.Transform(ctx, "kit", in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := abi.Request{ContentType: "application/json",
+		Headers: map[string]string{"X-Was-Tenant": "acme", "X-Kind": "two"},
+		Query:   map[string]string{"keep": "1", "sku": "bé", "webhook": "wh"},
+		Body:    []byte(`[{"sku":"a"},{"sku":"b\u00e9"}]`)}
+	if !reflect.DeepEqual(out.Request, want) {
+		t.Errorf("got %+v\nwant %+v", out.Request, want)
+	}
+	in.Events = [][]byte{[]byte(`{"data":{"items":[{"sku":"a"}]}}`)}
+	if out, err := h.Transform(ctx, "kit", in); err != nil || !out.Skip {
+		t.Errorf("no second item: got %+v, %v; want a skip", out, err)
+	}
+}

@@ -13,22 +13,38 @@ import (
 // skips the test with a clear message where clang or wasi-libc is missing.
 func BuildCTemplate(t testing.TB) []byte {
 	t.Helper()
-	return buildKit(t, "c", func(out string) *exec.Cmd {
-		if _, err := exec.LookPath("clang"); err != nil {
-			t.Skip("clang is not installed (Debian: apt-get install clang lld wasi-libc libclang-rt-dev-wasm32): the C kit is not checked")
-		}
-		probe := filepath.Join(t.TempDir(), "probe.c")
-		if err := os.WriteFile(probe, []byte("#include <stdlib.h>\nvoid *p(void) { return malloc(1); }\n"), 0o600); err != nil {
-			t.Fatal(err)
-		}
-		b, err := exec.Command("clang", "--target=wasm32-wasi", "-mexec-model=reactor", "-o", probe+".wasm", probe).CombinedOutput()
-		if err != nil {
-			t.Skipf("clang cannot build for wasm32-wasi (Debian: apt-get install wasi-libc libclang-rt-dev-wasm32 lld): the C kit is not checked\n%s", firstLine(b))
-		}
+	return buildKit(t, "the C kit's template", func(out string) *exec.Cmd {
+		checkClang(t)
 		cmd := exec.Command("sh", filepath.Join(Root(t), "sdk", "c", "template", "build.sh"))
 		cmd.Env = append(os.Environ(), "OUT="+out)
 		return cmd
 	})
+}
+
+// BuildC builds one C file (relative to the module root) that includes
+// hookhub.h into a WASI reactor, skipping as BuildCTemplate does.
+func BuildC(t testing.TB, file string) []byte {
+	t.Helper()
+	return buildKit(t, file, func(out string) *exec.Cmd {
+		checkClang(t)
+		return exec.Command("clang", "--target=wasm32-wasi", "-O2", "-mexec-model=reactor", "-Wall", "-Wextra", "-Werror",
+			"-I", filepath.Join(Root(t), "sdk", "c"), "-o", out, filepath.Join(Root(t), file))
+	})
+}
+
+func checkClang(t testing.TB) {
+	t.Helper()
+	if _, err := exec.LookPath("clang"); err != nil {
+		t.Skip("clang is not installed (Debian: apt-get install clang lld wasi-libc libclang-rt-dev-wasm32): the C kit is not checked")
+	}
+	probe := filepath.Join(t.TempDir(), "probe.c")
+	if err := os.WriteFile(probe, []byte("#include <stdlib.h>\nvoid *p(void) { return malloc(1); }\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	b, err := exec.Command("clang", "--target=wasm32-wasi", "-mexec-model=reactor", "-o", probe+".wasm", probe).CombinedOutput()
+	if err != nil {
+		t.Skipf("clang cannot build for wasm32-wasi (Debian: apt-get install wasi-libc libclang-rt-dev-wasm32 lld): the C kit is not checked\n%s", firstLine(b))
+	}
 }
 
 // BuildAssemblyScriptTemplate builds the AssemblyScript kit's template
@@ -37,7 +53,7 @@ func BuildCTemplate(t testing.TB) []byte {
 // message where node or the kit's node_modules (npm ci) is missing.
 func BuildAssemblyScriptTemplate(t testing.TB) []byte {
 	t.Helper()
-	return buildKit(t, "assemblyscript", func(out string) *exec.Cmd {
+	return buildKit(t, "the AssemblyScript kit's template", func(out string) *exec.Cmd {
 		kit := assemblyScriptKit(t)
 		cmd := exec.Command("sh", filepath.Join(kit, "template", "build.sh"))
 		cmd.Env = append(os.Environ(), "OUT="+out)
@@ -50,7 +66,7 @@ func BuildAssemblyScriptTemplate(t testing.TB) []byte {
 // BuildAssemblyScriptTemplate does.
 func BuildAssemblyScript(t testing.TB, file string) []byte {
 	t.Helper()
-	return buildKit(t, "assemblyscript:"+file, func(out string) *exec.Cmd {
+	return buildKit(t, "sdk/assemblyscript/"+file, func(out string) *exec.Cmd {
 		kit := assemblyScriptKit(t)
 		cmd := exec.Command(filepath.Join(kit, "node_modules", ".bin", "asc"), file, "--config", "asconfig.json", "--outFile", out)
 		cmd.Dir = kit
@@ -74,13 +90,13 @@ func buildKit(t testing.TB, name string, command func(out string) *exec.Cmd) []b
 	t.Helper()
 	mu.Lock()
 	defer mu.Unlock()
-	key := "kit:" + name
+	key := "kit " + name
 	if b, ok := built[key]; ok {
 		return b
 	}
-	out := filepath.Join(t.TempDir(), name+".wasm")
+	out := filepath.Join(t.TempDir(), "plugin.wasm")
 	if b, err := command(out).CombinedOutput(); err != nil {
-		t.Fatalf("building the %s kit's template: %v\n%s", name, err, b)
+		t.Fatalf("building %s: %v\n%s", name, err, b)
 	}
 	b, err := os.ReadFile(out)
 	if err != nil {
