@@ -103,6 +103,9 @@ func TestKitTemplates(t *testing.T) {
 	}
 	for kit, build := range kits {
 		t.Run(kit, func(t *testing.T) {
+			if testing.Short() && kit == "assemblyscript" {
+				t.Skip("-short (the race run): the AssemblyScript compiler takes about 10 s; the full run checks it")
+			}
 			wasm := build(t)
 			if imports := envImports(t, wasm); len(imports) > 0 {
 				t.Errorf("the %s template imports %v: only wasi_snapshot_preview1 is offered", kit, imports)
