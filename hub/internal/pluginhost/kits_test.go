@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/tetratelabs/wazero"
+	"github.com/tetratelabs/wazero/imports/wasi_snapshot_preview1"
 
 	"github.com/hookhub/hookhub/hub/internal/pluginhost"
 	"github.com/hookhub/hookhub/hub/internal/wasmtest"
@@ -269,5 +270,63 @@ func TestCKit(t *testing.T) {
 	in.Events = [][]byte{[]byte(`{"data":{"items":[{"sku":"a"}]}}`)}
 	if out, err := h.Transform(ctx, "kit", in); err != nil || !out.Skip {
 		t.Errorf("no second item: got %+v, %v; want a skip", out, err)
+	}
+}
+
+// TestKitMalformedInput calls the kits' exports directly with inputs the
+// host never sends (every truncation of a real one, huge counts, a wrong
+// magic): each kit answers an error naming malformed input, never a trap or
+// an answer outside its memory, and the next good input still works.
+func TestKitMalformedInput(t *testing.T) {
+	kits := map[string]func(testing.TB) []byte{"c": wasmtest.BuildCTemplate}
+	if !testing.Short() {
+		kits["assemblyscript"] = wasmtest.BuildAssemblyScriptTemplate
+	}
+	good := abi.AppendInput(nil, input(10))
+	bad := [][]byte{[]byte("HHI2"), []byte("HH"), append([]byte("HHI1"), 0xff, 0xff, 0xff, 0xff)}
+	for n := 4; n < len(good); n += 7 {
+		bad = append(bad, good[:n])
+	}
+	huge := append([]byte(nil), good...)
+	off := 4 + 4 + len("wh") + 4 // the event count, after the webhook and an empty config
+	huge[off], huge[off+1], huge[off+2], huge[off+3] = 0xff, 0xff, 0xff, 0x7f
+	bad = append(bad, huge, append(append([]byte(nil), good...), 0))
+	for kit, build := range kits {
+		t.Run(kit, func(t *testing.T) {
+			ctx := context.Background()
+			rt := wazero.NewRuntime(ctx)
+			defer rt.Close(ctx)
+			wasi_snapshot_preview1.MustInstantiate(ctx, rt)
+			mod, err := rt.InstantiateWithConfig(ctx, build(t), wazero.NewModuleConfig().WithStartFunctions("_initialize"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			call := func(in []byte) (*abi.Output, error) {
+				r, err := mod.ExportedFunction("hookhub_alloc").Call(ctx, uint64(len(in)))
+				if err != nil {
+					t.Fatalf("alloc: %v", err)
+				}
+				if !mod.Memory().Write(uint32(r[0]), in) {
+					t.Fatalf("alloc returned %d: out of memory range", r[0])
+				}
+				r, err = mod.ExportedFunction("hookhub_transform").Call(ctx, r[0], uint64(len(in)))
+				if err != nil {
+					t.Fatalf("transform trapped on %d bytes: %v", len(in), err)
+				}
+				view, ok := mod.Memory().Read(uint32(r[0]>>32), uint32(r[0]))
+				if !ok {
+					t.Fatalf("answer out of range")
+				}
+				return abi.DecodeOutput(view)
+			}
+			for _, in := range bad {
+				if out, err := call(in); err == nil || !strings.Contains(err.Error(), "malformed input") {
+					t.Errorf("%d bytes %q...: got %+v, %v; want an error naming malformed input", len(in), in[:min(len(in), 12)], out, err)
+				}
+			}
+			if out, err := call(good); err != nil || string(out.Request.Body) == "" {
+				t.Errorf("a good input after bad ones: %+v, %v", out, err)
+			}
+		})
 	}
 }
