@@ -209,7 +209,8 @@ func BenchmarkKits(b *testing.B) {
 
 // TestKitAbortShim: an AssemblyScript plugin that aborts, built with the
 // kit's asconfig.json, loads (no env.abort import) and fails its call with
-// the abort's message and place, not an instantiation error.
+// the abort's message and place, not an instantiation error; the config
+// schema it declares with configSchema is enforced.
 func TestKitAbortShim(t *testing.T) {
 	if testing.Short() {
 		t.Skip("compiles an AssemblyScript module: runs in the full test run")
@@ -222,6 +223,12 @@ func TestKitAbortShim(t *testing.T) {
 	ctx := context.Background()
 	if err := h.Load(ctx, pluginhost.Module{Name: "aborts", Wasm: wasm, Timeout: time.Second}); err != nil {
 		t.Fatal(err)
+	}
+	if err := h.ValidateConfig("aborts", []byte(`{"level":"high"}`)); err == nil {
+		t.Error("a config outside the schema declared with configSchema was accepted")
+	}
+	if err := h.ValidateConfig("aborts", []byte(`{"level":2}`)); err != nil {
+		t.Errorf("a config that fits the declared schema: %v", err)
 	}
 	_, err := h.Transform(ctx, "aborts", input(10))
 	if want := "abort: Index out of range at ~lib/array.ts"; err == nil || !strings.Contains(err.Error(), want) {

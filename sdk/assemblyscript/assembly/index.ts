@@ -642,6 +642,21 @@ function packed(b: Buf): i64 {
 	return (<i64>changetype<usize>(b.buf) << 32) | <i64>b.len;
 }
 
+let schema: ArrayBuffer | null = null;
+
+// configSchema declares a JSON Schema for the plugin's config (call it at top
+// level, and re-export hookhub_config_schema); the hub then refuses a webhook
+// whose config does not fit it.
+export function configSchema(json: string): void {
+	schema = String.UTF8.encode(json);
+}
+
+export function hookhub_config_schema(): i64 {
+	const s = schema;
+	if (s === null || s.byteLength == 0) return 0;
+	return (<i64>changetype<usize>(s) << 32) | <i64>s.byteLength;
+}
+
 export function hookhub_abi_version(): i32 {
 	return 1;
 }

@@ -1,8 +1,11 @@
 // A plugin that aborts (an index out of range) on every event: the kit's
 // abort shim must turn that into a trap whose reason names the abort, not an
-// import of env.abort the host does not offer. Built by TestKitAbortShim.
-import { Input, Request, Status, handle } from "../assembly/index";
-export { hookhub_abi_version, hookhub_alloc, hookhub_transform } from "../assembly/index";
+// import of env.abort the host does not offer. It also declares a config
+// schema. Built by TestKitAbortShim.
+import { Input, Request, Status, configSchema, handle } from "../assembly/index";
+export { hookhub_abi_version, hookhub_alloc, hookhub_config_schema, hookhub_transform } from "../assembly/index";
+
+configSchema('{"type":"object","properties":{"level":{"type":"integer"}}}');
 
 const none: i32[] = [];
 
