@@ -14,7 +14,7 @@ require (
 	github.com/santhosh-tekuri/jsonschema/v6 v6.0.3
 	github.com/standard-webhooks/standard-webhooks/libraries v0.0.1
 	github.com/tetratelabs/wazero v1.12.0
-	github.com/tidwall/gjson v1.18.0
+	github.com/tidwall/gjson v1.20.3
 	golang.org/x/net v0.60.0
 	golang.org/x/oauth2 v0.38.0
 	golang.org/x/sync v0.24.0
@@ -39,8 +39,20 @@ require (
 	github.com/prometheus/common v0.72.0 // indirect
 	github.com/prometheus/procfs v0.22.0 // indirect
 	github.com/tidwall/match v1.1.1 // indirect
-	github.com/tidwall/pretty v1.2.0 // indirect
+	github.com/tidwall/pretty v1.3.0 // indirect
 	golang.org/x/crypto v0.58.0 // indirect
 	golang.org/x/sys v0.49.0 // indirect
 	google.golang.org/protobuf v1.36.12 // indirect
+)
+
+// The SDK modules live in this repository: the hub builds against these
+// folders (go.work lists them too, so one `go test ./...` runs every test).
+require (
+	github.com/hookhub/hookhub/sdk v0.0.0
+	github.com/hookhub/hookhub/sdk/publish v0.0.0
+)
+
+replace (
+	github.com/hookhub/hookhub/sdk => ./sdk
+	github.com/hookhub/hookhub/sdk/publish => ./sdk/publish
 )

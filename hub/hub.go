@@ -13,6 +13,7 @@ import (
 	"crypto/sha256"
 	"crypto/x509"
 	"encoding/base64"
+	"errors"
 	"fmt"
 	"net"
 	"net/netip"
@@ -86,6 +87,7 @@ type Hub struct {
 	store     *webhooks.Store
 	typeStore *eventtypes.Store
 	api       *admin.Server
+	console   *console.Console // nil when the API is off
 	// deliveryLog is what the API reads the delivery log through.
 	deliveryLog *deliverylog.JetStream
 	apiLn       net.Listener
@@ -196,11 +198,12 @@ func New(cfg *config.Config, opts ...Option) (*Hub, error) {
 		if err != nil {
 			return fail(err)
 		}
-		con, err := console.New(console.Options{API: h.api.Handler(), Config: cfg, Links: links, Log: o.log})
+		con, err := console.New(console.Options{API: h.api.Handler(), Config: cfg, Links: links, Plugins: h.plugins.Names, Log: o.log})
 		if err != nil {
 			return fail(err)
 		}
 		h.api.Mount(console.Path, con)
+		h.console = con
 		h.api.Mount(console.PortalPath, con.Portal())
 		if h.apiLn, err = net.Listen("tcp", cfg.APIAddr); err != nil {
 			return fail(fmt.Errorf("api: listen on %s: %w", cfg.APIAddr, err))
@@ -344,6 +347,20 @@ func (h *Hub) ConsoleURL() string {
 		return ""
 	}
 	return h.APIURL() + console.Path
+}
+
+// ConsoleSignInLink makes a single-use link, valid for ttl (at most an
+// hour), that signs a browser in to the web console as the operator: the
+// demo prints one. The link is the full URL.
+func (h *Hub) ConsoleSignInLink(ctx context.Context, ttl time.Duration) (string, error) {
+	if h.console == nil || h.apiLn == nil {
+		return "", errors.New("hub: the API, and so the console, is off")
+	}
+	p, err := h.console.SignInLink(ctx, ttl)
+	if err != nil {
+		return "", err
+	}
+	return h.APIURL() + p, nil
 }
 
 // Conn is the hub's own NATS connection.

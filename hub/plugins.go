@@ -59,6 +59,7 @@ func newPlugins(ctx context.Context, cfg *config.Config, cacheDir string, worker
 	bad := func(path, format string, args ...any) {
 		errs = append(errs, &config.FieldError{File: file, Path: path, Msg: fmt.Sprintf(format, args...)})
 	}
+	failed := map[string]bool{} // plugins that did not load, said once
 	for i, p := range cfg.Plugins {
 		wasm, err := os.ReadFile(cfg.Resolve(p.Path))
 		if err != nil {
@@ -67,16 +68,18 @@ func newPlugins(ctx context.Context, cfg *config.Config, cacheDir string, worker
 				err = pe.Err
 			}
 			bad(fmt.Sprintf("plugins[%d].path", i), "cannot read %s: %v", p.Path, err)
+			failed[p.Name] = true
 			continue
 		}
-		err = h.Load(ctx, pluginhost.Module{Name: p.Name, Wasm: wasm, SHA256: p.SHA256, MemoryMiB: p.MemoryMiB, Timeout: p.Timeout()})
+		err = h.Load(ctx, pluginhost.Module{Name: p.Name, Path: p.Path, Wasm: wasm, SHA256: p.SHA256, MemoryMiB: p.MemoryMiB, Timeout: p.Timeout()})
 		if err != nil {
 			bad(fmt.Sprintf("plugins[%d]", i), "%v", err)
+			failed[p.Name] = true
 		}
 	}
 	for i, w := range cfg.Webhooks {
-		if w.Plugin == nil {
-			continue
+		if w.Plugin == nil || (failed[w.Plugin.Name] && !h.Has(w.Plugin.Name)) {
+			continue // its plugin's own error says why
 		}
 		if !h.Has(w.Plugin.Name) {
 			bad(fmt.Sprintf("webhooks[%d].plugin.name", i), "unknown plugin %q (first-party: form, brevo, getresponse, slack, mapper, passthrough; or one of plugins[])", w.Plugin.Name)

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"encoding/json"
 	"os"
 	"testing"
 
@@ -23,5 +24,16 @@ func TestTransform(t *testing.T) {
 	out, err = Transform(&abi.Input{Events: [][]byte{[]byte(`{"specversion":"1.0","type":"contact.deleted","data":{}}`)}})
 	if err != nil || !out.Skip {
 		t.Errorf("an event without email: got %+v, %v; want a skip", out, err)
+	}
+
+	// Escapes in the event stay valid JSON in the body; a field of another
+	// type is sent as text.
+	out, err = Transform(&abi.Input{Events: [][]byte{[]byte(`{"type":"contact.updated","source":7,"data":{"email":"a\"b\u00e9@example.com"}}`)}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var body struct{ Email, Source string }
+	if err := json.Unmarshal(out.Request.Body, &body); err != nil || body.Email != `a"bé@example.com` || body.Source != "7" {
+		t.Errorf("body %s: %+v, %v; want the email unescaped by a JSON reader and source \"7\"", out.Request.Body, body, err)
 	}
 }

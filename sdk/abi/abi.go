@@ -10,6 +10,11 @@ package abi
 // Version is the ABI version a module must declare (export hookhub_abi_version).
 const Version = 1
 
+// ModuleVersion is the release of the sdk module this is: its major version
+// is always Version (see "Versions" in sdk/README.md). Releases are tagged
+// sdk/vX.Y.Z.
+const ModuleVersion = "v1.0.0"
+
 // Input is what the host hands the guest for one call.
 type Input struct {
 	// Webhook is the id of the webhook being delivered to.

@@ -65,7 +65,7 @@ func runDemo(args []string, stdout, stderr io.Writer) error {
 			fmt.Fprintf(stdout, "management API on %s\n", u)
 		}
 		fmt.Fprintf(stdout, "NATS for publishers on %s\n", natsURLOr(h))
-		printConsole(h, cfg, stdout)
+		printConsole(ctx, h, cfg, stdout)
 		go publishDemoEvents(ctx, h, cfg, *interval, stdout)
 	})
 }
@@ -147,10 +147,21 @@ func (r *refusal) Write(b []byte) (int, error) {
 	return r.ResponseWriter.Write(b)
 }
 
-// printConsole tells where the web console is and how to sign in to it.
-func printConsole(h *hub.Hub, cfg *config.Config, out io.Writer) {
+// demoLinkLifetime is how long the demo's console sign-in link lasts.
+const demoLinkLifetime = 15 * time.Minute
+
+// printConsole tells where the web console is, with a single-use link that
+// signs a browser straight in (made in process: no token is printed), or
+// how to sign in when no link can be made.
+func printConsole(ctx context.Context, h *hub.Hub, cfg *config.Config, out io.Writer) {
 	u := h.ConsoleURL()
 	if u == "" {
+		return
+	}
+	link, err := h.ConsoleSignInLink(ctx, demoLinkLifetime)
+	if err == nil {
+		fmt.Fprintf(out, "\nweb console: %s\n  sign in: %s\n  (opens once, within %s; then sign in with the API token, if the hub has one)\n",
+			u, link, demoLinkLifetime)
 		return
 	}
 	how := "no token is needed: this hub has no API token, so it answers on its loopback address only"

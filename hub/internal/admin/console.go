@@ -10,4 +10,5 @@ func (s *Server) consoleRoutes() {
 	s.handle("GET /v1/accounts", s.listAccounts, false)
 	s.handle("GET /v1/accounts/{account}", s.getAccount, false)
 	s.handle("POST /v1/accounts/{account}/portal-links", s.createPortalLink, false)
+	s.handle("GET /v1/webhooks/{id}/stats/buckets", s.statsBuckets, false)
 }

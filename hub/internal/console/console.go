@@ -74,6 +74,9 @@ type Options struct {
 	Config *config.Config
 	// SessionTTL is how long a sign-in lasts (0: DefaultSessionTTL).
 	SessionTTL time.Duration
+	// Plugins lists the plugins a webhook may name, for the form's choice
+	// (nil: none offered).
+	Plugins func() []string
 	// Links are the account portal's sign-in links (nil: no portal).
 	Links *portal.Links
 	Log   zerolog.Logger
@@ -88,6 +91,7 @@ type Console struct {
 
 	mu       sync.Mutex
 	sessions map[string]*session
+	signins  *signinLimiter // failed sign-ins per client address
 }
 
 type session struct {
@@ -108,7 +112,7 @@ func New(o Options) (*Console, error) {
 		o.SessionTTL = DefaultSessionTTL
 	}
 	c := &Console{o: o, mux: http.NewServeMux(), pages: map[string]*template.Template{}, sessions: map[string]*session{},
-		log: o.Log.With().Str("component", "console").Logger()}
+		signins: newSigninLimiter(), log: o.Log.With().Str("component", "console").Logger()}
 	names, err := fs.Glob(templateFS, "templates/*.html")
 	if err != nil {
 		return nil, err
@@ -171,10 +175,13 @@ func (c *Console) routes() {
 	c.mux.HandleFunc("GET "+Path+"signin", c.signinPage)
 	c.mux.HandleFunc("POST "+Path+"signin", c.signin)
 	c.mux.HandleFunc("POST "+Path+"signout", c.authed(c.signout))
+	c.signinLinkRoutes()
 	c.webhookRoutes()
 	c.detailRoutes()
+	c.toolRoutes()
 	c.logRoutes()
 	c.catalogRoutes()
+	c.opsRoutes()
 	c.mux.HandleFunc(Path, func(w http.ResponseWriter, r *http.Request) {
 		c.render(w, r, nil, http.StatusNotFound, "message", map[string]any{"Title": "Not found", "Message": "There is no such page in the console."})
 	})
@@ -271,6 +278,10 @@ func (c *Console) signin(w http.ResponseWriter, r *http.Request) {
 			"Message": "This sign-in form was not sent by a page of this console (its CSRF token is missing or wrong). Reload the page and try again.", "SignIn": true})
 		return
 	}
+	if wait := c.signins.wait(clientAddr(r)); wait > 0 {
+		c.tooMany(w, r, wait)
+		return
+	}
 	token := ""
 	if c.tokenRequired() {
 		token = strings.TrimSpace(r.PostFormValue("token"))
@@ -283,6 +294,7 @@ func (c *Console) signin(w http.ResponseWriter, r *http.Request) {
 	res := c.call(r.Context(), r, s, http.MethodGet, "/v1/webhooks", nil)
 	if res.status != http.StatusOK {
 		c.log.Info().Int("status", res.status).Msg("console sign-in refused")
+		c.signins.failed(clientAddr(r))
 		c.showSignin(w, r, http.StatusUnauthorized, "That token is not one this hub accepts.")
 		return
 	}
@@ -441,6 +453,7 @@ func (c *Console) render(w http.ResponseWriter, r *http.Request, s *session, sta
 		data["CSRF"] = s.csrf
 		data["Scope"] = scopeLabel(s.scope)
 		data["SignedIn"] = true
+		data["OpNav"] = operatorOf(s) // the operator's screens in the navigation
 		data["ViewOnly"] = s.readOnly // a read-only portal session: no changing controls
 		c.mu.Lock()
 		if s.flash != "" {

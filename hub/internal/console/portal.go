@@ -64,6 +64,8 @@ func (c *Console) servePortal(w http.ResponseWriter, r *http.Request) {
 	case c.o.Links == nil:
 		c.portalMessage(w, r, http.StatusNotFound, "No portal", "This hub serves no account portal.")
 	case rest == "enter" && r.Method == http.MethodGet:
+		c.portalEnterPage(w, r)
+	case rest == "enter" && r.Method == http.MethodPost:
 		c.enter(w, r)
 	case strings.HasPrefix(rest, "static/") && r.Method == http.MethodGet:
 		c.mux.ServeHTTP(w, c.asConsole(r.Context(), r, rest))
@@ -72,24 +74,56 @@ func (c *Console) servePortal(w http.ResponseWriter, r *http.Request) {
 	}
 }
 
-// enter redeems a sign-in link and opens a portal session.
-func (c *Console) enter(w http.ResponseWriter, r *http.Request) {
-	link, err := c.o.Links.Redeem(r.Context(), r.URL.Query().Get("t"))
-	if err != nil && !errors.Is(err, portal.ErrUnknown) && !errors.Is(err, portal.ErrUsed) && !errors.Is(err, portal.ErrExpired) {
-		c.log.Error().Err(err).Msg("portal sign-in")
-		c.portalMessage(w, r, http.StatusServiceUnavailable, "Try again", "The hub could not open the portal now. Open it again from the application that sent you here.")
-		return
+// portalEnterPage answers the GET of a sign-in link: it checks the link
+// without using it and shows a button that POSTs it (console.js presses it
+// at once inside a frame). A link previewer that only GETs spends nothing.
+func (c *Console) portalEnterPage(w http.ResponseWriter, r *http.Request) {
+	t := r.URL.Query().Get("t")
+	link, err := c.o.Links.Check(r.Context(), t)
+	if err == nil && link.Console {
+		err = portal.ErrUnknown // a console link opens no portal
 	}
 	if err != nil {
-		msg := "This sign-in link is not valid. Open the portal again from the application that sent you here."
-		status := http.StatusNotFound
-		switch {
-		case errors.Is(err, portal.ErrUsed):
-			msg, status = "This sign-in link was used already: each link opens the portal once. Open the portal again from the application that sent you here.", http.StatusGone
-		case errors.Is(err, portal.ErrExpired):
-			msg, status = "This sign-in link has expired. Open the portal again from the application that sent you here.", http.StatusGone
-		}
-		c.log.Info().Err(err).Msg("portal sign-in refused")
+		status, msg := c.linkRefused(err, "Open the portal again from the application that sent you here.")
+		c.portalMessage(w, r, status, "Link not valid", msg)
+		return
+	}
+	c.asPortal(w, func(w http.ResponseWriter) {
+		c.render(w, r, nil, http.StatusOK, "enter", map[string]any{"Title": "Open the webhooks portal",
+			"Message": "This link opens the webhooks of account " + link.Account + ", once.",
+			"Action":  PortalPath + "enter", "Token": t, "Auto": "framed"})
+	})
+}
+
+// linkRefused is the status and message for a sign-in link Check or Redeem
+// refused; again says how to get a new one.
+func (c *Console) linkRefused(err error, again string) (int, string) {
+	switch {
+	case errors.Is(err, portal.ErrUsed):
+		return http.StatusGone, "This sign-in link was used already: each link opens once. " + again
+	case errors.Is(err, portal.ErrExpired):
+		return http.StatusGone, "This sign-in link has expired. " + again
+	case errors.Is(err, portal.ErrUnknown):
+		c.log.Info().Err(err).Msg("sign-in link refused")
+		return http.StatusNotFound, "This sign-in link is not valid. " + again
+	}
+	c.log.Error().Err(err).Msg("sign-in link")
+	return http.StatusServiceUnavailable, "The hub could not read the link now: try again in a moment. " + again
+}
+
+// enter redeems a sign-in link (POSTed by its page) and opens a portal
+// session.
+func (c *Console) enter(w http.ResponseWriter, r *http.Request) {
+	t := r.PostFormValue("t")
+	link, err := c.o.Links.Check(r.Context(), t)
+	if err == nil && link.Console {
+		err = portal.ErrUnknown // a console link opens no portal, and is not spent here
+	}
+	if err == nil {
+		link, err = c.o.Links.Redeem(r.Context(), t)
+	}
+	if err != nil {
+		status, msg := c.linkRefused(err, "Open the portal again from the application that sent you here.")
 		c.portalMessage(w, r, status, "Link not valid", msg)
 		return
 	}

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -44,7 +45,7 @@ func enterPortal(t *testing.T, h *hub.Hub, account, body string) (*browser, stri
 		t.Fatalf("portal link for %s: %d %v", account, code, m)
 	}
 	b := newBrowser(t, h.APIURL())
-	resp, page := b.do("GET", m["path"].(string), nil)
+	resp, page := b.open(m["path"].(string))
 	if resp.StatusCode != http.StatusSeeOther || resp.Header.Get("Location") != "/portal/webhooks" {
 		t.Fatalf("opening the link: %d to %q, want 303 to /portal/webhooks\n%s", resp.StatusCode, resp.Header.Get("Location"), page)
 	}
@@ -53,6 +54,21 @@ func enterPortal(t *testing.T, h *hub.Hub, account, body string) (*browser, stri
 		t.Fatalf("the portal's list: %d\n%s", resp.StatusCode, page)
 	}
 	return b, page
+}
+
+var enterRe = regexp.MustCompile(`<form method="post" action="([^"]+)" data-enter="[a-z]*">\s*<input type="hidden" name="t" value="([^"]+)">`)
+
+// open opens a sign-in link as a browser does: its GET shows a page whose
+// button POSTs the link; open presses it. A link the GET refuses is
+// answered as is.
+func (b *browser) open(path string) (*http.Response, string) {
+	b.t.Helper()
+	resp, page := b.do("GET", path, nil)
+	m := enterRe.FindStringSubmatch(page)
+	if resp.StatusCode != http.StatusOK || m == nil {
+		return resp, page
+	}
+	return b.do("POST", m[1], url.Values{"t": {m[2]}})
 }
 
 func makeHook(t *testing.T, h *hub.Hub, account, name string) string {
@@ -216,11 +232,11 @@ func TestPortalLinkWorksOnce(t *testing.T) {
 		t.Fatal(code, m)
 	}
 	path := m["path"].(string)
-	if resp, _ := newBrowser(t, h.APIURL()).do("GET", path, nil); resp.StatusCode != http.StatusSeeOther {
+	if resp, _ := newBrowser(t, h.APIURL()).open(path); resp.StatusCode != http.StatusSeeOther {
 		t.Fatalf("first use: %d", resp.StatusCode)
 	}
 	again := newBrowser(t, h.APIURL())
-	resp, body := again.do("GET", path, nil)
+	resp, body := again.open(path)
 	if resp.StatusCode != http.StatusGone || !strings.Contains(body, "used already") || len(resp.Cookies()) != 0 || strings.Contains(body, `="/console/`) {
 		t.Fatalf("second use: %d, cookies %v, want 410 saying used already\n%s", resp.StatusCode, resp.Cookies(), body)
 	}
@@ -283,7 +299,7 @@ func TestPortalLinkRedeemedOnAnotherHub(t *testing.T) {
 	}
 	path := m["path"].(string)
 	b := newBrowser(t, second.APIURL())
-	if resp, body := b.do("GET", path, nil); resp.StatusCode != http.StatusSeeOther {
+	if resp, body := b.open(path); resp.StatusCode != http.StatusSeeOther {
 		t.Fatalf("the first hub's link on the second: %d\n%s", resp.StatusCode, body)
 	}
 	hubtest.Eventually(t, 5*time.Second, "the webhook on the second hub", func() bool {
@@ -304,7 +320,8 @@ func TestPortalLinkRaceOpensOneSession(t *testing.T) {
 	codes := make(chan int, 8)
 	for range 8 {
 		go func() {
-			req, _ := http.NewRequest("GET", h.APIURL()+path, nil)
+			req, _ := http.NewRequest("POST", h.APIURL()+"/portal/enter", strings.NewReader(url.Values{"t": {strings.TrimPrefix(path, "/portal/enter?t=")}}.Encode()))
+			req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
 			resp, err := (&http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}).Do(req)
 			if err != nil {
 				codes <- 0
@@ -326,5 +343,47 @@ func TestPortalLinkRaceOpensOneSession(t *testing.T) {
 	}
 	if opened != 1 {
 		t.Fatalf("%d sessions opened by one link, want 1", opened)
+	}
+}
+
+// TestPortalLinkGetSpendsNothing: a link previewer that GETs the link (as a
+// chat app does) gets the page with its button and no session, and the link
+// still opens once for the person who presses the button; reuse is refused.
+func TestPortalLinkGetSpendsNothing(t *testing.T) {
+	h := startHub(t)
+	makeHook(t, h, "acme", "acme-crm")
+	_, m := portalLink(t, h, opToken, "acme", "")
+	path := m["path"].(string)
+	token := strings.TrimPrefix(path, "/portal/enter?t=")
+	bot := newBrowser(t, h.APIURL())
+	for i := range 3 {
+		resp, page := bot.do("GET", path, nil)
+		if resp.StatusCode != http.StatusOK || len(resp.Cookies()) != 0 || !enterRe.MatchString(page) {
+			t.Fatalf("GET %d of the link: %d, cookies %v, want 200 with the button and no cookie\n%s", i+1, resp.StatusCode, resp.Cookies(), page)
+		}
+		if strings.Contains(page, "<script>") || strings.Contains(page, " onload=") {
+			t.Fatalf("the link's page has inline script\n%s", page)
+		}
+	}
+	if resp, _ := bot.do("GET", "/portal/webhooks", nil); resp.StatusCode != http.StatusForbidden {
+		t.Fatalf("after GETs only, the portal: %d, want 403 (no session)", resp.StatusCode)
+	}
+	person := newBrowser(t, h.APIURL())
+	if resp, body := person.do("POST", "/portal/enter", url.Values{"t": {token}}); resp.StatusCode != http.StatusSeeOther {
+		t.Fatalf("the POST after GETs: %d, want 303\n%s", resp.StatusCode, body)
+	}
+	if _, list := person.do("GET", "/portal/webhooks", nil); !strings.Contains(list, "acme-crm") {
+		t.Fatalf("the portal after the POST:\n%s", list)
+	}
+	for _, try := range []func() (*http.Response, string){
+		func() (*http.Response, string) { return bot.do("POST", "/portal/enter", url.Values{"t": {token}}) },
+		func() (*http.Response, string) { return bot.do("GET", path, nil) },
+	} {
+		if resp, body := try(); resp.StatusCode != http.StatusGone || !strings.Contains(body, "used already") || len(resp.Cookies()) != 0 {
+			t.Fatalf("reuse: %d, cookies %v, want 410 used already\n%s", resp.StatusCode, resp.Cookies(), body)
+		}
+	}
+	if resp, _ := bot.do("GET", "/portal/webhooks", nil); resp.StatusCode != http.StatusForbidden {
+		t.Fatalf("after a refused reuse, the portal: %d, want 403", resp.StatusCode)
 	}
 }

@@ -1,12 +1,14 @@
 package console
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"net/http"
 	"net/url"
 	"sort"
+	"strconv"
 	"strings"
 	"time"
 
@@ -27,6 +29,8 @@ type hook struct {
 	Auth           *hookAuth         `json:"auth"`
 	Headers        map[string]string `json:"headers"`
 	Secret         string            `json:"secret"`
+	Batch          *hookBatch        `json:"batch"`
+	Plugin         *hookPlugin       `json:"plugin"`
 	ReadOnly       bool              `json:"read_only"`
 	Disabled       bool              `json:"disabled"`
 	DisabledReason string            `json:"disabled_reason"`
@@ -38,6 +42,44 @@ type hook struct {
 type hookAuth struct {
 	Type     string `json:"type"`
 	Username string `json:"username"`
+	// OAuth2 client credentials (the client secret is write-only).
+	TokenURL string   `json:"token_url"`
+	ClientID string   `json:"client_id"`
+	Scopes   []string `json:"scopes"`
+	Audience string   `json:"audience"`
+}
+
+// hookBatch is a webhook's batching (absent: one event per request).
+type hookBatch struct {
+	MaxEvents int    `json:"max_events"`
+	MaxWait   string `json:"max_wait"`
+}
+
+// hookPlugin is a webhook's plugin, with its config as the API shows it
+// (the plugin's secret fields masked).
+type hookPlugin struct {
+	Name   string          `json:"name"`
+	Config json.RawMessage `json:"config"`
+}
+
+// PluginName is the webhook's plugin ("" for none).
+func (h hook) PluginName() string {
+	if h.Plugin == nil {
+		return ""
+	}
+	return h.Plugin.Name
+}
+
+// PluginConfig is the plugin's config, indented, for the form.
+func (h hook) PluginConfig() string {
+	if h.Plugin == nil || len(h.Plugin.Config) == 0 || string(h.Plugin.Config) == "null" {
+		return ""
+	}
+	var buf bytes.Buffer
+	if json.Indent(&buf, h.Plugin.Config, "", "  ") != nil {
+		return string(h.Plugin.Config)
+	}
+	return buf.String()
 }
 
 // IsActive is the webhook's own switch (absent means active).
@@ -245,6 +287,7 @@ type formData struct {
 	// hub-wide ones).
 	TypesAccount string
 	Initiators   []string
+	Plugins      []string // the plugins a webhook may use
 	Headers      []header
 	SavedAuth    string // the stored webhook's auth type ("" for a new one): left empty, its secret is kept
 	Retype       bool   // secrets were typed: a refused form asks for them again (never drawn back into the page)
@@ -386,6 +429,7 @@ func (c *Console) showForm(w http.ResponseWriter, r *http.Request, s *session, s
 	}
 	f.Accounts = c.accounts(s)
 	f.Initiators = initiators
+	f.Plugins = c.pluginNames(f.Hook.PluginName())
 	for len(f.Headers) < 1 {
 		f.Headers = append(f.Headers, header{})
 	}
@@ -477,7 +521,7 @@ func fromForm(r *http.Request, edit bool, cur hook) (map[string]any, formData) {
 		}
 	}
 	h.Lists = splitList(v.Get("lists"))
-	f.Retype = v.Get("password") != "" || v.Get("token") != ""
+	f.Retype = v.Get("password") != "" || v.Get("token") != "" || v.Get("client_secret") != ""
 	for _, hv := range v["header_value"] {
 		f.Retype = f.Retype || hv != ""
 	}
@@ -513,8 +557,22 @@ func fromForm(r *http.Request, edit bool, cur hook) (map[string]any, formData) {
 		}
 		doc["auth"] = map[string]any{"type": "token", "token": tok}
 		h.Auth = &hookAuth{Type: "token"}
-	case "keep":
-		doc["auth"] = nil // the caller keeps the current value
+	case "oauth2":
+		sec := v.Get("client_secret")
+		if sec == "" && cur.AuthType() == "oauth2" {
+			sec = "[redacted]" // left empty: keep the one it has
+		}
+		a := &hookAuth{Type: "oauth2", TokenURL: strings.TrimSpace(v.Get("token_url")), ClientID: strings.TrimSpace(v.Get("client_id")),
+			Scopes: splitList(v.Get("scopes")), Audience: strings.TrimSpace(v.Get("audience"))}
+		m := map[string]any{"type": "oauth2", "token_url": a.TokenURL, "client_id": a.ClientID, "client_secret": sec}
+		if len(a.Scopes) > 0 {
+			m["scopes"] = a.Scopes
+		}
+		if a.Audience != "" {
+			m["audience"] = a.Audience
+		}
+		doc["auth"] = m
+		h.Auth = a
 	default:
 		h.Auth = nil
 	}
@@ -539,7 +597,62 @@ func fromForm(r *http.Request, edit bool, cur hook) (map[string]any, formData) {
 	if len(headers) > 0 {
 		doc["headers"] = headers
 	}
+	if v.Get("delivery_shown") != "" { // a form with the batching and plugin fields
+		deliveryFromForm(v, doc, &f)
+	}
 	return doc, f
+}
+
+// deliveryFromForm reads batching and the plugin: set, they go in doc;
+// unset, doc holds them as nil (none). A value the console can tell is
+// wrong is marked beside its field.
+func deliveryFromForm(v url.Values, doc map[string]any, f *formData) {
+	h := &f.Hook
+	h.Batch, h.Plugin = nil, nil
+	doc["batch"], doc["plugin"] = nil, nil
+	if v.Get("batch") == "on" {
+		b := &hookBatch{MaxWait: strings.TrimSpace(v.Get("batch_max_wait"))}
+		m := map[string]any{}
+		if n := strings.TrimSpace(v.Get("batch_max_events")); n != "" {
+			var err error
+			if b.MaxEvents, err = strconv.Atoi(n); err != nil || b.MaxEvents < 1 {
+				f.Errors["batch"] = "batch.max_events: must be a whole number of events, 1 or more"
+			}
+			m["max_events"] = b.MaxEvents
+		}
+		if b.MaxWait != "" {
+			m["max_wait"] = b.MaxWait
+		}
+		h.Batch, doc["batch"] = b, m
+	}
+	if name := strings.TrimSpace(v.Get("plugin")); name != "" {
+		p := &hookPlugin{Name: name}
+		m := map[string]any{"name": name}
+		if raw := strings.TrimSpace(v.Get("plugin_config")); raw != "" {
+			p.Config = json.RawMessage(raw)
+			var cfg any
+			if err := json.Unmarshal([]byte(raw), &cfg); err != nil {
+				f.Errors["plugin"] = "plugin.config: not JSON (" + err.Error() + ")"
+			} else if _, obj := cfg.(map[string]any); !obj {
+				f.Errors["plugin"] = "plugin.config: must be a JSON object, such as {\"key\": \"value\"}"
+			}
+			m["config"] = cfg
+		}
+		h.Plugin, doc["plugin"] = p, m
+	}
+}
+
+// pluginNames are the plugins a webhook may name (the first-party ones and
+// the config's modules), with the webhook's own even if it went away.
+func (c *Console) pluginNames(current string) []string {
+	var names []string
+	if c.o.Plugins != nil {
+		names = c.o.Plugins()
+	}
+	if current != "" && !has(names, current) {
+		names = append(names, current)
+	}
+	return names
 }
 
 func splitList(s string) []string {
@@ -553,7 +666,7 @@ func splitList(s string) []string {
 }
 
 // formFields are the form's fields an API error can name.
-var formFields = []string{"account", "name", "description", "url", "active", "events", "initiators", "lists", "auth", "headers"}
+var formFields = []string{"account", "name", "description", "url", "active", "events", "initiators", "lists", "auth", "headers", "batch", "plugin"}
 
 // fieldErrors puts the API's errors beside the fields they concern.
 func fieldErrors(f *formData, e *apiError) {
@@ -588,8 +701,15 @@ func fieldErrors(f *formData, e *apiError) {
 
 func (c *Console) create(w http.ResponseWriter, r *http.Request, s *session) {
 	doc, f := fromForm(r, false, hook{})
-	if doc["auth"] == nil {
-		delete(doc, "auth")
+	for _, k := range []string{"auth", "batch", "plugin"} {
+		if doc[k] == nil {
+			delete(doc, k)
+		}
+	}
+	if len(f.Errors) > 0 {
+		f.Problem = "The webhook was not sent to the hub: see the fields marked below."
+		c.showForm(w, r, s, http.StatusUnprocessableEntity, f)
+		return
 	}
 	res := c.call(r.Context(), r, s, http.MethodPost, "/v1/webhooks", doc)
 	if res.status != http.StatusCreated {
@@ -611,6 +731,11 @@ func (c *Console) update(w http.ResponseWriter, r *http.Request, s *session) {
 		return
 	}
 	doc, f := fromForm(r, true, cur)
+	if len(f.Errors) > 0 {
+		f.Problem = "The webhook was not sent to the hub: see the fields marked below."
+		c.showForm(w, r, s, http.StatusUnprocessableEntity, f)
+		return
+	}
 	// The webhook as shown, with the form's fields in place: what the form
 	// does not show (plugin, retry, batch, ...) stays as it is, and masked
 	// values sent back masked keep their value (the API's rule).
@@ -622,8 +747,9 @@ func (c *Console) update(w http.ResponseWriter, r *http.Request, s *session) {
 		}
 	}
 	for k, v := range doc {
-		if k == "auth" && v == nil {
-			continue // "keep": the current auth, which the form cannot show
+		if v == nil {
+			delete(base, k) // batch or plugin turned off
+			continue
 		}
 		base[k] = v
 	}
@@ -702,6 +828,10 @@ type testResult struct {
 }
 
 func (c *Console) test(w http.ResponseWriter, r *http.Request, s *session) {
+	if _, screen := r.PostForm["payload"]; screen {
+		c.testSendScreen(w, r, s) // the Test screen's form (tools.go)
+		return
+	}
 	id := r.PathValue("id")
 	typ := r.PostFormValue("event_type")
 	res := c.call(r.Context(), r, s, http.MethodPost, hookPath(id, "/test"), map[string]string{"event_type": typ})

@@ -18,6 +18,11 @@ import (
 // HeaderBatch marks a scheduled retry that carries a whole batch.
 const HeaderBatch = "Hookhub-Batch"
 
+// HeaderStored carries a retried job's first stored time (RFC 3339): the
+// body's timestamp of an event without one, the same on every attempt. A
+// retry is a new message, whose own time is later.
+const HeaderStored = "Hookhub-Stored"
+
 // item is one event of a unit.
 type item struct {
 	Job     string          `json:"job"` // <event id>:<webhook id>
@@ -62,6 +67,9 @@ func singleUnit(m jetstream.Msg, webhook string) *unit {
 	it := item{Job: u.id, EventID: h.Get(bus.HeaderEventID), Raw: m.Data()}
 	if md, err := m.Metadata(); err == nil {
 		u.seq, it.Stored = md.Sequence.Stream, md.Timestamp
+	}
+	if t, err := time.Parse(time.RFC3339Nano, h.Get(HeaderStored)); err == nil {
+		it.Stored = t
 	}
 	if u.id == "" {
 		u.id = it.EventID + ":" + webhook

@@ -59,6 +59,9 @@ func (e *Engine) scheduleRetry(ctx context.Context, u *unit, delay time.Duration
 		msg.Data = b
 	} else {
 		msg.Header.Set(bus.HeaderEventID, u.items[0].EventID)
+		if st := u.items[0].Stored; !st.IsZero() {
+			msg.Header.Set(HeaderStored, st.UTC().Format(time.RFC3339Nano))
+		}
 		msg.Data = u.items[0].Raw
 	}
 	pctx, cancel := context.WithTimeout(ctx, 10*time.Second)

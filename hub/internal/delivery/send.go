@@ -251,6 +251,19 @@ func (e *Engine) scrub(w *webhooks.Webhook, sent http.Header, excerpt string, er
 	if w == nil || (excerpt == "" && err == nil) {
 		return excerpt, err
 	}
+	secrets := e.secretsOf(w, sent)
+	excerpt = config.Scrub(excerpt, secrets)
+	if err != nil {
+		if msg := config.Scrub(err.Error(), secrets); msg != err.Error() {
+			err = &scrubbedError{msg: msg, err: err}
+		}
+	}
+	return excerpt, err
+}
+
+// secretsOf are w's secret values and the values of the request's
+// non-plain headers as sent, for config.Scrub.
+func (e *Engine) secretsOf(w *webhooks.Webhook, sent http.Header) []string {
 	secrets := w.SecretValuesOnce(e.o.PluginSecrets)
 	if len(sent) > 0 {
 		secrets = slices.Clip(secrets) // appended to below: never into the webhook's own slice
@@ -266,13 +279,7 @@ func (e *Engine) scrub(w *webhooks.Webhook, sent http.Header, excerpt string, er
 			}
 		}
 	}
-	excerpt = config.Scrub(excerpt, secrets)
-	if err != nil {
-		if msg := config.Scrub(err.Error(), secrets); msg != err.Error() {
-			err = &scrubbedError{msg: msg, err: err}
-		}
-	}
-	return excerpt, err
+	return secrets
 }
 
 // scrubbedError is an error whose text had secrets in it, masked; it
@@ -319,7 +326,10 @@ type TestResult struct {
 	Error     string              `json:"error,omitempty"`
 	Skipped   bool                `json:"skipped,omitempty"`
 	Headers   map[string][]string `json:"request_headers,omitempty"`
-	Delivered bool                `json:"delivered"`
+	// ResponseHeaders are the receiver's answer's headers, bounded and
+	// masked (responseHeaders).
+	ResponseHeaders map[string][]string `json:"response_headers,omitempty"`
+	Delivered       bool                `json:"delivered"`
 }
 
 // TestSend sends one event to w right now through the real path (plugin,
@@ -362,6 +372,7 @@ func (e *Engine) testSend(ctx context.Context, w *webhooks.Webhook, raw []byte, 
 		} else {
 			defer resp.Body.Close()
 			res.Status, res.Response = resp.StatusCode, e.excerpt(resp.Body)
+			res.ResponseHeaders = responseHeaders(resp.Header, e.secretsOf(w, b.Request.Header))
 			res.Delivered = resp.StatusCode >= 200 && resp.StatusCode < 300
 			if !res.Delivered {
 				err = fmt.Errorf("receiver answered %d %s", resp.StatusCode, http.StatusText(resp.StatusCode))

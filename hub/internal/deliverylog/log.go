@@ -90,6 +90,9 @@ type Reader interface {
 	Rejected(ctx context.Context, q Query) (page []Stored, next string, err error)
 	// Counts counts one webhook's attempts.
 	Counts(ctx context.Context, account, webhook string) (Windows, error)
+	// Buckets counts one webhook's attempts in n buckets of width step,
+	// oldest first, the last ending at until.
+	Buckets(ctx context.Context, account, webhook string, until time.Time, step time.Duration, n int) ([]Counts, error)
 	// Forget tells the reader a webhook's dead letter was removed
 	// (redriven), so that pages pass over it.
 	Forget(account, webhook string, seq uint64)

@@ -22,7 +22,7 @@ func BenchmarkPlugin(b *testing.B) {
 			iso = pluginhost.IsolationProcess
 		}
 		b.Run("example/"+mode, func(b *testing.B) {
-			// A customer's plugin (examples/plugin: gjson and appends), sandboxed.
+			// A customer's plugin (examples/plugin: sdk/field and appends), sandboxed.
 			h := newHostIn(b, iso)
 			load(b, h, "example", "examples/plugin", 16, time.Second)
 			in := input(800)

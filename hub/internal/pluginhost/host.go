@@ -83,7 +83,10 @@ type Native struct {
 
 // Module is a WebAssembly plugin to load.
 type Module struct {
-	Name      string
+	Name string
+	// Path is where the module was read from, named in load errors ("" for
+	// none).
+	Path      string
 	Wasm      []byte
 	SHA256    string // refuse the module unless it hashes to this (hex), when set
 	MemoryMiB int
@@ -202,11 +205,11 @@ func (h *Host) Load(ctx context.Context, m Module) error {
 	if m.SHA256 != "" {
 		sum := sha256.Sum256(m.Wasm)
 		if got := hex.EncodeToString(sum[:]); got != m.SHA256 {
-			return fmt.Errorf("plugin %s: sha256 is %s, the config pins %s", m.Name, got, m.SHA256)
+			return fmt.Errorf("plugin %s: sha256 is %s, the config pins %s", m.label(), got, m.SHA256)
 		}
 	}
-	if err := validate(ctx, m.Wasm); err != nil {
-		return fmt.Errorf("plugin %s: not a valid WebAssembly module: %w", m.Name, err)
+	if err := checkModule(ctx, m); err != nil {
+		return err
 	}
 	if m.MemoryMiB <= 0 {
 		m.MemoryMiB = DefaultMemoryMiB
@@ -229,7 +232,7 @@ func (h *Host) Load(ctx context.Context, m Module) error {
 	case IsolationInterrupt:
 		ip, err := newPool(ctx, h.cache, m, h.log)
 		if err != nil {
-			return err
+			return m.loadError(err)
 		}
 		p, schema = ip, ip.schema
 	case IsolationProcess:
@@ -238,7 +241,7 @@ func (h *Host) Load(ctx context.Context, m Module) error {
 		}
 		pp, err := newProcPool(ctx, m, h.workerCmd, h.workerEnv, h.cacheDir, h.log)
 		if err != nil {
-			return err
+			return m.loadError(err)
 		}
 		p, schema = pp, pp.schema
 	default:

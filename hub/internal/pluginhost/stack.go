@@ -1,13 +1,11 @@
 package pluginhost
 
 import (
-	"context"
 	"encoding/binary"
 	"errors"
 	"fmt"
 	"strings"
 
-	"github.com/tetratelabs/wazero"
 	"github.com/tetratelabs/wazero/api"
 )
 
@@ -34,18 +32,6 @@ const (
 	// stackGlobal exports the count, so that a trap can be told apart.
 	stackGlobal = "hookhub.stack"
 )
-
-// validate checks a module as it came, before limitStack adds its global:
-// code that names the global index the counter will take is invalid as it
-// came, and must not get to reset the counter. wazero's interpreter checks
-// it in about half the time its compiler takes; the host does it once per
-// Load, and its workers get only modules it checked.
-func validate(ctx context.Context, wasm []byte) error {
-	rt := wazero.NewRuntimeWithConfig(ctx, wazero.NewRuntimeConfigInterpreter())
-	defer rt.Close(ctx)
-	_, err := rt.CompileModule(ctx, wasm)
-	return err
-}
 
 // errStackRewrite is a module limitStack cannot read: it is refused.
 var errStackRewrite = errors.New("malformed WebAssembly module")

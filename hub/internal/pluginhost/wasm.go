@@ -5,7 +5,10 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
+	"net/textproto"
 	"regexp"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -109,8 +112,12 @@ func (p *pool) probe(ctx context.Context, inst *instance) error {
 		if err != nil {
 			return err
 		}
-		if len(r) != 1 || uint32(r[0]) != abi.Version {
-			return fmt.Errorf("plugin %s: speaks ABI version %v, the hub speaks %d", name, r, abi.Version)
+		if len(r) != 1 {
+			return fmt.Errorf("plugin %s: hookhub_abi_version returned %d values, want one i32", name, len(r))
+		}
+		if uint32(r[0]) != abi.Version {
+			return fmt.Errorf("plugin %s: hookhub_abi_version returned %d, and this hub speaks ABI version %d: "+
+				"rebuild the plugin with an SDK for ABI %[3]d (the Go sdk module v%[3]d.x), or run a hub that speaks its version", name, int32(r[0]), abi.Version)
 		}
 	}
 	if f := inst.mod.ExportedFunction("hookhub_config_schema"); f != nil {
@@ -243,7 +250,7 @@ func (p *pool) invokeRaw(ctx context.Context, inst *instance, enc []byte) ([]byt
 	}
 	view, ok := inst.mod.Memory().Read(optr, olen)
 	if !ok {
-		return nil, fmt.Errorf("plugin %s: its answer lies outside its memory", name)
+		return nil, fmt.Errorf("plugin %s: its answer lies outside its memory: hookhub_transform must return out_ptr<<32 | out_len of bytes in its memory", name)
 	}
 	return view, nil
 }
@@ -257,7 +264,8 @@ func decodeOutput(name string, b []byte) (*abi.Output, error) {
 		if errors.As(err, &ge) {
 			return nil, err
 		}
-		return nil, fmt.Errorf("plugin %s: malformed answer: %w", name, err)
+		return nil, fmt.Errorf("plugin %s: its answer breaks the ABI (%w): an answer is \"HHO1\", a kind byte, then the wire format in sdk/README.md; "+
+			"with the Go SDK, let plugin.Handle encode it", name, err)
 	}
 	return out, nil
 }
@@ -302,15 +310,36 @@ func firstLine(s string) string {
 }
 
 // checkOutput refuses what a plugin may not do: set the headers the hub
-// signs or owns, or answer more than MaxOutput.
+// signs or owns, set one header under two spellings (which one the request
+// would carry is not defined), or answer more than MaxOutput.
 func checkOutput(name string, out *abi.Output) error {
 	for k := range out.Request.Headers {
 		if config.ReservedHeader(k) {
 			return fmt.Errorf("plugin %s: may not set the %s header", name, k)
 		}
 	}
+	if err := sameHeaderTwice(name, out.Request.Headers); err != nil {
+		return err
+	}
 	if len(out.Request.Body) > MaxOutput {
 		return fmt.Errorf("plugin %s: body of %d bytes, more than the limit of %d", name, len(out.Request.Body), MaxOutput)
+	}
+	return nil
+}
+
+// sameHeaderTwice refuses header names that differ only in case.
+func sameHeaderTwice(name string, h map[string]string) error {
+	if len(h) < 2 {
+		return nil
+	}
+	keys := slices.Sorted(maps.Keys(h))
+	seen := make(map[string]string, len(keys))
+	for _, k := range keys {
+		c := textproto.CanonicalMIMEHeaderKey(k)
+		if first, ok := seen[c]; ok {
+			return fmt.Errorf("plugin %s: sets the %s header twice (as %q and %q): header names are case-insensitive, so send each once", name, c, first, k)
+		}
+		seen[c] = k
 	}
 	return nil
 }

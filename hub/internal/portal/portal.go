@@ -53,6 +53,9 @@ type Link struct {
 	ReadOnly bool      `json:"read_only,omitempty"`
 	Expires  time.Time `json:"expires"`
 	Used     bool      `json:"used,omitempty"`
+	// Console: a sign-in link of the operator console (IssueConsole), not
+	// of an account's portal; each side refuses the other's links.
+	Console bool `json:"console,omitempty"`
 }
 
 // Links are the sign-in links, in a KV bucket.
@@ -78,39 +81,66 @@ func key(token string) string {
 // Issue makes a link to account's portal that lasts ttl, and returns its
 // token: shown once, kept only as a digest.
 func (l *Links) Issue(ctx context.Context, account string, ttl time.Duration, readOnly bool) (token string, expires time.Time, err error) {
+	return l.issue(ctx, Link{Account: account, ReadOnly: readOnly}, ttl)
+}
+
+// IssueConsole makes a single-use sign-in link of the operator console
+// that lasts ttl (the demo prints one). Redeem gives it with Console set.
+func (l *Links) IssueConsole(ctx context.Context, ttl time.Duration) (token string, expires time.Time, err error) {
+	return l.issue(ctx, Link{Console: true}, ttl)
+}
+
+func (l *Links) issue(ctx context.Context, k Link, ttl time.Duration) (token string, expires time.Time, err error) {
 	var b [32]byte
 	_, _ = rand.Read(b[:])
 	token = base64.RawURLEncoding.EncodeToString(b[:])
-	expires = time.Now().Add(ttl).UTC()
-	raw, _ := json.Marshal(Link{Account: account, ReadOnly: readOnly, Expires: expires})
+	k.Expires = time.Now().Add(ttl).UTC()
+	raw, _ := json.Marshal(k)
 	if _, err := l.kv.Create(ctx, key(token), raw); err != nil {
 		return "", time.Time{}, fmt.Errorf("portal: storing a link: %w", err)
 	}
-	return token, expires, nil
+	return token, k.Expires, nil
+}
+
+// Check tells what a link would open, and the error Redeem would give,
+// without using it: the page a link opens (GET) checks, and only its
+// button (POST) redeems, so that a chat's link previewer spends nothing.
+func (l *Links) Check(ctx context.Context, token string) (Link, error) {
+	k, _, err := l.read(ctx, token)
+	return k, err
+}
+
+// read is the link of token, and its KV entry, or the error Redeem gives.
+func (l *Links) read(ctx context.Context, token string) (Link, jetstream.KeyValueEntry, error) {
+	if token == "" {
+		return Link{}, nil, ErrUnknown
+	}
+	e, err := l.kv.Get(ctx, key(token))
+	if errors.Is(err, jetstream.ErrKeyNotFound) {
+		return Link{}, nil, ErrUnknown
+	}
+	if err != nil {
+		return Link{}, nil, fmt.Errorf("portal: reading a link: %w", err)
+	}
+	var k Link
+	if err := json.Unmarshal(e.Value(), &k); err != nil {
+		return Link{}, nil, fmt.Errorf("portal: reading a link: %w", err)
+	}
+	switch {
+	case k.Used:
+		return Link{}, nil, ErrUsed
+	case time.Now().After(k.Expires):
+		return Link{}, nil, ErrExpired
+	}
+	return k, e, nil
 }
 
 // Redeem uses a link once, on whichever hub: a second use is ErrUsed, a
 // late one ErrExpired, a token never issued ErrUnknown.
 func (l *Links) Redeem(ctx context.Context, token string) (Link, error) {
-	if token == "" {
-		return Link{}, ErrUnknown
-	}
-	e, err := l.kv.Get(ctx, key(token))
-	if errors.Is(err, jetstream.ErrKeyNotFound) {
-		return Link{}, ErrUnknown
-	}
+	k, e, err := l.read(ctx, token)
 	if err != nil {
-		return Link{}, fmt.Errorf("portal: reading a link: %w", err)
-	}
-	var k Link
-	if err := json.Unmarshal(e.Value(), &k); err != nil {
-		return Link{}, fmt.Errorf("portal: reading a link: %w", err)
-	}
-	switch {
-	case k.Used:
-		return Link{}, ErrUsed
-	case time.Now().After(k.Expires):
-		return Link{}, ErrExpired
+		return Link{}, err
 	}
 	k.Used = true
 	raw, _ := json.Marshal(k)

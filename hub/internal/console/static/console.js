@@ -123,11 +123,57 @@
     }
   }
 
+  // The Test screen: choosing another type loads its sample (the
+  // "Use its sample" button, which works without this too).
+  function setupAutoload(select) {
+    var button = document.getElementById(select.getAttribute("data-autoload"));
+    if (!button) return;
+    select.addEventListener("change", function () { button.click(); });
+  }
+
+  // A sign-in link's page: its button redeems the link (a POST). Inside a
+  // frame (a platform's settings page) it is pressed at once; a console
+  // link printed by the demo (data-enter="always") too. Opened at the top
+  // level from elsewhere, the person presses it: a link previewer, which
+  // only GETs, spends nothing.
+  function setupEnter(form) {
+    var mode = form.getAttribute("data-enter"), framed;
+    try { framed = window.self !== window.top; } catch (e) { framed = true; }
+    if (mode === "always" || (mode === "framed" && framed)) form.submit();
+  }
+
   document.addEventListener("DOMContentLoaded", function () {
+    each(document, "select[data-autoload]", setupAutoload);
+    each(document, "form[data-enter]", setupEnter);
     each(document, "form.webhook-form", function (form) {
       setupAuth(form);
       setupHeaders(form);
       setupPicker(form);
+    });
+  });
+})();
+
+// The operator's egress screen: "Copy" puts a field's text on the
+// clipboard (without script, or without a clipboard, the text is selected
+// for the reader to copy).
+(function () {
+  "use strict";
+  document.addEventListener("DOMContentLoaded", function () {
+    Array.prototype.forEach.call(document.querySelectorAll("button[data-copy]"), function (btn) {
+      var field = document.getElementById(btn.getAttribute("data-copy"));
+      var status = btn.parentNode.querySelector("[data-copy-status]");
+      if (!field) return;
+      btn.addEventListener("click", function () {
+        field.focus();
+        field.select();
+        function said(msg) { if (status) status.textContent = msg; }
+        if (navigator.clipboard && navigator.clipboard.writeText) {
+          navigator.clipboard.writeText(field.value).then(function () { said("Copied."); },
+            function () { said("Selected: press Ctrl+C (or ⌘C) to copy."); });
+        } else {
+          said("Selected: press Ctrl+C (or ⌘C) to copy.");
+        }
+      });
     });
   });
 })();

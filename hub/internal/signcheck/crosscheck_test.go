@@ -1,10 +1,12 @@
-package signature_test
+package signcheck_test
 
 import (
+	"crypto/rand"
 	"encoding/base64"
 	"fmt"
 	mathrand "math/rand/v2"
 	"net/http"
+	"strconv"
 	"testing"
 	"time"
 
@@ -84,4 +86,30 @@ func TestCrossCheckOfficial(t *testing.T) {
 			}
 		})
 	}
+}
+
+func mustParse(t testing.TB, s string) signature.Secret {
+	t.Helper()
+	sec, err := signature.ParseSecret(s)
+	if err != nil {
+		t.Fatalf("ParseSecret: %v", err)
+	}
+	return sec
+}
+
+func itoa(n int64) string { return strconv.FormatInt(n, 10) }
+
+// signedHeader returns the three headers of a request signed with secrets.
+func signedHeader(secrets []signature.Secret, id string, ts time.Time, body []byte) http.Header {
+	h := http.Header{}
+	h.Set(signature.HeaderID, id)
+	h.Set(signature.HeaderTimestamp, itoa(ts.Unix()))
+	h.Set(signature.HeaderSignature, signature.SignAll(secrets, id, ts, body))
+	return h
+}
+
+func randomBytes(n int) []byte {
+	b := make([]byte, n)
+	_, _ = rand.Read(b)
+	return b
 }
