@@ -159,8 +159,8 @@ int hh_json_valid(hh_str json);
 
 /* hh_get returns in *raw the JSON text of the value at path in json, and 1;
  * or 0 when there is none. A path is keys separated by dots, a number
- * indexing an array: "data.email", "data.items.0.sku". The first of
- * duplicate keys counts. The document is not validated beyond what is read:
+ * indexing an array: "data.email", "data.items.0.sku". The last of
+ * duplicate keys counts, as in encoding/json. The document is not validated beyond what is read:
  * check it once with hh_json_valid. */
 int hh_get(hh_str json, const char *path, hh_str *raw);
 
@@ -462,6 +462,8 @@ int hh_get(hh_str json, const char *path, hh_str *raw) {
 		if (j.p >= j.end) return 0;
 		int found = 0;
 		if (*j.p == '{') {
+			/* The whole object is read: the last of duplicate keys wins. */
+			const char *at = NULL;
 			j.p++;
 			hh__ws(&j);
 			if (j.p < j.end && *j.p == '}') return 0;
@@ -475,15 +477,18 @@ int hh_get(hh_str json, const char *path, hh_str *raw) {
 				hh__ws(&j);
 				if (j.p >= j.end || *j.p != ':') return 0;
 				j.p++;
-				if (match) {
-					found = 1;
-					break;
-				}
+				hh__ws(&j);
+				if (match) at = j.p;
 				if (!hh__value(&j)) return 0;
 				hh__ws(&j);
-				if (j.p >= j.end || *j.p != ',') return 0;
+				if (j.p >= j.end) return 0;
+				if (*j.p == '}') break;
+				if (*j.p != ',') return 0;
 				j.p++;
 			}
+			if (!at) return 0;
+			j.p = at;
+			found = 1;
 		} else if (*j.p == '[') {
 			if (slen == 0 || slen > 9) return 0;
 			uint32_t idx = 0;

@@ -393,7 +393,8 @@ function keyIs(json: Uint8Array, s: usize, e: usize, escaped: bool, key: Uint8Ar
 
 // raw returns the JSON text of the value at path in json, or null when there
 // is none. A path is keys separated by dots, a number indexing an array:
-// "data.email", "data.items.0.sku". The first of duplicate keys counts. The
+// "data.email", "data.items.0.sku". The last of duplicate keys counts (as in
+// encoding/json). The
 // document is not validated beyond what is read: check it once with valid.
 export function raw(json: Uint8Array, path: string): Uint8Array | null {
 	const c = new Cur(json.dataStart, json.dataStart + <usize>json.length);
@@ -403,7 +404,9 @@ export function raw(json: Uint8Array, path: string): Uint8Array | null {
 		c.ws();
 		const b = c.peek();
 		if (b == 0x7b) {
+			// The whole object is read: the last of duplicate keys wins.
 			const key = utf8(seg);
+			let at: usize = 0;
 			c.p++;
 			c.ws();
 			if (c.peek() == 0x7d) return null;
@@ -417,12 +420,17 @@ export function raw(json: Uint8Array, path: string): Uint8Array | null {
 				c.ws();
 				if (c.peek() != 0x3a) return null;
 				c.p++;
-				if (match) break;
+				c.ws();
+				if (match) at = c.p;
 				if (!skipValue(c)) return null;
 				c.ws();
-				if (c.peek() != 0x2c) return null;
+				const n = c.peek();
+				if (n == 0x7d) break;
+				if (n != 0x2c) return null;
 				c.p++;
 			}
+			if (at == 0) return null;
+			c.p = at;
 		} else if (b == 0x5b) {
 			if (seg.length == 0 || seg.length > 9) return null;
 			let idx = 0;
