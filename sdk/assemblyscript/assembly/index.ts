@@ -1,0 +1,730 @@
+// The hookhub plugin kit for AssemblyScript: the ABI's wire codec and
+// exports (sdk/README.md, "The ABI"), a JSON field reader that needs no full
+// decode, a request builder, skip and fail, and an abort shim that writes the
+// reason to stderr (the host shows it) instead of importing env.abort.
+//
+// A plugin's entry file registers one function and re-exports the ABI:
+//
+//	import { Input, Request, Status, handle } from "@hookhub/assemblyscript/assembly/index";
+//	export { hookhub_abi_version, hookhub_alloc, hookhub_transform } from "@hookhub/assemblyscript/assembly/index";
+//	handle((input: Input, req: Request): Status => Status.Send);
+//
+// and is built with this package's asconfig.json (which sets the abort shim).
+
+// ---- strings and bytes ------------------------------------------------------
+
+// utf8 encodes s as UTF-8 bytes.
+export function utf8(s: string): Uint8Array {
+	return Uint8Array.wrap(String.UTF8.encode(s));
+}
+
+// text decodes UTF-8 bytes as a string.
+export function text(b: Uint8Array): string {
+	return String.UTF8.decodeUnsafe(b.dataStart, <usize>b.length);
+}
+
+// A growable byte buffer, for building a body.
+export class Buf {
+	buf: ArrayBuffer;
+	len: i32 = 0;
+
+	constructor(cap: i32 = 256) {
+		this.buf = new ArrayBuffer(cap);
+	}
+
+	reset(): void {
+		this.len = 0;
+	}
+
+	private need(n: i32): usize {
+		const want = this.len + n;
+		if (want > this.buf.byteLength) {
+			let c = this.buf.byteLength * 2;
+			while (c < want) c *= 2;
+			const nb = new ArrayBuffer(c);
+			memory.copy(changetype<usize>(nb), changetype<usize>(this.buf), <usize>this.len);
+			this.buf = nb;
+		}
+		return changetype<usize>(this.buf) + <usize>this.len;
+	}
+
+	byte(b: u8): Buf {
+		store<u8>(this.need(1), b);
+		this.len += 1;
+		return this;
+	}
+
+	u32(v: u32): Buf {
+		store<u32>(this.need(4), v);
+		this.len += 4;
+		return this;
+	}
+
+	bytes(b: Uint8Array): Buf {
+		memory.copy(this.need(b.length), b.dataStart, <usize>b.length);
+		this.len += b.length;
+		return this;
+	}
+
+	// str appends s as UTF-8.
+	str(s: string): Buf {
+		const n = String.UTF8.byteLength(s);
+		String.UTF8.encodeUnsafe(changetype<usize>(s), s.length, this.need(n));
+		this.len += n;
+		return this;
+	}
+
+	// jsonBytes appends UTF-8 bytes b as a JSON string: quoted, with ", \ and
+	// control characters escaped, other bytes as they are.
+	jsonBytes(b: Uint8Array): Buf {
+		this.byte(0x22);
+		const p = b.dataStart;
+		const n = b.length;
+		let start = 0;
+		for (let i = 0; i < n; i++) {
+			const c = load<u8>(p + <usize>i);
+			if (c != 0x22 && c != 0x5c && c >= 0x20) continue;
+			memory.copy(this.need(i - start), p + <usize>start, <usize>(i - start));
+			this.len += i - start;
+			start = i + 1;
+			this.byte(0x5c);
+			if (c == 0x22 || c == 0x5c) {
+				this.byte(c);
+			} else {
+				this.byte(0x75).byte(0x30).byte(0x30).byte(hexDigit(c >> 4)).byte(hexDigit(c & 15));
+			}
+		}
+		memory.copy(this.need(n - start), p + <usize>start, <usize>(n - start));
+		this.len += n - start;
+		return this.byte(0x22);
+	}
+
+	// jsonString appends s as a JSON string.
+	jsonString(s: string): Buf {
+		return this.jsonBytes(utf8(s));
+	}
+
+	// view returns the bytes written so far (valid until the next write).
+	view(): Uint8Array {
+		return Uint8Array.wrap(this.buf, 0, this.len);
+	}
+
+	// toBytes returns a copy of the bytes written so far.
+	toBytes(): Uint8Array {
+		return Uint8Array.wrap(this.buf.slice(0, this.len));
+	}
+}
+
+function hexDigit(v: u8): u8 {
+	return v < 10 ? 0x30 + v : 0x57 + v;
+}
+
+// ---- the request ------------------------------------------------------------
+
+function eqFold(a: string, b: string): bool {
+	if (a.length != b.length) return false;
+	for (let i = 0; i < a.length; i++) {
+		let x = a.charCodeAt(i);
+		let y = b.charCodeAt(i);
+		if (x >= 65 && x <= 90) x += 32;
+		if (y >= 65 && y <= 90) y += 32;
+		if (x != y) return false;
+	}
+	return true;
+}
+
+// Fields are headers (names case-insensitive) or query parameters (exact).
+export class Fields {
+	keys: string[] = [];
+	values: string[] = [];
+
+	constructor(public fold: bool) {}
+
+	private index(name: string): i32 {
+		for (let i = 0; i < this.keys.length; i++) {
+			if (this.fold ? eqFold(this.keys[i], name) : this.keys[i] == name) return i;
+		}
+		return -1;
+	}
+
+	has(name: string): bool {
+		return this.index(name) >= 0;
+	}
+
+	// get returns the value of name, or null.
+	get(name: string): string | null {
+		const i = this.index(name);
+		return i < 0 ? null : this.values[i];
+	}
+
+	// set sets name, replacing any field of that name (in any case, for headers).
+	set(name: string, value: string): void {
+		this.delete(name);
+		this.keys.push(name);
+		this.values.push(value);
+	}
+
+	delete(name: string): void {
+		for (let i = this.keys.length - 1; i >= 0; i--) {
+			if (this.fold ? eqFold(this.keys[i], name) : this.keys[i] == name) {
+				this.keys.splice(i, 1);
+				this.values.splice(i, 1);
+			}
+		}
+	}
+
+	get size(): i32 {
+		return this.keys.length;
+	}
+
+	clone(): Fields {
+		const f = new Fields(this.fold);
+		f.keys = this.keys.slice(0);
+		f.values = this.values.slice(0);
+		return f;
+	}
+}
+
+// The request to send, short of its URL host and signature headers.
+export class Request {
+	contentType: string = "";
+	headers: Fields = new Fields(true);
+	query: Fields = new Fields(false);
+	body: Uint8Array = new Uint8Array(0);
+
+	// setBody sets the body and its content type.
+	setBody(contentType: string, body: Uint8Array): void {
+		this.contentType = contentType;
+		this.body = body;
+	}
+
+	clone(): Request {
+		const r = new Request();
+		r.contentType = this.contentType;
+		r.headers = this.headers.clone();
+		r.query = this.query.clone();
+		r.body = this.body;
+		return r;
+	}
+}
+
+// What the host hands the plugin for one call. Byte fields are views of the
+// input, valid during the call.
+export class Input {
+	webhook: string = "";
+	// config is the webhook's plugin config, JSON; empty when none is set.
+	config: Uint8Array = new Uint8Array(0);
+	// events are CloudEvents JSON documents: one, or more for a batching webhook.
+	events: Uint8Array[] = [];
+	// request is what the hub would send without the plugin.
+	request: Request = new Request();
+}
+
+export enum Status {
+	Send = 0,
+	Skip = 1,
+	Error = 2,
+}
+
+let failReason: string = "";
+
+// fail records reason and returns Status.Error: `return fail("why")` fails
+// the delivery with that reason (to the dead letters in the end).
+export function fail(reason: string): Status {
+	failReason = reason;
+	return Status.Error;
+}
+
+// ---- reading JSON without decoding it --------------------------------------
+
+const MAX_DEPTH = 1000;
+
+// A cursor over JSON bytes; pos is past the end or -1 on an error.
+class Cur {
+	constructor(public p: usize, public end: usize, public depth: i32 = 0) {}
+
+	ws(): void {
+		while (this.p < this.end) {
+			const c = load<u8>(this.p);
+			if (c != 0x20 && c != 0x09 && c != 0x0a && c != 0x0d) return;
+			this.p++;
+		}
+	}
+
+	peek(): i32 {
+		return this.p < this.end ? <i32>load<u8>(this.p) : -1;
+	}
+}
+
+function isHex(c: u8): bool {
+	return (c >= 0x30 && c <= 0x39) || (c >= 0x61 && c <= 0x66) || (c >= 0x41 && c <= 0x46);
+}
+
+function hexVal(c: u8): u32 {
+	if (c <= 0x39) return c - 0x30;
+	if (c >= 0x61) return c - 0x57;
+	return c - 0x37;
+}
+
+// skipString skips the string at c.p (on its quote); returns 0 when invalid,
+// 1 when valid without escapes, 2 when valid with escapes.
+function skipString(c: Cur): i32 {
+	c.p++;
+	let escaped = 1;
+	while (c.p < c.end) {
+		const b = load<u8>(c.p++);
+		if (b == 0x22) return escaped;
+		if (b < 0x20) return 0;
+		if (b == 0x5c) {
+			escaped = 2;
+			if (c.p >= c.end) return 0;
+			const e = load<u8>(c.p++);
+			if (e == 0x75) {
+				if (c.end - c.p < 4) return 0;
+				for (let k: usize = 0; k < 4; k++) if (!isHex(load<u8>(c.p + k))) return 0;
+				c.p += 4;
+			} else if (e != 0x22 && e != 0x5c && e != 0x2f && e != 0x62 && e != 0x66 && e != 0x6e && e != 0x72 && e != 0x74) {
+				return 0;
+			}
+		}
+	}
+	return 0;
+}
+
+function digits(c: Cur): bool {
+	const s = c.p;
+	while (c.p < c.end) {
+		const b = load<u8>(c.p);
+		if (b < 0x30 || b > 0x39) break;
+		c.p++;
+	}
+	return c.p > s;
+}
+
+function skipNumber(c: Cur): bool {
+	if (c.peek() == 0x2d) c.p++;
+	if (c.peek() == 0x30) c.p++;
+	else if (!digits(c)) return false;
+	if (c.peek() == 0x2e) {
+		c.p++;
+		if (!digits(c)) return false;
+	}
+	if (c.peek() == 0x65 || c.peek() == 0x45) {
+		c.p++;
+		if (c.peek() == 0x2b || c.peek() == 0x2d) c.p++;
+		if (!digits(c)) return false;
+	}
+	return true;
+}
+
+function literal(c: Cur, lit: string): bool {
+	const n = <usize>lit.length;
+	if (c.end - c.p < n) return false;
+	for (let i: usize = 0; i < n; i++) {
+		if (<i32>load<u8>(c.p + i) != lit.charCodeAt(<i32>i)) return false;
+	}
+	c.p += n;
+	return true;
+}
+
+// skipValue skips one value (after whitespace), validating it.
+function skipValue(c: Cur): bool {
+	c.ws();
+	const b = c.peek();
+	if (b == 0x22) return skipString(c) != 0;
+	if (b == 0x74) return literal(c, "true");
+	if (b == 0x66) return literal(c, "false");
+	if (b == 0x6e) return literal(c, "null");
+	if (b == 0x2d || (b >= 0x30 && b <= 0x39)) return skipNumber(c);
+	if (b != 0x7b && b != 0x5b) return false;
+	const close = b == 0x7b ? 0x7d : 0x5d;
+	const obj = b == 0x7b;
+	if (++c.depth > MAX_DEPTH) return false;
+	c.p++;
+	c.ws();
+	if (c.peek() == close) {
+		c.p++;
+		c.depth--;
+		return true;
+	}
+	while (true) {
+		if (obj) {
+			c.ws();
+			if (c.peek() != 0x22 || skipString(c) == 0) return false;
+			c.ws();
+			if (c.peek() != 0x3a) return false;
+			c.p++;
+		}
+		if (!skipValue(c)) return false;
+		c.ws();
+		const n = c.peek();
+		if (n == 0x2c) {
+			c.p++;
+			continue;
+		}
+		if (n != close) return false;
+		c.p++;
+		c.depth--;
+		return true;
+	}
+	return false;
+}
+
+// valid reports whether json is one valid JSON value (RFC 8259).
+export function valid(json: Uint8Array): bool {
+	const c = new Cur(json.dataStart, json.dataStart + <usize>json.length);
+	if (!skipValue(c)) return false;
+	c.ws();
+	return c.p == c.end;
+}
+
+function viewOf(json: Uint8Array, from: usize, to: usize): Uint8Array {
+	return json.subarray(<i32>(from - json.dataStart), <i32>(to - json.dataStart));
+}
+
+function keyIs(json: Uint8Array, s: usize, e: usize, escaped: bool, key: Uint8Array): bool {
+	if (!escaped) {
+		const n = e - s - 2;
+		return n == <usize>key.length && memory.compare(s + 1, key.dataStart, n) == 0;
+	}
+	const k = unescape(viewOf(json, s, e));
+	return k.length == key.length && memory.compare(k.dataStart, key.dataStart, <usize>k.length) == 0;
+}
+
+// raw returns the JSON text of the value at path in json, or null when there
+// is none. A path is keys separated by dots, a number indexing an array:
+// "data.email", "data.items.0.sku". The last of duplicate keys counts (as in
+// encoding/json). The
+// document is not validated beyond what is read: check it once with valid.
+export function raw(json: Uint8Array, path: string): Uint8Array | null {
+	const c = new Cur(json.dataStart, json.dataStart + <usize>json.length);
+	const segs = path.split(".");
+	for (let s = 0; s < segs.length; s++) {
+		const seg = segs[s];
+		c.ws();
+		const b = c.peek();
+		if (b == 0x7b) {
+			// The whole object is read: the last of duplicate keys wins.
+			const key = utf8(seg);
+			let at: usize = 0;
+			c.p++;
+			c.ws();
+			if (c.peek() == 0x7d) return null;
+			while (true) {
+				c.ws();
+				if (c.peek() != 0x22) return null;
+				const ks = c.p;
+				const st = skipString(c);
+				if (st == 0) return null;
+				const match = keyIs(json, ks, c.p, st == 2, key);
+				c.ws();
+				if (c.peek() != 0x3a) return null;
+				c.p++;
+				c.ws();
+				if (match) at = c.p;
+				if (!skipValue(c)) return null;
+				c.ws();
+				const n = c.peek();
+				if (n == 0x7d) break;
+				if (n != 0x2c) return null;
+				c.p++;
+			}
+			if (at == 0) return null;
+			c.p = at;
+		} else if (b == 0x5b) {
+			if (seg.length == 0 || seg.length > 9) return null;
+			let idx = 0;
+			for (let k = 0; k < seg.length; k++) {
+				const d = seg.charCodeAt(k);
+				if (d < 0x30 || d > 0x39) return null;
+				idx = idx * 10 + (d - 0x30);
+			}
+			c.p++;
+			c.ws();
+			if (c.peek() == 0x5d) return null;
+			for (let i = 0; i < idx; i++) {
+				if (!skipValue(c)) return null;
+				c.ws();
+				if (c.peek() != 0x2c) return null;
+				c.p++;
+			}
+		} else {
+			return null;
+		}
+	}
+	c.ws();
+	const start = c.p;
+	if (!skipValue(c)) return null;
+	return viewOf(json, start, c.p);
+}
+
+// bytes returns the value at path as UTF-8 text: a string unescaped (a lone
+// surrogate becomes U+FFFD), a number, true or false as written, an object or
+// array as its JSON; or null when the value is missing or null.
+export function bytes(json: Uint8Array, path: string): Uint8Array | null {
+	const r = raw(json, path);
+	if (r === null) return null;
+	const v = r;
+	if (v.length == 4 && load<u8>(v.dataStart) == 0x6e) return null;
+	return load<u8>(v.dataStart) == 0x22 ? unescape(v) : v;
+}
+
+// getString returns the value at path as a string (as bytes does), or null.
+export function getString(json: Uint8Array, path: string): string | null {
+	const b = bytes(json, path);
+	return b === null ? null : text(b!);
+}
+
+function putUTF8(out: usize, r: u32): usize {
+	if (r < 0x80) {
+		store<u8>(out++, <u8>r);
+	} else if (r < 0x800) {
+		store<u8>(out++, <u8>(0xc0 | (r >> 6)));
+		store<u8>(out++, <u8>(0x80 | (r & 0x3f)));
+	} else if (r < 0x10000) {
+		store<u8>(out++, <u8>(0xe0 | (r >> 12)));
+		store<u8>(out++, <u8>(0x80 | ((r >> 6) & 0x3f)));
+		store<u8>(out++, <u8>(0x80 | (r & 0x3f)));
+	} else {
+		store<u8>(out++, <u8>(0xf0 | (r >> 18)));
+		store<u8>(out++, <u8>(0x80 | ((r >> 12) & 0x3f)));
+		store<u8>(out++, <u8>(0x80 | ((r >> 6) & 0x3f)));
+		store<u8>(out++, <u8>(0x80 | (r & 0x3f)));
+	}
+	return out;
+}
+
+function hex4(p: usize): u32 {
+	return (hexVal(load<u8>(p)) << 12) | (hexVal(load<u8>(p + 1)) << 8) | (hexVal(load<u8>(p + 2)) << 4) | hexVal(load<u8>(p + 3));
+}
+
+// unescape returns the JSON string literal lit (with its quotes) unescaped,
+// as UTF-8: a view of lit when it has no escapes.
+export function unescape(lit: Uint8Array): Uint8Array {
+	if (lit.length < 2) return new Uint8Array(0);
+	let p = lit.dataStart + 1;
+	const end = lit.dataStart + <usize>lit.length - 1;
+	let esc = false;
+	for (let q = p; q < end; q++) {
+		if (load<u8>(q) == 0x5c) {
+			esc = true;
+			break;
+		}
+	}
+	if (!esc) return lit.subarray(1, lit.length - 1);
+	const out = new Uint8Array(lit.length);
+	const o0 = out.dataStart;
+	let o = o0;
+	while (p < end) {
+		const b = load<u8>(p);
+		if (b != 0x5c) {
+			store<u8>(o++, b);
+			p++;
+			continue;
+		}
+		p++;
+		if (p >= end) break;
+		const e = load<u8>(p++);
+		if (e == 0x62) store<u8>(o++, 0x08);
+		else if (e == 0x66) store<u8>(o++, 0x0c);
+		else if (e == 0x6e) store<u8>(o++, 0x0a);
+		else if (e == 0x72) store<u8>(o++, 0x0d);
+		else if (e == 0x74) store<u8>(o++, 0x09);
+		else if (e == 0x75) {
+			if (end - p < 4) break;
+			let u = hex4(p);
+			p += 4;
+			if (u >= 0xd800 && u < 0xdc00 && end - p >= 6 && load<u8>(p) == 0x5c && load<u8>(p + 1) == 0x75) {
+				const lo = hex4(p + 2);
+				if (lo >= 0xdc00 && lo < 0xe000) {
+					u = 0x10000 + ((u - 0xd800) << 10) + (lo - 0xdc00);
+					p += 6;
+				}
+			}
+			if (u >= 0xd800 && u < 0xe000) u = 0xfffd;
+			o = putUTF8(o, u);
+		} else store<u8>(o++, e);
+	}
+	return out.subarray(0, <i32>(o - o0));
+}
+
+// ---- the wire codec and the exports ---------------------------------------
+
+class Dec {
+	ok: bool = true;
+	constructor(public buf: ArrayBuffer, public p: usize, public end: usize) {}
+
+	u32(): u32 {
+		if (!this.ok || this.end - this.p < 4) {
+			this.ok = false;
+			return 0;
+		}
+		const v = load<u32>(this.p);
+		this.p += 4;
+		return v;
+	}
+
+	bytes(): Uint8Array {
+		const n = <usize>this.u32();
+		if (!this.ok || this.end - this.p < n) {
+			this.ok = false;
+			return new Uint8Array(0);
+		}
+		const v = Uint8Array.wrap(this.buf, <i32>(this.p - changetype<usize>(this.buf)), <i32>n);
+		this.p += n;
+		return v;
+	}
+
+	str(): string {
+		const n = <usize>this.u32();
+		if (!this.ok || this.end - this.p < n) {
+			this.ok = false;
+			return "";
+		}
+		const s = String.UTF8.decodeUnsafe(this.p, n);
+		this.p += n;
+		return s;
+	}
+
+	fields(f: Fields): void {
+		const n = this.u32();
+		if (!this.ok || <usize>n > (this.end - this.p) / 8) {
+			if (n != 0) this.ok = false;
+			return;
+		}
+		for (let i: u32 = 0; i < n && this.ok; i++) {
+			f.keys.push(this.str());
+			f.values.push(this.str());
+		}
+	}
+
+	request(r: Request): void {
+		r.contentType = this.str();
+		this.fields(r.headers);
+		this.fields(r.query);
+		r.body = this.bytes();
+	}
+}
+
+function decode(buf: ArrayBuffer, len: i32): Input | null {
+	const p = changetype<usize>(buf);
+	if (len < 4 || load<u32>(p) != 0x31494848) return null; // "HHI1"
+	const d = new Dec(buf, p + 4, p + <usize>len);
+	const input = new Input();
+	input.webhook = d.str();
+	input.config = d.bytes();
+	const n = d.u32();
+	if (!d.ok || <usize>n > (d.end - d.p) / 4) return null;
+	for (let i: u32 = 0; i < n && d.ok; i++) input.events.push(d.bytes());
+	d.request(input.request);
+	return d.ok && d.p == d.end ? input : null;
+}
+
+function putStr(b: Buf, s: string): void {
+	b.u32(<u32>String.UTF8.byteLength(s));
+	b.str(s);
+}
+
+function putFields(b: Buf, f: Fields): void {
+	b.u32(<u32>f.keys.length);
+	for (let i = 0; i < f.keys.length; i++) {
+		putStr(b, f.keys[i]);
+		putStr(b, f.values[i]);
+	}
+}
+
+let handler: ((input: Input, req: Request) => Status) | null = null;
+
+// handle registers the plugin's function: it gets the input and the request
+// the hub would send without the plugin (a copy it may change), and returns
+// Status.Send (send req), Status.Skip (drop the event for this webhook) or
+// fail("why").
+export function handle(fn: (input: Input, req: Request) => Status): void {
+	handler = fn;
+}
+
+let inBuf = new ArrayBuffer(0);
+const out = new Buf(4096);
+
+function packed(b: Buf): i64 {
+	return (<i64>changetype<usize>(b.buf) << 32) | <i64>b.len;
+}
+
+let schema: ArrayBuffer | null = null;
+
+// configSchema declares a JSON Schema for the plugin's config (call it at top
+// level, and re-export hookhub_config_schema); the hub then refuses a webhook
+// whose config does not fit it.
+export function configSchema(json: string): void {
+	schema = String.UTF8.encode(json);
+}
+
+export function hookhub_config_schema(): i64 {
+	const s = schema;
+	if (s === null || s.byteLength == 0) return 0;
+	return (<i64>changetype<usize>(s) << 32) | <i64>s.byteLength;
+}
+
+export function hookhub_abi_version(): i32 {
+	return 1;
+}
+
+// The host calls hookhub_alloc before each call with the input's size; the
+// buffer is reused while it is big enough.
+export function hookhub_alloc(size: i32): i32 {
+	if (size <= 0) return 0;
+	if (size > inBuf.byteLength) inBuf = new ArrayBuffer(size);
+	return <i32>changetype<usize>(inBuf);
+}
+
+export function hookhub_transform(ptr: i32, len: i32): i64 {
+	out.reset();
+	out.u32(0x314f4848); // "HHO1"
+	failReason = "";
+	const input = len >= 0 && len <= inBuf.byteLength && ptr == <i32>changetype<usize>(inBuf) ? decode(inBuf, len) : null;
+	if (input === null || handler === null) {
+		out.byte(<u8>Status.Error);
+		putStr(out, input === null ? "hookhub assemblyscript kit: malformed input" : "no handler: call handle(fn) in the plugin's entry file");
+		return packed(out);
+	}
+	const inp = input;
+	const req = inp.request.clone();
+	const st = handler!(inp, req);
+	if (st == Status.Send) {
+		out.byte(<u8>Status.Send);
+		putStr(out, req.contentType);
+		putFields(out, req.headers);
+		putFields(out, req.query);
+		out.u32(<u32>req.body.length);
+		out.bytes(req.body);
+	} else if (st == Status.Skip) {
+		out.byte(<u8>Status.Skip);
+	} else {
+		out.byte(<u8>Status.Error);
+		putStr(out, failReason.length ? failReason : "the plugin failed");
+	}
+	return packed(out);
+}
+
+// ---- the abort shim -------------------------------------------------------
+
+// @ts-ignore: decorator
+@external("wasi_snapshot_preview1", "fd_write")
+declare function fd_write(fd: u32, iovs: usize, iovsLen: u32, written: usize): u16;
+
+// hookhubAbort replaces AssemblyScript's env.abort (asconfig.json's "use"):
+// it writes "abort: MESSAGE at FILE:LINE:COLUMN" to stderr, which the host
+// reports with the trap, and traps.
+// @ts-ignore: decorator
+@global
+export function hookhubAbort(message: string | null, fileName: string | null, line: u32, column: u32): void {
+	let s = "abort: " + (message === null ? "" : message);
+	if (fileName !== null) s += " at " + fileName + ":" + line.toString() + ":" + column.toString();
+	s += "\n";
+	const b = String.UTF8.encode(s);
+	const iov = memory.data(8);
+	store<u32>(iov, <u32>changetype<usize>(b));
+	store<u32>(iov + 4, <u32>b.byteLength);
+	fd_write(2, iov, 1, memory.data(4));
+	unreachable();
+}
