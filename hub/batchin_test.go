@@ -11,6 +11,7 @@ import (
 	"github.com/hookhub/hookhub/hub/hubtest"
 	"github.com/hookhub/hookhub/hub/internal/routing"
 	"github.com/hookhub/hookhub/sdk/event"
+	"github.com/hookhub/hookhub/sdk/publish"
 )
 
 // batchOf is a CloudEvents batch of contact.updated events of account with
@@ -150,5 +151,28 @@ func TestBatchWholeRefused(t *testing.T) {
 	time.Sleep(300 * time.Millisecond)
 	if rc.Count() != 0 {
 		t.Errorf("%d requests, want none", rc.Count())
+	}
+}
+
+// TestBatcherToHub: events sent through sdk/publish's Batcher are each
+// delivered once.
+func TestBatcherToHub(t *testing.T) {
+	rc := hubtest.NewReceiver(t)
+	r := startHub(t, `{"webhooks":[`+webhookJSON("w", "acme", rc.URL, `"events":["*"]`)+`]}`, nil)
+	b := publish.New(r.JetStream(), "hookhub").NewBatcher(publish.BatchOptions{MaxEvents: 40})
+	for i := range 250 {
+		e := contact(fmt.Sprintf("evt_sdk%d", i))
+		e.Source = "test"
+		if err := b.Add(t.Context(), e); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := b.Close(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	rc.WaitFor(t, 250, 30*time.Second)
+	time.Sleep(300 * time.Millisecond)
+	if n := rc.Count(); n != 250 {
+		t.Errorf("%d requests, want 250", n)
 	}
 }
