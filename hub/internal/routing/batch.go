@@ -12,6 +12,7 @@ import (
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 	"github.com/tidwall/gjson"
+	"golang.org/x/sync/semaphore"
 
 	"github.com/hookhub/hookhub/hub/internal/bus"
 	"github.com/hookhub/hookhub/hub/internal/envelope"
@@ -255,9 +256,18 @@ func jobMsg(n bus.Names, ev *event.Event, webhook string, raw []byte) *nats.Msg 
 	return job
 }
 
-// writeWindow bounds the asynchronous publishes awaiting their ack, below
-// nats.go's default limit (4,000) shared by the hub's other writers.
-const writeWindow = 256
+// writeWindow bounds one batch's asynchronous publishes awaiting their ack,
+// and batchWrites all batches' together: below nats.go's limit per
+// connection (4,000, shared with the hub's other writers), past which a
+// publish fails at once ("stalled") instead of waiting.
+const (
+	writeWindow = 256
+	batchWrites = 2048
+)
+
+// batchSlots is shared by the batches routed at once by every Router of the
+// process (they share the bus's connection).
+var batchSlots = semaphore.NewWeighted(batchWrites)
 
 // writeAll stores msgs, writeWindow at a time, and says which were
 // duplicates (a message id JetStream had stored within its window).
@@ -265,27 +275,40 @@ func (r *Router) writeAll(ctx context.Context, msgs []*nats.Msg) ([]bool, error)
 	dup := make([]bool, len(msgs))
 	for lo := 0; lo < len(msgs); lo += writeWindow {
 		hi := min(lo+writeWindow, len(msgs))
-		futures := make([]jetstream.PubAckFuture, 0, hi-lo)
-		for _, msg := range msgs[lo:hi] {
-			f, err := r.bus.JS.PublishMsgAsync(msg)
-			if err != nil {
-				return nil, err
-			}
-			futures = append(futures, f)
-		}
-		for i, f := range futures {
-			select {
-			case ack := <-f.Ok():
-				dup[lo+i] = ack.Duplicate
-			case err := <-f.Err():
-				return nil, err
-			case <-ctx.Done():
-				if errors.Is(ctx.Err(), context.DeadlineExceeded) {
-					return nil, errors.New("timed out waiting for JetStream")
-				}
-				return nil, ctx.Err()
-			}
+		if err := r.writeWindow(ctx, msgs[lo:hi], dup[lo:hi]); err != nil {
+			return nil, err
 		}
 	}
 	return dup, nil
+}
+
+// writeWindow stores msgs at once, holding a slot of batchSlots for each
+// until its ack.
+func (r *Router) writeWindow(ctx context.Context, msgs []*nats.Msg, dup []bool) error {
+	if err := batchSlots.Acquire(ctx, int64(len(msgs))); err != nil {
+		return err
+	}
+	defer batchSlots.Release(int64(len(msgs)))
+	futures := make([]jetstream.PubAckFuture, 0, len(msgs))
+	for _, msg := range msgs {
+		f, err := r.bus.JS.PublishMsgAsync(msg)
+		if err != nil {
+			return err
+		}
+		futures = append(futures, f)
+	}
+	for i, f := range futures {
+		select {
+		case ack := <-f.Ok():
+			dup[i] = ack.Duplicate
+		case err := <-f.Err():
+			return err
+		case <-ctx.Done():
+			if errors.Is(ctx.Err(), context.DeadlineExceeded) {
+				return errors.New("timed out waiting for JetStream")
+			}
+			return ctx.Err()
+		}
+	}
+	return nil
 }
