@@ -1,7 +1,9 @@
 package routing
 
 import (
+	"bytes"
 	"context"
+	"encoding/json"
 	"fmt"
 	"strconv"
 	"strings"
@@ -173,4 +175,29 @@ func TestSplitBatch(t *testing.T) {
 	if want := []string{`{"a":1}`, `"x"`, `[2]`}; fmt.Sprint(got) != fmt.Sprint(want) {
 		t.Errorf("SplitBatch: %q, want %q", got, want)
 	}
+}
+
+// FuzzSplitBatch: any input is split within the limits or refused with a
+// reason, and each member is valid JSON of the input's own bytes.
+func FuzzSplitBatch(f *testing.F) {
+	f.Add([]byte(`[{"id":"a"},"x",[1,{}]]`))
+	f.Add([]byte(`{"id":"a"}`))
+	f.Add([]byte(`[`))
+	f.Fuzz(func(t *testing.T, b []byte) {
+		parts, reason := SplitBatch(b)
+		if reason != "" {
+			if parts != nil {
+				t.Fatalf("refused (%s) with %d members", reason, len(parts))
+			}
+			return
+		}
+		if len(parts) == 0 || len(parts) > event.MaxBatchEvents {
+			t.Fatalf("%d members", len(parts))
+		}
+		for i, p := range parts {
+			if !json.Valid(p) || !bytes.Contains(b, p) {
+				t.Fatalf("member %d %q is not valid JSON from the input", i, p)
+			}
+		}
+	})
 }
