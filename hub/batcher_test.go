@@ -1,4 +1,7 @@
-package publish_test
+// The tests of sdk/publish's Batcher live here, in the hub's module, so that
+// sdk/publish needs no NATS server among its own requirements.
+
+package hub_test
 
 import (
 	"context"
@@ -20,7 +23,7 @@ import (
 
 // startJetStream runs an in-process JetStream with a stream on the events
 // subjects, as a hub creates it.
-func startJetStream(t *testing.T) (jetstream.JetStream, jetstream.Stream) {
+func batcherJetStream(t *testing.T) (jetstream.JetStream, jetstream.Stream) {
 	t.Helper()
 	s, err := server.NewServer(&server.Options{Host: "127.0.0.1", Port: -1, JetStream: true, StoreDir: t.TempDir(), NoLog: true, NoSigs: true})
 	if err != nil {
@@ -48,7 +51,7 @@ func startJetStream(t *testing.T) (jetstream.JetStream, jetstream.Stream) {
 }
 
 // stored reads the batches stored: each one's subject and event ids.
-func stored(t *testing.T, st jetstream.Stream) (subjects []string, batches [][]string) {
+func storedBatches(t *testing.T, st jetstream.Stream) (subjects []string, batches [][]string) {
 	t.Helper()
 	info, err := st.Info(t.Context())
 	if err != nil {
@@ -76,7 +79,7 @@ func stored(t *testing.T, st jetstream.Stream) (subjects []string, batches [][]s
 	return subjects, batches
 }
 
-func ev(account string, i int) *event.Event {
+func batcherEvent(account string, i int) *event.Event {
 	return &event.Event{ID: fmt.Sprintf("evt_%d", i), Source: "test", Type: "contact.updated", Account: account, Data: json.RawMessage(`{"n":1}`)}
 }
 
@@ -85,23 +88,23 @@ func ev(account string, i int) *event.Event {
 // Close sends the rest. Each account's events go in its own batches, on its
 // own batch subject.
 func TestBatcherSizeFlush(t *testing.T) {
-	js, st := startJetStream(t)
+	js, st := batcherJetStream(t)
 	b := publish.New(js, "hookhub").NewBatcher(publish.BatchOptions{MaxEvents: 10, Linger: time.Hour})
 	for i := range 25 {
-		if err := b.Add(t.Context(), ev("acme", i)); err != nil {
+		if err := b.Add(t.Context(), batcherEvent("acme", i)); err != nil {
 			t.Fatal(err)
 		}
 	}
-	if err := b.Add(t.Context(), ev("globex", 100)); err != nil {
+	if err := b.Add(t.Context(), batcherEvent("globex", 100)); err != nil {
 		t.Fatal(err)
 	}
-	if _, got := stored(t, st); len(got) != 2 || len(got[0]) != 10 || len(got[1]) != 10 || got[1][0] != "evt_10" {
+	if _, got := storedBatches(t, st); len(got) != 2 || len(got[0]) != 10 || len(got[1]) != 10 || got[1][0] != "evt_10" {
 		t.Fatalf("before Close: %v, want two batches of 10", got)
 	}
 	if err := b.Close(t.Context()); err != nil {
 		t.Fatal(err)
 	}
-	subjects, got := stored(t, st)
+	subjects, got := storedBatches(t, st)
 	if len(got) != 4 {
 		t.Fatalf("after Close: %v, want 4 batches", got)
 	}
@@ -111,15 +114,15 @@ func TestBatcherSizeFlush(t *testing.T) {
 			t.Errorf("batch %v on %s, want %s", got[i], subjects[i], want[got[i][0]])
 		}
 	}
-	if err := b.Add(t.Context(), ev("acme", 1)); !errors.Is(err, publish.ErrClosed) {
+	if err := b.Add(t.Context(), batcherEvent("acme", 1)); !errors.Is(err, publish.ErrClosed) {
 		t.Errorf("Add after Close: %v, want ErrClosed", err)
 	}
 
 	// By bytes: events of ~300 bytes in batches of at most 1,000.
-	js2, st2 := startJetStream(t)
+	js2, st2 := batcherJetStream(t)
 	b2 := publish.New(js2, "hookhub").NewBatcher(publish.BatchOptions{MaxBytes: 1000, Linger: time.Hour})
 	for i := range 10 {
-		e := ev("acme", i)
+		e := batcherEvent("acme", i)
 		e.Data = json.RawMessage(`{"pad":"` + strings.Repeat("x", 150) + `"}`)
 		if err := b2.Add(t.Context(), e); err != nil {
 			t.Fatal(err)
@@ -147,7 +150,7 @@ func TestBatcherSizeFlush(t *testing.T) {
 // TestBatcherLingerFlush: a batch that does not fill is sent once its
 // first event has waited Linger, and OnBatch hears of it.
 func TestBatcherLingerFlush(t *testing.T) {
-	js, st := startJetStream(t)
+	js, st := batcherJetStream(t)
 	var mu sync.Mutex
 	var results []publish.BatchResult
 	const linger = 100 * time.Millisecond
@@ -159,7 +162,7 @@ func TestBatcherLingerFlush(t *testing.T) {
 	defer b.Close(context.Background())
 	start := time.Now()
 	for i := range 3 {
-		if err := b.Add(t.Context(), ev("acme", i)); err != nil {
+		if err := b.Add(t.Context(), batcherEvent("acme", i)); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -182,7 +185,7 @@ func TestBatcherLingerFlush(t *testing.T) {
 	if r := results[0]; r.Err != nil || r.Ack == nil || fmt.Sprint(r.IDs) != "[evt_0 evt_1 evt_2]" {
 		t.Errorf("OnBatch: %+v", r)
 	}
-	if _, got := stored(t, st); len(got) != 1 || len(got[0]) != 3 {
+	if _, got := storedBatches(t, st); len(got) != 1 || len(got[0]) != 3 {
 		t.Errorf("stored %v, want one batch of 3", got)
 	}
 }
@@ -191,20 +194,20 @@ func TestBatcherLingerFlush(t *testing.T) {
 // batch that cannot be stored is a *BatchError naming its events, from the
 // Add that sent it, or from Flush for a lingering one.
 func TestBatcherErrors(t *testing.T) {
-	js, _ := startJetStream(t)
+	js, _ := batcherJetStream(t)
 	b := publish.New(js, "nostream").NewBatcher(publish.BatchOptions{MaxEvents: 2, Linger: 20 * time.Millisecond, Timeout: time.Second})
-	bad := ev("acme", 1)
+	bad := batcherEvent("acme", 1)
 	bad.Type = "Not A Type"
 	if err := b.Add(t.Context(), bad); err == nil || !errors.Is(err, event.ErrInvalid) {
 		t.Errorf("Add of a bad type: %v, want an invalid-event error", err)
 	}
-	_ = b.Add(t.Context(), ev("acme", 1))
-	err := b.Add(t.Context(), ev("acme", 2))
+	_ = b.Add(t.Context(), batcherEvent("acme", 1))
+	err := b.Add(t.Context(), batcherEvent("acme", 2))
 	var be *publish.BatchError
 	if !errors.As(err, &be) || fmt.Sprint(be.IDs) != "[evt_1 evt_2]" || be.Account != "acme" {
 		t.Fatalf("a full batch with no stream to store it: %v, want a BatchError of evt_1 and evt_2", err)
 	}
-	_ = b.Add(t.Context(), ev("acme", 3))
+	_ = b.Add(t.Context(), batcherEvent("acme", 3))
 	time.Sleep(200 * time.Millisecond) // lingers, is sent, fails
 	if err := b.Flush(t.Context()); !errors.As(err, &be) || fmt.Sprint(be.IDs) != "[evt_3]" {
 		t.Errorf("Flush after a lingering batch failed: %v, want its BatchError", err)
