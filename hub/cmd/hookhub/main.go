@@ -26,7 +26,7 @@ func commands() []command {
 	return []command{
 		{"serve", "serve", "run the hub (the default)", runServe},
 		{"demo", "demo", "run the hub on examples/hookhub.json with a local receiver that prints what arrives", runDemo},
-		{"publish", "publish [flags]", "publish one event to the hub's NATS", runPublish},
+		{"publish", "publish [flags]", "publish one event, or a batch (--file with a JSON array), to the hub's NATS", runPublish},
 		{"webhooks", "webhooks list|get|create|...", "manage webhooks through the hub's API (HOOKHUB_API_ADDR, HOOKHUB_API_TOKEN)", runWebhooks},
 		{"dlq", "dlq list|get|redrive", "list, inspect and redrive dead letters", runDLQ},
 		{"events", "events rejected|get", "the events the hub refused, with the reason, newest first; one event the hub keeps", runEvents},

@@ -22,12 +22,12 @@ import (
 )
 
 func runPublish(args []string, stdout, stderr io.Writer) error {
-	fs := newFlags("publish", "publish --account ID --type TYPE [--data JSON] | --file FILE|-", stderr)
+	fs := newFlags("publish", "publish --account ID --type TYPE [--data JSON] | --file FILE|- (one CloudEvent, or a JSON array of one account's events: a batch)", stderr)
 	url := fs.String("nats", envOr("HOOKHUB_NATS_URL", "nats://127.0.0.1:4222"), "NATS server (env HOOKHUB_NATS_URL)")
 	user := fs.String("user", os.Getenv("HOOKHUB_NATS_USER"), "NATS user (env HOOKHUB_NATS_USER); its password is read from HOOKHUB_NATS_PASSWORD, never a flag")
 	creds := fs.String("creds", os.Getenv("HOOKHUB_NATS_CREDS"), "NATS .creds file (env HOOKHUB_NATS_CREDS), for an outside NATS with JWT logins")
 	prefix := fs.String("prefix", envOr("HOOKHUB_SUBJECT_PREFIX", publish.DefaultPrefix), "subject prefix (env HOOKHUB_SUBJECT_PREFIX)")
-	file := fs.String("file", "", "a whole CloudEvent as JSON, from this file or - for stdin")
+	file := fs.String("file", "", "a whole CloudEvent as JSON, or a batch (a JSON array of one account's CloudEvents), from this file or - for stdin")
 	account := fs.String("account", "", "account the event belongs to")
 	typ := fs.String("type", "", "event type, e.g. contact.updated")
 	data := fs.String("data", "", "the event's data as a JSON object (default: the type's sample from the catalog)")
@@ -74,6 +74,9 @@ func runPublish(args []string, stdout, stderr io.Writer) error {
 			return err
 		}
 	}
+	if isBatch(raw) {
+		return publishBatchFile(raw, *viaAPI, *url, *prefix, *user, *creds, stdout)
+	}
 	if *viaAPI {
 		resp, err := newAPIClient(envOr("HOOKHUB_API_ADDR", "127.0.0.1:8080"), os.Getenv("HOOKHUB_API_TOKEN")).call("POST", "/v1/events", raw)
 		if err != nil {
@@ -102,6 +105,22 @@ func runPublish(args []string, stdout, stderr io.Writer) error {
 	}
 	fmt.Fprintf(stdout, "published %s %s to %s, stream %s seq %d%s\n", e.Type, e.ID, e.NATSSubject(*prefix), ack.Stream, ack.Sequence, dup)
 	return nil
+}
+
+// publishBatchFile sends a --file that holds a batch, over NATS only.
+func publishBatchFile(raw []byte, viaAPI bool, url, prefix, user, creds string, stdout io.Writer) error {
+	if viaAPI {
+		return errors.New("--via-api takes one event: a batch goes over NATS (leave out --via-api)")
+	}
+	evs, err := readBatch(raw)
+	if err != nil {
+		return err
+	}
+	auth, err := natsLogin(user, os.Getenv("HOOKHUB_NATS_PASSWORD"), creds)
+	if err != nil {
+		return err
+	}
+	return publishBatchNATS(url, prefix, evs, stdout, auth...)
 }
 
 // natsLogin is how a command logs in to NATS: a user and password, or a

@@ -11,6 +11,7 @@ import (
 	"github.com/hookhub/hookhub/hub/internal/bus"
 	"github.com/hookhub/hookhub/hub/internal/routing"
 	"github.com/hookhub/hookhub/hub/internal/webhooks"
+	"github.com/hookhub/hookhub/sdk/event"
 )
 
 // Ordered delivery.
@@ -120,32 +121,41 @@ func (s *sequencer) dispatch(m jetstream.Msg) {
 		_ = m.Nak()
 		return
 	}
-	// The router's acceptance, the same reading and checks: an event it
-	// rejects (with its reason) reaches no ordered webhook either.
-	ev, reason := routing.Check(s.e.o.Bus.Names, s.e.o.Types, m.Subject(), m.Headers().Get(jetstream.MsgIDHeader), m.Data())
-	if reason != "" {
-		_ = m.Ack()
-		return
+	type orderedEvent struct {
+		ev      *event.Event
+		raw     []byte
+		ordered []*webhooks.Webhook
 	}
-	var ordered []*webhooks.Webhook
-	for _, w := range s.e.o.Snapshots.Snapshot().Match(ev, nil) {
-		if w.Ordered() {
-			ordered = append(ordered, w)
+	var events []orderedEvent
+	snap := s.e.o.Snapshots.Snapshot()
+	jobs := 0
+	for _, in := range s.accepted(m) {
+		var ordered []*webhooks.Webhook
+		for _, w := range snap.Match(in.ev, nil) {
+			if w.Ordered() {
+				ordered = append(ordered, w)
+			}
+		}
+		if len(ordered) > 0 {
+			events = append(events, orderedEvent{in.ev, in.raw, ordered})
+			jobs += len(ordered)
 		}
 	}
-	if len(ordered) == 0 {
+	if jobs == 0 {
 		_ = m.Ack()
 		return
 	}
-	// Keep the event for resends before any delivery of it, as the router
+	// Keep each event for resends before any delivery of it, as the router
 	// does (the same message id: whichever comes second is a duplicate).
-	actx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	_, err = s.e.o.Bus.JS.PublishMsg(actx, s.e.o.Bus.Names.ArchiveMsg(ev.Account, ev.ID, m.Data()))
-	cancel()
-	if err != nil {
-		s.e.log.Warn().Err(err).Str("event", ev.ID).Msg("archiving the event failed; it will come again")
-		_ = m.NakWithDelay(time.Second)
-		return
+	for _, oe := range events {
+		actx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		_, err = s.e.o.Bus.JS.PublishMsg(actx, s.e.o.Bus.Names.ArchiveMsg(oe.ev.Account, oe.ev.ID, oe.raw))
+		cancel()
+		if err != nil {
+			s.e.log.Warn().Err(err).Str("event", oe.ev.ID).Msg("archiving the event failed; it will come again")
+			_ = m.NakWithDelay(time.Second)
+			return
+		}
 	}
 	seq := md.Sequence.Stream
 	s.mu.Lock()
@@ -158,30 +168,71 @@ func (s *sequencer) dispatch(m jetstream.Msg) {
 		h.m = m // delivered again while in hand: keep the newer handle
 		return
 	}
-	h := &heldEvent{m: m, left: len(ordered)}
+	h := &heldEvent{m: m, left: jobs}
 	s.held[seq] = h
-	for _, w := range ordered {
-		id := routing.JobID(ev.ID, w.ID)
-		u := &unit{
-			items:   []item{{Job: id, EventID: ev.ID, Raw: m.Data(), Stored: md.Timestamp}},
-			id:      id,
-			webhook: w.ID,
-			subject: s.e.o.Bus.Names.Delivery(ev.Account, w.ID),
-			attempt: 1,
-			seq:     seq,
-			ordered: h,
-		}
-		k := w.ID + "\x00" + w.OrderKey(ev)
-		q := s.keys[k]
-		if q == nil {
-			q = &keyQueue{}
-			s.keys[k] = q
-		}
-		q.units = append(q.units, u)
-		if len(q.units) == 1 {
-			s.start(k, q)
+	for _, oe := range events {
+		for _, w := range oe.ordered {
+			s.queue(h, seq, md.Timestamp, oe.ev, oe.raw, w)
 		}
 	}
+}
+
+// queue puts the job of ev for ordered webhook w, from held event h, at the
+// tail of its key's queue. s.mu is held.
+func (s *sequencer) queue(h *heldEvent, seq uint64, stored time.Time, ev *event.Event, raw []byte, w *webhooks.Webhook) {
+	id := routing.JobID(ev.ID, w.ID)
+	u := &unit{
+		items:   []item{{Job: id, EventID: ev.ID, Raw: raw, Stored: stored}},
+		id:      id,
+		webhook: w.ID,
+		subject: s.e.o.Bus.Names.Delivery(ev.Account, w.ID),
+		attempt: 1,
+		seq:     seq,
+		ordered: h,
+	}
+	k := w.ID + "\x00" + w.OrderKey(ev)
+	q := s.keys[k]
+	if q == nil {
+		q = &keyQueue{}
+		s.keys[k] = q
+	}
+	q.units = append(q.units, u)
+	if len(q.units) == 1 {
+		s.start(k, q)
+	}
+}
+
+// acceptedEvent is an event of m the router accepts, with its bytes.
+type acceptedEvent struct {
+	ev  *event.Event
+	raw []byte
+}
+
+// accepted are the events of m the router accepts, by the router's own
+// checks (an event it rejects, with its reason, reaches no ordered webhook
+// either): m itself, or each good event of a batch, in the batch's order.
+func (s *sequencer) accepted(m jetstream.Msg) []acceptedEvent {
+	names, types := s.e.o.Bus.Names, s.e.o.Types
+	if account, ok := routing.BatchAccount(names, m.Subject()); ok {
+		items, reason := routing.SplitBatch(m.Data())
+		if reason != "" {
+			return nil
+		}
+		var out []acceptedEvent
+		seen := map[string]bool{} // an id twice in one batch is delivered once
+		for _, raw := range items {
+			if ev, reason := routing.CheckBatched(types, account, raw); reason == "" && !seen[ev.ID] {
+				seen[ev.ID] = true
+				out = append(out, acceptedEvent{ev, raw})
+			}
+		}
+		return out
+	}
+	ev, reason := routing.Check(names, types, m.Subject(), m.Headers().Get(jetstream.MsgIDHeader), m.Data())
+	if reason != "" {
+		return nil
+	}
+	return []acceptedEvent{{ev, m.Data()}}
 }
 
 // start runs the head of a key's queue. s.mu is held.

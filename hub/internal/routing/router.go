@@ -125,6 +125,10 @@ func keepAlive(m jetstream.Msg) (stop func()) {
 }
 
 func (r *Router) handle(ctx context.Context, m jetstream.Msg) {
+	if account, ok := BatchAccount(r.bus.Names, m.Subject()); ok {
+		r.handleBatch(ctx, m, account)
+		return
+	}
 	start := time.Now()
 	raw := m.Data()
 	ev, reason := Check(r.bus.Names, r.types, m.Subject(), m.Headers().Get(jetstream.MsgIDHeader), raw)

@@ -1,0 +1,178 @@
+package hub_test
+
+import (
+	"fmt"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/nats-io/nats.go"
+
+	"github.com/hookhub/hookhub/hub/hubtest"
+	"github.com/hookhub/hookhub/hub/internal/routing"
+	"github.com/hookhub/hookhub/sdk/event"
+	"github.com/hookhub/hookhub/sdk/publish"
+)
+
+// batchOf is a CloudEvents batch of contact.updated events of account with
+// ids prefix0, prefix1, ...
+func batchOf(account, prefix string, from, to int) []string {
+	var out []string
+	for i := from; i < to; i++ {
+		out = append(out, fmt.Sprintf(`{"specversion":"1.0","id":"%s%d","source":"test","type":"contact.updated","account":%q,"data":{"email":"u%d@example.com"}}`,
+			prefix, i, account, i))
+	}
+	return out
+}
+
+func publishBatch(t *testing.T, r *running, account string, items []string) {
+	t.Helper()
+	m := nats.NewMsg(event.BatchSubject("hookhub", account))
+	m.Header.Set("Content-Type", event.BatchContentType)
+	m.Data = []byte("[" + strings.Join(items, ",") + "]")
+	if _, err := r.JetStream().PublishMsg(t.Context(), m); err != nil {
+		t.Fatalf("publish a batch: %v", err)
+	}
+}
+
+// TestBatchIngest: a batch of 100 with 2 bad events (data against its
+// type's schema, and an event of another account) delivers the 98 others,
+// to a plain webhook and, in the batch's order, to an ordered one, and
+// stores the 2 as rejected, each with its index and reason, under the
+// publishing account. The other account's webhook gets nothing.
+func TestBatchIngest(t *testing.T) {
+	plain, ordered, other := hubtest.NewReceiver(t), hubtest.NewReceiver(t), hubtest.NewReceiver(t)
+	doc := `{"webhooks":[` + webhookJSON("plain", "acme", plain.URL, `"events":["contact.*"]`) + "," +
+		webhookJSON("ordered", "acme", ordered.URL, `"events":["contact.*"],"ordering":{"key":"account"}`) + "," +
+		webhookJSON("globex-hook", "globex", other.URL, `"events":["*"]`) + `]}`
+	r := startHub(t, doc, nil)
+	items := batchOf("acme", "evt_b", 0, 100)
+	items[17] = `{"specversion":"1.0","id":"evt_b17","source":"test","type":"contact.updated","account":"acme","data":{"email":7}}`
+	items[58] = batchOf("globex", "evt_b", 58, 59)[0]
+	publishBatch(t, r, "acme", items)
+
+	reasons := map[string]string{}
+	for _, m := range r.waitStream(t, streamName("hookhub", "REJECTED"), 2, 20*time.Second) {
+		h := m.Headers()
+		if h.Get("Hookhub-Account") != "acme" {
+			t.Errorf("rejected event %s stored under account %q, want acme (the publisher's)", h.Get(routing.HeaderBatchIndex), h.Get("Hookhub-Account"))
+		}
+		reasons[h.Get(routing.HeaderBatchIndex)] = h.Get("Hookhub-Reason")
+	}
+	if r17 := reasons["17"]; !strings.HasPrefix(r17, "batch[17]: ") || !strings.Contains(r17, "data.email") {
+		t.Errorf("event 17's reason: %q, want batch[17] and data.email", r17)
+	}
+	if r58 := reasons["58"]; !strings.HasPrefix(r58, "batch[58]: ") || !strings.Contains(r58, `account "globex" does not match`) {
+		t.Errorf("event 58's reason: %q, want batch[58] and the account mismatch", r58)
+	}
+	if len(reasons) != 2 {
+		t.Errorf("rejected: %v, want events 17 and 58", reasons)
+	}
+	want := map[string]bool{}
+	for i := range 100 {
+		if i != 17 && i != 58 {
+			want[fmt.Sprintf("evt_b%d:plain", i)] = true
+		}
+	}
+	got := map[string]int{}
+	for _, q := range plain.WaitFor(t, 98, 30*time.Second) {
+		got[q.Header.Get("webhook-id")]++
+	}
+	for id := range want {
+		if got[id] != 1 {
+			t.Errorf("%s delivered %d times, want once", id, got[id])
+		}
+	}
+	reqs := ordered.WaitFor(t, 98, 30*time.Second)
+	prev := -1
+	for _, q := range reqs {
+		var n int
+		if _, err := fmt.Sscanf(q.Header.Get("webhook-id"), "evt_b%d:ordered", &n); err != nil || n <= prev {
+			t.Fatalf("ordered webhook got %q after evt_b%d: want the batch's order", q.Header.Get("webhook-id"), prev)
+		}
+		prev = n
+	}
+	time.Sleep(500 * time.Millisecond)
+	if n := plain.Count(); n != 98 {
+		t.Errorf("plain webhook: %d requests, want 98", n)
+	}
+	if n := other.Count(); n != 0 {
+		t.Errorf("globex's webhook got %d requests from acme's batch, want 0", n)
+	}
+}
+
+// TestBatchDuplicatesAcrossBatches: an event id in two batches (a publisher
+// resending) is delivered once, and its second copy is rejected as a
+// duplicate with its index.
+func TestBatchDuplicatesAcrossBatches(t *testing.T) {
+	rc := hubtest.NewReceiver(t)
+	r := startHub(t, `{"webhooks":[`+webhookJSON("w", "acme", rc.URL, `"events":["*"]`)+`]}`, nil)
+	publishBatch(t, r, "acme", batchOf("acme", "evt_d", 0, 10))
+	rc.WaitFor(t, 10, 20*time.Second)
+	publishBatch(t, r, "acme", batchOf("acme", "evt_d", 5, 15)) // 5 to 9 again
+	rc.WaitFor(t, 15, 20*time.Second)
+	rejected := r.waitStream(t, streamName("hookhub", "REJECTED"), 5, 20*time.Second)
+	for _, m := range rejected {
+		if reason := m.Headers().Get("Hookhub-Reason"); !strings.Contains(reason, "duplicate") || !strings.HasPrefix(reason, "batch[") {
+			t.Errorf("rejected %s: %q, want a duplicate with its batch index", m.Data(), reason)
+		}
+	}
+	time.Sleep(500 * time.Millisecond)
+	seen := map[string]int{}
+	for _, q := range rc.Requests() {
+		seen[q.Header.Get("webhook-id")]++
+	}
+	for i := range 15 {
+		if id := fmt.Sprintf("evt_d%d:w", i); seen[id] != 1 {
+			t.Errorf("%s delivered %d times, want once", id, seen[id])
+		}
+	}
+	if len(rejected) != 5 {
+		t.Errorf("%d rejected, want the 5 resent", len(rejected))
+	}
+}
+
+// TestBatchWholeRefused: a message on a batch subject that is not a batch
+// is rejected whole, with the reason, and nothing is delivered.
+func TestBatchWholeRefused(t *testing.T) {
+	rc := hubtest.NewReceiver(t)
+	r := startHub(t, `{"webhooks":[`+webhookJSON("w", "acme", rc.URL, `"events":["*"]`)+`]}`, nil)
+	one := batchOf("acme", "evt_w", 0, 1)[0]
+	m := nats.NewMsg(event.BatchSubject("hookhub", "acme"))
+	m.Data = []byte(one) // one event, not an array
+	if _, err := r.JetStream().PublishMsg(t.Context(), m); err != nil {
+		t.Fatal(err)
+	}
+	for body, reason := range rejectedReasons(t, r, 1) {
+		if body != one || !strings.Contains(reason, "not a JSON array") {
+			t.Errorf("rejected %q: %q", body, reason)
+		}
+	}
+	time.Sleep(300 * time.Millisecond)
+	if rc.Count() != 0 {
+		t.Errorf("%d requests, want none", rc.Count())
+	}
+}
+
+// TestBatcherToHub: events sent through sdk/publish's Batcher are each
+// delivered once.
+func TestBatcherToHub(t *testing.T) {
+	rc := hubtest.NewReceiver(t)
+	r := startHub(t, `{"webhooks":[`+webhookJSON("w", "acme", rc.URL, `"events":["*"]`)+`]}`, nil)
+	b := publish.New(r.JetStream(), "hookhub").NewBatcher(publish.BatchOptions{MaxEvents: 40})
+	for i := range 250 {
+		e := contact(fmt.Sprintf("evt_sdk%d", i))
+		e.Source = "test"
+		if err := b.Add(t.Context(), e); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := b.Close(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	rc.WaitFor(t, 250, 30*time.Second)
+	time.Sleep(300 * time.Millisecond)
+	if n := rc.Count(); n != 250 {
+		t.Errorf("%d requests, want 250", n)
+	}
+}

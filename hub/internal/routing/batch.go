@@ -1,0 +1,314 @@
+package routing
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
+	"github.com/tidwall/gjson"
+	"golang.org/x/sync/semaphore"
+
+	"github.com/hookhub/hookhub/hub/internal/bus"
+	"github.com/hookhub/hookhub/hub/internal/envelope"
+	"github.com/hookhub/hookhub/hub/internal/eventtypes"
+	"github.com/hookhub/hookhub/hub/internal/view"
+	"github.com/hookhub/hookhub/hub/internal/webhooks"
+	"github.com/hookhub/hookhub/sdk/event"
+)
+
+// HeaderBatchIndex is set on a rejected event that came in a batch: its
+// index in the batch, from 0.
+const HeaderBatchIndex = "Hookhub-Batch-Index"
+
+// BatchAccount reports whether subject is a batch subject,
+// <prefix>.events.<account>.$batch (event.BatchSubject), and whose.
+func BatchAccount(names bus.Names, subject string) (string, bool) {
+	rest, ok := strings.CutPrefix(subject, names.Prefix+".events.")
+	if !ok {
+		return "", false
+	}
+	account, ok := strings.CutSuffix(rest, "."+event.BatchToken)
+	if !ok || !event.ValidAccount(account) {
+		return "", false
+	}
+	return account, true
+}
+
+// SplitBatch reads a batch: a JSON array of at most event.MaxBatchEvents
+// members in at most event.MaxBatchBytes. It returns each member's bytes
+// (sharing raw), or why the batch as a whole is refused. Each member is
+// checked later on its own (CheckBatched), so a member that is not an event
+// is that member's rejection alone.
+func SplitBatch(raw []byte) ([][]byte, string) {
+	switch {
+	case len(raw) > event.MaxBatchBytes:
+		return nil, fmt.Sprintf("invalid batch: is %d bytes, over the limit of %d", len(raw), event.MaxBatchBytes)
+	case !gjson.ValidBytes(raw) || envelope.TooDeep(raw):
+		return nil, "invalid batch: not valid JSON: a batch is a JSON array of CloudEvents (" + event.BatchContentType + ")"
+	}
+	root := gjson.Parse(view.String(raw))
+	if !root.IsArray() {
+		return nil, "invalid batch: not a JSON array: a batch is a JSON array of CloudEvents (" + event.BatchContentType + ")"
+	}
+	var out [][]byte
+	tooMany := false
+	root.ForEach(func(_, v gjson.Result) bool {
+		if len(out) == event.MaxBatchEvents {
+			tooMany = true
+			return false
+		}
+		if v.Index > 0 {
+			out = append(out, raw[v.Index:v.Index+len(v.Raw):v.Index+len(v.Raw)])
+		} else {
+			out = append(out, []byte(v.Raw))
+		}
+		return true
+	})
+	switch {
+	case tooMany:
+		return nil, fmt.Sprintf("invalid batch: more than %d events", event.MaxBatchEvents)
+	case len(out) == 0:
+		return nil, "invalid batch: no events"
+	}
+	return out, ""
+}
+
+// CheckBatched is Check for one event of a batch published on account's
+// batch subject: the same reading and checks, except that the event's
+// account must be the subject's (a publisher cannot put another account's
+// events in its batch), and that there is no Nats-Msg-Id of its own (the
+// de-duplication by id is that of its delivery jobs, JobID).
+func CheckBatched(types *eventtypes.Registry, account string, raw []byte) (*event.Event, string) {
+	ev, checked, err := envelope.Parse(raw)
+	if err != nil {
+		return nil, err.Error()
+	}
+	if strings.HasPrefix(ev.Type, webhooks.OperationalPrefix) {
+		return nil, fmt.Sprintf("invalid event: type: %q: types under %q are reserved for the hub's own operational events", clip(ev.Type), webhooks.OperationalPrefix)
+	}
+	if ev.Account != account {
+		return nil, fmt.Sprintf("account %q does not match the batch subject's account %q: a batch holds its own account's events only", clip(ev.Account), account)
+	}
+	if reason := checkData(types, ev, checked); reason != "" {
+		return nil, reason
+	}
+	return ev, ""
+}
+
+// batchRejectReason is the reason stored with event i of a batch.
+func batchRejectReason(i int, reason string) string {
+	return "batch[" + strconv.Itoa(i) + "]: " + reason
+}
+
+// routed is an accepted event of a batch with the webhooks it goes to.
+type routed struct {
+	ev      *event.Event
+	raw     []byte
+	index   int
+	matches []*webhooks.Webhook
+	dups    int
+}
+
+// handleBatch routes the events of a batch message, each on its own, and
+// acks the message once every event is settled: its jobs written (archive
+// first, as for one event) or its rejection stored. Any write failing naks
+// the whole message; when it comes again, what was written is written again
+// under the same message ids (the archive's, JobID, the rejection's), which
+// JetStream drops as duplicates: a hub dying mid-batch loses nothing and
+// duplicates no delivery (TestBatchRedelivered).
+func (r *Router) handleBatch(ctx context.Context, m jetstream.Msg, account string) {
+	start := time.Now()
+	items, reason := SplitBatch(m.Data())
+	if reason != "" {
+		r.metrics.Event("invalid", "rejected")
+		r.reject(ctx, m, reason)
+		return
+	}
+	n := r.bus.Names
+	snap := r.webhooks.Snapshot()
+	var accepted []*routed
+	var rejects []*nats.Msg
+	unmatched := 0
+	for i, raw := range items {
+		ev, reason := CheckBatched(r.types, account, raw)
+		if reason != "" {
+			r.metrics.Event("invalid", "rejected")
+			rejects = append(rejects, r.batchReject(m, i, raw, reason))
+			continue
+		}
+		matches := snap.Match(ev, nil)
+		if slices.ContainsFunc(matches, (*webhooks.Webhook).Ordered) {
+			// The sequencer splits the batch the same way and delivers
+			// this event to its ordered webhooks.
+			if _, err := r.bus.Sequencer(ctx); err != nil {
+				r.log.Warn().Err(err).Str("event", ev.ID).Msg("ordered delivery unavailable; batch will be routed again")
+				_ = m.NakWithDelay(time.Second)
+				return
+			}
+			matches = slices.DeleteFunc(matches, (*webhooks.Webhook).Ordered)
+		}
+		if len(matches) == 0 {
+			unmatched++
+			r.metrics.Event(ev.Type, "unmatched")
+			continue
+		}
+		accepted = append(accepted, &routed{ev: ev, raw: raw, index: i, matches: matches})
+	}
+	ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+	defer cancel()
+	// Each event is archived before any of its jobs exists, as one event is.
+	archives := make([]*nats.Msg, len(accepted))
+	for i, a := range accepted {
+		archives[i] = n.ArchiveMsg(a.ev.Account, a.ev.ID, a.raw)
+	}
+	if _, err := r.writeAll(ctx, archives); err != nil {
+		r.retryBatch(m, err)
+		return
+	}
+	var jobs []*nats.Msg
+	var owner []*routed
+	for _, a := range accepted {
+		for _, w := range a.matches {
+			jobs = append(jobs, jobMsg(n, a.ev, w.ID, a.raw))
+			owner = append(owner, a)
+		}
+	}
+	dup, err := r.writeAll(ctx, jobs)
+	if err != nil {
+		r.retryBatch(m, err)
+		return
+	}
+	for i, d := range dup {
+		if d {
+			owner[i].dups++
+		}
+	}
+	first := firstDelivery(m)
+	routedN, jobsN := 0, 0
+	for _, a := range accepted {
+		if a.dups == len(a.matches) && first {
+			r.metrics.Event(a.ev.Type, "rejected")
+			rejects = append(rejects, r.batchReject(m, a.index, a.raw, fmt.Sprintf(
+				"duplicate: event %q of account %q was already routed to its %d webhooks within the de-duplication window (%s); not delivered again to them",
+				a.ev.ID, a.ev.Account, len(a.matches), bus.DedupeWindow)))
+			continue
+		}
+		routedN++
+		jobsN += len(a.matches) - a.dups
+		r.metrics.Event(a.ev.Type, "routed")
+	}
+	if _, err := r.writeAll(ctx, rejects); err != nil {
+		r.retryBatch(m, err)
+		return
+	}
+	for _, rj := range rejects {
+		r.log.Warn().Str("event", printable(clip(RejectedEventID("", rj.Data)))).Str("account", account).
+			Str("subject", printable(clip(m.Subject()))).Str("reason", rj.Header.Get(bus.HeaderReason)).Msg("event rejected")
+	}
+	r.Stats.Events.Add(int64(routedN + unmatched))
+	r.Stats.Jobs.Add(int64(jobsN))
+	r.Stats.Rejected.Add(int64(len(rejects)))
+	d := time.Since(start)
+	for range routedN {
+		r.metrics.Routed(d)
+	}
+	_ = m.Ack()
+}
+
+func (r *Router) retryBatch(m jetstream.Msg, err error) {
+	r.log.Warn().Err(err).Str("subject", printable(clip(m.Subject()))).Msg("writing a batch's jobs failed; batch will be routed again")
+	_ = m.NakWithDelay(time.Second)
+}
+
+// batchReject is the rejected-events record of event i of batch m. Its
+// message id names the batch's place in the events stream and the index,
+// so a batch routed again stores its rejections once.
+func (r *Router) batchReject(m jetstream.Msg, i int, raw []byte, reason string) *nats.Msg {
+	out := nats.NewMsg(r.bus.Names.Rejected())
+	out.Header.Set(bus.HeaderReason, batchRejectReason(i, reason))
+	out.Header.Set("Hookhub-Subject", m.Subject())
+	out.Header.Set(HeaderBatchIndex, strconv.Itoa(i))
+	if account := r.bus.Names.EventAccount(m.Subject(), event.ValidAccount); account != "" {
+		out.Header.Set(bus.HeaderAccount, account)
+	}
+	if md, err := m.Metadata(); err == nil {
+		out.Header.Set(jetstream.MsgIDHeader, fmt.Sprintf("rejected:%s:%d:%d", md.Stream, md.Sequence.Stream, i))
+	}
+	out.Data = raw
+	return out
+}
+
+// jobMsg is the delivery job of ev to webhook.
+func jobMsg(n bus.Names, ev *event.Event, webhook string, raw []byte) *nats.Msg {
+	job := nats.NewMsg(n.Delivery(ev.Account, webhook))
+	id := JobID(ev.ID, webhook)
+	job.Header.Set(jetstream.MsgIDHeader, id)
+	job.Header.Set(bus.HeaderJob, id)
+	job.Header.Set(bus.HeaderWebhook, webhook)
+	job.Header.Set(bus.HeaderEventID, ev.ID)
+	job.Data = raw
+	return job
+}
+
+// writeWindow bounds one batch's asynchronous publishes awaiting their ack,
+// and batchWrites all batches' together: below nats.go's limit per
+// connection (4,000, shared with the hub's other writers), past which a
+// publish fails at once ("stalled") instead of waiting.
+const (
+	writeWindow = 256
+	batchWrites = 2048
+)
+
+// batchSlots is shared by the batches routed at once by every Router of the
+// process (they share the bus's connection).
+var batchSlots = semaphore.NewWeighted(batchWrites)
+
+// writeAll stores msgs, writeWindow at a time, and says which were
+// duplicates (a message id JetStream had stored within its window).
+func (r *Router) writeAll(ctx context.Context, msgs []*nats.Msg) ([]bool, error) {
+	dup := make([]bool, len(msgs))
+	for lo := 0; lo < len(msgs); lo += writeWindow {
+		hi := min(lo+writeWindow, len(msgs))
+		if err := r.writeWindow(ctx, msgs[lo:hi], dup[lo:hi]); err != nil {
+			return nil, err
+		}
+	}
+	return dup, nil
+}
+
+// writeWindow stores msgs at once, holding a slot of batchSlots for each
+// until its ack.
+func (r *Router) writeWindow(ctx context.Context, msgs []*nats.Msg, dup []bool) error {
+	if err := batchSlots.Acquire(ctx, int64(len(msgs))); err != nil {
+		return err
+	}
+	defer batchSlots.Release(int64(len(msgs)))
+	futures := make([]jetstream.PubAckFuture, 0, len(msgs))
+	for _, msg := range msgs {
+		f, err := r.bus.JS.PublishMsgAsync(msg)
+		if err != nil {
+			return err
+		}
+		futures = append(futures, f)
+	}
+	for i, f := range futures {
+		select {
+		case ack := <-f.Ok():
+			dup[i] = ack.Duplicate
+		case err := <-f.Err():
+			return err
+		case <-ctx.Done():
+			if errors.Is(ctx.Err(), context.DeadlineExceeded) {
+				return errors.New("timed out waiting for JetStream")
+			}
+			return ctx.Err()
+		}
+	}
+	return nil
+}

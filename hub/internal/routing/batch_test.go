@@ -1,0 +1,203 @@
+package routing
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
+	"github.com/rs/zerolog"
+
+	"github.com/hookhub/hookhub/hub/config"
+	"github.com/hookhub/hookhub/hub/internal/bus"
+	"github.com/hookhub/hookhub/hub/internal/webhooks"
+	"github.com/hookhub/hookhub/sdk/event"
+)
+
+type fixedSnapshot struct{ s *webhooks.Snapshot }
+
+func (f fixedSnapshot) Snapshot() *webhooks.Snapshot { return f.s }
+
+// unacked is a message whose Ack is lost: the hub died after its writes.
+type unacked struct{ jetstream.Msg }
+
+func (unacked) Ack() error { return nil }
+
+// testBus is a real embedded JetStream with the hub's streams.
+func testBus(t *testing.T) *bus.Bus {
+	t.Helper()
+	s, err := bus.StartServer("127.0.0.1:-1", t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { s.Shutdown(); s.WaitForShutdown() })
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	b, err := bus.Open(ctx, bus.Options{URL: s.ClientURL(), Prefix: "hookhub", Log: zerolog.Nop()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(b.Close)
+	if err := b.Setup(ctx); err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
+
+func streamCount(t *testing.T, b *bus.Bus, name string) uint64 {
+	t.Helper()
+	s, err := b.JS.Stream(t.Context(), name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s.CachedInfo().State.Msgs
+}
+
+func batchEvent(account, id string) string {
+	return fmt.Sprintf(`{"specversion":"1.0","id":%q,"source":"test","type":"contact.updated","account":%q,"data":{"n":1}}`, id, account)
+}
+
+// TestBatchRedelivered: a hub that dies mid-batch (after writing some of
+// its jobs, or all of them but before the ack) loses nothing and duplicates
+// nothing when the batch comes again: every job and rejection is written
+// under its own message id, and the second write of each is a duplicate
+// JetStream drops.
+func TestBatchRedelivered(t *testing.T) {
+	b := testBus(t)
+	var ws []*webhooks.Webhook
+	for _, id := range []string{"w1", "w2"} {
+		w, err := webhooks.New(config.Webhook{ID: id, Account: "acme", URL: "https://example.com/" + id, Events: []string{"contact.*"}, Secret: "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"}, config.Retry{}, false)
+		if err != nil {
+			t.Fatal(err)
+		}
+		ws = append(ws, w)
+	}
+	r := New(b, fixedSnapshot{webhooks.NewSnapshot(ws)}, nil, zerolog.Nop(), 1, nil)
+	items := make([]string, 10)
+	for i := range items {
+		items[i] = batchEvent("acme", "evt_"+strconv.Itoa(i))
+	}
+	items[3] = batchEvent("globex", "evt_3")
+	items[7] = `"not an event"`
+	raw := "[" + strings.Join(items, ",") + "]"
+	m := nats.NewMsg(event.BatchSubject("hookhub", "acme"))
+	m.Data = []byte(raw)
+	if _, err := b.JS.PublishMsg(t.Context(), m); err != nil {
+		t.Fatal(err)
+	}
+	cons, err := b.JS.Consumer(t.Context(), b.Names.EventsStream, b.Names.RouterConsumer)
+	if err != nil {
+		t.Fatal(err)
+	}
+	next := func() jetstream.Msg {
+		t.Helper()
+		batch, err := cons.Fetch(1, jetstream.FetchMaxWait(5*time.Second))
+		if err != nil {
+			t.Fatal(err)
+		}
+		for msg := range batch.Messages() {
+			return msg
+		}
+		t.Fatalf("the batch did not come again: %v", batch.Error())
+		return nil
+	}
+
+	// Delivery 1: the hub wrote the jobs of events 0 to 2 and died.
+	first := next()
+	for i := range 3 {
+		ev, _ := CheckBatched(nil, "acme", []byte(items[i]))
+		for _, w := range ws {
+			if _, err := b.JS.PublishMsg(t.Context(), jobMsg(b.Names, ev, w.ID, []byte(items[i]))); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	_ = first.Nak()
+	// Delivery 2: every write made, the ack lost.
+	r.handle(t.Context(), unacked{next()})
+	// Delivery 3: routed again, and acked.
+	third := next()
+	if md, _ := third.Metadata(); md.NumDelivered != 3 {
+		t.Fatalf("delivered %d times, want 3", md.NumDelivered)
+	}
+	r.handle(t.Context(), third)
+
+	if got, want := streamCount(t, b, b.Names.DeliveriesStream), uint64(8*2); got != want {
+		t.Errorf("jobs stored: %d, want %d (8 good events x 2 webhooks, each once)", got, want)
+	}
+	if got := streamCount(t, b, b.Names.ArchiveStream); got != 8 {
+		t.Errorf("events archived: %d, want 8", got)
+	}
+	if got := streamCount(t, b, b.Names.RejectedStream); got != 2 {
+		t.Errorf("rejections stored: %d, want 2 (each once)", got)
+	}
+	info, err := cons.Info(t.Context())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if info.NumAckPending != 0 || info.NumPending != 0 {
+		t.Errorf("the batch is not settled: %d awaiting ack, %d pending", info.NumAckPending, info.NumPending)
+	}
+	if got := r.Stats.Rejected.Load(); got != 2*2 {
+		t.Errorf("rejected counted %d over two routings, want 4", got)
+	}
+}
+
+// TestSplitBatch: the whole-batch refusals, each with its reason, and a
+// good batch split into its members' own bytes.
+func TestSplitBatch(t *testing.T) {
+	many := "[" + strings.Repeat(`{},`, event.MaxBatchEvents) + "{}]"
+	for _, c := range []struct{ in, want string }{
+		{`{"id":"x"}`, "not a JSON array"},
+		{`[1,2`, "not valid JSON"},
+		{`[]`, "no events"},
+		{many, "more than 1000 events"},
+		{"[" + strings.Repeat(" ", event.MaxBatchBytes) + "]", "over the limit of 1048576"},
+	} {
+		if _, reason := SplitBatch([]byte(c.in)); !strings.Contains(reason, c.want) {
+			t.Errorf("SplitBatch(%.20q): %q, want it to say %q", c.in, reason, c.want)
+		}
+	}
+	parts, reason := SplitBatch([]byte(` [ {"a":1} , "x",[2]]`))
+	if reason != "" {
+		t.Fatal(reason)
+	}
+	var got []string
+	for _, p := range parts {
+		got = append(got, string(p))
+	}
+	if want := []string{`{"a":1}`, `"x"`, `[2]`}; fmt.Sprint(got) != fmt.Sprint(want) {
+		t.Errorf("SplitBatch: %q, want %q", got, want)
+	}
+}
+
+// FuzzSplitBatch: any input is split within the limits or refused with a
+// reason, and each member is valid JSON of the input's own bytes.
+func FuzzSplitBatch(f *testing.F) {
+	f.Add([]byte(`[{"id":"a"},"x",[1,{}]]`))
+	f.Add([]byte(`{"id":"a"}`))
+	f.Add([]byte(`[`))
+	f.Fuzz(func(t *testing.T, b []byte) {
+		parts, reason := SplitBatch(b)
+		if reason != "" {
+			if parts != nil {
+				t.Fatalf("refused (%s) with %d members", reason, len(parts))
+			}
+			return
+		}
+		if len(parts) == 0 || len(parts) > event.MaxBatchEvents {
+			t.Fatalf("%d members", len(parts))
+		}
+		for i, p := range parts {
+			if !json.Valid(p) || !bytes.Contains(b, p) {
+				t.Fatalf("member %d %q is not valid JSON from the input", i, p)
+			}
+		}
+	})
+}
