@@ -202,7 +202,12 @@ func New(cfg *config.Config, opts ...Option) (*Hub, error) {
 		if err != nil {
 			return fail(err)
 		}
-		con, err := console.New(console.Options{API: h.api.Handler(), Config: cfg, Links: links, Plugins: h.plugins.Names, Log: o.log})
+		sessions, err := portal.OpenSessions(ctx, h.bus.JS, cfg.SubjectPrefix+"_console_sessions", cfg.StreamReplicas,
+			max(console.DefaultSessionTTL, console.PortalSessionTTL))
+		if err != nil {
+			return fail(err)
+		}
+		con, err := console.New(console.Options{API: h.api.Handler(), Config: cfg, Links: links, Sessions: sessions, Plugins: h.plugins.Names, Log: o.log})
 		if err != nil {
 			return fail(err)
 		}

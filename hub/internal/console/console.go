@@ -7,8 +7,10 @@
 //
 // Security: a strict Content-Security-Policy (scripts and styles from the
 // console's own files only), a CSRF token in every form (a POST without it
-// is refused with 403), sessions in the hub's memory behind an HttpOnly,
-// SameSite=Strict cookie (Secure when served over TLS) that expire, and
+// is refused with 403), sessions shared by every hub of the NATS (a KV
+// record under the SHA-256 of the cookie, holding no token: sessions.go)
+// behind an HttpOnly, SameSite=Strict cookie (Secure when served over TLS)
+// that expire, and
 // secrets shown once, in the answer to a creation or rotation, never in a
 // URL or a later page.
 package console
@@ -48,8 +50,8 @@ const Path = "/console/"
 // DefaultSessionTTL is how long a sign-in lasts.
 const DefaultSessionTTL = 8 * time.Hour
 
-// maxSessions bounds the sessions held; past it the oldest goes.
-const maxSessions = 10000
+// maxFlashes bounds the flash messages held for the next page.
+const maxFlashes = 10000
 
 // maxForm bounds a form's body.
 const maxForm = 1 << 20
@@ -79,7 +81,10 @@ type Options struct {
 	Plugins func() []string
 	// Links are the account portal's sign-in links (nil: no portal).
 	Links *portal.Links
-	Log   zerolog.Logger
+	// Sessions hold the console's and the portal's sessions, shared by
+	// every hub of the NATS (nil: in this process's memory only).
+	Sessions *portal.Sessions
+	Log      zerolog.Logger
 }
 
 // Console is the web console's handler.
@@ -89,17 +94,19 @@ type Console struct {
 	pages map[string]*template.Template
 	log   zerolog.Logger
 
-	mu       sync.Mutex
-	sessions map[string]*session
-	signins  *signinLimiter // failed sign-ins per client address
+	mu      sync.Mutex
+	flashes map[string]string // by session key: this hub's only (a message may be lost if the next page is another hub's)
+	signins *signinLimiter    // failed sign-ins per client address, this hub's only
 }
 
+// session is a request's live session: its record, with the token it
+// calls the API with read from the config (sessions.go).
 type session struct {
-	token   string // the API token it signed in with ("" when the hub has none)
+	key     string // the SHA-256 of its id: the key of its flash
+	token   string // the API token it calls with ("" when the hub has none, or for the portal)
 	csrf    string
 	scope   string // the account a token of one account sees ("" for all)
 	expires time.Time
-	flash   string // a message for the next page
 	// portal: a session of the account portal (portal.go), bound to scope;
 	// it is found only under /portal/, never by the console's cookie.
 	portal   bool
@@ -111,7 +118,10 @@ func New(o Options) (*Console, error) {
 	if o.SessionTTL <= 0 {
 		o.SessionTTL = DefaultSessionTTL
 	}
-	c := &Console{o: o, mux: http.NewServeMux(), pages: map[string]*template.Template{}, sessions: map[string]*session{},
+	if o.Sessions == nil {
+		o.Sessions = portal.MemorySessions()
+	}
+	c := &Console{o: o, mux: http.NewServeMux(), pages: map[string]*template.Template{}, flashes: map[string]string{},
 		signins: newSigninLimiter(), log: o.Log.With().Str("component", "console").Logger()}
 	names, err := fs.Glob(templateFS, "templates/*.html")
 	if err != nil {
@@ -205,21 +215,7 @@ func (c *Console) current(r *http.Request) (string, *session) {
 	if s, ok := r.Context().Value(portalKey{}).(*session); ok {
 		return "", s // set by the portal's handler only
 	}
-	ck, err := r.Cookie(sessionCookie)
-	if err != nil || ck.Value == "" {
-		return "", nil
-	}
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	s := c.sessions[ck.Value]
-	if s == nil || s.portal {
-		return "", nil
-	}
-	if time.Now().After(s.expires) {
-		delete(c.sessions, ck.Value)
-		return "", nil
-	}
-	return ck.Value, s
+	return c.load(r, sessionCookie, false)
 }
 
 type handler func(w http.ResponseWriter, r *http.Request, s *session)
@@ -290,7 +286,7 @@ func (c *Console) signin(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
-	s := &session{token: token, csrf: randomToken(), expires: time.Now().Add(c.o.SessionTTL)}
+	s := &session{token: token, expires: time.Now().Add(c.o.SessionTTL)}
 	res := c.call(r.Context(), r, s, http.MethodGet, "/v1/webhooks", nil)
 	if res.status != http.StatusOK {
 		c.log.Info().Int("status", res.status).Msg("console sign-in refused")
@@ -299,36 +295,16 @@ func (c *Console) signin(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	s.scope = c.scopeOf(token)
-	id := c.keep(s)
+	id, err := c.keep(r.Context(), s)
+	if err != nil {
+		c.unavailable(w, r, err)
+		return
+	}
 	http.SetCookie(w, &http.Cookie{Name: signinCookie, Value: "", Path: Path, MaxAge: -1, HttpOnly: true, Secure: secure(r), SameSite: http.SameSiteStrictMode})
 	http.SetCookie(w, &http.Cookie{Name: sessionCookie, Value: id, Path: Path, HttpOnly: true, Secure: secure(r),
 		SameSite: http.SameSiteStrictMode, Expires: s.expires})
 	c.log.Info().Str("scope", scopeLabel(s.scope)).Msg("console sign-in")
 	http.Redirect(w, r, Path+"webhooks", http.StatusSeeOther)
-}
-
-// keep stores a new session and returns its id.
-func (c *Console) keep(s *session) string {
-	id := randomToken()
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	now := time.Now()
-	for k, old := range c.sessions {
-		if now.After(old.expires) {
-			delete(c.sessions, k)
-		}
-	}
-	if len(c.sessions) >= maxSessions {
-		var oldest string
-		for k, old := range c.sessions {
-			if oldest == "" || old.expires.Before(c.sessions[oldest].expires) {
-				oldest = k
-			}
-		}
-		delete(c.sessions, oldest)
-	}
-	c.sessions[id] = s
-	return id
 }
 
 // scopeOf is the account a token is limited to ("" for the API token, or
@@ -354,9 +330,10 @@ func scopeLabel(scope string) string {
 
 func (c *Console) signout(w http.ResponseWriter, r *http.Request, _ *session) {
 	id, _ := c.current(r)
-	c.mu.Lock()
-	delete(c.sessions, id)
-	c.mu.Unlock()
+	if err := c.o.Sessions.Delete(r.Context(), id); err != nil {
+		c.unavailable(w, r, err)
+		return
+	}
 	http.SetCookie(w, &http.Cookie{Name: sessionCookie, Value: "", Path: Path, MaxAge: -1, HttpOnly: true, Secure: secure(r), SameSite: http.SameSiteStrictMode})
 	http.Redirect(w, r, Path+"signin", http.StatusSeeOther)
 }
@@ -456,9 +433,9 @@ func (c *Console) render(w http.ResponseWriter, r *http.Request, s *session, sta
 		data["OpNav"] = operatorOf(s) // the operator's screens in the navigation
 		data["ViewOnly"] = s.readOnly // a read-only portal session: no changing controls
 		c.mu.Lock()
-		if s.flash != "" {
-			data["Flash"] = s.flash
-			s.flash = ""
+		if f := c.flashes[s.key]; f != "" {
+			data["Flash"] = f
+			delete(c.flashes, s.key)
 		}
 		c.mu.Unlock()
 	}
@@ -482,7 +459,10 @@ func (c *Console) render(w http.ResponseWriter, r *http.Request, s *session, sta
 
 func (c *Console) setFlash(s *session, msg string) {
 	c.mu.Lock()
-	s.flash = msg
+	if len(c.flashes) >= maxFlashes {
+		clear(c.flashes) // unread messages of sessions gone elsewhere or away
+	}
+	c.flashes[s.key] = msg
 	c.mu.Unlock()
 }
 

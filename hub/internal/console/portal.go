@@ -127,8 +127,12 @@ func (c *Console) enter(w http.ResponseWriter, r *http.Request) {
 		c.portalMessage(w, r, status, "Link not valid", msg)
 		return
 	}
-	s := &session{scope: link.Account, portal: true, readOnly: link.ReadOnly, csrf: randomToken(), expires: time.Now().Add(PortalSessionTTL)}
-	id := c.keep(s)
+	s := &session{scope: link.Account, portal: true, readOnly: link.ReadOnly, expires: time.Now().Add(PortalSessionTTL)}
+	id, err := c.keep(r.Context(), s)
+	if err != nil {
+		c.asPortal(w, func(w http.ResponseWriter) { c.unavailable(w, r, err) })
+		return
+	}
 	ck := &http.Cookie{Name: portalCookie, Value: id, Path: PortalPath, HttpOnly: true, SameSite: http.SameSiteLaxMode, Expires: s.expires}
 	if secure(r) {
 		ck.Secure, ck.SameSite = true, http.SameSiteNoneMode
@@ -140,21 +144,7 @@ func (c *Console) enter(w http.ResponseWriter, r *http.Request) {
 
 // portalSession is the request's live portal session, and its id.
 func (c *Console) portalSession(r *http.Request) (string, *session) {
-	ck, err := r.Cookie(portalCookie)
-	if err != nil || ck.Value == "" {
-		return "", nil
-	}
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	s := c.sessions[ck.Value]
-	if s == nil || !s.portal {
-		return "", nil
-	}
-	if time.Now().After(s.expires) {
-		delete(c.sessions, ck.Value)
-		return "", nil
-	}
-	return ck.Value, s
+	return c.load(r, portalCookie, true)
 }
 
 // portalPage serves one of the console's webhooks screens, or its event catalog, as the portal
@@ -171,9 +161,10 @@ func (c *Console) portalPage(w http.ResponseWriter, r *http.Request, rest string
 		return
 	}
 	if rest == "signout" && r.Method == http.MethodPost {
-		c.mu.Lock()
-		delete(c.sessions, id)
-		c.mu.Unlock()
+		if err := c.o.Sessions.Delete(r.Context(), id); err != nil {
+			c.asPortal(w, func(w http.ResponseWriter) { c.unavailable(w, r, err) })
+			return
+		}
 		http.SetCookie(w, &http.Cookie{Name: portalCookie, Value: "", Path: PortalPath, MaxAge: -1, HttpOnly: true, Secure: secure(r)})
 		c.portalMessage(w, r, http.StatusOK, "Signed out", "You have left the portal.")
 		return

@@ -79,8 +79,12 @@ func (c *Console) enterLink(w http.ResponseWriter, r *http.Request) {
 		c.linkMessage(w, r, err)
 		return
 	}
-	s := &session{token: c.o.Config.APIToken.Reveal(), csrf: randomToken(), expires: time.Now().Add(c.o.SessionTTL)}
-	id := c.keep(s)
+	s := &session{token: c.o.Config.APIToken.Reveal(), expires: time.Now().Add(c.o.SessionTTL)}
+	id, err := c.keep(r.Context(), s)
+	if err != nil {
+		c.unavailable(w, r, err)
+		return
+	}
 	http.SetCookie(w, &http.Cookie{Name: sessionCookie, Value: id, Path: Path, HttpOnly: true, Secure: secure(r),
 		SameSite: http.SameSiteStrictMode, Expires: s.expires})
 	c.log.Info().Str("scope", scopeLabel(s.scope)).Msg("console sign-in by link")

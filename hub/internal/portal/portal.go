@@ -6,8 +6,8 @@
 // JetStream KV bucket shared by every hub on the NATS: the platform's API
 // call and the browser's redemption may reach different hubs behind a load
 // balancer, and a link is used once across all of them (the redemption is a
-// compare-and-set on the key's revision). The session a link opens lives in
-// the memory of the hub that redeemed it, as the console's sessions do.
+// compare-and-set on the key's revision). The session a link opens is a
+// Sessions record (sessions.go), in a bucket shared by every hub as well.
 package portal
 
 import (
