@@ -2,7 +2,11 @@ package hub_test
 
 import (
 	"context"
+	"io"
 	"net/http"
+	"net/http/cookiejar"
+	"net/url"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -24,7 +28,8 @@ import (
 var (
 	outsideHubPerms = &server.Permissions{
 		Publish: &server.SubjectPermission{Allow: []string{"hookhub.>", "$JS.API.>", "$JS.ACK.>", "$JS.FC.>",
-			"$KV.hookhub_webhooks.>", "$KV.hookhub_health.>", "$KV.hookhub_event_types.>", "$KV.hookhub_portal_links.>"}},
+			"$KV.hookhub_webhooks.>", "$KV.hookhub_health.>", "$KV.hookhub_event_types.>", "$KV.hookhub_portal_links.>",
+			"$KV.hookhub_console_sessions.>"}},
 		Subscribe: &server.SubjectPermission{Allow: []string{"_HOOKHUB_INBOX.>"}},
 	}
 	outsidePublisherPerms = &server.Permissions{
@@ -72,8 +77,10 @@ func TestOutsideNATSWithLogins(t *testing.T) {
 		}
 	})
 	doc := `{"nats_url":"` + s.ClientURL() + `","nats_user":"hookhub","nats_password":"${env:HUB_NATS_PASSWORD}",
+	 "api_addr":"127.0.0.1:0","api_token":"op-token-on-the-outside-nats",
 	 "webhooks":[` + webhookJSON("wh_outside", "acme", rc.URL+"/in", `"events":["contact.*"],"retry":{"schedule":["1s"],"jitter":0}`) + `]}`
-	hubtest.StartHub(t, doc, map[string]string{"HUB_NATS_PASSWORD": hubPassword})
+	h := hubtest.StartHub(t, doc, map[string]string{"HUB_NATS_PASSWORD": hubPassword})
+	consoleSignIn(t, h.APIURL(), "op-token-on-the-outside-nats") // the sessions bucket is within the permissions
 
 	nc, err := nats.Connect(s.ClientURL(), nats.UserInfo("acme-pub", pubPassword))
 	if err != nil {
@@ -89,5 +96,32 @@ func TestOutsideNATSWithLogins(t *testing.T) {
 	}
 	if got := rc.WaitFor(t, 2, 30*time.Second); len(got) != 2 {
 		t.Errorf("%d requests, want a failed one and its retry", len(got))
+	}
+}
+
+// consoleSignIn signs in to the console at base with token, and checks
+// that the session opens a page.
+func consoleSignIn(t *testing.T, base, token string) {
+	t.Helper()
+	jar, _ := cookiejar.New(nil)
+	c := &http.Client{Jar: jar, Timeout: 10 * time.Second}
+	resp, err := c.Get(base + "/console/signin")
+	if err != nil {
+		t.Fatal(err)
+	}
+	page, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	m := regexp.MustCompile(`name="csrf" value="([^"]+)"`).FindSubmatch(page)
+	if m == nil {
+		t.Fatalf("no CSRF token in the sign-in page:\n%s", page)
+	}
+	resp, err = c.PostForm(base+"/console/signin", url.Values{"csrf": {string(m[1])}, "token": {token}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	page, _ = io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK || resp.Request.URL.Path != "/console/webhooks" {
+		t.Fatalf("console sign-in: %d at %s, want 200 at /console/webhooks\n%s", resp.StatusCode, resp.Request.URL.Path, page)
 	}
 }
