@@ -74,7 +74,8 @@ type Options struct {
 	// Config gives the accounts, their webhook limits and whether a token is
 	// required.
 	Config *config.Config
-	// SessionTTL is how long a sign-in lasts (0: DefaultSessionTTL).
+	// SessionTTL is how long a sign-in lasts (0: DefaultSessionTTL). With
+	// the hub's Sessions it is at most the bucket's TTL, DefaultSessionTTL.
 	SessionTTL time.Duration
 	// Plugins lists the plugins a webhook may name, for the form's choice
 	// (nil: none offered).
