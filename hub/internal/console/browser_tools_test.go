@@ -53,8 +53,10 @@ func TestBrowserTestAndPreview(t *testing.T) {
 		t.Errorf("heading %q", got)
 	}
 	// Another type: its sample comes in.
-	if st := c.navigate("choose email.clicked", chromedp.SetValue(chromedp.CSS("#event_type"), "email.clicked"),
-		chromedp.Evaluate[chromedp.Void](`document.querySelector("#event_type").dispatchEvent(new Event("change"))`)); st != 200 {
+	if st := c.navigate("choose email.clicked", chromedp.WaitVisible(chromedp.CSS("#event_type")),
+		// One step: chromedp's SetValue may fire the change itself, whose
+		// navigation would then race a second step.
+		chromedp.Evaluate[chromedp.Void](`(function(s){ s.value = "email.clicked"; s.dispatchEvent(new Event("change")); })(document.querySelector("#event_type"))`)); st != 200 {
 		t.Fatalf("choosing a type answered %d", st)
 	}
 	if got := c.eval("payload", `document.querySelector("#payload").value`); !strings.Contains(got, `"subject"`) {
