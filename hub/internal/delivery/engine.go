@@ -30,6 +30,7 @@ import (
 	"github.com/hookhub/hookhub/hub/internal/metrics"
 	"github.com/hookhub/hookhub/hub/internal/target"
 	"github.com/hookhub/hookhub/hub/internal/webhooks"
+	"github.com/hookhub/hookhub/hub/internal/workpool"
 	"github.com/hookhub/hookhub/sdk/abi"
 )
 
@@ -118,6 +119,11 @@ type Engine struct {
 
 	seq *sequencer // ordered webhooks' jobs
 
+	// pool runs the lanes' units on reused goroutines, whose stacks have
+	// grown to what a delivery needs (a goroutine per unit grows a fresh
+	// stack each time).
+	pool *workpool.Pool
+
 	running map[*unit]time.Time // units being processed, since when; guarded by mu
 
 	fails failLog // which failed attempts are logged
@@ -145,6 +151,7 @@ func New(o Options) *Engine {
 		client:  newClient(o),
 		log:     o.Log.With().Str("component", "delivery").Logger(),
 		sem:     make(chan struct{}, o.Concurrency),
+		pool:    workpool.New(0, 10*time.Second),
 		lanes:   map[string]*lane{},
 		running: map[*unit]time.Time{},
 	}

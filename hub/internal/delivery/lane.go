@@ -203,7 +203,7 @@ func (e *Engine) submit(u *unit) {
 		l.running++
 		e.mu.Unlock()
 		e.wg.Add(1)
-		go e.runLane(l, u)
+		e.pool.Go(func() { e.runLane(l, u) })
 	case len(l.queue) < e.queueCap():
 		l.queue = append(l.queue, u)
 		e.mu.Unlock()
@@ -239,7 +239,7 @@ func (e *Engine) runLane(l *lane, u *unit) {
 		e.mu.Unlock()
 		for _, x := range grown {
 			e.wg.Add(1)
-			go e.runLane(l, x)
+			e.pool.Go(func() { e.runLane(l, x) })
 		}
 	}
 }

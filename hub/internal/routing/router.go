@@ -25,6 +25,7 @@ import (
 	"github.com/hookhub/hookhub/hub/internal/eventtypes"
 	"github.com/hookhub/hookhub/hub/internal/metrics"
 	"github.com/hookhub/hookhub/hub/internal/webhooks"
+	"github.com/hookhub/hookhub/hub/internal/workpool"
 	"github.com/hookhub/hookhub/sdk/event"
 	"github.com/hookhub/hookhub/sdk/publish"
 )
@@ -74,16 +75,17 @@ func (r *Router) Run(ctx context.Context) error {
 		return fmt.Errorf("router: consumer: %w", err)
 	}
 	work := context.WithoutCancel(ctx)
-	sem := make(chan struct{}, r.workers)
+	// Reused workers, not a goroutine per event: a worker's stack has grown
+	// to what an event's checks need (schema validation recurses deep).
+	pool := workpool.New(r.workers, 10*time.Second)
 	var wg sync.WaitGroup
 	cc, err := cons.Consume(func(m jetstream.Msg) {
-		sem <- struct{}{}
 		wg.Add(1)
-		go func() {
-			defer func() { <-sem; wg.Done() }()
+		pool.Go(func() {
+			defer wg.Done()
 			defer keepAlive(m)()
 			r.handle(work, m)
-		}()
+		})
 	}, jetstream.PullMaxMessages(500), jetstream.PullExpiry(5*time.Second), jetstream.ConsumeErrHandler(func(_ jetstream.ConsumeContext, err error) {
 		if !errors.Is(err, jetstream.ErrNoHeartbeat) {
 			r.log.Debug().Err(err).Msg("consume")
