@@ -98,6 +98,11 @@ type Options struct {
 // Stats are the engine's counters since start.
 type Stats struct {
 	Delivered, Failed, Retried, DeadLettered, Skipped, Deferred atomic.Int64
+	// Redelivered counts second copies of jobs that JetStream handed out
+	// while this hub still held them or had just settled them (an ack or
+	// renewal that reached the server after the ack wait): dropped, never
+	// delivered twice.
+	Redelivered atomic.Int64
 }
 
 // Engine is the delivery worker of one hub process.
@@ -119,6 +124,8 @@ type Engine struct {
 	seq *sequencer // ordered webhooks' jobs
 
 	running map[*unit]time.Time // units being processed, since when; guarded by mu
+	holding map[uint64]struct{} // stream sequences of the jobs held (queued, gathering, running); guarded by mu
+	acked   settled             // jobs acked lately
 
 	fails failLog // which failed attempts are logged
 
@@ -147,6 +154,7 @@ func New(o Options) *Engine {
 		sem:     make(chan struct{}, o.Concurrency),
 		lanes:   map[string]*lane{},
 		running: map[*unit]time.Time{},
+		holding: map[uint64]struct{}{},
 	}
 	e.seq = newSequencer(e)
 	return e

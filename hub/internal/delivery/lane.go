@@ -140,6 +140,9 @@ func (e *Engine) lane(webhook string) *lane {
 
 // dispatch runs in the consumer's goroutine and never waits on a receiver.
 func (e *Engine) dispatch(m jetstream.Msg) {
+	if e.again(m) {
+		return
+	}
 	webhook := m.Headers().Get(bus.HeaderWebhook)
 	if m.Headers().Get(HeaderBatch) != "" {
 		u, err := scheduledBatch(m, webhook)
@@ -164,6 +167,7 @@ func (e *Engine) gather(m jetstream.Msg, webhook string, maxEvents int, maxWait 
 	e.mu.Lock()
 	l := e.lane(webhook)
 	l.pending = append(l.pending, m)
+	e.hold([]jetstream.Msg{m})
 	var full []jetstream.Msg
 	switch {
 	case len(l.pending) >= maxEvents:
@@ -201,13 +205,16 @@ func (e *Engine) submit(u *unit) {
 	switch {
 	case l.running < l.flow.limit:
 		l.running++
+		e.hold(u.msgs)
 		e.mu.Unlock()
 		e.wg.Add(1)
 		go e.runLane(l, u)
 	case len(l.queue) < e.queueCap():
 		l.queue = append(l.queue, u)
+		e.hold(u.msgs)
 		e.mu.Unlock()
 	default:
+		e.release(u.msgs) // a batch's jobs, held while gathering
 		e.mu.Unlock()
 		e.Stats.Deferred.Add(1)
 		for _, m := range u.msgs {
@@ -268,6 +275,7 @@ func (e *Engine) runUnit(l *lane, u *unit) {
 	if err != nil { // shutting down
 		e.mu.Lock()
 		delete(e.running, u)
+		e.release(u.msgs)
 		e.mu.Unlock()
 		for _, m := range u.msgs {
 			_ = m.Nak()
@@ -280,6 +288,7 @@ func (e *Engine) runUnit(l *lane, u *unit) {
 	release()
 	e.mu.Lock()
 	delete(e.running, u)
+	e.release(u.msgs)
 	l.flow.observe(res, e.o.PerWebhook, time.Now())
 	e.mu.Unlock()
 }
@@ -317,7 +326,8 @@ func (e *Engine) eachHeld(since time.Time, f func(jetstream.Msg)) {
 
 // handBack returns every waiting job to JetStream, at shutdown.
 func (e *Engine) handBack() {
-	e.eachWaiting(func(m jetstream.Msg) { _ = m.Nak() })
+	var waiting []jetstream.Msg
+	e.eachWaiting(func(m jetstream.Msg) { waiting = append(waiting, m) })
 	e.mu.Lock()
 	for _, l := range e.lanes {
 		l.queue, l.pending = nil, nil
@@ -326,5 +336,9 @@ func (e *Engine) handBack() {
 			l.timer = nil
 		}
 	}
+	e.release(waiting)
 	e.mu.Unlock()
+	for _, m := range waiting {
+		_ = m.Nak()
+	}
 }
