@@ -19,9 +19,8 @@ import (
 // reach JetStream seconds late, and JetStream then gives this hub jobs it
 // still holds a second time (issue 15: 194 duplicates in a bench run with
 // no failure). The test makes that happen on a quiet machine: it shortens
-// the consumer's ack wait to 1s, below what the hub's 1s renewals keep up
-// with for a job that has just started, so that every job running 1.5s is
-// handed out again at least once while it runs.
+// the consumer's ack wait to 0.5s, below the period of the hub's renewals
+// (1s), so that JetStream hands every job out again while it waits or runs.
 func TestQueuedBehindSlowReceiversDeliveredOnce(t *testing.T) {
 	const webhooks, perWebhook = 4, 4
 	const latency = 1500 * time.Millisecond
@@ -51,7 +50,7 @@ func TestQueuedBehindSlowReceiversDeliveredOnce(t *testing.T) {
 		t.Fatal(err)
 	}
 	cfg := cons.CachedInfo().Config
-	cfg.AckWait = time.Second
+	cfg.AckWait = 500 * time.Millisecond
 	if _, err := r.JetStream().UpdateConsumer(ctx, streamName("hookhub", "DELIVERIES"), cfg); err != nil {
 		t.Fatalf("shortening the deliverer's ack wait: %v", err)
 	}
@@ -64,7 +63,7 @@ func TestQueuedBehindSlowReceiversDeliveredOnce(t *testing.T) {
 		rc.WaitFor(t, perWebhook, time.Until(deadline))
 	}
 	// Copies handed out again would come after the lane's last job: give
-	// them two ack waits' time to show.
+	// them time to show.
 	time.Sleep(2500 * time.Millisecond)
 	for i, rc := range rcs {
 		seen := map[string]int{}

@@ -214,8 +214,8 @@ func (e *Engine) Run(ctx context.Context) error {
 }
 
 // keepWaiting tells JetStream, every bus.KeepAliveEvery, that the jobs this
-// hub holds (queued, gathering into a batch, or running for longer than that)
-// are in hand, so that none is given to another hub meanwhile; the consumer's
+// hub holds (queued, gathering into a batch, or running and taken more than
+// half that ago) are in hand, so that none is given to another hub meanwhile; the consumer's
 // short ack wait then hands a crashed hub's jobs on within seconds. The
 // sequencer's events, with their longer ack wait, are kept alive less often.
 func (e *Engine) keepWaiting(ctx context.Context) {
@@ -229,7 +229,10 @@ func (e *Engine) keepWaiting(ctx context.Context) {
 			return
 		case now := <-t.C:
 			held = held[:0]
-			e.eachHeld(now.Add(-bus.KeepAliveEvery), func(m jetstream.Msg) { held = append(held, m) })
+			// Half a period: a job is renewed at most 1.5 periods after
+			// this hub took it, then every period, however long it
+			// queued before it started.
+			e.eachHeld(now.Add(-bus.KeepAliveEvery/2), func(m jetstream.Msg) { held = append(held, m) })
 			for _, m := range held {
 				_ = m.InProgress()
 			}

@@ -45,6 +45,7 @@ type unit struct {
 	// such a job is retried in place, after retryIn, which settle sets.
 	ordered *heldEvent
 	retryIn time.Duration
+	took    time.Time // when this hub took the unit (submit)
 }
 
 func (u *unit) account() string { return accountOf(u.subject) }
@@ -200,6 +201,9 @@ func (e *Engine) flush(webhook string) {
 // hands it back to JetStream for a moment when even the queue is full, so
 // that a slow webhook takes no worker from the others.
 func (e *Engine) submit(u *unit) {
+	if u.took.IsZero() {
+		u.took = time.Now()
+	}
 	e.mu.Lock()
 	l := e.lane(u.webhook)
 	switch {
@@ -269,7 +273,7 @@ func (e *Engine) startQueued(l *lane) []*unit {
 func (e *Engine) runUnit(l *lane, u *unit) {
 	w := e.o.Webhooks.Get(u.webhook)
 	e.mu.Lock()
-	e.running[u] = time.Now()
+	e.running[u] = u.took
 	e.mu.Unlock()
 	release, err := e.admit(e.work, l, w)
 	if err != nil { // shutting down
@@ -310,13 +314,14 @@ func (e *Engine) eachWaiting(f func(jetstream.Msg)) {
 }
 
 // eachHeld calls f, under e.mu, on every message waiting in a queue or a
-// gathering batch, and on those of units running since before since.
+// gathering batch, and on those of running units taken before since (a unit
+// that waited in a queue is renewed on, not anew from when it started).
 func (e *Engine) eachHeld(since time.Time, f func(jetstream.Msg)) {
 	e.eachWaiting(f)
 	e.mu.Lock()
 	defer e.mu.Unlock()
-	for u, start := range e.running {
-		if start.Before(since) {
+	for u, took := range e.running {
+		if took.Before(since) {
 			for _, m := range u.msgs {
 				f(m)
 			}
