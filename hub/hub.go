@@ -391,6 +391,9 @@ func (h *Hub) WebhookHealth(id string) health.State { return h.health.Get(id) }
 type Stats struct {
 	Events, Jobs, Rejected                                      int64
 	Delivered, Failed, Retried, DeadLettered, Skipped, Deferred int64
+	// Redelivered counts jobs JetStream handed out again while this hub
+	// held them (a late ack or renewal): dropped, not delivered twice.
+	Redelivered int64
 }
 
 // Stats returns the counters of this process since it started.
@@ -400,6 +403,7 @@ func (h *Hub) Stats() Stats {
 		Events: r.Events.Load(), Jobs: r.Jobs.Load(), Rejected: r.Rejected.Load(),
 		Delivered: e.Delivered.Load(), Failed: e.Failed.Load(), Retried: e.Retried.Load(),
 		DeadLettered: e.DeadLettered.Load(), Skipped: e.Skipped.Load(), Deferred: e.Deferred.Load(),
+		Redelivered: e.Redelivered.Load(),
 	}
 }
 

@@ -133,6 +133,9 @@ type Result struct {
 	HubDelivered int64 `json:"hub_delivered"`
 	HubFailed    int64 `json:"hub_failed"`
 	HubDeferred  int64 `json:"hub_deferred"`
+	// HubRedelivered counts jobs JetStream handed out again while the hub
+	// still held them or had just settled them: dropped, not delivered twice.
+	HubRedelivered int64 `json:"hub_redelivered"`
 }
 
 func (o *Options) defaults() error {
@@ -286,7 +289,7 @@ func Run(ctx context.Context, o Options) (*Result, error) {
 	time.Sleep(200 * time.Millisecond)
 	self, children := selfCPU()-self0, childrenCPU()-children0
 	st := h.Stats()
-	res.HubDelivered, res.HubFailed, res.HubDeferred = st.Delivered, st.Failed, st.Deferred
+	res.HubDelivered, res.HubFailed, res.HubDeferred, res.HubRedelivered = st.Delivered, st.Failed, st.Deferred, st.Redelivered
 	shares, splitOK := split.stop(o.CPUProfile)
 	res.PeakGoroutines, res.PeakHeapMiB = peaks()
 	res.Seconds = elapsed.Seconds()

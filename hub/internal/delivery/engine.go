@@ -99,6 +99,11 @@ type Options struct {
 // Stats are the engine's counters since start.
 type Stats struct {
 	Delivered, Failed, Retried, DeadLettered, Skipped, Deferred atomic.Int64
+	// Redelivered counts second copies of jobs that JetStream handed out
+	// while this hub still held them or had just settled them (an ack or
+	// renewal that reached the server after the ack wait): dropped, never
+	// delivered twice.
+	Redelivered atomic.Int64
 }
 
 // Engine is the delivery worker of one hub process.
@@ -125,6 +130,8 @@ type Engine struct {
 	pool *workpool.Pool
 
 	running map[*unit]time.Time // units being processed, since when; guarded by mu
+	holding map[uint64]struct{} // stream sequences of the jobs held (queued, gathering, running); guarded by mu
+	acked   settled             // jobs acked lately
 
 	fails failLog // which failed attempts are logged
 
@@ -154,6 +161,7 @@ func New(o Options) *Engine {
 		pool:    workpool.New(0, 10*time.Second),
 		lanes:   map[string]*lane{},
 		running: map[*unit]time.Time{},
+		holding: map[uint64]struct{}{},
 	}
 	e.seq = newSequencer(e)
 	return e
@@ -213,8 +221,8 @@ func (e *Engine) Run(ctx context.Context) error {
 }
 
 // keepWaiting tells JetStream, every bus.KeepAliveEvery, that the jobs this
-// hub holds (queued, gathering into a batch, or running for longer than that)
-// are in hand, so that none is given to another hub meanwhile; the consumer's
+// hub holds (queued, gathering into a batch, or running and taken more than
+// half that ago) are in hand, so that none is given to another hub meanwhile; the consumer's
 // short ack wait then hands a crashed hub's jobs on within seconds. The
 // sequencer's events, with their longer ack wait, are kept alive less often.
 func (e *Engine) keepWaiting(ctx context.Context) {
@@ -228,7 +236,10 @@ func (e *Engine) keepWaiting(ctx context.Context) {
 			return
 		case now := <-t.C:
 			held = held[:0]
-			e.eachHeld(now.Add(-bus.KeepAliveEvery), func(m jetstream.Msg) { held = append(held, m) })
+			// Half a period: a job is renewed at most 1.5 periods after
+			// this hub took it, then every period, however long it
+			// queued before it started.
+			e.eachHeld(now.Add(-bus.KeepAliveEvery/2), func(m jetstream.Msg) { held = append(held, m) })
 			for _, m := range held {
 				_ = m.InProgress()
 			}

@@ -45,6 +45,7 @@ type unit struct {
 	// such a job is retried in place, after retryIn, which settle sets.
 	ordered *heldEvent
 	retryIn time.Duration
+	took    time.Time // when this hub took the unit (submit)
 }
 
 func (u *unit) account() string { return accountOf(u.subject) }
@@ -140,6 +141,9 @@ func (e *Engine) lane(webhook string) *lane {
 
 // dispatch runs in the consumer's goroutine and never waits on a receiver.
 func (e *Engine) dispatch(m jetstream.Msg) {
+	if e.again(m) {
+		return
+	}
 	webhook := m.Headers().Get(bus.HeaderWebhook)
 	if m.Headers().Get(HeaderBatch) != "" {
 		u, err := scheduledBatch(m, webhook)
@@ -164,6 +168,7 @@ func (e *Engine) gather(m jetstream.Msg, webhook string, maxEvents int, maxWait 
 	e.mu.Lock()
 	l := e.lane(webhook)
 	l.pending = append(l.pending, m)
+	e.hold([]jetstream.Msg{m})
 	var full []jetstream.Msg
 	switch {
 	case len(l.pending) >= maxEvents:
@@ -196,18 +201,24 @@ func (e *Engine) flush(webhook string) {
 // hands it back to JetStream for a moment when even the queue is full, so
 // that a slow webhook takes no worker from the others.
 func (e *Engine) submit(u *unit) {
+	if u.took.IsZero() {
+		u.took = time.Now()
+	}
 	e.mu.Lock()
 	l := e.lane(u.webhook)
 	switch {
 	case l.running < l.flow.limit:
 		l.running++
+		e.hold(u.msgs)
 		e.mu.Unlock()
 		e.wg.Add(1)
 		e.pool.Go(func() { e.runLane(l, u) })
 	case len(l.queue) < e.queueCap():
 		l.queue = append(l.queue, u)
+		e.hold(u.msgs)
 		e.mu.Unlock()
 	default:
+		e.release(u.msgs) // a batch's jobs, held while gathering
 		e.mu.Unlock()
 		e.Stats.Deferred.Add(1)
 		for _, m := range u.msgs {
@@ -262,12 +273,13 @@ func (e *Engine) startQueued(l *lane) []*unit {
 func (e *Engine) runUnit(l *lane, u *unit) {
 	w := e.o.Webhooks.Get(u.webhook)
 	e.mu.Lock()
-	e.running[u] = time.Now()
+	e.running[u] = u.took
 	e.mu.Unlock()
 	release, err := e.admit(e.work, l, w)
 	if err != nil { // shutting down
 		e.mu.Lock()
 		delete(e.running, u)
+		e.release(u.msgs)
 		e.mu.Unlock()
 		for _, m := range u.msgs {
 			_ = m.Nak()
@@ -280,6 +292,7 @@ func (e *Engine) runUnit(l *lane, u *unit) {
 	release()
 	e.mu.Lock()
 	delete(e.running, u)
+	e.release(u.msgs)
 	l.flow.observe(res, e.o.PerWebhook, time.Now())
 	e.mu.Unlock()
 }
@@ -301,13 +314,14 @@ func (e *Engine) eachWaiting(f func(jetstream.Msg)) {
 }
 
 // eachHeld calls f, under e.mu, on every message waiting in a queue or a
-// gathering batch, and on those of units running since before since.
+// gathering batch, and on those of running units taken before since (a unit
+// that waited in a queue is renewed on, not anew from when it started).
 func (e *Engine) eachHeld(since time.Time, f func(jetstream.Msg)) {
 	e.eachWaiting(f)
 	e.mu.Lock()
 	defer e.mu.Unlock()
-	for u, start := range e.running {
-		if start.Before(since) {
+	for u, took := range e.running {
+		if took.Before(since) {
 			for _, m := range u.msgs {
 				f(m)
 			}
@@ -317,7 +331,8 @@ func (e *Engine) eachHeld(since time.Time, f func(jetstream.Msg)) {
 
 // handBack returns every waiting job to JetStream, at shutdown.
 func (e *Engine) handBack() {
-	e.eachWaiting(func(m jetstream.Msg) { _ = m.Nak() })
+	var waiting []jetstream.Msg
+	e.eachWaiting(func(m jetstream.Msg) { waiting = append(waiting, m) })
 	e.mu.Lock()
 	for _, l := range e.lanes {
 		l.queue, l.pending = nil, nil
@@ -326,5 +341,9 @@ func (e *Engine) handBack() {
 			l.timer = nil
 		}
 	}
+	e.release(waiting)
 	e.mu.Unlock()
+	for _, m := range waiting {
+		_ = m.Nak()
+	}
 }

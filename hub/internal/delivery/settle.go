@@ -102,6 +102,7 @@ func (e *Engine) settle(ctx context.Context, w *webhooks.Webhook, u *unit, res r
 		outcome, next = OutcomeRetrying, &at
 		e.logRetry(u, res.err, at)
 	}
+	e.acked.add(u.msgs) // before the ack: a copy handed out meanwhile is not delivered again
 	for _, m := range u.msgs {
 		if err := m.Ack(); err != nil {
 			e.log.Warn().Err(err).Str("job", u.id).Msg("ack failed; the job will be delivered again")
@@ -136,6 +137,9 @@ func (e *Engine) handBackUnit(u *unit, delay time.Duration, err error) {
 		u.retryIn = max(delay, time.Second) // same attempt again, its key still held
 		u.attempt--
 	}
+	e.mu.Lock()
+	e.release(u.msgs) // handed back: its next copy is to be delivered
+	e.mu.Unlock()
 	for _, m := range u.msgs {
 		_ = m.NakWithDelay(delay)
 	}
