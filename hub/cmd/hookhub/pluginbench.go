@@ -10,6 +10,7 @@ import (
 	"slices"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/rs/zerolog"
 
@@ -201,7 +202,7 @@ func readWasm(file string) ([]byte, error) {
 	}
 	if !bytes.HasPrefix(b, []byte("\x00asm")) {
 		hint := "build the plugin first (see sdk/README.md), and name its .wasm output"
-		if bytes.HasPrefix(bytes.TrimSpace(b), []byte("(module")) {
+		if utf8.Valid(b) && bytes.Contains(b, []byte("(module")) {
 			hint = "it is WebAssembly text: assemble it first (wat2wasm " + file + ")"
 		}
 		return nil, fmt.Errorf("%s is not a WebAssembly module (a module begins with \\0asm): %s", file, hint)
