@@ -13,6 +13,6 @@ import "embed"
 //
 //go:embed template/*.go template/go.mod.tmpl template/build.sh template/events template/expected
 //go:embed c/hookhub.h c/template/build.sh c/template/transform.c
-//go:embed assemblyscript/template/transform.ts assemblyscript/assembly/index.ts assemblyscript/asconfig.json
+//go:embed assemblyscript/template/transform.ts assemblyscript/template/build.sh assemblyscript/assembly/index.ts assemblyscript/asconfig.json assemblyscript/package.json
 //go:embed js/template
 var Kits embed.FS
