@@ -4,8 +4,10 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
 	"slices"
 	"strings"
@@ -197,6 +199,9 @@ func benchInput(file string) (*abi.Input, error) {
 // readWasm reads a plugin module, saying clearly when the file is not one.
 func readWasm(file string) ([]byte, error) {
 	b, err := os.ReadFile(file)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, fmt.Errorf("%s does not exist: build the plugin first (a new project's ./build.sh), or name its module with --wasm", file)
+	}
 	if err != nil {
 		return nil, err
 	}

@@ -127,6 +127,11 @@ func TestPluginTestGolden(t *testing.T) {
 	if code != 1 || !strings.Contains(errs, "no events/*.json") {
 		t.Errorf("a folder without events (exit %d): %s", code, errs)
 	}
+	_ = os.Remove(filepath.Join(dir, "plugin.wasm"))
+	_, errs, code = runCLI(t, "plugin", "test", dir)
+	if code != 1 || !strings.Contains(errs, "plugin.wasm does not exist: build the plugin first") {
+		t.Errorf("a project not built (exit %d): %s", code, errs)
+	}
 }
 
 // TestPluginBench: plugin bench times the module in a worker process and
