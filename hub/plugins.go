@@ -115,27 +115,15 @@ func pluginCacheDir(cfg *config.Config) string { return filepath.Join(cfg.DataDi
 // Preview builds the request the hub would send to webhook w for events
 // (CloudEvents JSON; more than one for a batch), with its plugin, headers,
 // auth and signature, and sends nothing. Skipped says the plugin drops the
-// events for this webhook.
+// events for this webhook. (NewPreviewer does the same for many events with
+// one load of the plugin.)
 func Preview(ctx context.Context, cfg *config.Config, w config.Webhook, events [][]byte) (req *http.Request, body []byte, skipped bool, err error) {
-	h, err := newPlugins(ctx, &config.Config{File: cfg.File, DataDir: cfg.DataDir, Plugins: cfg.Plugins,
-		Webhooks: []config.Webhook{w}}, "", nil, zerolog.Nop())
+	p, err := NewPreviewer(ctx, cfg, w, "")
 	if err != nil {
 		return nil, nil, false, err
 	}
-	defer h.Close(ctx)
-	wh, err := webhooks.New(w, cfg.Delivery.Retry, true)
-	if err != nil {
-		return nil, nil, false, err
-	}
-	keys, err := delivery.ParseKeys(cfg)
-	if err != nil {
-		return nil, nil, false, err
-	}
-	b, err := build(ctx, h, keys, wh, events, len(events) > 1)
-	if err != nil {
-		return nil, nil, false, err
-	}
-	return b.Request, b.Body, b.Skipped, nil
+	defer p.Close(ctx)
+	return p.Preview(ctx, events)
 }
 
 // build is what hookhub plugin run and the API's preview share: the request

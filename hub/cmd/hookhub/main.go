@@ -34,7 +34,7 @@ func commands() []command {
 		{"deliveries", "deliveries list WEBHOOK", "the attempt log of a webhook, newest first (also: attempts)", runAttempts},
 		{"attempts", "attempts list WEBHOOK", "the same as deliveries", runAttempts},
 		{"test-send", "test-send WEBHOOK --type T", "send the catalog's sample of an event type to a webhook now", runTestSend},
-		{"plugin", "plugin run [flags]", "dry run: print the exact request a plugin makes for an event; nothing is sent", runPlugin},
+		{"plugin", "plugin run|test|bench|new", "plugin tools: a dry run of a plugin on an event; golden-file tests; per-call timing; a new project per language", runPlugin},
 		{"bench", "bench [flags]", "measure a complete hub and this machine's limits (--json for machines)", runBench},
 		{"validate", "validate FILE", "check a config file against its schema and rules, without starting", runValidate},
 		{"secret", "secret", "print a new Standard Webhooks signing secret (whsec_...), or with --v1a an ed25519 signing key (whsk_...)", runSecret},

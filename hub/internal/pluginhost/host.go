@@ -98,6 +98,8 @@ type Module struct {
 	// IsolationInterrupt; "" means process when Options.WorkerCommand is set,
 	// else interrupt.
 	Isolation string
+
+	cacheDir string // the host's, where limitStack's output is kept (see modcache.go)
 }
 
 // The isolations of a module (see the package documentation).
@@ -212,9 +214,10 @@ func (h *Host) Load(ctx context.Context, m Module) error {
 			return fmt.Errorf("plugin %s: sha256 is %s, the config pins %s", m.label(), got, m.SHA256)
 		}
 	}
-	if err := checkModule(ctx, m); err != nil {
+	if err := checkModuleCached(ctx, m, h.cacheDir); err != nil {
 		return err
 	}
+	m.cacheDir = h.cacheDir
 	if m.MemoryMiB <= 0 {
 		m.MemoryMiB = DefaultMemoryMiB
 	}

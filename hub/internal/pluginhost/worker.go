@@ -85,6 +85,7 @@ func ServeWorker(r io.Reader, w io.Writer) error {
 			os.Exit(1)
 		}
 	}
+	m.cacheDir = cacheDir
 	p, err := newPoolWith(ctx, cache, m, zerolog.Nop(), false, hung)
 	mu.Lock()
 	started = true
