@@ -1,6 +1,8 @@
 package js
 
 import (
+	"encoding/json"
+	"strings"
 	"testing"
 
 	"github.com/dop251/goja"
@@ -57,4 +59,34 @@ func TestDecodeJSONIsJSONParse(t *testing.T) {
 	if _, err := decodeJSON(vm, deep); err != errTooDeep {
 		t.Errorf("%d nested arrays: %v, want errTooDeep (handed to JSON.parse)", maxDepth+1, err)
 	}
+}
+
+// BenchmarkPayload compares making the handler's payload from a 1 KiB body
+// with decodeJSON and with goja's JSON.parse, side by side (the machine's
+// load changes both alike):
+//
+//	go test -run '^$' -bench Payload -benchmem ./plugins/js/
+func BenchmarkPayload(b *testing.B) {
+	body := []byte(`{"type":"contact.updated","timestamp":"2026-11-22T10:00:00Z","account":"acme","initiator":"api","data":{"email":"ada@example.com","attributes":{"FIRSTNAME":"Ada","LASTNAME":"Lovelace","CITY":"London","SCORE":42,"TAGS":["vip","newsletter","beta"]},"notes":"` + strings.Repeat("x", 700) + `"}}`)
+	vm := goja.New()
+	b.Run("decodeJSON", func(b *testing.B) {
+		b.ReportAllocs()
+		for b.Loop() {
+			if _, err := decodeJSON(vm, body); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+	b.Run("JSON.parse", func(b *testing.B) {
+		parse, _ := goja.AssertFunction(vm.Get("JSON").ToObject(vm).Get("parse"))
+		b.ReportAllocs()
+		for b.Loop() {
+			if !json.Valid(body) { // as the handler's argument was made before
+				b.Fatal("not JSON")
+			}
+			if _, err := parse(goja.Undefined(), vm.ToValue(string(body))); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
 }
