@@ -3,8 +3,6 @@ package hubtest
 import (
 	"context"
 	"encoding/json"
-	"os"
-	"path/filepath"
 	"testing"
 	"time"
 
@@ -12,6 +10,7 @@ import (
 
 	"github.com/hookhub/hookhub/hub"
 	"github.com/hookhub/hookhub/hub/config"
+	"github.com/hookhub/hookhub/hub/internal/wasmtest"
 	"github.com/hookhub/hookhub/sdk/event"
 	"github.com/hookhub/hookhub/sdk/publish"
 )
@@ -22,7 +21,8 @@ const Secret = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"
 // PluginCache is the plugin cache every hub StartHub starts shares (see
 // hub.WithPluginCache): the same folder for every test binary and run on the
 // machine, so the js engine is built, and each module compiled, once.
-var PluginCache = filepath.Join(os.TempDir(), "hookhub-plugin-cache")
+// It is wasmtest.CacheDir, where tests keep the modules they build.
+var PluginCache = wasmtest.CacheDir
 
 // StartHub runs a hub on the config JSON doc until the test ends: an
 // embedded JetStream on a random loopback port with its data in a temp dir,
