@@ -260,7 +260,7 @@ func output(vm *goja.Runtime, in *abi.Input, res goja.Value) (*abi.Output, error
 			req.Body = []byte(payload.String()) // a string (or number) as is
 			break
 		}
-		b, err := po.MarshalJSON()
+		b, err := marshal(po)
 		if err != nil {
 			return nil, &ScriptError{Msg: "payload cannot be turned into JSON: " + err.Error()}
 		}
