@@ -52,6 +52,7 @@ type Option func(*options)
 type options struct {
 	log          zerolog.Logger
 	pluginWorker []string
+	pluginCache  string
 }
 
 // WithLogger sets the logger (the default discards everything).
@@ -67,6 +68,16 @@ func WithLogger(l zerolog.Logger) Option { return func(o *options) { o.log = l }
 // given.
 func WithPluginWorker(cmd ...string) Option {
 	return func(o *options) { o.pluginWorker = cmd }
+}
+
+// WithPluginCache sets the folder that keeps compiled plugin modules (wazero's
+// compilation cache) and the js plugin's engine built from source, instead
+// of <data_dir>/plugin-cache. Hubs and processes may share one: what one
+// compiled or built, the others read. Tests set it (hubtest does, to
+// $TMPDIR/hookhub-plugin-cache) so that the js engine is built and compiled
+// once per machine, not once per hub.
+func WithPluginCache(dir string) Option {
+	return func(o *options) { o.pluginCache = dir }
 }
 
 // startTimeout bounds starting a hub (loading its plugins, opening its
@@ -124,7 +135,11 @@ func New(cfg *config.Config, opts ...Option) (*Hub, error) {
 	// Making the js plugin's engine (a go build) may use the plugins' whole
 	// start time: the rest gets its own.
 	pctx, pcancel := context.WithTimeout(context.Background(), startTimeout)
-	h.plugins, err = newPlugins(pctx, cfg, pluginCacheDir(cfg), o.pluginWorker, o.log)
+	cacheDir := o.pluginCache
+	if cacheDir == "" {
+		cacheDir = pluginCacheDir(cfg)
+	}
+	h.plugins, err = newPlugins(pctx, cfg, cacheDir, o.pluginWorker, o.log)
 	pcancel()
 	if err != nil {
 		return nil, err

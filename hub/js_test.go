@@ -19,7 +19,7 @@ func jsWebhook(id, account, url, script string) string {
 	// Tried twice when the script fails or loops; five times otherwise, as a
 	// call may pass the time limit on a busy machine (it is retried like a 5xx).
 	retry := `["1s","1s","1s","1s"]`
-	if script == jsThrow || script == jsLoop {
+	if script == jsThrow || script == jsLoop || script == jsAway {
 		retry = `["1s"]`
 	}
 	return webhookJSON(id, account, url, fmt.Sprintf(`"events":["*"],"plugin":{"name":"js","config":%s},"retry":{"schedule":%s,"jitter":0}`, cfg, retry))
@@ -36,6 +36,16 @@ const (
 	jsSkip  = `function handler(webhook) { return webhook.payload.data.email === "ada@example.com" ? null : webhook; }`
 	jsThrow = "function handler(webhook) {\n  var n = 1;\n  return webhook.payload.data.missing.deeper;\n}"
 	jsLoop  = `function handler(webhook) { for (;;) {} }`
+	// jsMove sends to another path and query of the webhook's own URL.
+	jsMove = `function handler(webhook) {
+  webhook.headers["x-seen-url"] = webhook.url;
+  webhook.url = webhook.url.replace("/move/from", "/move/to") + "?id=" + webhook.payload.data.email;
+  return webhook;
+}`
+	// jsAway tries to send the delivery to another host: the same receiver
+	// under another name (localhost for 127.0.0.1), so a delivery let
+	// through would arrive and be seen.
+	jsAway = `function handler(webhook) { webhook.url = webhook.url.replace("127.0.0.1", "localhost").replace("/away", "/stolen"); return webhook; }`
 	// jsNosy looks for a way out of the sandbox and for what another
 	// webhook left in a global, and reports what it found in headers.
 	jsNosy = `var seen;
@@ -53,7 +63,10 @@ function handler(webhook) {
 
 // TestJSPlugin: the js plugin, its engine built from source by the hub (go
 // build for wasip1) and run in the WebAssembly sandbox, in a real hub: a
-// script renames a field and adds a header on a real delivery; null skips
+// script renames a field and adds a header on a real delivery; a script
+// moves its request to another path and query (it sees the webhook's url),
+// and one that points it at another host is dead-lettered, the request never
+// sent; null skips
 // (attempt outcome skipped); a runtime exception and an endless loop dead-
 // letter with the script's line:column and the time limit; a script finds
 // no way out of the sandbox and never another account's data; a webhook
@@ -68,6 +81,8 @@ func TestJSPlugin(t *testing.T) {
 		jsWebhook("js_skip", "acme", rc.URL+"/skip", jsSkip),
 		jsWebhook("js_throw", "acme", rc.URL+"/throw", jsThrow),
 		jsWebhook("js_loop", "acme", rc.URL+"/loop", jsLoop),
+		jsWebhook("js_move", "acme", rc.URL+"/move/from", jsMove),
+		jsWebhook("js_away", "acme", rc.URL+"/away", jsAway),
 		jsWebhook("js_nosy_acme", "acme", rc.URL+"/nosy/acme", jsNosy),
 		jsWebhook("js_nosy_globex", "globex", rc.URL+"/nosy/globex", jsNosy),
 	}, ",") + `]}`
@@ -78,7 +93,7 @@ func TestJSPlugin(t *testing.T) {
 	r.publish(t, contact("evt_js1"))
 	r.publish(t, &event.Event{ID: "evt_js2", Type: "contact.updated", Account: "globex", Initiator: "api",
 		Data: json.RawMessage(`{"email":"grace@globex.example"}`)})
-	rc.WaitFor(t, 3, 90*time.Second) // rename, nosy acme, nosy globex
+	rc.WaitFor(t, 4, 90*time.Second) // rename, move, nosy acme, nosy globex
 	by := map[string]hubtest.Request{}
 	for _, q := range rc.Requests() {
 		by[q.Path] = q
@@ -116,9 +131,23 @@ func TestJSPlugin(t *testing.T) {
 	if _, ok := by["/skip"]; ok {
 		t.Error("the skipping webhook got a request")
 	}
+	// The handler saw the webhook's URL, and moved the request to another
+	// path and query on the same host.
+	if q, ok := by["/move/to"]; !ok {
+		t.Errorf("the moving webhook's request did not arrive at /move/to: %v", rc.Requests())
+	} else {
+		verified(t, q)
+		if q.Query != "id=ada@example.com" && q.Query != "id=ada%40example.com" {
+			t.Errorf("moved request's query = %q, want id=ada@example.com", q.Query)
+		}
+		if got := q.Header.Get("X-Seen-Url"); got != rc.URL+"/move/from" {
+			t.Errorf("the handler saw url %q, want %q", got, rc.URL+"/move/from")
+		}
+	}
 
-	// throw and loop: each tried twice, then dead-lettered with the reason.
-	dl := r.waitStream(t, streamName("hookhub", "DLQ"), 2, 60*time.Second)
+	// throw, loop and away: each tried twice, then dead-lettered with the
+	// reason; away's request never arrives anywhere.
+	dl := r.waitStream(t, streamName("hookhub", "DLQ"), 3, 60*time.Second)
 	reasons := map[string]string{}
 	for _, m := range dl {
 		reasons[m.Headers().Get(bus.HeaderWebhook)] = m.Headers().Get(bus.HeaderReason)
@@ -128,6 +157,14 @@ func TestJSPlugin(t *testing.T) {
 	}
 	if got := reasons["js_loop"]; !strings.Contains(got, "plugin js: exceeded its time limit") {
 		t.Errorf("the looping script's dead letter: reason %q, want the time limit", got)
+	}
+	if got := reasons["js_away"]; !strings.Contains(got, `plugin "js" set the URL to the host "localhost:`) || !strings.Contains(got, "may change only the path and query") {
+		t.Errorf("the redirecting script's dead letter: reason %q, want the other host refused", got)
+	}
+	for _, q := range rc.Requests() {
+		if strings.HasPrefix(q.Path, "/stolen") || strings.HasPrefix(q.Path, "/away") {
+			t.Errorf("a request the script redirected to another host arrived: %s", q.Path)
+		}
 	}
 	var skipped bool
 	for _, m := range r.waitStream(t, streamName("hookhub", "ATTEMPTS"), 1, 10*time.Second) {

@@ -8,11 +8,11 @@ import (
 	"os/exec"
 	"path/filepath"
 	"runtime/debug"
-	"strings"
 	"sync"
 	"time"
 
 	"github.com/hookhub/hookhub/hub/internal/pluginhost"
+	"github.com/hookhub/hookhub/hub/internal/wasmbuild"
 )
 
 // The js plugin (plugins/js) runs only in the WebAssembly sandbox, and no
@@ -25,10 +25,13 @@ import (
 //     named for the hub's version and commit (a hub built from a tree with
 //     changes, or without version control, builds again: Go's build cache
 //     makes that a link);
-//  3. else the Go toolchain on PATH builds it from the module's source:
-//     GOOS=wasip1 GOARCH=wasm go build -buildmode=c-shared
-//     github.com/hookhub/hookhub/plugins/js/wasm, run in the hub's working
-//     folder (inside the hookhub source tree, or a module that requires it).
+//  3. else the Go toolchain on PATH builds it from the module's source
+//     (package wasmbuild: GOOS=wasip1 GOARCH=wasm go build -buildmode=c-shared
+//     -trimpath -ldflags=-s -w github.com/hookhub/hookhub/plugins/js/wasm),
+//     run in the hub's working folder (inside the hookhub source tree, or a
+//     module that requires it), and keeps it in the same folder named for
+//     the hash of its source: a later start, or another hub with the same
+//     plugin cache (WithPluginCache), reads it and builds nothing.
 //
 // wazero's compilation cache (in the same folder) makes a second start fast.
 const jsEnginePackage = "github.com/hookhub/hookhub/plugins/js/wasm"
@@ -105,24 +108,24 @@ func makeJSEngine(ctx context.Context, cacheDir string) ([]byte, error) {
 		return nil, errors.New(`its engine is not built and go is not on PATH to build it: ` +
 			`build it (task plugins makes bin/plugins/js.wasm) and list it under plugins[] as {"name":"js","path":"bin/plugins/js.wasm","memory_mib":64}`)
 	}
-	if err := os.MkdirAll(filepath.Dir(file), 0o750); err != nil {
-		return nil, fmt.Errorf("building its engine: %w", err)
-	}
-	tmp := file + ".tmp"
-	cmd := exec.CommandContext(ctx, gobin, "build", "-buildmode=c-shared", "-o", tmp, jsEnginePackage)
-	cmd.Env = append(os.Environ(), "GOOS=wasip1", "GOARCH=wasm", "CGO_ENABLED=0")
-	if out, err := cmd.CombinedOutput(); err != nil {
-		_ = os.Remove(tmp)
-		return nil, fmt.Errorf("building its engine (go build %s, in the hub's working folder, which must be in the hookhub source tree or a module that requires it; "+
-			`or list a prebuilt js.wasm under plugins[]): %v: %s`, jsEnginePackage, err, strings.TrimSpace(string(out)))
-	}
-	if err := os.Rename(tmp, file); err != nil {
-		return nil, fmt.Errorf("building its engine: %w", err)
-	}
-	b, err := os.ReadFile(file)
+	r, err := wasmbuild.Build(ctx, gobin, "", jsEnginePackage, "js-src", filepath.Dir(file))
 	if err != nil {
-		return nil, fmt.Errorf("building its engine: %w", err)
+		return nil, fmt.Errorf("building its engine (in the hub's working folder, which must be in the hookhub source tree or a module that requires it; "+
+			`or list a prebuilt js.wasm under plugins[]): %w`, err)
 	}
-	jsBuilt.Store(file, b)
-	return b, nil
+	if reuse {
+		if err := writeFileAtomic(file, r.Wasm); err != nil {
+			return nil, fmt.Errorf("building its engine: %w", err)
+		}
+	}
+	jsBuilt.Store(file, r.Wasm)
+	return r.Wasm, nil
+}
+
+func writeFileAtomic(file string, b []byte) error {
+	tmp := file + ".tmp"
+	if err := os.WriteFile(tmp, b, 0o640); err != nil {
+		return err
+	}
+	return os.Rename(tmp, file)
 }

@@ -10,6 +10,7 @@ import (
 
 	"github.com/hookhub/hookhub/hub"
 	"github.com/hookhub/hookhub/hub/config"
+	"github.com/hookhub/hookhub/hub/internal/wasmtest"
 	"github.com/hookhub/hookhub/sdk/event"
 	"github.com/hookhub/hookhub/sdk/publish"
 )
@@ -17,10 +18,17 @@ import (
 // Secret is the Standard Webhooks spec's example secret, used by test webhooks.
 const Secret = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"
 
+// PluginCache is the plugin cache every hub StartHub starts shares (see
+// hub.WithPluginCache): the same folder for every test binary and run on the
+// machine, so the js engine is built, and each module compiled, once.
+// It is wasmtest.CacheDir, where tests keep the modules they build.
+var PluginCache = wasmtest.CacheDir
+
 // StartHub runs a hub on the config JSON doc until the test ends: an
 // embedded JetStream on a random loopback port with its data in a temp dir,
 // insecure targets allowed (loopback receivers), no API, unless doc says
-// otherwise. opts go to hub.New after the test logger.
+// otherwise. opts go to hub.New after the test logger and the shared plugin
+// cache (a WithPluginCache among opts wins).
 func StartHub(t testing.TB, doc string, environ map[string]string, opts ...hub.Option) *hub.Hub {
 	t.Helper()
 	var m map[string]any
@@ -42,7 +50,7 @@ func StartHub(t testing.TB, doc string, environ map[string]string, opts ...hub.O
 		t.Fatalf("config: %v", err)
 	}
 	log := zerolog.New(zerolog.NewTestWriter(t)).Level(zerolog.WarnLevel)
-	h, err := hub.New(cfg, append([]hub.Option{hub.WithLogger(log)}, opts...)...)
+	h, err := hub.New(cfg, append([]hub.Option{hub.WithLogger(log), hub.WithPluginCache(PluginCache)}, opts...)...)
 	if err != nil {
 		t.Fatalf("hub.New: %v", err)
 	}

@@ -1,6 +1,7 @@
 package js_test
 
 import (
+	"strings"
 	"testing"
 
 	"github.com/hookhub/hookhub/plugins/js"
@@ -13,6 +14,23 @@ import (
 func BenchmarkTransform(b *testing.B) {
 	e := js.NewEngine()
 	in := input("wh1", `function handler(w) { var d = w.payload.data; d.mail = d.email; delete d.email; w.headers['x-event-type'] = w.eventType; return w; }`)
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := e.Transform(in); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+// BenchmarkTransform1KiB is BenchmarkTransform on a 1 KiB body, the size the
+// issue's targets are for.
+//
+//	go test -run '^$' -bench Transform1KiB -benchmem ./plugins/js/
+func BenchmarkTransform1KiB(b *testing.B) {
+	e := js.NewEngine()
+	in := input("wh1", `function handler(w) { var d = w.payload.data; d.mail = d.email; delete d.email; w.headers['x-event-type'] = w.eventType; return w; }`)
+	in.URL = "https://crm.example/hooks"
+	in.Request.Body = []byte(`{"type":"contact.updated","timestamp":"2026-11-22T10:00:00Z","account":"acme","initiator":"api","data":{"email":"ada@example.com","attributes":{"FIRSTNAME":"Ada","LASTNAME":"Lovelace","CITY":"London","SCORE":42,"TAGS":["vip","newsletter","beta"]},"notes":"` + strings.Repeat("x", 700) + `"}}`)
 	b.ReportAllocs()
 	for b.Loop() {
 		if _, err := e.Transform(in); err != nil {

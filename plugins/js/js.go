@@ -1,6 +1,6 @@
 // Package js is the js plugin: a webhook's config holds a JavaScript script
 // whose handler(webhook) function gets the request about to be sent,
-// {eventType, payload, headers}, and returns it changed, or null to skip the
+// {eventType, payload, url, headers}, and returns it changed, or null to skip the
 // event. The script runs in goja, a JavaScript engine written in Go; the hub
 // runs this package only inside its WebAssembly sandbox (./wasm, built for
 // wasip1), never natively, so a script gets the same time and memory limits
@@ -22,6 +22,7 @@ import (
 	"github.com/dop251/goja/parser"
 
 	"github.com/hookhub/hookhub/sdk/abi"
+	"github.com/hookhub/hookhub/sdk/field"
 )
 
 // ConfigSchema is the JSON Schema of the plugin's config.
@@ -206,37 +207,40 @@ func (e *Engine) Transform(in *abi.Input) (*abi.Output, error) {
 }
 
 // webhookValue is the handler's argument: the event's type, the body so far
-// (parsed when it is JSON, else a string) and the headers.
+// (parsed when it is JSON, else a string), the webhook's URL and the
+// headers.
 func webhookValue(vm *goja.Runtime, in *abi.Input) (goja.Value, error) {
-	var ev struct {
-		Type string `json:"type"`
+	var eventType string
+	if t := field.Get(in.Events[0], "type"); t.Kind() == field.String {
+		eventType = t.String()
 	}
-	if err := json.Unmarshal(in.Events[0], &ev); err != nil {
-		return nil, fmt.Errorf("event is not JSON: %w", err)
-	}
-	payload := vm.ToValue(string(in.Request.Body))
-	if json.Valid(in.Request.Body) {
+	payload, err := decodeJSON(vm, in.Request.Body)
+	switch {
+	case errors.Is(err, errTooDeep):
 		// JSON.parse keeps the fields' order, as the receiver would see it.
 		parse, _ := goja.AssertFunction(vm.Get("JSON").ToObject(vm).Get("parse"))
-		v, err := parse(goja.Undefined(), payload)
-		if err != nil {
+		if payload, err = parse(goja.Undefined(), vm.ToValue(string(in.Request.Body))); err != nil {
 			return nil, runtimeError(err)
 		}
-		payload = v
+	case err != nil:
+		payload = vm.ToValue(string(in.Request.Body))
 	}
 	headers := vm.NewObject()
 	for k, v := range in.Request.Headers {
 		_ = headers.Set(k, v)
 	}
 	o := vm.NewObject()
-	_ = o.Set("eventType", ev.Type)
+	_ = o.Set("eventType", eventType)
 	_ = o.Set("payload", payload)
+	_ = o.Set("url", in.URL)
 	_ = o.Set("headers", headers)
 	return o, nil
 }
 
 // output reads the handler's answer: null or undefined skips; an object
-// gives the body (payload: JSON, or a string as is) and the headers.
+// gives the body (payload: JSON, or a string as is), the headers, and the
+// URL when the handler changed it (the hub accepts only a new path and
+// query on the webhook's own scheme and host).
 func output(vm *goja.Runtime, in *abi.Input, res goja.Value) (*abi.Output, error) {
 	if goja.IsNull(res) || goja.IsUndefined(res) {
 		return &abi.Output{Skip: true}, nil
@@ -256,7 +260,7 @@ func output(vm *goja.Runtime, in *abi.Input, res goja.Value) (*abi.Output, error
 			req.Body = []byte(payload.String()) // a string (or number) as is
 			break
 		}
-		b, err := po.MarshalJSON()
+		b, err := marshal(po)
 		if err != nil {
 			return nil, &ScriptError{Msg: "payload cannot be turned into JSON: " + err.Error()}
 		}
@@ -274,5 +278,14 @@ func output(vm *goja.Runtime, in *abi.Input, res goja.Value) (*abi.Output, error
 		}
 	}
 	req.Query = in.Request.Query
-	return &abi.Output{Request: req}, nil
+	out := &abi.Output{Request: req}
+	if u := obj.Get("url"); u != nil && !goja.IsUndefined(u) && !goja.IsNull(u) {
+		if _, ok := u.Export().(string); !ok {
+			return nil, &ScriptError{Msg: fmt.Sprintf("handler returned url %s, want a string", u.String())}
+		}
+		if s := u.String(); s != in.URL {
+			out.URL = s
+		}
+	}
+	return out, nil
 }

@@ -87,3 +87,36 @@ func TestNoHandler(t *testing.T) {
 		t.Fatalf("got %v", err)
 	}
 }
+
+// TestHandlerSeesAndChangesURL: the handler gets the webhook's URL
+// (abi.Input.URL) and may change it: a changed url is the output's URL (the
+// hub checks it stays on the webhook's host); an unchanged one is no
+// override; a url that is not a string is the script's error.
+func TestHandlerSeesAndChangesURL(t *testing.T) {
+	e := js.NewEngine()
+	in := input("wh1", `function handler(w) {
+  w.headers["x-seen-url"] = w.url;
+  if (w.payload.data.email === "ada@example.com") w.url = w.url.replace("/hooks", "/v2/hooks") + "&id=7";
+  return w;
+}`)
+	in.URL = "https://crm.example/hooks?key=1"
+	out, err := e.Transform(in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if out.Request.Headers["x-seen-url"] != in.URL {
+		t.Errorf("the handler saw url %q, want %q", out.Request.Headers["x-seen-url"], in.URL)
+	}
+	if want := "https://crm.example/v2/hooks?key=1&id=7"; out.URL != want {
+		t.Errorf("output URL = %q, want %q", out.URL, want)
+	}
+
+	out, err = e.Transform(input("wh1", `function handler(w) { w.url = w.url; return w }`))
+	if err != nil || out.URL != "" {
+		t.Errorf("an unchanged url: %+v, %v; want no override", out, err)
+	}
+	_, err = e.Transform(input("wh1", `function handler(w) { w.url = 7; return w }`))
+	if err == nil || !strings.Contains(err.Error(), "url") {
+		t.Errorf("a url that is not a string: %v, want an error naming url", err)
+	}
+}

@@ -13,7 +13,14 @@ const Version = 1
 // ModuleVersion is the release of the sdk module this is: its major version
 // is always Version (see "Versions" in sdk/README.md). Releases are tagged
 // sdk/vX.Y.Z.
-const ModuleVersion = "v1.0.0"
+const ModuleVersion = "v1.1.0"
+
+// URLExport is the export (a function with no parameters and no results,
+// never called) by which a module says it reads Input.URL, added in ABI 1.1.
+// The host writes the trailing URL field only into the input of a module
+// that exports it, so a module built for ABI 1.0 keeps getting the 1.0
+// encoding.
+const URLExport = "hookhub_abi_url"
 
 // Input is what the host hands the guest for one call.
 type Input struct {
@@ -26,6 +33,11 @@ type Input struct {
 	Events [][]byte
 	// Request is the request built so far (by default a Standard Webhooks body).
 	Request Request
+	// URL is the webhook's target URL (without user info), added in ABI 1.1:
+	// the host sends it only to a module that exports hookhub_abi_url (the
+	// Go SDK does), and it is empty for older modules, which the host hands
+	// the 1.0 encoding byte for byte.
+	URL string
 }
 
 // Request is an outgoing HTTP request, short of its URL host and signature.
@@ -46,4 +58,10 @@ type Output struct {
 	Skip bool
 	// Request is the request to send when Skip is false.
 	Request Request
+	// URL, when set (ABI 1.1), replaces the webhook's URL for this request:
+	// a path with an optional query ("/v2/contacts?x=1"), or an absolute URL
+	// with the webhook's own scheme and host. The host refuses any other
+	// (a plugin never redirects a delivery to another host). Query is
+	// applied after it.
+	URL string
 }

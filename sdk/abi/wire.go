@@ -11,10 +11,15 @@ import (
 // a string or byte field is its length then its bytes; a map is its count
 // then key, value pairs (sorted by key when the host writes them).
 //
-//	Input:  "HHI1" webhook config u32(n) n×event request
-//	Output: "HHO1" kind(u8) then, by kind: 0 send: request; 1 skip: nothing;
-//	        2 error: message
+//	Input:  "HHI1" webhook config u32(n) n×event request [url]
+//	Output: "HHO1" kind(u8) then, by kind: 0 send: request [url]; 1 skip:
+//	        nothing; 2 error: message
 //	request: content_type headers(map) query(map) body
+//
+// [url] is a trailing string added in ABI 1.1, written only when it is not
+// empty, so an input or output without it is the 1.0 encoding byte for byte;
+// a decoder reads it when bytes remain. Later minor versions add fields the
+// same way: optional, trailing, written only when set.
 const (
 	inputMagic  = "HHI1"
 	outputMagic = "HHO1"
@@ -47,7 +52,11 @@ func AppendInput(dst []byte, in *Input) []byte {
 	for _, e := range in.Events {
 		dst = appendBytes(dst, e)
 	}
-	return appendRequest(dst, &in.Request)
+	dst = appendRequest(dst, &in.Request)
+	if in.URL != "" {
+		dst = appendBytes(dst, []byte(in.URL))
+	}
+	return dst
 }
 
 // AppendOutput encodes out, or err when it is not nil, after dst.
@@ -61,7 +70,11 @@ func AppendOutput(dst []byte, out *Output, err error) []byte {
 		return append(dst, kindSkip)
 	default:
 		dst = append(dst, kindSend)
-		return appendRequest(dst, &out.Request)
+		dst = appendRequest(dst, &out.Request)
+		if out.URL != "" {
+			dst = appendBytes(dst, []byte(out.URL))
+		}
+		return dst
 	}
 }
 
@@ -82,6 +95,7 @@ func DecodeInput(b []byte) (*Input, error) {
 		}
 	}
 	d.request(&in.Request)
+	in.URL = d.optString()
 	if d.err == nil && d.off != len(b) {
 		return nil, d.fail(fmt.Sprintf("%d bytes after the input", len(b)-d.off))
 	}
@@ -108,6 +122,7 @@ func DecodeOutput(b []byte) (*Output, error) {
 		}
 	case kind == kindSend:
 		d.request(&out.Request)
+		out.URL = d.optString()
 	default:
 		d.fail(fmt.Sprintf("unknown output kind %d", kind))
 	}
@@ -204,6 +219,14 @@ func (d *decoder) bytes() []byte {
 	v := d.b[d.off : d.off+int(n) : d.off+int(n)]
 	d.off += int(n)
 	return v
+}
+
+// optString reads a trailing optional string: "" when no bytes remain.
+func (d *decoder) optString() string {
+	if d.err != nil || d.off == len(d.b) {
+		return ""
+	}
+	return string(d.bytes())
 }
 
 func (d *decoder) count(limit int) int {

@@ -109,3 +109,45 @@ func normalize(in *abi.Input) *abi.Input {
 	}
 	return &c
 }
+
+// TestURLTrailingField: ABI 1.1's URL is a trailing field written only when
+// set, so an input or output without it is the 1.0 encoding byte for byte
+// (what a module built for 1.0 decodes), and a 1.0 encoding decodes with no
+// URL.
+func TestURLTrailingField(t *testing.T) {
+	in := sampleInput()
+	v10 := abi.AppendInput(nil, in)
+	in.URL = "https://crm.example/hooks/contacts?k=1"
+	v11 := abi.AppendInput(nil, in)
+	if string(v11[:len(v10)]) != string(v10) || string(v11[len(v10)+4:]) != in.URL {
+		t.Fatalf("1.1 input is not the 1.0 input then the URL:\n1.0 %q\n1.1 %q", v10, v11)
+	}
+	got, err := abi.DecodeInput(v11)
+	if err != nil || !reflect.DeepEqual(got, in) {
+		t.Fatalf("1.1 input round trip: %v\n got %+v\nwant %+v", err, got, in)
+	}
+	old, err := abi.DecodeInput(v10)
+	if err != nil || old.URL != "" {
+		t.Fatalf("1.0 input: %v, URL %q; want no error and no URL", err, old.URL)
+	}
+	// The 1.0 encoding, written out by hand: it must never change.
+	want := "HHI1\x02\x00\x00\x00wh\x00\x00\x00\x00\x00\x00\x00\x00" +
+		"\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x02\x00\x00\x00{}"
+	if got := abi.AppendInput(nil, &abi.Input{Webhook: "wh", Request: abi.Request{Body: []byte("{}")}}); string(got) != want {
+		t.Errorf("1.0 input without a URL = %q, want %q", got, want)
+	}
+
+	out := &abi.Output{Request: abi.Request{Body: []byte("{}")}}
+	o10 := abi.AppendOutput(nil, out, nil)
+	if want := "HHO1\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x02\x00\x00\x00{}"; string(o10) != want {
+		t.Errorf("output without a URL = %q, want the 1.0 encoding %q", o10, want)
+	}
+	out.URL = "/v2/contacts?x=1"
+	gotOut, err := abi.DecodeOutput(abi.AppendOutput(nil, out, nil))
+	if err != nil || !reflect.DeepEqual(gotOut, out) {
+		t.Fatalf("output with a URL: %v %+v", err, gotOut)
+	}
+	if _, err := abi.DecodeOutput(append(abi.AppendOutput(nil, out, nil), 'x')); !errors.Is(err, abi.ErrMalformed) {
+		t.Errorf("a byte after the URL: %v, want ErrMalformed", err)
+	}
+}

@@ -13,6 +13,12 @@ var inBuf, outBuf []byte
 //go:wasmexport hookhub_abi_version
 func abiVersion() int32 { return abi.Version }
 
+// abiURL is never called: exported, it tells the host this module reads
+// the input's URL (ABI 1.1, abi.URLExport).
+//
+//go:wasmexport hookhub_abi_url
+func abiURL() {}
+
 //go:wasmexport hookhub_alloc
 func alloc(size int32) int32 {
 	if size <= 0 {

@@ -6,7 +6,9 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"net/url"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/hookhub/hookhub/hub/config"
@@ -52,6 +54,7 @@ func Build(ctx context.Context, t Transformer, userAgent string, keys Keys, w *w
 		body = append(append([]byte("["), bytes.Join(bodies, []byte(","))...), ']')
 	}
 	req := abi.Request{ContentType: "application/json", Headers: w.Headers, Body: body}
+	endpoint := w.Endpoint
 	if w.Plugin != nil {
 		out, err := transform(ctx, t, w, raws, req)
 		if err != nil {
@@ -62,8 +65,10 @@ func Build(ctx context.Context, t Transformer, userAgent string, keys Keys, w *w
 			return b, nil
 		}
 		req = out.Request
+		if endpoint, err = pluginURL(w, out.URL); err != nil {
+			return b, err
+		}
 	}
-	endpoint := w.Endpoint
 	if len(req.Query) > 0 {
 		c := *endpoint
 		q := c.Query()
@@ -125,7 +130,9 @@ func transform(ctx context.Context, t Transformer, w *webhooks.Webhook, raws [][
 	if t == nil {
 		return nil, fmt.Errorf("%w: plugin %q: plugins are not available in this hub", ErrPermanent, w.Plugin.Name)
 	}
-	out, err := t.Transform(ctx, w.Plugin.Name, &abi.Input{Webhook: w.ID, Config: w.Plugin.Config, Events: raws, Request: req})
+	target := *w.Endpoint
+	target.User = nil // the webhook's basic auth is the hub's, never the plugin's
+	out, err := t.Transform(ctx, w.Plugin.Name, &abi.Input{Webhook: w.ID, Config: w.Plugin.Config, Events: raws, Request: req, URL: target.String()})
 	var te interface{ Timeout() bool }
 	switch {
 	case err != nil && errors.As(err, &te) && te.Timeout():
@@ -139,4 +146,43 @@ func transform(ctx context.Context, t Transformer, w *webhooks.Webhook, raws [][
 		}
 	}
 	return out, nil
+}
+
+// pluginURL is the URL a plugin's answer sends to: the webhook's, or the
+// plugin's override (abi.Output.URL) when it changes only the path and
+// query. An override must be a path ("/v2/hooks?x=1") or an absolute URL
+// with the webhook's own scheme and host (port included); one that names
+// another host, scheme or port, carries user info or a fragment, or does
+// not parse fails the delivery for good: a plugin never redirects a
+// delivery elsewhere. The error names the plugin and the host it tried,
+// never the rest of the URL (its query may hold a token).
+func pluginURL(w *webhooks.Webhook, override string) (*url.URL, error) {
+	if override == "" {
+		return w.Endpoint, nil
+	}
+	refuse := func(why string) error {
+		return fmt.Errorf("%w: plugin %q set the URL %s: a plugin may change only the path and query of the webhook's URL", ErrPermanent, w.Plugin.Name, why)
+	}
+	u, err := url.Parse(override)
+	switch {
+	case err != nil:
+		return nil, refuse("to something that is not a URL")
+	case u.Opaque != "" || (u.Scheme == "" && u.Host == "" && !strings.HasPrefix(u.Path, "/")):
+		return nil, refuse("to a relative reference (give a path that starts with /, or the whole URL)")
+	case u.Scheme == "" && u.Host != "":
+		return nil, refuse("to the host " + strconv.Quote(u.Host) + " (a scheme-relative URL)")
+	case u.Host != "" && !strings.EqualFold(u.Host, w.Endpoint.Host):
+		return nil, refuse("to the host " + strconv.Quote(u.Host) + ", not the webhook's " + strconv.Quote(w.Endpoint.Host))
+	case u.Scheme != "" && !strings.EqualFold(u.Scheme, w.Endpoint.Scheme):
+		return nil, refuse("to the scheme " + strconv.Quote(u.Scheme) + ", not the webhook's " + strconv.Quote(w.Endpoint.Scheme))
+	case u.Scheme != "" && u.Host == "":
+		return nil, refuse("with a scheme and no host")
+	case u.User != nil:
+		return nil, refuse("with user info")
+	case u.Fragment != "" || strings.Contains(override, "#"):
+		return nil, refuse("with a fragment")
+	}
+	c := *w.Endpoint
+	c.Path, c.RawPath, c.RawQuery, c.ForceQuery = u.Path, u.RawPath, u.RawQuery, u.ForceQuery
+	return &c, nil
 }

@@ -148,8 +148,11 @@ type Host struct {
 type entry struct {
 	native *Native
 	wasm   runner
-	lazy   *lazyEntry // made on first use (see RegisterLazy)
-	schema *jsonschema.Schema
+	// readsURL: the module exports abi.URLExport, so its input may carry
+	// the URL (ABI 1.1); a module without it gets the 1.0 encoding.
+	readsURL bool
+	lazy     *lazyEntry // made on first use (see RegisterLazy)
+	schema   *jsonschema.Schema
 	// secrets are the config's fields the schema marks secret.
 	secrets []config.FieldPath
 }
@@ -214,7 +217,8 @@ func (h *Host) Load(ctx context.Context, m Module) error {
 			return fmt.Errorf("plugin %s: sha256 is %s, the config pins %s", m.label(), got, m.SHA256)
 		}
 	}
-	if err := checkModuleCached(ctx, m, h.cacheDir); err != nil {
+	readsURL, err := checkModuleCached(ctx, m, h.cacheDir)
+	if err != nil {
 		return err
 	}
 	m.cacheDir = h.cacheDir
@@ -254,7 +258,7 @@ func (h *Host) Load(ctx context.Context, m Module) error {
 	default:
 		return fmt.Errorf("plugin %s: unknown isolation %q (%s or %s)", m.Name, m.Isolation, IsolationProcess, IsolationInterrupt)
 	}
-	e := &entry{wasm: p}
+	e := &entry{wasm: p, readsURL: readsURL}
 	if len(schema) > 0 {
 		s, err := schemacheck.Compile("https://hookhub.dev/plugins/"+m.Name+"/config.schema.json", schema)
 		if err != nil {
@@ -352,6 +356,11 @@ func (h *Host) Transform(ctx context.Context, name string, in *abi.Input) (*abi.
 	}
 	if e.native != nil {
 		return callNative(name, e.native.Transform, in)
+	}
+	if in.URL != "" && !e.readsURL {
+		v10 := *in
+		v10.URL = ""
+		in = &v10
 	}
 	return e.wasm.call(ctx, in)
 }

@@ -3,7 +3,6 @@ package pluginhost_test
 import (
 	"context"
 	"os"
-	"path/filepath"
 	"testing"
 	"time"
 
@@ -16,13 +15,14 @@ import (
 // BenchmarkJSPlugin measures a small js handler per call, in the hub's
 // process (interrupt) and in a worker process, beside the wasm passthrough
 // (the host's own cost): the difference is what the script and the engine
-// add. The engine is built once (Go's build cache) and its compiled code kept
-// in $TMPDIR/hookhub-bench-plugin-cache, so only the first run pays wazero's
-// compile (about 2 minutes on 2 busy cores):
+// add. The engine's module and its compiled code are kept in the tests'
+// shared plugin cache (wasmtest.CacheDir, $TMPDIR/hookhub-plugin-cache), so
+// after the first run on the machine (or the hub's TestJSPlugin) neither is
+// paid again:
 //
 //	go test -run '^$' -bench JSPlugin -benchtime 2000x ./hub/internal/pluginhost/
 func BenchmarkJSPlugin(b *testing.B) {
-	cache := filepath.Join(os.TempDir(), "hookhub-bench-plugin-cache")
+	cache := wasmtest.CacheDir
 	script := []byte(`{"script":"function handler(w) { var d = w.payload.data; d.mail = d.email; delete d.email; w.headers['x-event-type'] = w.eventType; return w; }"}`)
 	for _, mode := range []string{pluginhost.IsolationInterrupt, pluginhost.IsolationProcess} {
 		o := pluginhost.Options{CacheDir: cache, Log: zerolog.Nop()}
@@ -35,8 +35,8 @@ func BenchmarkJSPlugin(b *testing.B) {
 			b.Fatal(err)
 		}
 		start := time.Now()
-		for name, dir := range map[string]string{"js": "plugins/js/wasm", "passthrough": "plugins/passthrough/wasm"} {
-			m := pluginhost.Module{Name: name, Wasm: wasmtest.Build(b, dir), MemoryMiB: 64, Timeout: time.Second, Isolation: mode}
+		for name, wasm := range map[string][]byte{"js": wasmtest.BuildKept(b, "plugins/js/wasm"), "passthrough": wasmtest.Build(b, "plugins/passthrough/wasm")} {
+			m := pluginhost.Module{Name: name, Wasm: wasm, MemoryMiB: 64, Timeout: time.Second, Isolation: mode}
 			if err := h.Load(context.Background(), m); err != nil {
 				b.Fatal(err)
 			}

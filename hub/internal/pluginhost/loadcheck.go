@@ -9,6 +9,8 @@ import (
 	"github.com/tetratelabs/wazero"
 	"github.com/tetratelabs/wazero/api"
 	"github.com/tetratelabs/wazero/imports/wasi_snapshot_preview1"
+
+	"github.com/hookhub/hookhub/sdk/abi"
 )
 
 // label names a module in a load error: its name, and where it was read
@@ -51,6 +53,8 @@ var wantExports = []struct {
 	{name: "hookhub_transform", params: []api.ValueType{api.ValueTypeI32, api.ValueTypeI32}, result: []api.ValueType{api.ValueTypeI64}},
 	{name: "hookhub_config_schema", result: []api.ValueType{api.ValueTypeI64}, optional: true},
 	{name: "_initialize", optional: true},
+	// A marker, never called: the module reads the input's URL (ABI 1.1).
+	{name: abi.URLExport, optional: true},
 }
 
 // checkModule compiles m once, before it is run in either isolation, and
@@ -63,16 +67,19 @@ var wantExports = []struct {
 // and must not get to reset the counter. wazero's interpreter checks it in
 // about half the time its compiler takes; the host does it once per Load,
 // and its workers get only modules it checked.
-func checkModule(ctx context.Context, m Module) error {
+//
+// readsURL is whether the module exports abi.URLExport: only such a module
+// gets the input's URL (ABI 1.1); others get the 1.0 encoding.
+func checkModule(ctx context.Context, m Module) (readsURL bool, err error) {
 	rt := wazero.NewRuntimeWithConfig(ctx, wazero.NewRuntimeConfigInterpreter())
 	defer rt.Close(ctx)
 	if _, err := wasi_snapshot_preview1.Instantiate(ctx, rt); err != nil {
-		return fmt.Errorf("plugin %s: wasi: %w", m.label(), err)
+		return false, fmt.Errorf("plugin %s: wasi: %w", m.label(), err)
 	}
 	wasi := rt.Module(wasi_snapshot_preview1.ModuleName).ExportedFunctionDefinitions()
 	compiled, err := rt.CompileModule(ctx, m.Wasm)
 	if err != nil {
-		return fmt.Errorf("plugin %s: not a valid WebAssembly module: %w", m.label(), err)
+		return false, fmt.Errorf("plugin %s: not a valid WebAssembly module: %w", m.label(), err)
 	}
 	var problems []string
 	if missing := missingImports(compiled, wasi); len(missing) > 0 {
@@ -90,9 +97,10 @@ func checkModule(ctx context.Context, m Module) error {
 		problems = append(problems, p)
 	}
 	if len(problems) > 0 {
-		return fmt.Errorf("plugin %s: %s (see the ABI in sdk/README.md)", m.label(), strings.Join(problems, "; and it "))
+		return false, fmt.Errorf("plugin %s: %s (see the ABI in sdk/README.md)", m.label(), strings.Join(problems, "; and it "))
 	}
-	return nil
+	_, readsURL = compiled.ExportedFunctions()[abi.URLExport]
+	return readsURL, nil
 }
 
 // missingImports lists the module's imports ("module.name") that the host

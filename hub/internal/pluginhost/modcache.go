@@ -55,19 +55,25 @@ func writeCached(file string, b []byte) {
 
 // checkModuleCached is checkModule, skipped for a module that passed it
 // before (with a cache dir).
-func checkModuleCached(ctx context.Context, m Module, dir string) error {
+func checkModuleCached(ctx context.Context, m Module, dir string) (readsURL bool, err error) {
 	if dir == "" {
 		return checkModule(ctx, m)
 	}
+	// The marker holds what the check learnt: "url" when the module
+	// reads the URL (exports abi.URLExport).
 	marker := cachedPath(dir, "checked", m.Wasm)
-	if _, err := os.Stat(marker); err == nil {
-		return nil
+	if b, err := os.ReadFile(marker); err == nil {
+		return string(b) == "url", nil
 	}
-	if err := checkModule(ctx, m); err != nil {
-		return err
+	if readsURL, err = checkModule(ctx, m); err != nil {
+		return false, err
 	}
-	writeCached(marker, nil)
-	return nil
+	note := []byte{}
+	if readsURL {
+		note = []byte("url")
+	}
+	writeCached(marker, note)
+	return readsURL, nil
 }
 
 // limitStackCached is limitStack, read back from the cache dir when it
