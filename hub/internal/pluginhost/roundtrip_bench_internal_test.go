@@ -21,7 +21,7 @@ import (
 // BenchmarkRoundTrip times the host's own part of a call, on a 1 KiB
 // event, with two modules in WebAssembly text (no guest runtime to time):
 // pass (examples/wat-plugin: the least a plugin can do) and scan (the same,
-// after reading each byte of its input in a loop, about 1,300 iterations, as
+// after reading each byte of its input in a loop, 1,181 iterations, as
 // a JSON reader in C or AssemblyScript does). Each runs
 //
 //   - interrupt: in the hub's process, as Isolation "interrupt" does

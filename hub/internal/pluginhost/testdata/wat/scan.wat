@@ -1,6 +1,6 @@
 ;; The WAT passthrough (examples/wat-plugin) that first reads every byte of
 ;; its input in a loop, as a JSON reader in C or AssemblyScript does: about
-;; 1,300 loop iterations on a 1 KiB event. BenchmarkInterruptCost uses it to
+;; 1,200 loop iterations on a 1 KiB event. BenchmarkRoundTrip uses it to
 ;; time what the interrupt checks cost per loop iteration.
 (module
   (memory (export "memory") 1)
