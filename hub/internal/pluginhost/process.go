@@ -323,7 +323,11 @@ func (w *worker) roundTrip(ctx context.Context, in *abi.Input, deadline time.Tim
 	if err == nil {
 		reply, err = readFrame(w.rd, w.hdr[:], nil, maxReply)
 	}
-	if fired := w.disarm(); fired || (stop != nil && !stop()) {
+	fired := w.disarm()
+	if stop != nil && !stop() {
+		fired = true // the context ended meanwhile
+	}
+	if fired {
 		// The deadline passed or the context ended as the answer came:
 		// the worker is killed, or may be.
 		w.tainted = true
