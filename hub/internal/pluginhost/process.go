@@ -10,6 +10,7 @@ import (
 	"os/exec"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/rs/zerolog"
@@ -38,22 +39,22 @@ type procPool struct {
 
 // worker is one worker process.
 type worker struct {
-	p         *procPool
-	cmd       *exec.Cmd
-	in, out   *os.File // its stdin (written), its stdout (read)
-	rd        *bufio.Reader
-	hdr       [4]byte
-	req       []byte
-	stderr    *limitedBuffer
-	interrupt func() // ends the I/O under way
-	tainted   bool   // an interrupt may still come: never reuse it
-	exited    chan struct{}
-	waitErr   error // set before exited closes
-	killOnce  sync.Once
+	p       *procPool
+	cmd     *exec.Cmd
+	in, out *os.File // its stdin (written), its stdout (read)
+	rd      *bufio.Reader
+	hdr     [4]byte
+	req     []byte
+	stderr  *limitedBuffer
+	// timer kills the worker at the deadline of the I/O under way (see
+	// arm): the I/O is blocking, so the end of the pipe ends it.
+	timer    *time.Timer
+	expired  atomic.Bool // the timer, or the call's context, killed it
+	tainted  bool        // a kill may still come: never reuse it
+	exited   chan struct{}
+	waitErr  error // set before exited closes
+	killOnce sync.Once
 }
-
-// longAgo is a deadline in the past: it ends I/O at once.
-var longAgo = time.Unix(1, 0)
 
 func newProcPool(ctx context.Context, m Module, argv, env []string, cacheDir string, log zerolog.Logger) (*procPool, error) {
 	p := &procPool{m: m, argv: argv, env: env, hello: appendHello(nil, m, cacheDir),
@@ -86,21 +87,19 @@ func (p *procPool) spawn(deadline time.Time) (*worker, []byte, error) {
 	// empty Env is an empty environment.
 	cmd.Env = append([]string{}, p.env...)
 	setDeathSignal(cmd)
-	inR, inW, err := os.Pipe()
+	inR, inW, err := blockingPipe()
 	if err != nil {
 		return nil, nil, fmt.Errorf("plugin %s: worker process: %w", name, err)
 	}
-	outR, outW, err := os.Pipe()
+	outR, outW, err := blockingPipe()
 	if err != nil {
 		_, _ = inR.Close(), inW.Close()
 		return nil, nil, fmt.Errorf("plugin %s: worker process: %w", name, err)
 	}
 	w := &worker{p: p, cmd: cmd, in: inW, out: outR, rd: bufio.NewReaderSize(outR, 64<<10),
 		stderr: &limitedBuffer{max: 4096}, exited: make(chan struct{})}
-	w.interrupt = func() {
-		_ = w.in.SetWriteDeadline(longAgo)
-		_ = w.out.SetReadDeadline(longAgo)
-	}
+	w.timer = time.AfterFunc(time.Hour, w.expire)
+	w.timer.Stop()
 	cmd.Stdin, cmd.Stdout, cmd.Stderr = inR, outW, w.stderr
 	err = cmd.Start()
 	_, _ = inR.Close(), outW.Close()
@@ -123,13 +122,18 @@ func (p *procPool) spawn(deadline time.Time) (*worker, []byte, error) {
 		return nil, nil, fmt.Errorf("plugin %s: the host is closed", name)
 	}
 
-	_ = w.in.SetWriteDeadline(deadline)
-	_ = w.out.SetReadDeadline(deadline)
-	if _, err := w.in.Write(p.hello); err != nil {
-		w.kill()
-		return nil, nil, w.notStarted(err)
+	w.arm(deadline)
+	_, err = w.in.Write(p.hello)
+	var reply []byte
+	if err == nil {
+		reply, err = readFrame(w.rd, w.hdr[:], nil, maxReply)
 	}
-	reply, err := readFrame(w.rd, w.hdr[:], nil, maxReply)
+	if w.disarm() && err == nil {
+		err = os.ErrDeadlineExceeded // it answered, but is killed
+	}
+	if err != nil {
+		err = w.ioErr(err)
+	}
 	switch {
 	case err != nil:
 		w.kill()
@@ -150,6 +154,31 @@ func (p *procPool) spawn(deadline time.Time) (*worker, []byte, error) {
 func (w *worker) notStarted(err error) error {
 	return &callError{msg: fmt.Sprintf("plugin %s: its worker process did not start%s", w.p.m.Name, w.why(err)),
 		timeout: errors.Is(err, os.ErrDeadlineExceeded)}
+}
+
+// arm kills the worker at deadline, unless disarm comes first: every read
+// and write with a worker is blocking (a plain system call, without the
+// runtime's poller, which costs more per call), and the worker's death ends
+// it.
+func (w *worker) arm(deadline time.Time) { w.timer.Reset(time.Until(deadline)) }
+
+// disarm stops what arm started, and reports whether it fired (the worker
+// is dead or dying).
+func (w *worker) disarm() (fired bool) { return !w.timer.Stop() }
+
+// expire kills the worker at its deadline (or when the call's context ends).
+func (w *worker) expire() {
+	w.expired.Store(true)
+	w.kill()
+}
+
+// ioErr is the failure of I/O with the worker: os.ErrDeadlineExceeded when
+// expire killed it.
+func (w *worker) ioErr(err error) error {
+	if w.expired.Load() {
+		return os.ErrDeadlineExceeded
+	}
+	return err
 }
 
 // kill ends the worker; it is safe at any time, more than once.
@@ -259,8 +288,14 @@ func (p *procPool) call(ctx context.Context, in *abi.Input) (*abi.Output, error)
 
 // awaitReady waits for a worker to replace its spoiled instance.
 func (p *procPool) awaitReady(key string, w *worker) {
-	_ = w.out.SetReadDeadline(time.Now().Add(p.initTimeout))
+	w.arm(time.Now().Add(p.initTimeout))
 	reply, err := readFrame(w.rd, w.hdr[:], nil, maxReply)
+	if w.disarm() {
+		err = w.ioErr(err)
+		if err == nil {
+			err = os.ErrDeadlineExceeded // it answered, but was killed
+		}
+	}
 	ok := err == nil && len(reply) == 1 && reply[0] == statusReady
 	if !ok {
 		msg := "no fresh instance"
@@ -276,11 +311,10 @@ func (p *procPool) awaitReady(key string, w *worker) {
 func (w *worker) roundTrip(ctx context.Context, in *abi.Input, deadline time.Time) ([]byte, error) {
 	w.req = abi.AppendInput(append(w.req[:0], 0, 0, 0, 0), in)
 	binary.BigEndian.PutUint32(w.req, uint32(len(w.req)-4))
-	_ = w.in.SetWriteDeadline(deadline)
-	_ = w.out.SetReadDeadline(deadline)
+	w.arm(deadline)
 	var stop func() bool
 	if ctx.Done() != nil {
-		stop = context.AfterFunc(ctx, w.interrupt)
+		stop = context.AfterFunc(ctx, w.expire)
 	}
 	_, err := w.in.Write(w.req)
 	if cap(w.req) > 1<<20 {
@@ -290,14 +324,19 @@ func (w *worker) roundTrip(ctx context.Context, in *abi.Input, deadline time.Tim
 	if err == nil {
 		reply, err = readFrame(w.rd, w.hdr[:], nil, maxReply)
 	}
+	fired := w.disarm()
 	if stop != nil && !stop() {
-		// The context ended as the answer came: its interrupt may still
-		// land, on a later call.
+		fired = true // the context ended meanwhile
+	}
+	if fired {
+		// The deadline passed or the context ended as the answer came:
+		// the worker is killed, or may be.
 		w.tainted = true
 	}
 	if err == nil {
 		return reply, nil
 	}
+	err = w.ioErr(err)
 	name := w.p.m.Name
 	if errors.Is(err, os.ErrDeadlineExceeded) {
 		w.kill() // at once: it may be running still

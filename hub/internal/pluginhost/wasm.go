@@ -42,6 +42,7 @@ type instance struct {
 	alloc     api.Function
 	transform api.Function
 	stderr    *limitedBuffer
+	stack     [2]uint64 // the calls' parameters and results (CallWithStack)
 }
 
 // newPool makes a pool whose calls end at their time limit by closing the
@@ -232,19 +233,21 @@ func (p *pool) invoke(ctx context.Context, inst *instance, enc []byte) (*abi.Out
 // its memory (valid until the next call on the instance).
 func (p *pool) invokeRaw(ctx context.Context, inst *instance, enc []byte) ([]byte, error) {
 	name := p.m.Name
-	r, err := inst.alloc.Call(ctx, uint64(len(enc)))
-	if err != nil {
+	// CallWithStack: no slice made per call for the parameters and results.
+	st := inst.stack[:]
+	st[0] = uint64(len(enc))
+	if err := inst.alloc.CallWithStack(ctx, st); err != nil {
 		return nil, trapError(name, "alloc: ", err, inst.mod, inst.stderr, ctx)
 	}
-	ptr := uint32(r[0])
+	ptr := uint32(st[0])
 	if len(enc) > 0 && !inst.mod.Memory().Write(ptr, enc) {
 		return nil, fmt.Errorf("plugin %s: alloc returned %d, outside its memory", name, ptr)
 	}
-	r, err = inst.transform.Call(ctx, uint64(ptr), uint64(len(enc)))
-	if err != nil {
+	st[0], st[1] = uint64(ptr), uint64(len(enc))
+	if err := inst.transform.CallWithStack(ctx, st); err != nil {
 		return nil, trapError(name, "", err, inst.mod, inst.stderr, ctx)
 	}
-	optr, olen := uint32(r[0]>>32), uint32(r[0])
+	optr, olen := uint32(st[0]>>32), uint32(st[0])
 	if olen > MaxOutput {
 		return nil, fmt.Errorf("plugin %s: answered %d bytes, more than the limit of %d", name, olen, MaxOutput)
 	}
