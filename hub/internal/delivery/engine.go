@@ -98,6 +98,8 @@ type Options struct {
 // Stats are the engine's counters since start.
 type Stats struct {
 	Delivered, Failed, Retried, DeadLettered, Skipped, Deferred atomic.Int64
+	// Direct counts first attempts handed over by the router (TryFirst).
+	Direct atomic.Int64
 }
 
 // Engine is the delivery worker of one hub process.
@@ -122,8 +124,9 @@ type Engine struct {
 
 	fails failLog // which failed attempts are logged
 
-	work context.Context // the context units run in; set by Run
-	wg   sync.WaitGroup  // units running
+	work    context.Context // the context units run in; set by Run, under mu
+	closing bool            // Run is stopping: TryFirst takes nothing more; guarded by mu
+	wg      sync.WaitGroup  // units running
 }
 
 // New returns an engine; Run starts it.
@@ -165,7 +168,9 @@ func (e *Engine) Run(ctx context.Context) error {
 	}
 	work, abort := context.WithCancel(context.WithoutCancel(ctx))
 	defer abort()
+	e.mu.Lock()
 	e.work = work
+	e.mu.Unlock()
 	cc, err := cons.Consume(e.dispatch,
 		jetstream.PullMaxMessages(max(500, e.o.Concurrency)),
 		// A short pull expiry (so heartbeats every 2.5s) finds a lost
@@ -184,6 +189,9 @@ func (e *Engine) Run(ctx context.Context) error {
 	go func() { defer close(sequenced); e.runSequencer(ctx) }()
 	go func() { defer close(woken); e.runWaker(ctx) }()
 	<-ctx.Done()
+	e.mu.Lock()
+	e.closing = true
+	e.mu.Unlock()
 	cc.Stop()
 	<-cc.Closed()
 	<-sequenced
@@ -252,6 +260,7 @@ func (e *Engine) process(ctx context.Context, w *webhooks.Webhook, u *unit) resu
 		for _, m := range u.msgs {
 			_ = m.Nak()
 		}
+		u.finish(ctx.Err())
 		return res
 	}
 	e.settle(ctx, w, u, res)

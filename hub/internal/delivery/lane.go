@@ -40,6 +40,9 @@ type unit struct {
 	// such a job is retried in place, after retryIn, which settle sets.
 	ordered *heldEvent
 	retryIn time.Duration
+	// direct is how a first attempt handed over by the router (TryFirst)
+	// reports that it is settled (msgs is empty); see finish.
+	direct func(error)
 }
 
 func (u *unit) account() string { return accountOf(u.subject) }
@@ -119,6 +122,7 @@ type lane struct {
 	pending []jetstream.Msg // jobs gathering into a batch
 	timer   *time.Timer
 	flow    flow
+	failed  bool // the last attempt failed: no direct first attempts (TryFirst)
 }
 
 func (e *Engine) lane(webhook string) *lane {
@@ -264,6 +268,7 @@ func (e *Engine) runUnit(l *lane, u *unit) {
 		for _, m := range u.msgs {
 			_ = m.Nak()
 		}
+		u.finish(err)
 		return
 	}
 	e.sem <- struct{}{}
@@ -273,6 +278,7 @@ func (e *Engine) runUnit(l *lane, u *unit) {
 	e.mu.Lock()
 	delete(e.running, u)
 	l.flow.observe(res, e.o.PerWebhook, time.Now())
+	l.failed = res.err != nil && !res.skipped
 	e.mu.Unlock()
 }
 
