@@ -37,6 +37,7 @@ type Stats struct {
 	Events   atomic.Int64 // events routed
 	Jobs     atomic.Int64 // delivery jobs written
 	Rejected atomic.Int64 // events rejected
+	Direct   atomic.Int64 // first attempts handed to Direct instead of a job
 }
 
 // Router is the events-to-jobs worker.
@@ -48,6 +49,10 @@ type Router struct {
 	workers  int
 	metrics  *metrics.Metrics
 	Stats    Stats
+
+	direct      Direct         // first attempts without a job (nil: jobs only); see direct.go
+	directSlots chan struct{}  // bounds the events held for their first attempts
+	held        sync.WaitGroup // events held for their first attempts
 }
 
 // New returns a router. workers bounds the events routed at once; m may be nil.
@@ -96,6 +101,7 @@ func (r *Router) Run(ctx context.Context) error {
 	cc.Stop()
 	<-cc.Closed()
 	wg.Wait()
+	r.held.Wait() // the engine settles or cancels their attempts as it stops
 	return nil
 }
 
@@ -175,8 +181,16 @@ func (r *Router) handle(ctx context.Context, m jetstream.Msg) {
 	// exists: the archive is another stream, stored on its own time, and a
 	// resend asked for right after a delivery must find the event.
 	f, pubErr := r.bus.JS.PublishMsgAsync(n.ArchiveMsg(ev.Account, ev.ID, raw))
+	var archived *jetstream.PubAck
 	if pubErr == nil {
-		_, pubErr = wait(f)
+		archived, pubErr = wait(f)
+	}
+	var held *heldEvent
+	if pubErr == nil && !archived.Duplicate {
+		// A duplicate archive write means the event was routed before:
+		// its jobs de-duplicate it, below.
+		md, _ := m.Metadata()
+		held, matches = r.handOver(m, md, ev.Account, ev.ID, raw, matches)
 	}
 	futures := make([]jetstream.PubAckFuture, 0, len(matches))
 	for _, w := range matches {
@@ -210,6 +224,10 @@ func (r *Router) handle(ctx context.Context, m jetstream.Msg) {
 	if pubErr != nil {
 		// What was already written is de-duplicated when the event comes back.
 		r.log.Warn().Err(pubErr).Str("event", ev.ID).Msg("writing delivery jobs failed; event will be routed again")
+		if held != nil {
+			held.done(pubErr) // handed back once its first attempts are settled
+			return
+		}
 		_ = m.NakWithDelay(time.Second)
 		return
 	}
@@ -220,7 +238,7 @@ func (r *Router) handle(ctx context.Context, m jetstream.Msg) {
 		// not written again. Said, not silently dropped.
 		reason := fmt.Sprintf("duplicate: event %q of account %q was already routed to %d of its %d webhooks within the de-duplication window (%s); not delivered again to them",
 			ev.ID, ev.Account, dups, len(matches), bus.DedupeWindow)
-		if dups == len(matches) {
+		if dups == len(matches) && held == nil {
 			r.metrics.Event(ev.Type, "rejected")
 			r.reject(ctx, m, reason)
 			return
@@ -230,6 +248,10 @@ func (r *Router) handle(ctx context.Context, m jetstream.Msg) {
 	r.Stats.Events.Add(1)
 	r.Stats.Jobs.Add(int64(len(matches) - dups))
 	r.metrics.Event(ev.Type, "routed")
+	if held != nil {
+		held.done(nil) // acked once its first attempts are settled
+		return
+	}
 	_ = m.Ack()
 }
 
