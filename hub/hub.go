@@ -183,6 +183,10 @@ func New(cfg *config.Config, opts ...Option) (*Hub, error) {
 		Concurrency: cfg.Delivery.Concurrency, PerWebhook: cfg.Delivery.PerWebhookConcurrency, PerHost: cfg.Delivery.PerHostConcurrency,
 		ExcerptBytes: cfg.Delivery.ResponseExcerptBytes, UserAgent: "hookhub/" + Version, Keys: keys, Log: o.log,
 	})
+	if cfg.Delivery.DirectFirstAttempt {
+		var direct routing.Direct = h.engine
+		h.router.UseDirect(direct, 0)
+	}
 	if cfg.APIAddr != "off" {
 		h.deliveryLog = deliverylog.NewJetStream(h.bus, o.log)
 		links, err := portal.OpenLinks(ctx, h.bus.JS, cfg.SubjectPrefix+"_portal_links", cfg.StreamReplicas)
@@ -364,6 +368,9 @@ func (h *Hub) WebhookHealth(id string) health.State { return h.health.Get(id) }
 type Stats struct {
 	Events, Jobs, Rejected                                      int64
 	Delivered, Failed, Retried, DeadLettered, Skipped, Deferred int64
+	// Direct counts first attempts made without a job
+	// (delivery.direct_first_attempt).
+	Direct int64
 }
 
 // Stats returns the counters of this process since it started.
@@ -373,6 +380,7 @@ func (h *Hub) Stats() Stats {
 		Events: r.Events.Load(), Jobs: r.Jobs.Load(), Rejected: r.Rejected.Load(),
 		Delivered: e.Delivered.Load(), Failed: e.Failed.Load(), Retried: e.Retried.Load(),
 		DeadLettered: e.DeadLettered.Load(), Skipped: e.Skipped.Load(), Deferred: e.Deferred.Load(),
+		Direct: r.Direct.Load(),
 	}
 }
 
