@@ -46,19 +46,33 @@ type heldEvent struct {
 	err     error
 }
 
-// handOver offers the first attempt of ev to each of matches through
-// r.direct, and returns the event held for those it took (nil: none) and
-// the matches that still need a job. Only an event seen for the first time
-// is offered: one routed again may already have its jobs, and a webhook
-// must not get it both from a job and straight.
-func (r *Router) handOver(m jetstream.Msg, md *jetstream.MsgMetadata, account, eventID string, raw []byte, matches []*webhooks.Webhook) (*heldEvent, []*webhooks.Webhook) {
-	if r.direct == nil || md == nil || md.NumDelivered != 1 {
-		return nil, matches
+// handOver offers the first attempt of an event to each of matches through
+// r.direct, and returns the event held for those it took (nil: none), the
+// matches that still need a job, and how many matches already had the
+// event (dups).
+//
+// Only an event that comes to the router for the first time, and whose
+// archive copy was new (archivedDup false), is offered: one routed again
+// (after a crash or a failed write) may already have its jobs, and a
+// webhook must not get it both from a job and straight; it gets jobs, which
+// de-duplicate. An event that comes for the first time but was archived
+// before is the same event published again without a Nats-Msg-Id within the
+// de-duplication window: its first copy may have gone to its webhooks
+// without jobs, so no job can tell, and it counts as a duplicate for every
+// match (the router then rejects it, saying so). Events of ordered webhooks,
+// which the sequencer archives too, never come here.
+func (r *Router) handOver(m jetstream.Msg, account, eventID string, raw []byte, matches []*webhooks.Webhook, archivedDup bool) (held *heldEvent, jobs []*webhooks.Webhook, dups int) {
+	md, err := m.Metadata()
+	switch {
+	case err != nil || md.NumDelivered != 1:
+		return nil, matches, 0
+	case archivedDup:
+		return nil, nil, len(matches)
 	}
 	select {
 	case r.directSlots <- struct{}{}:
 	default:
-		return nil, matches // enough events held already
+		return nil, matches, 0 // enough events held already
 	}
 	h := &heldEvent{m: m, r: r, waiting: 1}
 	r.held.Add(1)
@@ -79,10 +93,10 @@ func (r *Router) handOver(m jetstream.Msg, md *jetstream.MsgMetadata, account, e
 	if len(rest) == len(matches) { // nothing taken
 		r.held.Done()
 		<-r.directSlots
-		return nil, matches
+		return nil, matches, 0
 	}
 	h.stop = keepAlive(m)
-	return h, rest
+	return h, rest, 0
 }
 
 // done counts one part of the event settled; the last one acks the event,

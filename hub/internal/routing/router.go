@@ -148,7 +148,8 @@ func (r *Router) handle(ctx context.Context, m jetstream.Msg) {
 	if len(matches) > 0 {
 		outcome = "routed"
 	}
-	if slices.ContainsFunc(matches, (*webhooks.Webhook).Ordered) {
+	ordered := slices.ContainsFunc(matches, (*webhooks.Webhook).Ordered)
+	if ordered {
 		if _, err := r.bus.Sequencer(ctx); err != nil {
 			r.log.Warn().Err(err).Str("event", ev.ID).Msg("ordered delivery unavailable; event will be routed again")
 			_ = m.NakWithDelay(time.Second)
@@ -186,14 +187,12 @@ func (r *Router) handle(ctx context.Context, m jetstream.Msg) {
 		archived, pubErr = wait(f)
 	}
 	var held *heldEvent
-	if pubErr == nil && !archived.Duplicate {
-		// A duplicate archive write means the event was routed before:
-		// its jobs de-duplicate it, below.
-		md, _ := m.Metadata()
-		held, matches = r.handOver(m, md, ev.Account, ev.ID, raw, matches)
+	jobs, dups := matches, 0
+	if pubErr == nil && !ordered && r.direct != nil {
+		held, jobs, dups = r.handOver(m, ev.Account, ev.ID, raw, matches, archived.Duplicate)
 	}
-	futures := make([]jetstream.PubAckFuture, 0, len(matches))
-	for _, w := range matches {
+	futures := make([]jetstream.PubAckFuture, 0, len(jobs))
+	for _, w := range jobs {
 		if pubErr != nil {
 			break
 		}
@@ -211,7 +210,7 @@ func (r *Router) handle(ctx context.Context, m jetstream.Msg) {
 		}
 		futures = append(futures, f)
 	}
-	dups := 0
+	written := len(jobs)
 	for _, f := range futures {
 		if pubErr != nil {
 			break
@@ -219,6 +218,7 @@ func (r *Router) handle(ctx context.Context, m jetstream.Msg) {
 		var ack *jetstream.PubAck
 		if ack, pubErr = wait(f); ack != nil && ack.Duplicate {
 			dups++
+			written--
 		}
 	}
 	if pubErr != nil {
@@ -246,7 +246,7 @@ func (r *Router) handle(ctx context.Context, m jetstream.Msg) {
 		r.log.Warn().Str("event", ev.ID).Str("account", ev.Account).Msg(reason)
 	}
 	r.Stats.Events.Add(1)
-	r.Stats.Jobs.Add(int64(len(matches) - dups))
+	r.Stats.Jobs.Add(int64(written))
 	r.metrics.Event(ev.Type, "routed")
 	if held != nil {
 		held.done(nil) // acked once its first attempts are settled
