@@ -8,8 +8,12 @@ import (
 	"testing"
 	"time"
 
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
+
 	"github.com/hookhub/hookhub/hub/hubtest"
 	"github.com/hookhub/hookhub/hub/internal/bus"
+	"github.com/hookhub/hookhub/sdk/publish"
 )
 
 // directDoc is a config with delivery.direct_first_attempt on and the given
@@ -211,5 +215,57 @@ func TestDirectSlowEndpointHoldsNoOther(t *testing.T) {
 	time.Sleep(500 * time.Millisecond)
 	if slow.Count() != n || fast.Count() != n {
 		t.Errorf("receivers got %d (slow) and %d (fast), want %d each", slow.Count(), fast.Count(), n)
+	}
+}
+
+// TestDirectAndJobsUnderBurst: a burst larger than the lanes mixes direct
+// first attempts with jobs (a lane at its limit gets jobs); every webhook
+// gets every event once, and every event is acknowledged.
+func TestDirectAndJobsUnderBurst(t *testing.T) {
+	const n, fanout = 1500, 3
+	var rcs []*hubtest.Receiver
+	var hooks []string
+	for i := range fanout {
+		rc := hubtest.NewReceiver(t)
+		rcs = append(rcs, rc)
+		hooks = append(hooks, webhookJSON(fmt.Sprintf("w%d", i), "acme", rc.URL, `"events":["*"]`))
+	}
+	r := startHub(t, directDoc(`"per_webhook_concurrency":4`, hooks...), nil)
+	js := r.JetStream()
+	for i := range n {
+		e := contact(fmt.Sprintf("evt_b%d", i))
+		e.SpecVersion, e.Source = "1.0", "burst"
+		raw, _ := json.Marshal(e)
+		m := nats.NewMsg(e.NATSSubject("hookhub"))
+		m.Header.Set(jetstream.MsgIDHeader, publish.MsgID(e.Account, e.ID))
+		m.Data = raw
+		publishAsync(t, js, e.ID, func() error { _, err := js.PublishMsgAsync(m); return err })
+	}
+	select {
+	case <-js.PublishAsyncComplete():
+	case <-time.After(30 * time.Second):
+		t.Fatal("publishing the burst took over 30s")
+	}
+	for i, rc := range rcs {
+		seen := map[string]bool{}
+		for _, req := range rc.WaitFor(t, n, 60*time.Second) {
+			id := req.Header.Get("webhook-id")
+			if seen[id] {
+				t.Errorf("webhook w%d got %s twice", i, id)
+			}
+			seen[id] = true
+		}
+	}
+	waitRouted(t, r)
+	s := r.Stats()
+	t.Logf("direct %d, jobs %d of %d deliveries", s.Direct, s.Jobs, n*fanout)
+	if s.Direct+s.Jobs != n*fanout || s.Direct == 0 {
+		t.Errorf("direct %d + jobs %d, want %d with some direct", s.Direct, s.Jobs, n*fanout)
+	}
+	time.Sleep(500 * time.Millisecond)
+	for i, rc := range rcs {
+		if rc.Count() != n {
+			t.Errorf("webhook w%d got %d requests, want %d", i, rc.Count(), n)
+		}
 	}
 }
