@@ -222,7 +222,7 @@ func TestDirectSlowEndpointHoldsNoOther(t *testing.T) {
 // first attempts with jobs (a lane at its limit gets jobs); every webhook
 // gets every event once, and every event is acknowledged.
 func TestDirectAndJobsUnderBurst(t *testing.T) {
-	const n, fanout = 1500, 3
+	const n, fanout = 300, 3
 	var rcs []*hubtest.Receiver
 	var hooks []string
 	for i := range fanout {

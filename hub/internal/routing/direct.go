@@ -6,6 +6,7 @@ import (
 
 	"github.com/nats-io/nats.go/jetstream"
 
+	"github.com/hookhub/hookhub/hub/internal/bus"
 	"github.com/hookhub/hookhub/hub/internal/webhooks"
 )
 
@@ -22,6 +23,12 @@ type Direct interface {
 // pending acks, so that events held by slow receivers never stall the
 // routing of others. Past it, events get jobs as without Direct.
 const DefaultDirectHeld = 4096
+
+// directFresh is how recently an event must have been stored for its
+// first attempts to be made straight from the router: well within the
+// router consumer's ack wait, so that the event is kept alive (keepAlive)
+// before JetStream could hand it to another router.
+const directFresh = bus.RouterAck / 2
 
 // UseDirect lets the router hand first attempts to d (nil: jobs only), with
 // at most held events waiting on them at once (<= 0: DefaultDirectHeld).
@@ -61,6 +68,11 @@ type heldEvent struct {
 // without jobs, so no job can tell, and it counts as a duplicate for every
 // match (the router then rejects it, saying so). Events of ordered webhooks,
 // which the sequencer archives too, never come here.
+//
+// Nor does an event stored more than directFresh ago (a backlog, or one that
+// waited in this hub's buffer): JetStream hands an event to a second router
+// only RouterAck after the first, and a copy that came again while its first
+// attempt ran straight from here would get a job, and a second delivery.
 func (r *Router) handOver(m jetstream.Msg, account, eventID string, raw []byte, matches []*webhooks.Webhook, archivedDup bool) (held *heldEvent, jobs []*webhooks.Webhook, dups int) {
 	md, err := m.Metadata()
 	switch {
@@ -68,6 +80,8 @@ func (r *Router) handOver(m jetstream.Msg, account, eventID string, raw []byte, 
 		return nil, matches, 0
 	case archivedDup:
 		return nil, nil, len(matches)
+	case time.Since(md.Timestamp) > directFresh:
+		return nil, matches, 0
 	}
 	select {
 	case r.directSlots <- struct{}{}:
