@@ -269,3 +269,28 @@ func TestDirectAndJobsUnderBurst(t *testing.T) {
 		}
 	}
 }
+
+// TestDirectArchivedBeforeStillDelivered: an event whose archive copy is
+// already stored when the router first sees it (its archive write went
+// through while the router saw no answer, and the consumer forgot the
+// delivery in a NATS restart) is delivered through a job, never dropped as
+// a duplicate: the archive says it was kept, not that it reached anyone.
+func TestDirectArchivedBeforeStillDelivered(t *testing.T) {
+	rc := hubtest.NewReceiver(t)
+	r := startHub(t, directDoc("", webhookJSON("crm", "acme", rc.URL, `"events":["*"]`)), nil)
+	e := contact("evt_archived")
+	e.SpecVersion, e.Source = "1.0", "test"
+	raw, _ := json.Marshal(e)
+	if _, err := r.JetStream().PublishMsg(t.Context(), bus.NewNames("hookhub").ArchiveMsg("acme", e.ID, raw)); err != nil {
+		t.Fatalf("archive: %v", err)
+	}
+	r.publish(t, e)
+	req := rc.WaitFor(t, 1, 20*time.Second)[0]
+	if got := req.Header.Get("webhook-id"); got != "evt_archived:crm" {
+		t.Errorf("webhook-id %q, want evt_archived:crm", got)
+	}
+	waitRouted(t, r)
+	if s := r.Stats(); s.Direct != 0 || s.Jobs != 1 || s.Rejected != 0 {
+		t.Errorf("stats: direct %d jobs %d rejected %d, want 0, 1, 0", s.Direct, s.Jobs, s.Rejected)
+	}
+}

@@ -54,39 +54,37 @@ type heldEvent struct {
 }
 
 // handOver offers the first attempt of an event to each of matches through
-// r.direct, and returns the event held for those it took (nil: none), the
-// matches that still need a job, and how many matches already had the
-// event (dups).
+// r.direct, and returns the event held for those it took (nil: none) and
+// the matches that still need a job.
 //
 // Only an event that comes to the router for the first time, and whose
 // archive copy was new (archivedDup false), is offered: one routed again
 // (after a crash or a failed write) may already have its jobs, and a
 // webhook must not get it both from a job and straight; it gets jobs, which
-// de-duplicate. An event that comes for the first time but was archived
-// before is the same event published again without a Nats-Msg-Id within the
-// de-duplication window: its first copy may have gone to its webhooks
-// without jobs, so no job can tell, and it counts as a duplicate for every
-// match (the router then rejects it, saying so). Events of ordered webhooks,
-// which the sequencer archives too, never come here.
+// de-duplicate against jobs only. So an event archived before (published
+// again without a Nats-Msg-Id within the de-duplication window, or whose
+// archive write was stored when the router last saw no answer) gets jobs: a
+// webhook its first copy reached straight gets it again (at least once),
+// but none can miss it, as they could if it were rejected on the archive's
+// word. Events of ordered webhooks, which the sequencer archives too, never
+// come here.
 //
 // Nor does an event stored more than directFresh ago (a backlog, or one that
 // waited in this hub's buffer): JetStream hands an event to a second router
 // only RouterAck after the first, and a copy that came again while its first
 // attempt ran straight from here would get a job, and a second delivery.
-func (r *Router) handOver(m jetstream.Msg, account, eventID string, raw []byte, matches []*webhooks.Webhook, archivedDup bool) (held *heldEvent, jobs []*webhooks.Webhook, dups int) {
+func (r *Router) handOver(m jetstream.Msg, account, eventID string, raw []byte, matches []*webhooks.Webhook, archivedDup bool) (held *heldEvent, jobs []*webhooks.Webhook) {
 	md, err := m.Metadata()
 	switch {
-	case err != nil || md.NumDelivered != 1:
-		return nil, matches, 0
-	case archivedDup:
-		return nil, nil, len(matches)
+	case err != nil || md.NumDelivered != 1 || archivedDup:
+		return nil, matches
 	case time.Since(md.Timestamp) > directFresh:
-		return nil, matches, 0
+		return nil, matches
 	}
 	select {
 	case r.directSlots <- struct{}{}:
 	default:
-		return nil, matches, 0 // enough events held already
+		return nil, matches // enough events held already
 	}
 	h := &heldEvent{m: m, r: r, waiting: 1}
 	r.held.Add(1)
@@ -107,10 +105,10 @@ func (r *Router) handOver(m jetstream.Msg, account, eventID string, raw []byte, 
 	if len(rest) == len(matches) { // nothing taken
 		r.held.Done()
 		<-r.directSlots
-		return nil, matches, 0
+		return nil, matches
 	}
 	h.stop = keepAlive(m)
-	return h, rest, 0
+	return h, rest
 }
 
 // done counts one part of the event settled; the last one acks the event,

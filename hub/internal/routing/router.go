@@ -189,7 +189,7 @@ func (r *Router) handle(ctx context.Context, m jetstream.Msg) {
 	var held *heldEvent
 	jobs, dups := matches, 0
 	if pubErr == nil && !ordered && r.direct != nil {
-		held, jobs, dups = r.handOver(m, ev.Account, ev.ID, raw, matches, archived.Duplicate)
+		held, jobs = r.handOver(m, ev.Account, ev.ID, raw, matches, archived.Duplicate)
 	}
 	futures := make([]jetstream.PubAckFuture, 0, len(jobs))
 	for _, w := range jobs {
