@@ -204,6 +204,10 @@ func New(cfg *config.Config, opts ...Option) (*Hub, error) {
 		Concurrency: cfg.Delivery.Concurrency, PerWebhook: cfg.Delivery.PerWebhookConcurrency, PerHost: cfg.Delivery.PerHostConcurrency,
 		ExcerptBytes: cfg.Delivery.ResponseExcerptBytes, UserAgent: "hookhub/" + Version, Keys: keys, Log: o.log,
 	})
+	if cfg.Delivery.DirectFirstAttempt {
+		var direct routing.Direct = h.engine
+		h.router.UseDirect(direct, 0)
+	}
 	if cfg.APIAddr != "off" {
 		h.deliveryLog = deliverylog.NewJetStream(h.bus, o.log)
 		links, err := portal.OpenLinks(ctx, h.bus.JS, cfg.SubjectPrefix+"_portal_links", cfg.StreamReplicas)
@@ -409,6 +413,9 @@ type Stats struct {
 	// Redelivered counts jobs JetStream handed out again while this hub
 	// held them (a late ack or renewal): dropped, not delivered twice.
 	Redelivered int64
+	// Direct counts first attempts made without a job
+	// (delivery.direct_first_attempt).
+	Direct int64
 }
 
 // Stats returns the counters of this process since it started.
@@ -419,6 +426,7 @@ func (h *Hub) Stats() Stats {
 		Delivered: e.Delivered.Load(), Failed: e.Failed.Load(), Retried: e.Retried.Load(),
 		DeadLettered: e.DeadLettered.Load(), Skipped: e.Skipped.Load(), Deferred: e.Deferred.Load(),
 		Redelivered: e.Redelivered.Load(),
+		Direct:      r.Direct.Load(),
 	}
 }
 

@@ -185,8 +185,13 @@ type Delivery struct {
 	// HTTP2 lets deliveries use HTTP/2 where the receiver offers it. Off by
 	// default: HTTP/1.1 keep-alive costs less CPU per request in Go's client
 	// and gives each request in flight a connection of its own.
-	HTTP2 bool  `json:"http2,omitempty"`
-	Retry Retry `json:"retry"`
+	HTTP2 bool `json:"http2,omitempty"`
+	// DirectFirstAttempt makes an event's first attempt to a webhook
+	// straight from the router when the webhook is idle and healthy in this
+	// process, writing a job only when that attempt fails (its retry) or the
+	// webhook is busy: one JetStream cycle per delivery instead of two.
+	DirectFirstAttempt bool  `json:"direct_first_attempt,omitempty" env:"DELIVERY_DIRECT"`
+	Retry              Retry `json:"retry"`
 }
 
 // Retry is a retry schedule.

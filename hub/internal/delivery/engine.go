@@ -104,6 +104,8 @@ type Stats struct {
 	// renewal that reached the server after the ack wait): dropped, never
 	// delivered twice.
 	Redelivered atomic.Int64
+	// Direct counts first attempts handed over by the router (TryFirst).
+	Direct atomic.Int64
 }
 
 // Engine is the delivery worker of one hub process.
@@ -135,8 +137,9 @@ type Engine struct {
 
 	fails failLog // which failed attempts are logged
 
-	work context.Context // the context units run in; set by Run
-	wg   sync.WaitGroup  // units running
+	work    context.Context // the context units run in; set by Run, under mu
+	closing bool            // Run is stopping: TryFirst takes nothing more; guarded by mu
+	wg      sync.WaitGroup  // units running
 }
 
 // New returns an engine; Run starts it.
@@ -180,7 +183,9 @@ func (e *Engine) Run(ctx context.Context) error {
 	}
 	work, abort := context.WithCancel(context.WithoutCancel(ctx))
 	defer abort()
+	e.mu.Lock()
 	e.work = work
+	e.mu.Unlock()
 	cc, err := cons.Consume(e.dispatch,
 		// A job's ack wait runs from the pull, and keepWaiting renews only
 		// the jobs dispatched: the pull stays near 500 however high the
@@ -202,6 +207,9 @@ func (e *Engine) Run(ctx context.Context) error {
 	go func() { defer close(sequenced); e.runSequencer(ctx) }()
 	go func() { defer close(woken); e.runWaker(ctx) }()
 	<-ctx.Done()
+	e.mu.Lock()
+	e.closing = true
+	e.mu.Unlock()
 	cc.Stop()
 	<-cc.Closed()
 	<-sequenced
@@ -273,6 +281,7 @@ func (e *Engine) process(ctx context.Context, w *webhooks.Webhook, u *unit) resu
 		for _, m := range u.msgs {
 			_ = m.Nak()
 		}
+		u.finish(ctx.Err())
 		return res
 	}
 	e.settle(ctx, w, u, res)

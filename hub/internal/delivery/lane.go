@@ -46,6 +46,9 @@ type unit struct {
 	ordered *heldEvent
 	retryIn time.Duration
 	took    time.Time // when this hub took the unit (submit)
+	// direct is how a first attempt handed over by the router (TryFirst)
+	// reports that it is settled (msgs is empty); see finish.
+	direct func(error)
 }
 
 func (u *unit) account() string { return accountOf(u.subject) }
@@ -128,6 +131,7 @@ type lane struct {
 	pending []jetstream.Msg // jobs gathering into a batch
 	timer   *time.Timer
 	flow    flow
+	failed  bool // the last attempt failed: no direct first attempts (TryFirst)
 }
 
 func (e *Engine) lane(webhook string) *lane {
@@ -284,6 +288,7 @@ func (e *Engine) runUnit(l *lane, u *unit) {
 		for _, m := range u.msgs {
 			_ = m.Nak()
 		}
+		u.finish(err)
 		return
 	}
 	e.sem <- struct{}{}
@@ -294,6 +299,7 @@ func (e *Engine) runUnit(l *lane, u *unit) {
 	delete(e.running, u)
 	e.release(u.msgs)
 	l.flow.observe(res, e.o.PerWebhook, time.Now())
+	l.failed = res.err != nil && !res.skipped
 	e.mu.Unlock()
 }
 

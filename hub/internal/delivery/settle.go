@@ -108,6 +108,7 @@ func (e *Engine) settle(ctx context.Context, w *webhooks.Webhook, u *unit, res r
 			e.log.Warn().Err(err).Str("job", u.id).Msg("ack failed; the job will be delivered again")
 		}
 	}
+	u.finish(nil)
 	e.o.Metrics.Delivery(outcome, res.status, res.latency)
 	e.record(u, res, outcome, next)
 }
@@ -143,6 +144,7 @@ func (e *Engine) handBackUnit(u *unit, delay time.Duration, err error) {
 	for _, m := range u.msgs {
 		_ = m.NakWithDelay(delay)
 	}
+	u.finish(err)
 }
 
 // accountOf reads the account from a job subject <prefix>.deliveries.<account>.<webhook>.

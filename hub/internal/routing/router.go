@@ -38,6 +38,7 @@ type Stats struct {
 	Events   atomic.Int64 // events routed
 	Jobs     atomic.Int64 // delivery jobs written
 	Rejected atomic.Int64 // events rejected
+	Direct   atomic.Int64 // first attempts handed to Direct instead of a job
 }
 
 // Router is the events-to-jobs worker.
@@ -49,6 +50,10 @@ type Router struct {
 	workers  int
 	metrics  *metrics.Metrics
 	Stats    Stats
+
+	direct      Direct         // first attempts without a job (nil: jobs only); see direct.go
+	directSlots chan struct{}  // bounds the events held for their first attempts
+	held        sync.WaitGroup // events held for their first attempts
 }
 
 // New returns a router. workers bounds the events routed at once; m may be nil.
@@ -98,6 +103,7 @@ func (r *Router) Run(ctx context.Context) error {
 	cc.Stop()
 	<-cc.Closed()
 	wg.Wait()
+	r.held.Wait() // the engine settles or cancels their attempts as it stops
 	return nil
 }
 
@@ -148,7 +154,8 @@ func (r *Router) handle(ctx context.Context, m jetstream.Msg) {
 	if len(matches) > 0 {
 		outcome = "routed"
 	}
-	if slices.ContainsFunc(matches, (*webhooks.Webhook).Ordered) {
+	ordered := slices.ContainsFunc(matches, (*webhooks.Webhook).Ordered)
+	if ordered {
 		if _, err := r.bus.Sequencer(ctx); err != nil {
 			r.log.Warn().Err(err).Str("event", ev.ID).Msg("ordered delivery unavailable; event will be routed again")
 			_ = m.NakWithDelay(time.Second)
@@ -181,11 +188,17 @@ func (r *Router) handle(ctx context.Context, m jetstream.Msg) {
 	// exists: the archive is another stream, stored on its own time, and a
 	// resend asked for right after a delivery must find the event.
 	f, pubErr := r.bus.JS.PublishMsgAsync(n.ArchiveMsg(ev.Account, ev.ID, raw))
+	var archived *jetstream.PubAck
 	if pubErr == nil {
-		_, pubErr = wait(f)
+		archived, pubErr = wait(f)
 	}
-	futures := make([]jetstream.PubAckFuture, 0, len(matches))
-	for _, w := range matches {
+	var held *heldEvent
+	jobs, dups := matches, 0
+	if pubErr == nil && !ordered && r.direct != nil {
+		held, jobs = r.handOver(m, ev.Account, ev.ID, raw, matches, archived.Duplicate)
+	}
+	futures := make([]jetstream.PubAckFuture, 0, len(jobs))
+	for _, w := range jobs {
 		if pubErr != nil {
 			break
 		}
@@ -203,7 +216,7 @@ func (r *Router) handle(ctx context.Context, m jetstream.Msg) {
 		}
 		futures = append(futures, f)
 	}
-	dups := 0
+	written := len(jobs)
 	for _, f := range futures {
 		if pubErr != nil {
 			break
@@ -211,11 +224,16 @@ func (r *Router) handle(ctx context.Context, m jetstream.Msg) {
 		var ack *jetstream.PubAck
 		if ack, pubErr = wait(f); ack != nil && ack.Duplicate {
 			dups++
+			written--
 		}
 	}
 	if pubErr != nil {
 		// What was already written is de-duplicated when the event comes back.
 		r.log.Warn().Err(pubErr).Str("event", ev.ID).Msg("writing delivery jobs failed; event will be routed again")
+		if held != nil {
+			held.done(pubErr) // handed back once its first attempts are settled
+			return
+		}
 		_ = m.NakWithDelay(time.Second)
 		return
 	}
@@ -226,7 +244,7 @@ func (r *Router) handle(ctx context.Context, m jetstream.Msg) {
 		// not written again. Said, not silently dropped.
 		reason := fmt.Sprintf("duplicate: event %q of account %q was already routed to %d of its %d webhooks within the de-duplication window (%s); not delivered again to them",
 			ev.ID, ev.Account, dups, len(matches), bus.DedupeWindow)
-		if dups == len(matches) {
+		if dups == len(matches) && held == nil {
 			r.metrics.Event(ev.Type, "rejected")
 			r.reject(ctx, m, reason)
 			return
@@ -234,8 +252,12 @@ func (r *Router) handle(ctx context.Context, m jetstream.Msg) {
 		r.log.Warn().Str("event", ev.ID).Str("account", ev.Account).Msg(reason)
 	}
 	r.Stats.Events.Add(1)
-	r.Stats.Jobs.Add(int64(len(matches) - dups))
+	r.Stats.Jobs.Add(int64(written))
 	r.metrics.Event(ev.Type, "routed")
+	if held != nil {
+		held.done(nil) // acked once its first attempts are settled
+		return
+	}
 	_ = m.Ack()
 }
 
