@@ -1,17 +1,13 @@
 package main
 
 import (
-	"context"
 	"io"
 	"net/http"
 	"net/http/cookiejar"
 	"net/url"
-	"os"
-	"os/exec"
 	"path/filepath"
 	"regexp"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
 )
@@ -34,42 +30,7 @@ func TestDemoPrintsASignInLink(t *testing.T) {
 		t.Fatal(err)
 	}
 	const token = "demo-operator-token-0123456789"
-	var env []string
-	for _, kv := range os.Environ() {
-		if !strings.HasPrefix(kv, "HOOKHUB_") {
-			env = append(env, kv)
-		}
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
-	defer cancel()
-	demo := exec.CommandContext(ctx, bin, "demo", "--receiver", "127.0.0.1:0", "--interval", "50ms")
-	demo.Dir = root
-	demo.Env = append(env, "HOOKHUB_DATA_DIR="+t.TempDir(), "HOOKHUB_API_ADDR=127.0.0.1:0",
-		"HOOKHUB_NATS_LISTEN=127.0.0.1:-1", "HOOKHUB_LOG_LEVEL=warn", "HOOKHUB_API_TOKEN="+token)
-	demo.Cancel = func() error { return demo.Process.Signal(syscall.SIGINT) }
-	demo.WaitDelay = 15 * time.Second
-	stdout, err := demo.StdoutPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	var stderr strings.Builder
-	demo.Stderr = &stderr
-	if err := demo.Start(); err != nil {
-		t.Fatal(err)
-	}
-	out := &demoOutput{changed: make(chan struct{}, 1)}
-	read := make(chan struct{})
-	go func() { out.read(stdout); close(read) }()
-	defer func() {
-		_ = demo.Process.Signal(syscall.SIGINT)
-		<-read
-		if err := demo.Wait(); err != nil {
-			t.Errorf("the demo did not stop cleanly: %v\n%s", err, stderr.String())
-		}
-		if strings.Contains(out.String()+stderr.String(), token) {
-			t.Error("the demo printed the API token")
-		}
-	}()
+	out := startDemo(t, bin, root, "50ms", token, "HOOKHUB_API_TOKEN="+token)
 	console := out.waitFor(t, regexp.MustCompile(`web console: (http://127\.0\.0\.1:\d+/console/)\n`))
 	link := out.waitFor(t, regexp.MustCompile(`\n  sign in: (http://127\.0\.0\.1:\d+/console/enter\?t=[A-Za-z0-9_-]{40,})\n`))
 	if !strings.HasPrefix(link, console) {

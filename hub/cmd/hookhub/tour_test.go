@@ -203,47 +203,16 @@ func TestREADMETour(t *testing.T) {
 		t.Fatalf("README.md: want a first sh block that starts the demo, then the tour; got %d blocks", len(blocks))
 	}
 
-	// An environment without the caller's HOOKHUB_ settings.
-	var env []string
-	for _, kv := range os.Environ() {
-		if !strings.HasPrefix(kv, "HOOKHUB_") {
-			env = append(env, kv)
-		}
-	}
 	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
 	defer cancel()
-	demo := exec.CommandContext(ctx, bin, "demo", "--receiver", "127.0.0.1:0", "--interval", "10ms")
-	demo.Dir = root
-	demo.Env = append(env, "HOOKHUB_DATA_DIR="+t.TempDir(), "HOOKHUB_API_ADDR=127.0.0.1:0",
-		"HOOKHUB_NATS_LISTEN=127.0.0.1:-1", "HOOKHUB_LOG_LEVEL=warn")
-	demo.Cancel = func() error { return demo.Process.Signal(syscall.SIGINT) }
-	demo.WaitDelay = 15 * time.Second
-	stdout, err := demo.StdoutPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	var stderr strings.Builder
-	demo.Stderr = &stderr
-	if err := demo.Start(); err != nil {
-		t.Fatal(err)
-	}
-	out := &demoOutput{changed: make(chan struct{}, 1)}
-	read := make(chan struct{})
-	go func() { out.read(stdout); close(read) }()
-	defer func() {
-		_ = demo.Process.Signal(syscall.SIGINT)
-		<-read
-		if err := demo.Wait(); err != nil {
-			t.Errorf("the demo did not stop cleanly: %v\n%s", err, stderr.String())
-		}
-	}()
+	out := startDemo(t, bin, root, "10ms", "")
 	recv := out.waitFor(t, regexp.MustCompile(`demo receiver listening on http://(127\.0\.0\.1:\d+)\n`))
 	api := out.waitFor(t, regexp.MustCompile(`management API on http://(127\.0\.0\.1:\d+)\n`))
 	natsURL := out.waitFor(t, regexp.MustCompile(`NATS for publishers on (nats://127\.0\.0\.1:\d+)\n`))
 	out.waitFor(t, regexp.MustCompile(`The demo's events are out`))
 
 	binDir := filepath.Dir(bin)
-	shellEnv := append(env, "PATH="+binDir+string(os.PathListSeparator)+os.Getenv("PATH"),
+	shellEnv := append(envWithoutHookhub(), "PATH="+binDir+string(os.PathListSeparator)+os.Getenv("PATH"),
 		"HOOKHUB_API_ADDR=http://"+api, "HOOKHUB_NATS_URL="+natsURL)
 	localize := strings.NewReplacer(
 		"go run ./hub/cmd/hookhub", "hookhub", // the same program, built once
@@ -292,4 +261,58 @@ func TestREADMETour(t *testing.T) {
 	if strings.Contains(out.String(), "<- refused") {
 		t.Errorf("the demo's receiver refused requests:\n%s", out.String())
 	}
+}
+
+// startDemo runs the built demo from the repository root on random loopback
+// ports, with an environment free of the caller's HOOKHUB_ settings plus
+// env, and stops it (SIGINT, then a clean exit checked) when the test ends;
+// then neither its stdout nor its stderr may hold token (when set). Its
+// stdout is read into the returned demoOutput.
+func startDemo(t *testing.T, bin, root, interval, token string, env ...string) *demoOutput {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
+	demo := exec.CommandContext(ctx, bin, "demo", "--receiver", "127.0.0.1:0", "--interval", interval)
+	demo.Dir = root
+	demo.Env = append(append(envWithoutHookhub(), "HOOKHUB_DATA_DIR="+t.TempDir(), "HOOKHUB_API_ADDR=127.0.0.1:0",
+		"HOOKHUB_NATS_LISTEN=127.0.0.1:-1", "HOOKHUB_LOG_LEVEL=warn"), env...)
+	demo.Cancel = func() error { return demo.Process.Signal(syscall.SIGINT) }
+	demo.WaitDelay = 15 * time.Second
+	stdout, err := demo.StdoutPipe()
+	if err != nil {
+		cancel()
+		t.Fatal(err)
+	}
+	stderr := &strings.Builder{}
+	demo.Stderr = stderr
+	if err := demo.Start(); err != nil {
+		cancel()
+		t.Fatal(err)
+	}
+	out := &demoOutput{changed: make(chan struct{}, 1)}
+	read := make(chan struct{})
+	go func() { out.read(stdout); close(read) }()
+	t.Cleanup(func() {
+		defer cancel()
+		_ = demo.Process.Signal(syscall.SIGINT)
+		<-read
+		if err := demo.Wait(); err != nil {
+			t.Errorf("the demo did not stop cleanly: %v\n%s", err, stderr.String())
+		}
+		if token != "" && strings.Contains(out.String()+stderr.String(), token) {
+			t.Error("the demo printed the API token")
+		}
+	})
+	return out
+}
+
+// envWithoutHookhub is this process's environment without the caller's
+// HOOKHUB_ settings.
+func envWithoutHookhub() []string {
+	var env []string
+	for _, kv := range os.Environ() {
+		if !strings.HasPrefix(kv, "HOOKHUB_") {
+			env = append(env, kv)
+		}
+	}
+	return env
 }
