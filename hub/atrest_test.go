@@ -17,6 +17,7 @@ import (
 
 	"github.com/hookhub/hookhub/hub"
 	"github.com/hookhub/hookhub/hub/config"
+	"github.com/hookhub/hookhub/hub/hubtest"
 )
 
 const (
@@ -174,4 +175,38 @@ func TestSecretsAtRestInDataDir(t *testing.T) {
 			t.Errorf("after the rotation, files hold a secret or the webhook in clear: %v", f)
 		}
 	})
+}
+
+// TestSecretsRotationAfterEvents: a key rotation after events went through
+// (so the router's and the deliverer's consumers have files written with the
+// old key) starts, and delivers, with the new key first and then alone.
+// nats-server re-keys a stream's files but not a consumer's; before the fix
+// the second start failed: "consumer router on HOOKHUB_EVENTS: error creating
+// store for consumer".
+func TestSecretsRotationAfterEvents(t *testing.T) {
+	rc := hubtest.NewReceiver(t)
+	dir := t.TempDir()
+	send := func(t *testing.T, h *hub.Hub, id string, want int) {
+		t.Helper()
+		code, m := apiCall(t, h, "POST", "/v1/events", `{"specversion":"1.0","id":"`+id+`","source":"/rotation","type":"contact.created","account":"acme","data":{"email":"a@example.com"}}`)
+		if code != 202 {
+			t.Fatalf("publish %s: %d %v", id, code, m)
+		}
+		rc.WaitFor(t, want, 10*time.Second)
+	}
+	h, stop := hubOn(t, dir, restKey1)
+	if code, m := apiCall(t, h, "POST", "/v1/webhooks", `{"id":"wh_rot","account":"acme","url":"`+rc.URL+`","events":["contact.*"]}`); code != 201 {
+		t.Fatalf("create: %d %v", code, m)
+	}
+	send(t, h, "evt_rot_1", 1)
+	stop()
+	h, stop = hubOn(t, dir, restKey2+","+restKey1)
+	send(t, h, "evt_rot_2", 2)
+	stop()
+	h, stop = hubOn(t, dir, restKey2)
+	send(t, h, "evt_rot_3", 3)
+	stop()
+	if n := rc.Count(); n != 3 {
+		t.Errorf("receiver got %d deliveries, want 3 (one per event)", n)
+	}
 }

@@ -213,6 +213,9 @@ func StartServerWith(o ServerOptions) (*server.Server, error) {
 	if err := os.MkdirAll(o.StoreDir, 0o750); err != nil {
 		return nil, fmt.Errorf("bus: data dir: %w", err)
 	}
+	if err := rekeyConsumers(o.StoreDir, o.StoreKey, o.StoreOldKey); err != nil {
+		return nil, err
+	}
 	s, err := server.NewServer(so)
 	if err != nil {
 		return nil, fmt.Errorf("bus: nats server: %w", err)
