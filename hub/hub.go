@@ -313,6 +313,7 @@ func (h *Hub) Run(ctx context.Context) error {
 	g.Go(func() error { return h.health.Run(ctx) })
 	g.Go(func() error { return h.store.Run(ctx) })
 	g.Go(func() error { return h.typeStore.Run(ctx) })
+	g.Go(func() error { return h.bus.RunKeepers(ctx) })
 	if h.api != nil {
 		g.Go(func() error { return h.deliveryLog.Run(ctx) })
 		g.Go(func() error { return h.api.Serve(ctx, h.apiLn) })

@@ -81,9 +81,11 @@ func (b *Bus) Setup(ctx context.Context) error {
 		{
 			// Interest retention: an event stays until the router has
 			// acked it, so nothing is lost however long the hub is down.
-			Name: n.EventsStream, Subjects: []string{n.EventsAll()},
+			// The keeper keeps the block being written from emptying (keeper.go).
+			Name: n.EventsStream, Subjects: []string{n.EventsAll(), n.EventsKeeper()},
 			Description: "CloudEvents published for delivery",
 			Retention:   jetstream.InterestPolicy, Storage: jetstream.FileStorage, Duplicates: DedupeWindow,
+			AllowRollup: true,
 		},
 		{
 			// Jobs wait for their retry on <prefix>.retries.<due>.>, one
@@ -91,7 +93,7 @@ func (b *Bus) Setup(ctx context.Context) error {
 			// (<prefix>.wake.<due>) fires into <prefix>.wakeups when it is
 			// due, and the hub that takes it moves that second's jobs back
 			// to <prefix>.deliveries.>. No consumer holds a waiting job.
-			Name: n.DeliveriesStream, Subjects: []string{n.DeliveriesAll(), n.RetriesAll(), n.WakeAll(), n.Wakeups()},
+			Name: n.DeliveriesStream, Subjects: []string{n.DeliveriesAll(), n.RetriesAll(), n.WakeAll(), n.Wakeups(), n.DeliveriesKeeper()},
 			Description: "one job per (event, webhook), removed once delivered or dead-lettered",
 			Retention:   jetstream.WorkQueuePolicy, Storage: jetstream.FileStorage, Duplicates: DedupeWindow,
 			AllowMsgSchedules: true, AllowRollup: true,
@@ -155,6 +157,11 @@ func (b *Bus) Setup(ctx context.Context) error {
 			Durable: n.RouterConsumer, Description: "matches events to webhooks",
 			AckPolicy: jetstream.AckExplicitPolicy, AckWait: RouterAck, MaxDeliver: -1, MaxAckPending: 10000,
 			FilterSubject: n.EventsAll(),
+		}},
+		{n.EventsStream, jetstream.ConsumerConfig{
+			// Never reads: it only keeps the events keeper (keeper.go).
+			Durable: KeeperConsumer, Description: "keeps the events keeper stored; never reads",
+			AckPolicy: jetstream.AckExplicitPolicy, FilterSubject: n.EventsKeeper(),
 		}},
 		{n.DeliveriesStream, jetstream.ConsumerConfig{
 			Durable: n.DelivererConsumer, Description: "delivers jobs to webhooks",
