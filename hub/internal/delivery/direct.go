@@ -36,6 +36,9 @@ func (e *Engine) TryFirst(account, webhook, job, eventID string, raw []byte, sto
 	if e.o.PerHost > 0 || len(e.sem) >= cap(e.sem) || e.disabled(webhook) != "" {
 		return false
 	}
+	if !e.waitStarted() {
+		return false
+	}
 	now := time.Now()
 	e.mu.Lock()
 	if e.work == nil || e.closing || e.work.Err() != nil {
@@ -58,6 +61,25 @@ func (e *Engine) TryFirst(account, webhook, job, eventID string, raw []byte, sto
 	}
 	go e.runLane(l, u)
 	return true
+}
+
+// waitStarted waits, up to a second, until Run has started: the router and
+// the engine start together, and the first events of a start would otherwise
+// all go by jobs.
+func (e *Engine) waitStarted() bool {
+	select {
+	case <-e.started:
+		return true
+	default:
+	}
+	t := time.NewTimer(time.Second)
+	defer t.Stop()
+	select {
+	case <-e.started:
+		return true
+	case <-t.C:
+		return false
+	}
 }
 
 // finish tells the router that handed u over how its first attempt

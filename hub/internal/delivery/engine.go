@@ -139,6 +139,7 @@ type Engine struct {
 
 	work    context.Context // the context units run in; set by Run, under mu
 	closing bool            // Run is stopping: TryFirst takes nothing more; guarded by mu
+	started chan struct{}   // closed once Run has set work
 	wg      sync.WaitGroup  // units running
 }
 
@@ -165,6 +166,7 @@ func New(o Options) *Engine {
 		lanes:   map[string]*lane{},
 		running: map[*unit]time.Time{},
 		holding: map[uint64]struct{}{},
+		started: make(chan struct{}),
 	}
 	e.seq = newSequencer(e)
 	return e
@@ -186,6 +188,7 @@ func (e *Engine) Run(ctx context.Context) error {
 	e.mu.Lock()
 	e.work = work
 	e.mu.Unlock()
+	close(e.started)
 	cc, err := cons.Consume(e.dispatch,
 		// A job's ack wait runs from the pull, and keepWaiting renews only
 		// the jobs dispatched: the pull stays near 500 however high the
