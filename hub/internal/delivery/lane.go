@@ -132,6 +132,11 @@ type lane struct {
 	timer   *time.Timer
 	flow    flow
 	failed  bool // the last attempt failed: no direct first attempts (TryFirst)
+	// svc is how long a unit of this lane takes to process (a moving
+	// average), and backAt when the last unit handed back is due back:
+	// together they pace the units a full lane hands back (deferFor).
+	svc    time.Duration
+	backAt time.Time
 }
 
 func (e *Engine) lane(webhook string) *lane {
@@ -223,12 +228,50 @@ func (e *Engine) submit(u *unit) {
 		e.mu.Unlock()
 	default:
 		e.release(u.msgs) // a batch's jobs, held while gathering
+		delay := l.deferFor(time.Now(), handedBack(u))
 		e.mu.Unlock()
 		e.Stats.Deferred.Add(1)
 		for _, m := range u.msgs {
-			_ = m.NakWithDelay(time.Duration(200+rand.IntN(400)) * time.Millisecond)
+			_ = m.NakWithDelay(delay)
 		}
 	}
+}
+
+// How long a unit handed back by a full lane stays away: at least
+// minDefer (it comes back soon when the lane is only briefly full), at most
+// maxDefer (a webhook that recovers gets its jobs back soon).
+const (
+	minDefer = 200 * time.Millisecond
+	maxDefer = 10 * time.Second
+)
+
+// deferFor is how long a unit handed back now stays away: about when the
+// lane can take it. The lane takes flow.limit units at a time, each for svc,
+// so one unit every svc/limit; the units queued and those handed back before
+// this one go first. A burst to one webhook is then handed back about once a
+// job, where a fixed short delay sent each job around every few hundred ms
+// (six times a job in `hookhub bench --events 100000` with one webhook). Units
+// come back a fifth early, so that the queue stays full; with jitter. It
+// holds the engine's mutex.
+//
+// A unit that was out before (again) came back early and already has its
+// turn counted: it waits only for the queue, and takes no new turn, or every
+// early return would push all later ones back.
+func (l *lane) deferFor(now time.Time, again bool) time.Duration {
+	slot := l.svc / time.Duration(max(1, l.flow.limit))
+	queue := time.Duration(len(l.queue)) * slot
+	var d time.Duration
+	if again {
+		d = queue
+	} else {
+		if l.backAt.Before(now) {
+			l.backAt = now.Add(queue)
+		}
+		l.backAt = l.backAt.Add(slot)
+		d = l.backAt.Sub(now) * 4 / 5
+	}
+	d += time.Duration(rand.Int64N(int64(d/5) + 1)) // jitter: up to a fifth more
+	return min(maxDefer, max(minDefer+time.Duration(rand.IntN(400))*time.Millisecond, d))
 }
 
 // queueCap bounds the units waiting in one lane: enough to ride out a burst
@@ -292,15 +335,32 @@ func (e *Engine) runUnit(l *lane, u *unit) {
 		return
 	}
 	e.sem <- struct{}{}
+	start := time.Now()
 	res := e.process(e.work, w, u)
+	took := time.Since(start)
 	<-e.sem
 	release()
 	e.mu.Lock()
+	if l.svc == 0 {
+		l.svc = took
+	} else {
+		l.svc += (took - l.svc) / 8
+	}
 	delete(e.running, u)
 	e.release(u.msgs)
 	l.flow.observe(res, e.o.PerWebhook, time.Now())
 	l.failed = res.err != nil && !res.skipped
 	e.mu.Unlock()
+}
+
+// handedBack reports whether u's job was handed out before (a unit handed
+// back by a full lane, coming back); a batch is never.
+func handedBack(u *unit) bool {
+	if len(u.msgs) != 1 {
+		return false
+	}
+	md, err := u.msgs[0].Metadata()
+	return err == nil && md.NumDelivered > 1
 }
 
 // eachWaiting calls f on every message waiting in a queue or a gathering batch.
