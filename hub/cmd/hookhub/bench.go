@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -28,6 +29,22 @@ func runBench(args []string, stdout, stderr io.Writer) error {
 	fs.BoolVar(&o.HTTP2, "http2", false, "let deliveries and the HTTP limit use HTTP/2 (default: HTTP/1.1, as the hub)")
 	fs.StringVar(&o.Plugin, "plugin", "", "plugin every webhook runs: a first-party name (mapper, form, ...) or a .wasm file, run sandboxed (default: none)")
 	fs.IntVar(&o.PerWebhook, "per-webhook", 0, "deliveries in flight per webhook (0: serve's default, delivery.per_webhook_concurrency)")
+	fs.Func("plugin-config", "a JSON file with the webhooks' plugin config (the js plugin's {\"script\": ...}, as `hookhub plugin new --lang js` writes in config.json)", func(path string) error {
+		b, err := os.ReadFile(path)
+		if err != nil {
+			return err
+		}
+		if !json.Valid(b) {
+			return fmt.Errorf("%s: not valid JSON", path)
+		}
+		var buf bytes.Buffer
+		if err := json.Compact(&buf, b); err != nil {
+			return err
+		}
+		o.PluginConfig = buf.String()
+		return nil
+	})
+	fs.BoolVar(&o.Direct, "direct", false, "first attempts straight from the router when a webhook's lane is idle (delivery.direct_first_attempt, experimental)")
 	fs.IntVar(&o.Concurrency, "concurrency", 0, "deliveries in flight per hub (0: serve's default, delivery.concurrency)")
 	fs.IntVar(&o.Webhooks, "webhooks", 0, "distinct webhooks, each with its own loopback receiver (host:port); a multiple of --fanout, events go round-robin to groups of fanout (0: --fanout)")
 	fs.DurationVar(&o.RequestTimeout, "request-timeout", 0, "the hub's timeout of each request (0: serve's default, delivery.timeout); hanging receivers hold requests this long")

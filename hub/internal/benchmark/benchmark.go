@@ -55,6 +55,11 @@ type Options struct {
 	// PerWebhook and Concurrency bound deliveries in flight per webhook and
 	// per hub (0: serve's shipped defaults).
 	PerWebhook, Concurrency int
+	// PluginConfig is the webhooks' plugin config, a JSON object (the js
+	// plugin's {"script": ...}); empty: none.
+	PluginConfig string
+	// Direct turns on delivery.direct_first_attempt (experimental).
+	Direct bool
 	// RequestTimeout bounds each request (0: serve's default,
 	// delivery.timeout); a hanging receiver holds its requests that long.
 	RequestTimeout time.Duration
@@ -127,6 +132,7 @@ type Result struct {
 	PerWebhookLimit   int     `json:"per_webhook_concurrency"`
 	Concurrency       int     `json:"concurrency"`
 	RequestTimeoutMs  float64 `json:"request_timeout_ms"`
+	Direct            bool    `json:"direct_first_attempt"`
 	// The hub's own counters over the run: attempts it counted a success
 	// (above delivered when JetStream handed a job out twice), a failure,
 	// and jobs handed back because their webhook's queue was full.
@@ -217,6 +223,7 @@ func Run(ctx context.Context, o Options) (*Result, error) {
 	defer h.Close()
 	res.PerWebhookLimit, res.Concurrency = cfg.Delivery.PerWebhookConcurrency, cfg.Delivery.Concurrency
 	res.RequestTimeoutMs = ms(cfg.Delivery.Timeout.D())
+	res.Direct = cfg.Delivery.DirectFirstAttempt
 
 	if !o.SkipLimits {
 		progress(o.Progress, "measuring the JetStream limit...")
@@ -357,11 +364,15 @@ func startHub(rc *receivers, dir string, o Options) (*hub.Hub, *config.Config, e
 		if o.Batch > 0 {
 			extra += fmt.Sprintf(`,"batch":{"max_events":%d,"max_wait":"200ms"}`, o.Batch)
 		}
+		pcfg := ""
+		if o.PluginConfig != "" {
+			pcfg = `,"config":` + o.PluginConfig
+		}
 		switch {
 		case strings.HasSuffix(o.Plugin, ".wasm"):
-			extra += `,"plugin":{"name":"bench_custom"}`
+			extra += `,"plugin":{"name":"bench_custom"` + pcfg + `}`
 		case o.Plugin != "":
-			extra += fmt.Sprintf(`,"plugin":{"name":%q}`, o.Plugin)
+			extra += fmt.Sprintf(`,"plugin":{"name":%q%s}`, o.Plugin, pcfg)
 		}
 		hooks = append(hooks, fmt.Sprintf(`{"id":"w%d","account":%q,"url":%q,"events":["contact.*"],"secret":"whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw","retry":{"schedule":["1s","1s","2s","5s"],"jitter":0}%s}`,
 			i, accountName(i/o.Fanout, groups), rc.url(i), extra))
@@ -375,6 +386,9 @@ func startHub(rc *receivers, dir string, o Options) (*hub.Hub, *config.Config, e
 	}
 	if o.Concurrency > 0 {
 		ca += fmt.Sprintf(`"concurrency":%d,`, o.Concurrency)
+	}
+	if o.Direct {
+		ca += `"direct_first_attempt":true,`
 	}
 	if o.RequestTimeout > 0 {
 		ca += fmt.Sprintf(`"timeout":%q,`, o.RequestTimeout.String())
