@@ -94,6 +94,10 @@ func runPluginNew(args []string, stdout, stderr io.Writer) error {
 	default:
 		fmt.Fprintf(stdout, "  cd %s && ./build.sh && hookhub plugin test .\n", *dir)
 	}
+	if *lang == "go" && *sdkDir == "" {
+		fmt.Fprintf(stdout, "No hookhub sdk folder was found, so %s/go.mod replaces nothing: point its replace line at a hookhub checkout's sdk folder\n"+
+			"(or run this again with --sdk DIR) before ./build.sh.\n", *dir)
+	}
 	return nil
 }
 

@@ -160,3 +160,19 @@ func TestPluginNewRefuses(t *testing.T) {
 		}
 	}
 }
+
+// TestPluginNewGoOutsideACheckout: outside a hookhub checkout, with no
+// --sdk, the Go project's go.mod can find no SDK (the module is not
+// published): plugin new says so and how to fix it, rather than leave
+// ./build.sh to fail with a missing go.sum entry.
+func TestPluginNewGoOutsideACheckout(t *testing.T) {
+	t.Chdir(t.TempDir())
+	out, errs, code := runCLI(t, "plugin", "new", "crm", "--lang", "go")
+	if code != 0 || !strings.Contains(out, "No hookhub sdk folder was found") || !strings.Contains(out, "--sdk DIR") {
+		t.Errorf("plugin new outside a checkout (exit %d): %s%s; want the hint about --sdk", code, out, errs)
+	}
+	out, _, _ = runCLI(t, "plugin", "new", "crm2", "--lang", "go", "--sdk", "/opt/hookhub/sdk")
+	if strings.Contains(out, "No hookhub sdk folder") {
+		t.Errorf("plugin new with --sdk still warns: %s", out)
+	}
+}
