@@ -14,7 +14,7 @@ import (
 // TestKeepersStopBlockChurn: at low load (one event at a time, each
 // delivered before the next) the events and deliveries streams empty after
 // every ack. Without a keeper, JetStream's file store then opens a new block
-// file for nearly every message (issue 15: a tenth of the hub's CPU at 500
+// file for nearly every message (issue 15: a third of the hub's CPU at 500
 // events/s); with the keepers the block being written never empties. Each
 // event is delivered once, and the keepers reach no webhook, even one that
 // takes every event type.
