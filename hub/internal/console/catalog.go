@@ -51,24 +51,17 @@ func (c *Console) catalog(w http.ResponseWriter, r *http.Request, s *session) {
 	if q != "" {
 		v.Set("q", q)
 	}
-	res := c.call(r.Context(), r, s, http.MethodGet, "/v1/event-types?"+v.Encode(), nil)
+	list, res := getList[struct {
+		Type     string `json:"type"`
+		Category string `json:"category"`
+	}](c, r, s, "/v1/event-types?"+v.Encode())
 	if res.status != http.StatusOK {
 		c.failed(w, r, s, res)
 		return
 	}
-	var list struct {
-		Data []struct {
-			Type     string `json:"type"`
-			Category string `json:"category"`
-		} `json:"data"`
-	}
-	if err := json.Unmarshal(res.body, &list); err != nil {
-		c.failed(w, r, s, apiResult{status: http.StatusBadGateway})
-		return
-	}
 	groups := map[string]*catalogGroup{}
 	var order []string
-	for _, t := range list.Data {
+	for _, t := range list {
 		one := c.call(r.Context(), r, s, http.MethodGet, "/v1/event-types/"+url.PathEscape(t.Type)+"?account="+url.QueryEscape(account), nil)
 		if one.status != http.StatusOK {
 			c.failed(w, r, s, one)
@@ -99,7 +92,7 @@ func (c *Console) catalog(w http.ResponseWriter, r *http.Request, s *session) {
 	for _, n := range order {
 		out = append(out, *groups[n])
 	}
-	data := map[string]any{"Title": "Event catalog", "Q": q, "Groups": out, "Count": len(list.Data),
+	data := map[string]any{"Title": "Event catalog", "Q": q, "Groups": out, "Count": len(list),
 		"Operator": s.scope == "", "Account": account}
 	if s.scope == "" && !s.portal {
 		var ids []string

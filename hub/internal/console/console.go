@@ -369,6 +369,27 @@ func (a apiResult) err() *apiError {
 	return &e.Error
 }
 
+// unreadable stands for an API answer that could not be decoded.
+var unreadable = apiResult{status: http.StatusBadGateway, body: []byte(`{"error":{"message":"the hub's answer could not be read"}}`)}
+
+// getList GETs one of the API's lists at path, as the session, and returns
+// its data. When the API refuses the call, the result is its answer (for
+// c.failed or its message); when the answer cannot be decoded, unreadable.
+// Otherwise the result's status is 200.
+func getList[T any](c *Console, r *http.Request, s *session, path string) ([]T, apiResult) {
+	res := c.call(r.Context(), r, s, http.MethodGet, path, nil)
+	if res.status != http.StatusOK {
+		return nil, res
+	}
+	var body struct {
+		Data []T `json:"data"`
+	}
+	if json.Unmarshal(res.body, &body) != nil {
+		return nil, unreadable
+	}
+	return body.Data, res
+}
+
 // call sends one request to the API's handler in process, as the session's
 // token, under the Host the browser used (which the API checks as its own).
 func (c *Console) call(ctx context.Context, r *http.Request, s *session, method, path string, body any) apiResult {

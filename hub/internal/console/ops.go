@@ -59,22 +59,15 @@ type accountUsage struct {
 func (a accountUsage) Full() bool { return a.WebhookLimit > 0 && a.Webhooks >= a.WebhookLimit }
 
 func (c *Console) accountsPage(w http.ResponseWriter, r *http.Request, s *session) {
-	res := c.call(r.Context(), r, s, http.MethodGet, "/v1/accounts", nil)
+	accounts, res := getList[accountUsage](c, r, s, "/v1/accounts")
 	if res.status != http.StatusOK {
 		c.failed(w, r, s, res)
 		return
 	}
-	var body struct {
-		Data []accountUsage `json:"data"`
-	}
-	if err := json.Unmarshal(res.body, &body); err != nil {
-		c.failed(w, r, s, apiResult{status: http.StatusBadGateway})
-		return
-	}
 	rows, problem := c.rateRows(r, s, "")
 	byAccount := map[string]*accountUsage{}
-	for i := range body.Data {
-		byAccount[body.Data[i].ID] = &body.Data[i]
+	for i := range accounts {
+		byAccount[accounts[i].ID] = &accounts[i]
 	}
 	for _, row := range rows {
 		if a := byAccount[row.Hook.Account]; a != nil {
@@ -82,7 +75,7 @@ func (c *Console) accountsPage(w http.ResponseWriter, r *http.Request, s *sessio
 			a.Failed += row.Failed
 		}
 	}
-	c.render(w, r, s, http.StatusOK, "accounts", map[string]any{"Title": "Accounts", "Accounts": body.Data, "Problem": problem})
+	c.render(w, r, s, http.StatusOK, "accounts", map[string]any{"Title": "Accounts", "Accounts": accounts, "Problem": problem})
 }
 
 // rejectedEvent is a refused event as GET /v1/rejected-events shows it.
@@ -135,15 +128,11 @@ func (c *Console) rejectedPage(w http.ResponseWriter, r *http.Request, s *sessio
 
 // accountIDs are the accounts the filters offer: the API's list.
 func (c *Console) accountIDs(r *http.Request, s *session) []string {
-	res := c.call(r.Context(), r, s, http.MethodGet, "/v1/accounts", nil)
-	var body struct {
-		Data []struct {
-			ID string `json:"id"`
-		} `json:"data"`
-	}
-	_ = json.Unmarshal(res.body, &body)
-	out := make([]string, 0, len(body.Data))
-	for _, a := range body.Data {
+	accounts, _ := getList[struct {
+		ID string `json:"id"`
+	}](c, r, s, "/v1/accounts")
+	out := make([]string, 0, len(accounts))
+	for _, a := range accounts {
 		out = append(out, a.ID)
 	}
 	return out
@@ -241,18 +230,12 @@ func (c *Console) ratesPage(w http.ResponseWriter, r *http.Request, s *session) 
 // rateRows are the webhooks' last hours (of account, or all), worst
 // failure rate first, then most failures, then most deliveries.
 func (c *Console) rateRows(r *http.Request, s *session, account string) ([]rateRow, string) {
-	res := c.call(r.Context(), r, s, http.MethodGet, "/v1/webhooks", nil)
+	hooks, res := getList[hook](c, r, s, "/v1/webhooks")
 	if res.status != http.StatusOK {
 		return nil, res.err().Message
 	}
-	var body struct {
-		Data []hook `json:"data"`
-	}
-	if err := json.Unmarshal(res.body, &body); err != nil {
-		return nil, "the hub's answer could not be read"
-	}
 	var rows []rateRow
-	for _, h := range body.Data {
+	for _, h := range hooks {
 		if account == "" || h.Account == account {
 			rows = append(rows, rateRow{Hook: h})
 		}
@@ -291,18 +274,12 @@ const rateCalls = 8
 
 // fillRate reads a webhook's buckets of the last hour and draws them.
 func (c *Console) fillRate(r *http.Request, s *session, row *rateRow) {
-	one := c.call(r.Context(), r, s, http.MethodGet, hookPath(row.Hook.ID, "/stats/buckets?bucket=5m&window=1h"), nil)
-	var st struct {
-		Data []bucket `json:"data"`
+	buckets, res := getList[bucket](c, r, s, hookPath(row.Hook.ID, "/stats/buckets?bucket=5m&window=1h"))
+	if res.status != http.StatusOK {
+		row.Problem = res.err().Message
 	}
-	switch {
-	case one.status != http.StatusOK:
-		row.Problem = one.err().Message
-	case json.Unmarshal(one.body, &st) != nil:
-		row.Problem = "the hub's answer could not be read"
-	}
-	row.Buckets = st.Data
-	for _, b := range st.Data {
+	row.Buckets = buckets
+	for _, b := range buckets {
 		row.Delivered += b.Delivered
 		row.Failed += b.Failed
 	}

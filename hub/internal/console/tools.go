@@ -275,13 +275,11 @@ func (c *Console) previewPage(w http.ResponseWriter, r *http.Request, s *session
 		f.Plugin, _ = p["name"].(string)
 	}
 	// The events of its latest attempts (test sends are not archived).
-	att := c.call(r.Context(), r, s, http.MethodGet, hookPath(h.ID, "/attempts?limit=100"), nil)
-	var body struct {
-		Data []attempt `json:"data"`
-	}
-	if att.status == http.StatusOK && json.Unmarshal(att.body, &body) == nil {
+	// An answer refused or unreadable offers no recent events: an id can
+	// still be typed.
+	if attempts, res := getList[attempt](c, r, s, hookPath(h.ID, "/attempts?limit=100")); res.status == http.StatusOK {
 		seen := map[string]bool{}
-		for _, a := range body.Data {
+		for _, a := range attempts {
 			if a.Test || a.EventID == "" || seen[a.EventID] || len(f.Recent) == 20 {
 				continue
 			}

@@ -144,17 +144,11 @@ func (c *Console) eventTypes(r *http.Request, s *session, account string) ([]eve
 	if account == "*" {
 		account = "" // the API's "every account": not one account's types
 	}
-	res := c.call(r.Context(), r, s, http.MethodGet, "/v1/event-types?account="+url.QueryEscape(account), nil)
-	if e := res.err(); e != nil {
-		return nil, errors.New(e.Message)
+	types, res := getList[eventType](c, r, s, "/v1/event-types?account="+url.QueryEscape(account))
+	if res.status != http.StatusOK {
+		return nil, errors.New(res.err().Message)
 	}
-	var body struct {
-		Data []eventType `json:"data"`
-	}
-	if err := json.Unmarshal(res.body, &body); err != nil {
-		return nil, fmt.Errorf("the event types: %w", err)
-	}
-	return body.Data, nil
+	return types, nil
 }
 
 // wants mirrors the API's subscription patterns (exact, "prefix.*", "*",
@@ -219,19 +213,12 @@ func (c *Console) failed(w http.ResponseWriter, r *http.Request, s *session, res
 }
 
 func (c *Console) list(w http.ResponseWriter, r *http.Request, s *session) {
-	res := c.call(r.Context(), r, s, http.MethodGet, "/v1/webhooks", nil)
+	hooks, res := getList[hook](c, r, s, "/v1/webhooks")
 	if res.status != http.StatusOK {
 		c.failed(w, r, s, res)
 		return
 	}
-	var body struct {
-		Data []hook `json:"data"`
-	}
-	if err := json.Unmarshal(res.body, &body); err != nil {
-		c.failed(w, r, s, apiResult{status: http.StatusBadGateway})
-		return
-	}
-	c.render(w, r, s, http.StatusOK, "webhooks", map[string]any{"Title": "Webhooks", "Groups": c.groups(r, s, body.Data)})
+	c.render(w, r, s, http.StatusOK, "webhooks", map[string]any{"Title": "Webhooks", "Groups": c.groups(r, s, hooks)})
 }
 
 // groups sorts the webhooks by account: every configured account (or the
