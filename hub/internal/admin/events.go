@@ -10,9 +10,9 @@ import (
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 
+	"github.com/hookhub/hookhub/hub/internal/accept"
 	"github.com/hookhub/hookhub/hub/internal/envelope"
 	"github.com/hookhub/hookhub/hub/internal/eventtypes"
-	"github.com/hookhub/hookhub/hub/internal/routing"
 	"github.com/hookhub/hookhub/hub/internal/webhooks"
 	"github.com/hookhub/hookhub/schemas"
 	"github.com/hookhub/hookhub/sdk/event"
@@ -94,7 +94,7 @@ func (s *Server) postEvent(w http.ResponseWriter, r *http.Request) error {
 	if !allowed(r, e.Account) { // before the type check, whose hints name the account's types
 		return &Error{Status: http.StatusForbidden, Code: "forbidden", Field: "account", Message: "this token sees only account " + scope(r)}
 	}
-	if reason := routing.CheckData(s.d.Types, e); reason != "" {
+	if reason := accept.CheckData(s.d.Types, e); reason != "" {
 		field := "data"
 		if _, known := s.d.Types.Lookup(e.Account, e.Type); !known {
 			field = "type"

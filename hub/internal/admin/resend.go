@@ -9,9 +9,9 @@ import (
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 
+	"github.com/hookhub/hookhub/hub/internal/accept"
 	"github.com/hookhub/hookhub/hub/internal/bus"
 	"github.com/hookhub/hookhub/hub/internal/deliverylog"
-	"github.com/hookhub/hookhub/hub/internal/routing"
 )
 
 func (s *Server) moreRoutes() {
@@ -47,7 +47,7 @@ func (s *Server) resend(w http.ResponseWriter, r *http.Request) error {
 	data := ev.Event
 	n := s.d.Bus.Names
 	job := nats.NewMsg(n.Delivery(wh.Account, wh.ID))
-	jobID := routing.JobID(body.EventID, wh.ID)
+	jobID := accept.JobID(body.EventID, wh.ID)
 	job.Header.Set(bus.HeaderJob, jobID)
 	job.Header.Set(bus.HeaderWebhook, wh.ID)
 	job.Header.Set(bus.HeaderEventID, body.EventID)

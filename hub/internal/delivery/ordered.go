@@ -8,8 +8,8 @@ import (
 
 	"github.com/nats-io/nats.go/jetstream"
 
+	"github.com/hookhub/hookhub/hub/internal/accept"
 	"github.com/hookhub/hookhub/hub/internal/bus"
-	"github.com/hookhub/hookhub/hub/internal/routing"
 	"github.com/hookhub/hookhub/hub/internal/webhooks"
 	"github.com/hookhub/hookhub/sdk/event"
 )
@@ -180,7 +180,7 @@ func (s *sequencer) dispatch(m jetstream.Msg) {
 // queue puts the job of ev for ordered webhook w, from held event h, at the
 // tail of its key's queue. s.mu is held.
 func (s *sequencer) queue(h *heldEvent, seq uint64, stored time.Time, ev *event.Event, raw []byte, w *webhooks.Webhook) {
-	id := routing.JobID(ev.ID, w.ID)
+	id := accept.JobID(ev.ID, w.ID)
 	u := &unit{
 		items:   []item{{Job: id, EventID: ev.ID, Raw: raw, Stored: stored}},
 		id:      id,
@@ -213,22 +213,22 @@ type acceptedEvent struct {
 // either): m itself, or each good event of a batch, in the batch's order.
 func (s *sequencer) accepted(m jetstream.Msg) []acceptedEvent {
 	names, types := s.e.o.Bus.Names, s.e.o.Types
-	if account, ok := routing.BatchAccount(names, m.Subject()); ok {
-		items, reason := routing.SplitBatch(m.Data())
+	if account, ok := accept.BatchAccount(names, m.Subject()); ok {
+		items, reason := accept.SplitBatch(m.Data())
 		if reason != "" {
 			return nil
 		}
 		var out []acceptedEvent
 		seen := map[string]bool{} // an id twice in one batch is delivered once
 		for _, raw := range items {
-			if ev, reason := routing.CheckBatched(types, account, raw); reason == "" && !seen[ev.ID] {
+			if ev, reason := accept.CheckBatched(types, account, raw); reason == "" && !seen[ev.ID] {
 				seen[ev.ID] = true
 				out = append(out, acceptedEvent{ev, raw})
 			}
 		}
 		return out
 	}
-	ev, reason := routing.Check(names, types, m.Subject(), m.Headers().Get(jetstream.MsgIDHeader), m.Data())
+	ev, reason := accept.Check(names, types, m.Subject(), m.Headers().Get(jetstream.MsgIDHeader), m.Data())
 	if reason != "" {
 		return nil
 	}

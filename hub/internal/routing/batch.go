@@ -6,18 +6,14 @@ import (
 	"fmt"
 	"slices"
 	"strconv"
-	"strings"
 	"time"
 
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
-	"github.com/tidwall/gjson"
 	"golang.org/x/sync/semaphore"
 
+	"github.com/hookhub/hookhub/hub/internal/accept"
 	"github.com/hookhub/hookhub/hub/internal/bus"
-	"github.com/hookhub/hookhub/hub/internal/envelope"
-	"github.com/hookhub/hookhub/hub/internal/eventtypes"
-	"github.com/hookhub/hookhub/hub/internal/view"
 	"github.com/hookhub/hookhub/hub/internal/webhooks"
 	"github.com/hookhub/hookhub/sdk/event"
 )
@@ -25,81 +21,6 @@ import (
 // HeaderBatchIndex is set on a rejected event that came in a batch: its
 // index in the batch, from 0.
 const HeaderBatchIndex = "Hookhub-Batch-Index"
-
-// BatchAccount reports whether subject is a batch subject,
-// <prefix>.events.<account>.$batch (event.BatchSubject), and whose.
-func BatchAccount(names bus.Names, subject string) (string, bool) {
-	rest, ok := strings.CutPrefix(subject, names.Prefix+".events.")
-	if !ok {
-		return "", false
-	}
-	account, ok := strings.CutSuffix(rest, "."+event.BatchToken)
-	if !ok || !event.ValidAccount(account) {
-		return "", false
-	}
-	return account, true
-}
-
-// SplitBatch reads a batch: a JSON array of at most event.MaxBatchEvents
-// members in at most event.MaxBatchBytes. It returns each member's bytes
-// (sharing raw), or why the batch as a whole is refused. Each member is
-// checked later on its own (CheckBatched), so a member that is not an event
-// is that member's rejection alone.
-func SplitBatch(raw []byte) ([][]byte, string) {
-	switch {
-	case len(raw) > event.MaxBatchBytes:
-		return nil, fmt.Sprintf("invalid batch: is %d bytes, over the limit of %d", len(raw), event.MaxBatchBytes)
-	case !gjson.ValidBytes(raw) || envelope.TooDeep(raw):
-		return nil, "invalid batch: not valid JSON: a batch is a JSON array of CloudEvents (" + event.BatchContentType + ")"
-	}
-	root := gjson.Parse(view.String(raw))
-	if !root.IsArray() {
-		return nil, "invalid batch: not a JSON array: a batch is a JSON array of CloudEvents (" + event.BatchContentType + ")"
-	}
-	var out [][]byte
-	tooMany := false
-	root.ForEach(func(_, v gjson.Result) bool {
-		if len(out) == event.MaxBatchEvents {
-			tooMany = true
-			return false
-		}
-		if v.Index > 0 {
-			out = append(out, raw[v.Index:v.Index+len(v.Raw):v.Index+len(v.Raw)])
-		} else {
-			out = append(out, []byte(v.Raw))
-		}
-		return true
-	})
-	switch {
-	case tooMany:
-		return nil, fmt.Sprintf("invalid batch: more than %d events", event.MaxBatchEvents)
-	case len(out) == 0:
-		return nil, "invalid batch: no events"
-	}
-	return out, ""
-}
-
-// CheckBatched is Check for one event of a batch published on account's
-// batch subject: the same reading and checks, except that the event's
-// account must be the subject's (a publisher cannot put another account's
-// events in its batch), and that there is no Nats-Msg-Id of its own (the
-// de-duplication by id is that of its delivery jobs, JobID).
-func CheckBatched(types *eventtypes.Registry, account string, raw []byte) (*event.Event, string) {
-	ev, checked, err := envelope.Parse(raw)
-	if err != nil {
-		return nil, err.Error()
-	}
-	if strings.HasPrefix(ev.Type, webhooks.OperationalPrefix) {
-		return nil, fmt.Sprintf("invalid event: type: %q: types under %q are reserved for the hub's own operational events", clip(ev.Type), webhooks.OperationalPrefix)
-	}
-	if ev.Account != account {
-		return nil, fmt.Sprintf("account %q does not match the batch subject's account %q: a batch holds its own account's events only", clip(ev.Account), account)
-	}
-	if reason := checkData(types, ev, checked); reason != "" {
-		return nil, reason
-	}
-	return ev, ""
-}
 
 // batchRejectReason is the reason stored with event i of a batch.
 func batchRejectReason(i int, reason string) string {
@@ -124,7 +45,7 @@ type routed struct {
 // duplicates no delivery (TestBatchRedelivered).
 func (r *Router) handleBatch(ctx context.Context, m jetstream.Msg, account string) {
 	start := time.Now()
-	items, reason := SplitBatch(m.Data())
+	items, reason := accept.SplitBatch(m.Data())
 	if reason != "" {
 		r.metrics.Event("invalid", "rejected")
 		r.reject(ctx, m, reason)
@@ -136,7 +57,7 @@ func (r *Router) handleBatch(ctx context.Context, m jetstream.Msg, account strin
 	var rejects []*nats.Msg
 	unmatched := 0
 	for i, raw := range items {
-		ev, reason := CheckBatched(r.types, account, raw)
+		ev, reason := accept.CheckBatched(r.types, account, raw)
 		if reason != "" {
 			r.metrics.Event("invalid", "rejected")
 			rejects = append(rejects, r.batchReject(m, i, raw, reason))
@@ -208,8 +129,8 @@ func (r *Router) handleBatch(ctx context.Context, m jetstream.Msg, account strin
 		return
 	}
 	for _, rj := range rejects {
-		r.log.Warn().Str("event", printable(clip(RejectedEventID("", rj.Data)))).Str("account", account).
-			Str("subject", printable(clip(m.Subject()))).Str("reason", rj.Header.Get(bus.HeaderReason)).Msg("event rejected")
+		r.log.Warn().Str("event", printable(accept.Clip(RejectedEventID("", rj.Data)))).Str("account", account).
+			Str("subject", printable(accept.Clip(m.Subject()))).Str("reason", rj.Header.Get(bus.HeaderReason)).Msg("event rejected")
 	}
 	r.Stats.Events.Add(int64(routedN + unmatched))
 	r.Stats.Jobs.Add(int64(jobsN))
@@ -222,7 +143,7 @@ func (r *Router) handleBatch(ctx context.Context, m jetstream.Msg, account strin
 }
 
 func (r *Router) retryBatch(m jetstream.Msg, err error) {
-	r.log.Warn().Err(err).Str("subject", printable(clip(m.Subject()))).Msg("writing a batch's jobs failed; batch will be routed again")
+	r.log.Warn().Err(err).Str("subject", printable(accept.Clip(m.Subject()))).Msg("writing a batch's jobs failed; batch will be routed again")
 	_ = m.NakWithDelay(time.Second)
 }
 
@@ -247,7 +168,7 @@ func (r *Router) batchReject(m jetstream.Msg, i int, raw []byte, reason string) 
 // jobMsg is the delivery job of ev to webhook.
 func jobMsg(n bus.Names, ev *event.Event, webhook string, raw []byte) *nats.Msg {
 	job := nats.NewMsg(n.Delivery(ev.Account, webhook))
-	id := JobID(ev.ID, webhook)
+	id := accept.JobID(ev.ID, webhook)
 	job.Header.Set(jetstream.MsgIDHeader, id)
 	job.Header.Set(bus.HeaderJob, id)
 	job.Header.Set(bus.HeaderWebhook, webhook)

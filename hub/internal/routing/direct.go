@@ -6,6 +6,7 @@ import (
 
 	"github.com/nats-io/nats.go/jetstream"
 
+	"github.com/hookhub/hookhub/hub/internal/accept"
 	"github.com/hookhub/hookhub/hub/internal/bus"
 	"github.com/hookhub/hookhub/hub/internal/webhooks"
 )
@@ -93,7 +94,7 @@ func (r *Router) handOver(m jetstream.Msg, account, eventID string, raw []byte, 
 		h.mu.Lock()
 		h.waiting++
 		h.mu.Unlock()
-		if r.direct.TryFirst(account, w.ID, JobID(eventID, w.ID), eventID, raw, md.Timestamp, h.done) {
+		if r.direct.TryFirst(account, w.ID, accept.JobID(eventID, w.ID), eventID, raw, md.Timestamp, h.done) {
 			r.Stats.Direct.Add(1)
 			continue
 		}

@@ -20,14 +20,13 @@ import (
 	"github.com/nats-io/nats.go/jetstream"
 	"github.com/rs/zerolog"
 
+	"github.com/hookhub/hookhub/hub/internal/accept"
 	"github.com/hookhub/hookhub/hub/internal/bus"
-	"github.com/hookhub/hookhub/hub/internal/envelope"
 	"github.com/hookhub/hookhub/hub/internal/eventtypes"
 	"github.com/hookhub/hookhub/hub/internal/metrics"
 	"github.com/hookhub/hookhub/hub/internal/webhooks"
 	"github.com/hookhub/hookhub/hub/internal/workpool"
 	"github.com/hookhub/hookhub/sdk/event"
-	"github.com/hookhub/hookhub/sdk/publish"
 )
 
 // Snapshotter gives the current webhooks.
@@ -64,10 +63,6 @@ func New(b *bus.Bus, ws Snapshotter, types *eventtypes.Registry, log zerolog.Log
 	}
 	return &Router{bus: b, webhooks: ws, types: types, log: log.With().Str("component", "router").Logger(), workers: workers, metrics: m}
 }
-
-// JobID is the id of the job delivering event eventID to webhook: the
-// webhook-id header of every attempt, and the job's Nats-Msg-Id.
-func JobID(eventID, webhook string) string { return eventID + ":" + webhook }
 
 // Run routes events until ctx is done, then finishes the events in hand.
 func (r *Router) Run(ctx context.Context) error {
@@ -133,13 +128,13 @@ func keepAlive(m jetstream.Msg) (stop func()) {
 }
 
 func (r *Router) handle(ctx context.Context, m jetstream.Msg) {
-	if account, ok := BatchAccount(r.bus.Names, m.Subject()); ok {
+	if account, ok := accept.BatchAccount(r.bus.Names, m.Subject()); ok {
 		r.handleBatch(ctx, m, account)
 		return
 	}
 	start := time.Now()
 	raw := m.Data()
-	ev, reason := Check(r.bus.Names, r.types, m.Subject(), m.Headers().Get(jetstream.MsgIDHeader), raw)
+	ev, reason := accept.Check(r.bus.Names, r.types, m.Subject(), m.Headers().Get(jetstream.MsgIDHeader), raw)
 	if reason != "" {
 		r.metrics.Event("invalid", "rejected")
 		r.reject(ctx, m, reason)
@@ -203,7 +198,7 @@ func (r *Router) handle(ctx context.Context, m jetstream.Msg) {
 			break
 		}
 		job := nats.NewMsg(n.Delivery(ev.Account, w.ID))
-		id := JobID(ev.ID, w.ID)
+		id := accept.JobID(ev.ID, w.ID)
 		job.Header.Set(jetstream.MsgIDHeader, id)
 		job.Header.Set(bus.HeaderJob, id)
 		job.Header.Set(bus.HeaderWebhook, w.ID)
@@ -269,51 +264,6 @@ func firstDelivery(m jetstream.Msg) bool {
 	return err == nil && md.NumDelivered == 1
 }
 
-// Check is the hub's acceptance of an event stored on subject with the
-// Nats-Msg-Id msgID: its one reading (envelope.Parse), the subject that must
-// match its account and type, the reserved operational types, the message id
-// that must be scoped by account, its type (built in or declared for its
-// account, unless undeclared types are accepted), and its data against its
-// type's schema. It
-// returns the event or why it is refused. The router and the ordered
-// sequencer both take events through it.
-func Check(names bus.Names, types *eventtypes.Registry, subject, msgID string, raw []byte) (*event.Event, string) {
-	ev, checked, err := envelope.Parse(raw)
-	if err != nil {
-		return nil, err.Error()
-	}
-	if reason := checkSubject(names, subject, ev); reason != "" {
-		return nil, reason
-	}
-	if want := publish.MsgID(ev.Account, ev.ID); msgID != "" && msgID != want {
-		// The events stream de-duplicates by this header over all
-		// accounts: an id not scoped by the account would make another
-		// account's event of the same id a duplicate.
-		return nil, fmt.Sprintf("Nats-Msg-Id %q must be <account>:<id>, here %q", clip(msgID), want)
-	}
-	if reason := checkData(types, ev, checked); reason != "" {
-		return nil, reason
-	}
-	return ev, ""
-}
-
-// checkSubject: an event is stored on <prefix>.events.<account>.<type>, and
-// a type under hookhub. is the hub's own, accepted only on the subject the
-// hub publishes its operational events on (bus.Names.Operational), which no
-// account's publish permission on <prefix>.events.<account>.> covers.
-func checkSubject(names bus.Names, subject string, ev *event.Event) string {
-	if strings.HasPrefix(ev.Type, webhooks.OperationalPrefix) {
-		if subject != names.Operational(ev.Account, ev.Type) {
-			return fmt.Sprintf("invalid event: type: %q: types under %q are reserved for the hub's own operational events", clip(ev.Type), webhooks.OperationalPrefix)
-		}
-		return ""
-	}
-	if want := ev.NATSSubject(names.Prefix); subject != want {
-		return fmt.Sprintf("subject %q does not match the event's account and type (want %q)", clip(subject), want)
-	}
-	return ""
-}
-
 // printable replaces control characters, so that a value from a publisher
 // cannot start a forged line in a console log.
 func printable(s string) string {
@@ -323,60 +273,6 @@ func printable(s string) string {
 		}
 		return r
 	}, s)
-}
-
-func clip(s string) string {
-	if len(s) > 200 {
-		return s[:200] + "..."
-	}
-	return s
-}
-
-// CheckData checks the event's type and validates its data against the
-// type's schema, and says why the event is refused ("" when it is not). A
-// type neither built in nor declared for the event's account is refused,
-// unless the hub accepts undeclared types: then it is delivered unchecked.
-// The API checks events posted to it with the same function.
-func CheckData(types *eventtypes.Registry, ev *event.Event) string {
-	return checkData(types, ev, false)
-}
-
-// checkData is CheckData; checked says the event's data was validated
-// as JSON when it was parsed (see parse).
-func checkData(types *eventtypes.Registry, ev *event.Event, checked bool) string {
-	if types == nil {
-		return ""
-	}
-	if _, known := types.Lookup(ev.Account, ev.Type); !known {
-		if types.AcceptUndeclared {
-			return ""
-		}
-		return types.Undeclared(ev.Account, ev.Type)
-	}
-	data := ev.Data
-	if len(data) == 0 {
-		data = []byte("null")
-	}
-	doc, err := decodeData(data, checked && len(ev.Data) > 0)
-	if err != nil {
-		return "invalid event: data: " + err.Error()
-	}
-	issues, _, err := types.Validate(ev.Account, ev.Type, doc)
-	if err != nil {
-		return "invalid event: data: " + err.Error()
-	}
-	if len(issues) == 0 {
-		return ""
-	}
-	msgs := make([]string, 0, len(issues))
-	for _, is := range issues {
-		p := "data"
-		if is.Path != "" {
-			p += "." + is.Path
-		}
-		msgs = append(msgs, p+": "+is.Msg)
-	}
-	return fmt.Sprintf("invalid event: does not match the schema of %s: %s", ev.Type, strings.Join(msgs, "; "))
 }
 
 func (r *Router) reject(ctx context.Context, m jetstream.Msg, reason string) {
@@ -400,8 +296,8 @@ func (r *Router) reject(ctx context.Context, m jetstream.Msg, reason string) {
 		_ = m.NakWithDelay(time.Second)
 		return
 	}
-	r.log.Warn().Str("event", printable(clip(RejectedEventID(msgID, m.Data())))).Str("account", account).
-		Str("subject", printable(clip(m.Subject()))).Str("reason", reason).Msg("event rejected")
+	r.log.Warn().Str("event", printable(accept.Clip(RejectedEventID(msgID, m.Data())))).Str("account", account).
+		Str("subject", printable(accept.Clip(m.Subject()))).Str("reason", reason).Msg("event rejected")
 	_ = m.Ack()
 }
 
