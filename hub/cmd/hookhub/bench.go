@@ -34,12 +34,9 @@ func runBench(args []string, stdout, stderr io.Writer) error {
 		if err != nil {
 			return err
 		}
-		if !json.Valid(b) {
-			return fmt.Errorf("%s: not valid JSON", path)
-		}
 		var buf bytes.Buffer
 		if err := json.Compact(&buf, b); err != nil {
-			return err
+			return fmt.Errorf("%s: not valid JSON: %w", path, err)
 		}
 		o.PluginConfig = buf.String()
 		return nil

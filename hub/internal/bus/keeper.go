@@ -14,10 +14,10 @@ import (
 // deliveries streams remove each message once it is acked: at low load the
 // block being written empties with nearly every ack, and each ack then costs
 // a file create, a write and later a delete (issue 15: on a quiet machine,
-// 898-924 against 594 µs of hub CPU per delivery at 500 events/s). A keeper is one message on a subject of its
-// own that no worker reads, written again every KeepEvery as a rollup (which
-// removes the one before): the block being written always holds it, so it
-// never empties. The events stream keeps a message only for a consumer that
+// 898-924 against 594 µs of hub CPU per delivery at 500 events/s). A keeper
+// is one message on a subject of its own that no worker reads, written again
+// every KeepEvery as a rollup (which removes the one before): the block being
+// written always holds it, so it never empties. The events stream keeps a message only for a consumer that
 // wants it, so the keeper consumer wants the events keeper, and never reads.
 const (
 	// KeepEvery is how often the keepers are written. After the block being

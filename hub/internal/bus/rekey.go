@@ -79,12 +79,19 @@ func rekeyFile(path, account, context, newKey, oldKey string) error {
 	}
 	sealed := newKEK.Seal(nonce, nonce, seed, nil)
 	tmp := path + ".rekey"
-	if err := os.WriteFile(tmp, sealed, 0o640); err != nil {
+	f, err := os.OpenFile(tmp, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o640)
+	if err != nil {
 		return err
 	}
-	if f, err := os.Open(tmp); err == nil {
-		_ = f.Sync()
-		_ = f.Close()
+	_, err = f.Write(sealed)
+	if err == nil {
+		err = f.Sync()
+	}
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		return err
 	}
 	return os.Rename(tmp, path)
 }

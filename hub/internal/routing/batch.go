@@ -165,18 +165,6 @@ func (r *Router) batchReject(m jetstream.Msg, i int, raw []byte, reason string) 
 	return out
 }
 
-// jobMsg is the delivery job of ev to webhook.
-func jobMsg(n bus.Names, ev *event.Event, webhook string, raw []byte) *nats.Msg {
-	job := nats.NewMsg(n.Delivery(ev.Account, webhook))
-	id := accept.JobID(ev.ID, webhook)
-	job.Header.Set(jetstream.MsgIDHeader, id)
-	job.Header.Set(bus.HeaderJob, id)
-	job.Header.Set(bus.HeaderWebhook, webhook)
-	job.Header.Set(bus.HeaderEventID, ev.ID)
-	job.Data = raw
-	return job
-}
-
 // writeWindow bounds one batch's asynchronous publishes awaiting their ack,
 // and batchWrites all batches' together: below nats.go's limit per
 // connection (4,000, shared with the hub's other writers), past which a

@@ -197,14 +197,7 @@ func (r *Router) handle(ctx context.Context, m jetstream.Msg) {
 		if pubErr != nil {
 			break
 		}
-		job := nats.NewMsg(n.Delivery(ev.Account, w.ID))
-		id := accept.JobID(ev.ID, w.ID)
-		job.Header.Set(jetstream.MsgIDHeader, id)
-		job.Header.Set(bus.HeaderJob, id)
-		job.Header.Set(bus.HeaderWebhook, w.ID)
-		job.Header.Set(bus.HeaderEventID, ev.ID)
-		job.Data = raw
-		f, err := r.bus.JS.PublishMsgAsync(job)
+		f, err := r.bus.JS.PublishMsgAsync(jobMsg(n, ev, w.ID, raw))
 		if err != nil {
 			pubErr = err
 			break
@@ -254,6 +247,18 @@ func (r *Router) handle(ctx context.Context, m jetstream.Msg) {
 		return
 	}
 	_ = m.Ack()
+}
+
+// jobMsg is the delivery job of ev to webhook, de-duplicated by its JobID.
+func jobMsg(n bus.Names, ev *event.Event, webhook string, raw []byte) *nats.Msg {
+	job := nats.NewMsg(n.Delivery(ev.Account, webhook))
+	id := accept.JobID(ev.ID, webhook)
+	job.Header.Set(jetstream.MsgIDHeader, id)
+	job.Header.Set(bus.HeaderJob, id)
+	job.Header.Set(bus.HeaderWebhook, webhook)
+	job.Header.Set(bus.HeaderEventID, ev.ID)
+	job.Data = raw
+	return job
 }
 
 // firstDelivery reports whether m comes to the router for the first time: a
