@@ -61,11 +61,10 @@ func WithLogger(l zerolog.Logger) Option { return func(o *options) { o.log = l }
 // WithPluginWorker sets the command that starts a plugin worker process: a
 // program that calls the plugin host's ServeWorker on its stdin and stdout,
 // such as the hookhub command's hidden "plugin worker" subcommand
-// (os.Executable(), "plugin", "worker"). With it, the config's WebAssembly
-// plugins run in worker processes the hub kills at their time limit, at full
-// speed; without it (the default), in the hub's process with interrupt
-// checks, several times slower. The hub never starts a program it is not
-// given.
+// (os.Executable(), "plugin", "worker"). The config's WebAssembly plugins
+// whose isolation is "process" run in such workers, which the hub kills at
+// their time limit; they need it. The others run in the hub's process. The
+// hub never starts a program it is not given.
 func WithPluginWorker(cmd ...string) Option {
 	return func(o *options) { o.pluginWorker = cmd }
 }

@@ -29,15 +29,15 @@ func TestKitPluginDelivery(t *testing.T) {
 			if err := os.WriteFile(path, build(t), 0o600); err != nil {
 				t.Fatal(err)
 			}
-			t.Run("interrupt", func(t *testing.T) { kitDelivery(t, path) })
-			t.Run("process", func(t *testing.T) { kitDelivery(t, path, pluginWorker) })
+			t.Run("in_process", func(t *testing.T) { kitDelivery(t, path, "in_process", pluginWorker) })
+			t.Run("process", func(t *testing.T) { kitDelivery(t, path, "process", pluginWorker) })
 		})
 	}
 }
 
-func kitDelivery(t *testing.T, path string, opts ...hub.Option) {
+func kitDelivery(t *testing.T, path, isolation string, opts ...hub.Option) {
 	rc := hubtest.NewReceiver(t)
-	doc := fmt.Sprintf(`{"plugins":[{"name":"kit","path":%q,"timeout_ms":1000}],"webhooks":[%s]}`, path,
+	doc := fmt.Sprintf(`{"plugins":[{"name":"kit","path":%q,"timeout_ms":1000,"isolation":%q}],"webhooks":[%s]}`, path, isolation,
 		webhookJSON("crm", "acme", rc.URL+"/crm", `"events":["contact.*","deal.*"],"plugin":{"name":"kit"}`))
 	r := startHub(t, doc, nil, opts...)
 	skipped := contact("evt_kit_skip") // a deal has no email: the plugin skips it

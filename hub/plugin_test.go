@@ -101,17 +101,17 @@ func TestPluginsEndToEnd(t *testing.T) {
 // config (sha256-pinned) shapes its webhook's requests, while a webhook whose
 // module loops forever fails into the dead letters with the reason, and a
 // healthy webhook beside them gets everything; with the modules in the hub's
-// process (interrupt checks) and in worker processes (killed at the limit),
-// as hookhub serve runs them.
+// process (stopped by the rewrite's flag, serve's default) and in worker
+// processes (killed at the limit, "isolation": "process").
 func TestCustomWasmPluginAndHostileNeighbour(t *testing.T) {
 	if testing.Short() {
 		t.Skip("compiles two modules: slow under the race detector; runs in the full test run")
 	}
-	t.Run("interrupt", func(t *testing.T) { customAndHostile(t) })
-	t.Run("process", func(t *testing.T) { customAndHostile(t, pluginWorker) })
+	t.Run("in_process", func(t *testing.T) { customAndHostile(t, "in_process", pluginWorker) })
+	t.Run("process", func(t *testing.T) { customAndHostile(t, "process", pluginWorker) })
 }
 
-func customAndHostile(t *testing.T, opts ...hub.Option) {
+func customAndHostile(t *testing.T, isolation string, opts ...hub.Option) {
 	dir := t.TempDir()
 	write := func(name, src string) (string, string) {
 		b := wasmtest.Build(t, src)
@@ -125,8 +125,8 @@ func customAndHostile(t *testing.T, opts ...hub.Option) {
 	crm, crmSum := write("crm", "examples/plugin")
 	loop, _ := write("loop", "hub/internal/pluginhost/testdata/hostile/loop")
 	rc := hubtest.NewReceiver(t)
-	doc := fmt.Sprintf(`{"plugins":[{"name":"crm","path":%q,"sha256":%q},{"name":"loop","path":%q,"timeout_ms":50}],"webhooks":[%s]}`,
-		crm, crmSum, loop, strings.Join([]string{
+	doc := fmt.Sprintf(`{"plugins":[{"name":"crm","path":%q,"sha256":%q,"isolation":%[4]q},{"name":"loop","path":%[3]q,"timeout_ms":50,"isolation":%[4]q}],"webhooks":[%[5]s]}`,
+		crm, crmSum, loop, isolation, strings.Join([]string{
 			webhookJSON("custom", "acme", rc.URL+"/custom", `"events":["*"],"plugin":{"name":"crm"}`),
 			webhookJSON("stuck", "acme", rc.URL+"/stuck", `"events":["*"],"plugin":{"name":"loop"},"retry":{"schedule":["1s"],"jitter":0}`),
 			webhookJSON("plain", "acme", rc.URL+"/plain", `"events":["*"]`),

@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"slices"
 	"time"
 
 	"github.com/rs/zerolog"
@@ -38,8 +39,9 @@ func (t timedPlugins) Transform(ctx context.Context, name string, in *abi.Input)
 
 // newPlugins starts the plugin host: the first-party plugins natively, the
 // config's modules compiled (cached under cacheDir when set), and every
-// webhook's plugin and config checked. Errors name the config path. With a
-// worker command, the modules run in worker processes (see WithPluginWorker).
+// webhook's plugin and config checked. Errors name the config path. The
+// modules whose isolation is "process" run in worker processes started by
+// the worker command (see WithPluginWorker).
 func newPlugins(ctx context.Context, cfg *config.Config, cacheDir string, worker []string, log zerolog.Logger) (*pluginhost.Host, error) {
 	h, err := pluginhost.New(pluginhost.Options{CacheDir: cacheDir, Log: log, WorkerCommand: worker})
 	if err != nil {
@@ -72,7 +74,7 @@ func newPlugins(ctx context.Context, cfg *config.Config, cacheDir string, worker
 			failed[p.Name] = true
 			continue
 		}
-		err = h.Load(ctx, pluginhost.Module{Name: p.Name, Path: p.Path, Wasm: wasm, SHA256: p.SHA256, MemoryMiB: p.MemoryMiB, Timeout: p.Timeout()})
+		err = h.Load(ctx, pluginhost.Module{Name: p.Name, Path: p.Path, Wasm: wasm, SHA256: p.SHA256, MemoryMiB: p.MemoryMiB, Timeout: p.Timeout(), Isolation: p.Isolation})
 		if err != nil {
 			bad(fmt.Sprintf("plugins[%d]", i), "%v", err)
 			failed[p.Name] = true
@@ -103,7 +105,14 @@ func newPlugins(ctx context.Context, cfg *config.Config, cacheDir string, worker
 func Validate(cfg *config.Config) error {
 	ctx, cancel := context.WithTimeout(context.Background(), startTimeout)
 	defer cancel()
-	h, err := newPlugins(ctx, cfg, "", nil, zerolog.Nop())
+	// Without a worker command: a module loads the same in the hub's process
+	// as in a worker, so one isolated by "process" is checked in process.
+	c := *cfg
+	c.Plugins = slices.Clone(cfg.Plugins)
+	for i := range c.Plugins {
+		c.Plugins[i].Isolation = ""
+	}
+	h, err := newPlugins(ctx, &c, "", nil, zerolog.Nop())
 	if err != nil {
 		return err
 	}

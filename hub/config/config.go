@@ -141,6 +141,9 @@ type Plugin struct {
 	SHA256    string `json:"sha256,omitempty"`
 	MemoryMiB int    `json:"memory_mib,omitempty"`
 	TimeoutMS int    `json:"timeout_ms,omitempty"`
+	// Isolation is where the module runs: "in_process" (the default) or
+	// "process" (worker processes).
+	Isolation string `json:"isolation,omitempty"`
 }
 
 // Timeout is the plugin's time limit per call.

@@ -29,6 +29,7 @@ func runBench(args []string, stdout, stderr io.Writer) error {
 	fs.BoolVar(&o.HTTP2, "http2", false, "let deliveries and the HTTP limit use HTTP/2 (default: HTTP/1.1, as the hub)")
 	fs.StringVar(&o.Plugin, "plugin", "", "plugin every webhook runs: a first-party name (mapper, form, ...) or a .wasm file, run sandboxed (default: none)")
 	fs.IntVar(&o.PerWebhook, "per-webhook", 0, "deliveries in flight per webhook (0: serve's default, delivery.per_webhook_concurrency)")
+	fs.StringVar(&o.PluginIsolation, "plugin-isolation", "in_process", "where a .wasm --plugin runs: in_process or process (worker processes)")
 	fs.Func("plugin-config", "a JSON file with the webhooks' plugin config (the js plugin's {\"script\": ...}, as `hookhub plugin new --lang js` writes in config.json)", func(path string) error {
 		b, err := os.ReadFile(path)
 		if err != nil {
@@ -105,7 +106,14 @@ func printResult(w io.Writer, r *benchmark.Result) {
 	}
 	fmt.Fprintf(w, "hookhub bench: %d events of %d B, fan-out %d, %s, nats_sync %s, GOMAXPROCS %d\n", r.Events, r.PayloadBytes, r.Fanout, scheme, r.Sync, r.GOMAXPROCS)
 	fmt.Fprintf(w, "scenario: %d webhooks (%d hanging), receiver latency %.0f ms, published over %s, %s\n", r.Webhooks, r.HangingWebhooks, r.ReceiverLatencyMs, r.PublishPath, rate)
-	fmt.Fprintf(w, "hub settings: per_webhook_concurrency %d, concurrency %d, request timeout %.0f ms\n\n", r.PerWebhookLimit, r.Concurrency, r.RequestTimeoutMs)
+	fmt.Fprintf(w, "hub settings: per_webhook_concurrency %d, concurrency %d, request timeout %.0f ms\n", r.PerWebhookLimit, r.Concurrency, r.RequestTimeoutMs)
+	switch {
+	case r.PluginIsolation != "":
+		fmt.Fprintf(w, "plugin: %s, isolation %s\n", r.Plugin, r.PluginIsolation)
+	case r.Plugin != "":
+		fmt.Fprintf(w, "plugin: %s\n", r.Plugin)
+	}
+	fmt.Fprintln(w)
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
 	row := func(k, v string) { fmt.Fprintf(tw, "%s\t%s\n", k, v) }
 	row("events published/s", fmt.Sprintf("%.0f", r.PublishedPerS))

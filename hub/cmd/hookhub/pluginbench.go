@@ -93,7 +93,7 @@ func runPluginBench(args []string, stdout, stderr io.Writer) error {
 		}
 		res.Worker, res.Memory.WorkerRSSBytes = t, mem.WorkerRSS
 	}
-	m.Isolation = pluginhost.IsolationInterrupt
+	m.Isolation = pluginhost.IsolationInProcess
 	t, mem, err := benchMode(m, pluginhost.Options{CacheDir: *cacheDir}, in, *n, *limit)
 	if err != nil {
 		return err

@@ -70,9 +70,12 @@ type Options struct {
 	// CPUProfile, if set, receives the CPU profile of the hub's run (the
 	// receivers' and publisher's samples labelled bench=receiver|publisher).
 	CPUProfile io.Writer
-	// PluginWorker starts a plugin worker process (see hub.WithPluginWorker);
-	// nil runs WebAssembly plugins in the hub's process.
+	// PluginWorker starts a plugin worker process (see hub.WithPluginWorker),
+	// which a .wasm Plugin isolated by "process" needs.
 	PluginWorker []string
+	// PluginIsolation is a .wasm Plugin's isolation: "in_process" (""), or
+	// "process".
+	PluginIsolation string
 }
 
 // Result is what a run measured. JSON field names are an interface.
@@ -116,10 +119,12 @@ type Result struct {
 	Batch         int     `json:"batch,omitempty"`
 	FailRatio     float64 `json:"fail_ratio,omitempty"`
 	Plugin        string  `json:"plugin,omitempty"`
-	PayloadBytes  int     `json:"payload_bytes"`
-	Sync          string  `json:"nats_sync"`
-	TimedOut      bool    `json:"timed_out,omitempty"`
-	GOMAXPROCS    int     `json:"gomaxprocs"`
+	// PluginIsolation is a .wasm plugin's (in_process or process).
+	PluginIsolation string `json:"plugin_isolation,omitempty"`
+	PayloadBytes    int    `json:"payload_bytes"`
+	Sync            string `json:"nats_sync"`
+	TimedOut        bool   `json:"timed_out,omitempty"`
+	GOMAXPROCS      int    `json:"gomaxprocs"`
 	// The scenario, and the hub settings the run used.
 	Webhooks          int     `json:"webhooks"`
 	ReceiverLatencyMs float64 `json:"receiver_latency_ms"`
@@ -202,7 +207,7 @@ func Run(ctx context.Context, o Options) (*Result, error) {
 
 	groups := o.Webhooks / o.Fanout
 	res := &Result{Events: o.Events, Fanout: o.Fanout, TLS: !o.Plain, HTTP2: o.HTTP2, Batch: o.Batch,
-		FailRatio: o.FailRatio, Plugin: o.Plugin, PayloadBytes: o.Size, GOMAXPROCS: runtime.GOMAXPROCS(0), Sync: o.Sync,
+		FailRatio: o.FailRatio, Plugin: o.Plugin, PluginIsolation: isolation(o), PayloadBytes: o.Size, GOMAXPROCS: runtime.GOMAXPROCS(0), Sync: o.Sync,
 		Webhooks: o.Webhooks, ReceiverLatencyMs: ms(o.ReceiverLatency), HangShare: o.Hang, HangingWebhooks: hanging(o),
 		Rate: o.Rate, PublishPath: o.Publish}
 	for i := range o.Events {
@@ -399,7 +404,7 @@ func startHub(rc *receivers, dir string, o Options) (*hub.Hub, *config.Config, e
 		if err != nil {
 			return nil, nil, err
 		}
-		plugins = fmt.Sprintf(`"plugins":[{"name":"bench_custom","path":%q}],`, path)
+		plugins = fmt.Sprintf(`"plugins":[{"name":"bench_custom","path":%q,"isolation":%q}],`, path, isolation(o))
 	}
 	api := `"api_addr":"off"`
 	if o.Publish == "api" {
@@ -541,4 +546,15 @@ func tlsClient(rc *receivers, conns int, http2 bool) *http.Client {
 		tr.TLSClientConfig = &tls.Config{RootCAs: pool}
 	}
 	return &http.Client{Transport: tr}
+}
+
+// isolation is a .wasm plugin's isolation ("" without one).
+func isolation(o Options) string {
+	switch {
+	case !strings.HasSuffix(o.Plugin, ".wasm"):
+		return ""
+	case o.PluginIsolation == "":
+		return "in_process"
+	}
+	return o.PluginIsolation
 }

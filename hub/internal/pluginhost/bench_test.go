@@ -17,7 +17,7 @@ import (
 //	go test -run '^$' -bench Plugin -benchmem ./hub/internal/pluginhost/
 func BenchmarkPlugin(b *testing.B) {
 	for _, mode := range []string{"wasm", "process"} {
-		iso := pluginhost.IsolationInterrupt
+		iso := pluginhost.IsolationInProcess
 		if mode == "process" {
 			iso = pluginhost.IsolationProcess
 		}

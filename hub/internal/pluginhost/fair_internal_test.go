@@ -18,7 +18,7 @@ import (
 // in each isolation.
 func TestFairShareOfInstances(t *testing.T) {
 	wasm := wasmtest.Build(t, "hub/internal/pluginhost/testdata/hostile/sometimes")
-	for _, mode := range []string{IsolationInterrupt, IsolationProcess} {
+	for _, mode := range []string{IsolationInProcess, IsolationProcess} {
 		t.Run(mode, func(t *testing.T) {
 			h := processHost(t)
 			if err := h.Load(context.Background(), Module{Name: "s", Wasm: wasm, Timeout: time.Minute, Instances: 2, Isolation: mode}); err != nil {

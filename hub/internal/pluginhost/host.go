@@ -9,21 +9,21 @@
 // call. The first-party plugins' WebAssembly builds run the same way when an
 // operator lists them under plugins[], and the conformance suite runs them so.
 //
-// The time limit is enforced in one of two ways (Module.Isolation):
+// A module runs in one of two places (Module.Isolation):
 //
-//   - "process" (the default when Options.WorkerCommand is set, as the
-//     hookhub command sets it): the module runs in worker processes
-//     (hookhub plugin worker, see ServeWorker), one call at a time each,
-//     without interrupt checks in the guest's code, so at full speed. At the
+//   - "in_process" (the default): in the hub's process. The module is
+//     rewritten before it is compiled so that every loop head and function
+//     entry reads a stop flag, which the host sets at the call's limit (see
+//     stop.go): the guest traps at its next loop or call, at the cost of a
+//     load and a branch per check.
+//   - "process": in worker processes (hookhub plugin worker, see
+//     ServeWorker), one call at a time each, for an operator who wants a
+//     module's memory and any fault of the runtime outside the hub. At the
 //     call's limit the host kills the worker (SIGKILL) and starts a fresh one
 //     for a later call; a worker that dies or answers garbage fails only its
 //     call and is replaced. Workers die with the hub (a death signal on
-//     Linux, and the end of their stdin).
-//   - "interrupt" (the default without a worker command, for embedders of the
-//     package and its tests): the module runs in the hub's process and the
-//     call's context closes the instance at the limit
-//     (WithCloseOnContextDone), which checks for it throughout the guest's
-//     code and makes it several times slower.
+//     Linux, and the end of their stdin). The round trip costs both
+//     processes a wake-up per call.
 //
 // # Instances
 //
@@ -42,6 +42,7 @@
 package pluginhost
 
 import (
+	"cmp"
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
@@ -94,9 +95,9 @@ type Module struct {
 	// Instances bounds the instances, or worker processes (so the calls at
 	// once); 0 means GOMAXPROCS*2.
 	Instances int
-	// Isolation is how a call's time limit is enforced: IsolationProcess or
-	// IsolationInterrupt; "" means process when Options.WorkerCommand is set,
-	// else interrupt.
+	// Isolation is where the module runs: IsolationInProcess or
+	// IsolationProcess, which needs Options.WorkerCommand; "" for
+	// Options.Isolation.
 	Isolation string
 
 	cacheDir string // the host's, where limitStack's output is kept (see modcache.go)
@@ -104,8 +105,8 @@ type Module struct {
 
 // The isolations of a module (see the package documentation).
 const (
+	IsolationInProcess = "in_process"
 	IsolationProcess   = "process"
-	IsolationInterrupt = "interrupt"
 )
 
 // Options configure a Host.
@@ -117,10 +118,13 @@ type Options struct {
 	Log      zerolog.Logger
 	// WorkerCommand starts a plugin worker process: a program that calls
 	// ServeWorker(os.Stdin, os.Stdout), such as
-	// {os.Executable(), "plugin", "worker"} for the hookhub command. Set, it
-	// makes "process" the default isolation. The host never starts a program
-	// it is not given.
+	// {os.Executable(), "plugin", "worker"} for the hookhub command. The
+	// modules whose Isolation is "process" need it. The host never starts a
+	// program it is not given.
 	WorkerCommand []string
+	// Isolation is that of the modules that set none: IsolationInProcess
+	// (""), or IsolationProcess.
+	Isolation string
 	// WorkerEnv is a worker's whole environment (such as a variable that
 	// makes a test binary serve as the worker): workers never inherit the
 	// host's, which holds its API token and the secrets its config reads.
@@ -137,6 +141,7 @@ type Host struct {
 	tmpDir    string // removed by Close
 	workerCmd []string
 	workerEnv []string
+	isolation string // Options.Isolation
 
 	mu      sync.RWMutex
 	plugins map[string]*entry
@@ -167,7 +172,7 @@ type runner interface {
 // New returns a host with no plugins.
 func New(o Options) (*Host, error) {
 	h := &Host{log: o.Log.With().Str("component", "plugins").Logger(), plugins: map[string]*entry{},
-		workerCmd: o.WorkerCommand, workerEnv: o.WorkerEnv}
+		workerCmd: o.WorkerCommand, workerEnv: o.WorkerEnv, isolation: o.Isolation}
 	if len(o.WorkerCommand) > 0 && o.CacheDir == "" {
 		dir, err := os.MkdirTemp("", "hookhub-plugin-cache-")
 		if err != nil {
@@ -232,15 +237,12 @@ func (h *Host) Load(ctx context.Context, m Module) error {
 		m.Instances = 2 * runtime.GOMAXPROCS(0)
 	}
 	if m.Isolation == "" {
-		m.Isolation = IsolationInterrupt
-		if len(h.workerCmd) > 0 {
-			m.Isolation = IsolationProcess
-		}
+		m.Isolation = cmp.Or(h.isolation, IsolationInProcess)
 	}
 	var p runner
 	var schema []byte
 	switch m.Isolation {
-	case IsolationInterrupt:
+	case IsolationInProcess:
 		ip, err := newPool(ctx, h.cache, m, h.log)
 		if err != nil {
 			return m.loadError(err)
@@ -256,7 +258,7 @@ func (h *Host) Load(ctx context.Context, m Module) error {
 		}
 		p, schema = pp, pp.schema
 	default:
-		return fmt.Errorf("plugin %s: unknown isolation %q (%s or %s)", m.Name, m.Isolation, IsolationProcess, IsolationInterrupt)
+		return fmt.Errorf("plugin %s: unknown isolation %q (%s or %s)", m.Name, m.Isolation, IsolationProcess, IsolationInProcess)
 	}
 	e := &entry{wasm: p, readsURL: readsURL}
 	if len(schema) > 0 {

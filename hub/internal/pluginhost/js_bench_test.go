@@ -24,7 +24,7 @@ import (
 func BenchmarkJSPlugin(b *testing.B) {
 	cache := wasmtest.CacheDir
 	script := []byte(`{"script":"function handler(w) { var d = w.payload.data; d.mail = d.email; delete d.email; w.headers['x-event-type'] = w.eventType; return w; }"}`)
-	for _, mode := range []string{pluginhost.IsolationInterrupt, pluginhost.IsolationProcess} {
+	for _, mode := range []string{pluginhost.IsolationInProcess, pluginhost.IsolationProcess} {
 		o := pluginhost.Options{CacheDir: cache, Log: zerolog.Nop()}
 		if mode == pluginhost.IsolationProcess {
 			o.WorkerCommand = []string{os.Args[0]}

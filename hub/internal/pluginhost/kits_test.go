@@ -192,7 +192,7 @@ func BenchmarkKits(b *testing.B) {
 	for _, kit := range []string{"c", "assemblyscript", "go"} {
 		for _, mode := range []string{"wasm", "process"} {
 			b.Run(kit+"/"+mode, func(b *testing.B) {
-				iso := pluginhost.IsolationInterrupt
+				iso := pluginhost.IsolationInProcess
 				if mode == "process" {
 					iso = pluginhost.IsolationProcess
 				}

@@ -19,7 +19,7 @@ import (
 func processHost(t *testing.T) *Host {
 	t.Helper()
 	h, err := New(Options{CacheDir: t.TempDir(), Log: zerolog.Nop(),
-		WorkerCommand: []string{os.Args[0]}, WorkerEnv: []string{"HOOKHUB_TEST_PLUGIN_WORKER=1"}})
+		WorkerCommand: []string{os.Args[0]}, WorkerEnv: []string{"HOOKHUB_TEST_PLUGIN_WORKER=1"}, Isolation: IsolationProcess})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -22,18 +22,19 @@ import (
 // event, with two modules in WebAssembly text (no guest runtime to time):
 // pass (examples/wat-plugin: the least a plugin can do) and scan (the same,
 // after reading each byte of its input in a loop, 1,181 iterations, as
-// a JSON reader in C or AssemblyScript does). Each runs
+// a JSON reader in C or AssemblyScript does); and, when
+// HOOKHUB_BENCH_WASM names a .wasm file, that module as "extra". Each runs
 //
-//   - interrupt: in the hub's process, as Isolation "interrupt" does
-//     (WithCloseOnContextDone: a check that leaves the guest's code at every
-//     loop iteration, and a goroutine per wazero call);
-//   - nocheck: in the hub's process without those checks (what a worker
-//     runs; not a mode the hub offers, since nothing could stop the guest);
+//   - interrupt: in the hub's process, as Isolation "in_process" does (the
+//     stop flag armed at each call's limit, see stop.go);
+//   - nocheck: in the hub's process with the flag never armed (what a
+//     worker runs; not a mode the hub offers, since nothing would stop the
+//     guest);
 //   - process: in a worker process, as Isolation "process" does (the frames
 //     over the pipes, both sides).
 //
-// So interrupt-nocheck is what the interrupt costs, and process-nocheck what
-// the worker round trip costs:
+// So interrupt-nocheck is what arming the stop costs, and process-nocheck
+// what the worker round trip costs:
 //
 //	go test -run '^$' -bench RoundTrip -benchmem -count 6 ./hub/internal/pluginhost/
 func BenchmarkRoundTrip(b *testing.B) {
@@ -43,8 +44,20 @@ func BenchmarkRoundTrip(b *testing.B) {
 	for _, mod := range []struct{ name, file string }{
 		{"pass", "examples/wat-plugin/passthrough.wat"},
 		{"scan", "hub/internal/pluginhost/testdata/wat/scan.wat"},
+		{"extra", os.Getenv("HOOKHUB_BENCH_WASM")},
 	} {
-		wasm := wasmtest.BuildWAT(b, mod.file)
+		var wasm []byte
+		switch {
+		case strings.HasSuffix(mod.file, ".wat"):
+			wasm = wasmtest.BuildWAT(b, mod.file)
+		case mod.file == "":
+			continue
+		default:
+			var err error
+			if wasm, err = os.ReadFile(mod.file); err != nil {
+				b.Fatal(err)
+			}
+		}
 		m := Module{Name: mod.name, Wasm: wasm, MemoryMiB: 16, Timeout: time.Second, Instances: 1}
 		for _, mode := range []string{"interrupt", "nocheck", "process"} {
 			b.Run(mod.name+"/"+mode, func(b *testing.B) {

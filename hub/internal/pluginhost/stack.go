@@ -71,6 +71,8 @@ func limitStack(wasm []byte) ([]byte, error) {
 		funcTypes                    []uint32
 		definedGlobs                 uint32
 		codes                        [][]byte // each body with its size
+		start                        *uint32  // the start function
+		memories                     uint32
 	)
 	for _, s := range secs {
 		r := reader{b: s.body}
@@ -98,6 +100,7 @@ func limitStack(wasm []byte) ([]byte, error) {
 					r.limits()
 				case 2: // memory
 					r.limits()
+					memories++
 				case 3: // global
 					r.byte()
 					r.byte()
@@ -110,8 +113,13 @@ func limitStack(wasm []byte) ([]byte, error) {
 			for i, n := 0, r.u32(); i < int(n) && r.err == nil; i++ {
 				funcTypes = append(funcTypes, r.u32())
 			}
+		case 5: // memories
+			memories += r.u32()
 		case 6: // globals
 			definedGlobs = r.u32()
+		case 8: // start
+			f := r.u32()
+			start = &f
 		case 10: // code
 			for i, n := 0, r.u32(); i < int(n) && r.err == nil; i++ {
 				start := r.b
@@ -130,7 +138,11 @@ func limitStack(wasm []byte) ([]byte, error) {
 	if len(codes) == 0 {
 		return wasm, nil
 	}
+	if memories == 0 { // the checks' memory.grow needs one
+		return nil, fmt.Errorf("%w: it has no memory, where a plugin's input and answer lie", errStackRewrite)
+	}
 	counter := importedGlobs + definedGlobs
+	stop, tick := counter+1, counter+2
 	k := uint32(len(funcTypes))
 
 	// The new sections.
@@ -152,14 +164,26 @@ func limitStack(wasm []byte) ([]byte, error) {
 			return nil, fmt.Errorf("%w: function %d: %v", errStackRewrite, i, err)
 		}
 		weight := stackFrameBase + stackPerValue*(2*uint64(params[t])+min(locals, 1<<20))
-		code = appendWrapper(code, uint32(params[t]), importedFuncs+k+uint32(i), counter, int32(weight))
+		code = appendWrapper(code, uint32(params[t]), importedFuncs+k+uint32(i), counter, stop, tick, int32(weight))
 	}
-	for _, c := range codes {
+	for i, c := range codes {
+		c, err := addLoopChecks(c, stop, tick)
+		if err != nil {
+			return nil, fmt.Errorf("%w: function %d: %v", errStackRewrite, importedFuncs+uint32(i), err)
+		}
 		code = append(code, c...)
 	}
-	global := []byte{0x7f, 0x01, 0x41, 0x00, 0x0b} // mutable i32 = 0
-	export := append(appendName(nil, stackGlobal), 0x03)
-	export = appendU32(export, counter)
+	zero := []byte{0x7f, 0x01, 0x41, 0x00, 0x0b} // mutable i32 = 0
+	globals := append(append([]byte(nil), zero...), zero...)
+	globals = append(appendI32Const(append(globals, 0x7f, 0x01), ticks), 0x0b)
+	exports := appendU32(append(appendName(nil, stackGlobal), 0x03), counter)
+	exports = appendU32(append(appendName(exports, stopGlobal), 0x03), stop)
+	exports = appendU32(append(appendName(exports, tickGlobal), 0x03), tick)
+	newExports := uint32(3)
+	if start != nil {
+		exports = appendU32(append(appendName(exports, startExport), 0x00), *start)
+		newExports++
+	}
 
 	// Sections in their order, with the new global and export added.
 	rank := map[byte]int{1: 1, 2: 2, 3: 3, 4: 4, 5: 5, 13: 6, 6: 7, 7: 8, 8: 9, 9: 10, 12: 11, 10: 12, 11: 13}
@@ -169,20 +193,20 @@ func limitStack(wasm []byte) ([]byte, error) {
 		out = appendU32(out, uint32(len(body)))
 		out = append(out, body...)
 	}
-	addVec := func(body, entry []byte) []byte { // one more entry in a vector section
+	addVec := func(body []byte, added uint32, entries []byte) []byte { // more entries in a vector section
 		r := reader{b: body}
 		n := r.u32()
-		return append(appendU32(nil, n+1), append(append([]byte(nil), r.b...), entry...)...)
+		return append(appendU32(nil, n+added), append(append([]byte(nil), r.b...), entries...)...)
 	}
 	haveGlobal, haveExport := false, false
 	for _, s := range secs {
 		if s.id != 0 {
 			if !haveGlobal && rank[s.id] > rank[6] {
-				put(6, addVec([]byte{0}, global))
+				put(6, addVec([]byte{0}, 3, globals))
 				haveGlobal = true
 			}
 			if !haveExport && rank[s.id] > rank[7] {
-				put(7, addVec([]byte{0}, export))
+				put(7, addVec([]byte{0}, newExports, exports))
 				haveExport = true
 			}
 		}
@@ -196,11 +220,13 @@ func limitStack(wasm []byte) ([]byte, error) {
 		case 3:
 			put(3, fn)
 		case 6:
-			put(6, addVec(s.body, global))
+			put(6, addVec(s.body, 3, globals))
 			haveGlobal = true
 		case 7:
-			put(7, addVec(s.body, export))
+			put(7, addVec(s.body, newExports, exports))
 			haveExport = true
+		case 8:
+			// The start function becomes an export (see startExport).
 		case 10:
 			put(10, code)
 		default:
@@ -208,10 +234,10 @@ func limitStack(wasm []byte) ([]byte, error) {
 		}
 	}
 	if !haveGlobal {
-		put(6, addVec([]byte{0}, global))
+		put(6, addVec([]byte{0}, 3, globals))
 	}
 	if !haveExport {
-		put(7, addVec([]byte{0}, export))
+		put(7, addVec([]byte{0}, newExports, exports))
 	}
 	return out, nil
 }
@@ -219,9 +245,10 @@ func limitStack(wasm []byte) ([]byte, error) {
 // appendWrapper appends the body of a function that adds weight to the
 // counter global, traps past the budget, calls the function at index inner
 // with its nparams parameters, and takes the weight off again.
-func appendWrapper(dst []byte, nparams, inner, counter uint32, weight int32) []byte {
+func appendWrapper(dst []byte, nparams, inner, counter, stop, tick uint32, weight int32) []byte {
 	var b []byte
-	b = append(b, 0x00)                         // no locals
+	b = append(b, 0x00) // no locals
+	b = appendCheck(b, stop, tick)
 	b = appendOp(b, 0x23, counter)              // global.get
 	b = appendI32Const(b, weight)               //
 	b = append(b, 0x6a)                         // i32.add

@@ -25,7 +25,7 @@ import (
 func TestRecursionRunsOutOfStack(t *testing.T) {
 	wasm := wasmtest.BuildWAT(t, "hub/internal/pluginhost/testdata/wat/recurse.wat")
 	ctx := context.Background()
-	for _, mode := range []string{IsolationInterrupt, IsolationProcess} {
+	for _, mode := range []string{IsolationInProcess, IsolationProcess} {
 		t.Run(mode, func(t *testing.T) {
 			h := processHost(t)
 			if err := h.Load(ctx, Module{Name: "rec", Wasm: wasm, MemoryMiB: 1, Timeout: 20 * time.Second, Instances: 1, Isolation: mode}); err != nil {
@@ -97,26 +97,28 @@ func TestLimitStackRefusesWhatItCannotRead(t *testing.T) {
 	}
 }
 
-// TestModuleCannotResetTheStackCounter: a module whose code names the global
-// the stack counter takes (an index it does not have) is refused, not loaded
-// with the counter in its hands.
+// TestModuleCannotResetTheStackCounter: a module whose code names the
+// global the stack counter or the stop flag takes (an index it does not
+// have) is refused, not loaded with the counter or the flag in its hands.
 func TestModuleCannotResetTheStackCounter(t *testing.T) {
 	tool, err := exec.LookPath("wat2wasm")
 	if err != nil {
 		t.Skip("wat2wasm is not installed (Debian: apt-get install wabt)")
 	}
-	out := filepath.Join(t.TempDir(), "reset.wasm")
-	src := filepath.Join(wasmtest.Root(t), "hub/internal/pluginhost/testdata/wat/reset-stack.wat")
-	if b, err := exec.Command(tool, "--no-check", src, "-o", out).CombinedOutput(); err != nil {
-		t.Fatalf("wat2wasm: %v\n%s", err, b)
-	}
-	wasm, err := os.ReadFile(out)
-	if err != nil {
-		t.Fatal(err)
-	}
 	h := processHost(t)
-	err = h.Load(context.Background(), Module{Name: "reset", Wasm: wasm, MemoryMiB: 1, Isolation: IsolationInterrupt})
-	if err == nil || !strings.Contains(err.Error(), "plugin reset: not a valid WebAssembly module") {
-		t.Errorf("got %v, want the module refused", err)
+	for _, name := range []string{"reset-stack", "reset-stop"} {
+		out := filepath.Join(t.TempDir(), name+".wasm")
+		src := filepath.Join(wasmtest.Root(t), "hub/internal/pluginhost/testdata/wat/"+name+".wat")
+		if b, err := exec.Command(tool, "--no-check", src, "-o", out).CombinedOutput(); err != nil {
+			t.Fatalf("wat2wasm: %v\n%s", err, b)
+		}
+		wasm, err := os.ReadFile(out)
+		if err != nil {
+			t.Fatal(err)
+		}
+		err = h.Load(context.Background(), Module{Name: "reset", Wasm: wasm, MemoryMiB: 1, Isolation: IsolationInProcess})
+		if err == nil || !strings.Contains(err.Error(), "plugin reset: not a valid WebAssembly module") {
+			t.Errorf("%s: got %v, want the module refused", name, err)
+		}
 	}
 }

@@ -30,6 +30,9 @@ type pool struct {
 	schema   []byte
 	log      zerolog.Logger
 	hung     func(error) // see newPoolWith
+	// interrupt: calls set the instance's stop flag at their limit (see
+	// stop.go); a worker's calls do not, its host kills it instead.
+	interrupt bool
 
 	instances bounded[*instance]
 	mu        sync.Mutex
@@ -43,27 +46,34 @@ type instance struct {
 	transform api.Function
 	stderr    *limitedBuffer
 	stack     [2]uint64 // the calls' parameters and results (CallWithStack)
+	stop      api.MutableGlobal
 }
 
-// newPool makes a pool whose calls end at their time limit by closing the
-// instance (the interrupt mode).
+// arm sets the instance's stop flag (see stop.go) when ctx ends: its time
+// limit, or the hub's shutdown. disarm reports whether the flag stayed
+// clear; an instance whose flag was set must not be used again.
+func (inst *instance) arm(ctx context.Context) (disarm func() bool) {
+	return context.AfterFunc(ctx, func() { inst.stop.Set(1) })
+}
+
+// newPool makes a pool whose calls end at their time limit by the stop flag
+// the rewrite puts in the module (the interrupt mode, see stop.go).
 func newPool(ctx context.Context, cache wazero.CompilationCache, m Module, log zerolog.Logger) (*pool, error) {
 	return newPoolWith(ctx, cache, m, log, true, nil)
 }
 
-// newPoolWith makes a pool; interrupt inserts the checks in the guest's code
-// that let the context end a call (WithCloseOnContextDone). Without it, a
-// call runs until it returns: only a worker process, which its host kills at
-// the limit, may run so.
+// newPoolWith makes a pool; with interrupt, a call's context ending sets the
+// instance's stop flag, which ends the call. Without it, a call runs until
+// it returns: only a worker process, which its host kills at the limit, may
+// run so.
 //
 // hung, when set, is called (from another goroutine) with the reason when a
-// call at start passes the start limit: a worker's guest, which has no
-// interrupt checks, cannot be stopped, so the worker reports and exits.
+// call at start passes the start limit: a worker's guest, which nothing
+// stops, cannot be stopped, so the worker reports and exits.
 func newPoolWith(ctx context.Context, cache wazero.CompilationCache, m Module, log zerolog.Logger, interrupt bool, hung func(error)) (*pool, error) {
 	cfg := wazero.NewRuntimeConfigCompiler().
 		WithCompilationCache(cache).
-		WithMemoryLimitPages(uint32(m.MemoryMiB) * 16). // 64 KiB pages
-		WithCloseOnContextDone(interrupt)
+		WithMemoryLimitPages(uint32(m.MemoryMiB) * 16) // 64 KiB pages
 	rt := wazero.NewRuntimeWithConfig(ctx, cfg)
 	if err := wasiInstantiate(ctx, rt); err != nil {
 		_ = rt.Close(ctx)
@@ -88,7 +98,7 @@ func newPoolWith(ctx context.Context, cache wazero.CompilationCache, m Module, l
 			return nil, fmt.Errorf("plugin %s: does not export %s (see sdk/README.md)", m.Name, exp)
 		}
 	}
-	p := &pool{m: m, rt: rt, compiled: compiled, log: log, hung: hung,
+	p := &pool{m: m, rt: rt, compiled: compiled, log: log, hung: hung, interrupt: interrupt,
 		instances: newBounded[*instance](m.Name, m.Instances)}
 	// One instance now: it proves the module works and reads its schema.
 	inst, err := p.instantiate(ctx)
@@ -140,9 +150,8 @@ func (p *pool) probe(ctx context.Context, inst *instance) error {
 func (p *pool) startLimit() time.Duration { return max(p.m.Timeout*10, defaultInitTimeout) }
 
 // atStart calls f (the export what) by the start limit. In the hub's process
-// the limit interrupts the guest; in a worker, whose guest runs without the
-// interrupt checks, nothing can but the end of the process: p.hung says why
-// and ends it.
+// the limit sets the stop flag; in a worker, nothing stops the guest but the
+// end of the process: p.hung says why and ends it.
 func (p *pool) atStart(ctx context.Context, inst *instance, what string, f api.Function) ([]uint64, error) {
 	limit := p.startLimit()
 	ctx, cancel := context.WithTimeout(ctx, limit)
@@ -155,6 +164,9 @@ func (p *pool) atStart(ctx context.Context, inst *instance, what string, f api.F
 			}
 		})
 		defer stop()
+	}
+	if p.interrupt {
+		defer inst.arm(ctx)()
 	}
 	r, err := f.Call(ctx)
 	switch {
@@ -169,16 +181,35 @@ func (p *pool) atStart(ctx context.Context, inst *instance, what string, f api.F
 func (p *pool) instantiate(ctx context.Context) (*instance, error) {
 	stderr := &limitedBuffer{max: 4096}
 	// No file system, no environment or arguments, fake clocks and
-	// randomness: wazero's defaults. _initialize runs the Go runtime's setup.
-	mc := wazero.NewModuleConfig().WithName("").WithStartFunctions("_initialize").WithStderr(stderr)
-	ictx, cancel := context.WithTimeout(ctx, p.startLimit())
-	defer cancel()
-	mod, err := p.rt.InstantiateModule(ictx, p.compiled, mc)
+	// randomness: wazero's defaults. No start function runs inside
+	// instantiation, where nothing could stop it: the module's own (see
+	// startExport), then _initialize (the Go runtime's setup), run after, by
+	// the start limit.
+	mc := wazero.NewModuleConfig().WithName("").WithStartFunctions().WithStderr(stderr)
+	mod, err := p.rt.InstantiateModule(ctx, p.compiled, mc)
 	if err != nil {
-		return nil, trapError(p.m.Name, "instantiating: ", err, nil, stderr, ictx)
+		return nil, trapError(p.m.Name, "instantiating: ", err, nil, stderr, ctx)
 	}
-	return &instance{mod: mod, alloc: mod.ExportedFunction("hookhub_alloc"),
-		transform: mod.ExportedFunction("hookhub_transform"), stderr: stderr}, nil
+	inst := &instance{mod: mod, alloc: mod.ExportedFunction("hookhub_alloc"),
+		transform: mod.ExportedFunction("hookhub_transform"), stderr: stderr}
+	inst.stop, _ = mod.ExportedGlobal(stopGlobal).(api.MutableGlobal)
+	if inst.stop == nil {
+		_ = mod.Close(ctx)
+		return nil, fmt.Errorf("plugin %s: the host's rewrite of the module is missing its %s global", p.m.Name, stopGlobal)
+	}
+	for _, start := range []string{startExport, "_initialize"} {
+		if f := mod.ExportedFunction(start); f != nil {
+			what := start
+			if start == startExport {
+				what = "its start function"
+			}
+			if _, err := p.atStart(ctx, inst, what, f); err != nil {
+				_ = mod.Close(ctx)
+				return nil, err
+			}
+		}
+	}
+	return inst, nil
 }
 
 // get takes an idle instance for a call of webhook, or makes one if the
@@ -206,12 +237,17 @@ func (p *pool) call(ctx context.Context, in *abi.Input) (*abi.Output, error) {
 		buf = new([]byte)
 	}
 	enc := abi.AppendInput((*buf)[:0], in)
+	sound := func() bool { return true }
+	if p.interrupt {
+		sound = inst.arm(cctx)
+	}
 	out, err := p.invoke(cctx, inst, enc)
 	*buf = enc
 	p.bufs.Put(buf)
-	// A guest's own error leaves the instance sound; anything else spoils it.
+	// A guest's own error leaves the instance sound; anything else spoils
+	// it, as does a stop flag set at the limit as the call returned.
 	var ge *abi.GuestError
-	p.put(in.Webhook, inst, err != nil && !errors.As(err, &ge))
+	p.put(in.Webhook, inst, !sound() || (err != nil && !errors.As(err, &ge)))
 	if err != nil {
 		if errors.As(err, &ge) {
 			return nil, fmt.Errorf("plugin %s: %s", p.m.Name, ge.Msg)
@@ -291,6 +327,9 @@ func describeTrap(err error, mod api.Module, stderr *limitedBuffer, ctx context.
 			return reasonTimeLimit
 		}
 		return fmt.Sprintf("exited with code %d%s", exit.ExitCode(), stderr.reason())
+	}
+	if errors.Is(ctx.Err(), context.Canceled) {
+		return "cancelled"
 	}
 	if ctx.Err() != nil {
 		return reasonTimeLimit

@@ -3,6 +3,7 @@ package pluginhost_test
 import (
 	"context"
 	"reflect"
+	"runtime"
 	"strings"
 	"testing"
 	"time"
@@ -54,7 +55,8 @@ func TestLoadEndsOnAHangingStart(t *testing.T) {
 	for _, mode := range modes {
 		t.Run(mode, func(t *testing.T) {
 			h := newHostIn(t, mode)
-			for file, export := range map[string]string{"hang-abi.wat": "hookhub_abi_version", "hang-schema.wat": "hookhub_config_schema"} {
+			for file, export := range map[string]string{"hang-abi.wat": "hookhub_abi_version", "hang-schema.wat": "hookhub_config_schema",
+				"hang-start.wat": "its start function"} {
 				wasm := wasmtest.BuildWAT(t, "hub/internal/pluginhost/testdata/wat/"+file)
 				ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 				err := h.Load(ctx, pluginhost.Module{Name: "hang", Wasm: wasm, Timeout: 100 * time.Millisecond})
@@ -64,5 +66,65 @@ func TestLoadEndsOnAHangingStart(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// TestInProcessStopsAnyGuest: in the hub's process, a transform that never
+// returns ends at its time limit whether it spins in a loop with no call
+// in it (the check at each loop head) or recurses without a loop (the check
+// at each function's entry), and the plugin's next call gets a fresh
+// instance that is stopped the same way.
+func TestInProcessStopsAnyGuest(t *testing.T) {
+	h := newHostIn(t, pluginhost.IsolationInProcess)
+	ctx := context.Background()
+	const limit = 100 * time.Millisecond
+	for _, name := range []string{"spin", "fanout"} {
+		wasm := wasmtest.BuildWAT(t, "hub/internal/pluginhost/testdata/wat/"+name+".wat")
+		if err := h.Load(ctx, pluginhost.Module{Name: name, Wasm: wasm, Timeout: limit}); err != nil {
+			t.Fatal(err)
+		}
+		for round := range 2 {
+			start := time.Now()
+			_, err := h.Transform(ctx, name, input(10))
+			took := time.Since(start)
+			if want := "plugin " + name + ": exceeded its time limit"; err == nil || !strings.Contains(err.Error(), want) {
+				t.Fatalf("%s, round %d: got %v, want %q", name, round, err, want)
+			}
+			if took > limit+time.Second {
+				t.Errorf("%s, round %d: the call took %v, its limit is %v", name, round, took, limit)
+			}
+		}
+	}
+}
+
+// TestInProcessGuestLetsTheRuntimeStop: a guest spinning in the hub's
+// process does not hold up the Go runtime's stop-the-world pauses. Go cannot
+// preempt code it did not compile, so without the checks' periodic exit to
+// Go a garbage collection would wait for the guest, the whole hub with it,
+// and so would the timer that stops the guest: a hang, not a time limit
+// (without the exit, this test hangs until the test binary's -timeout).
+func TestInProcessGuestLetsTheRuntimeStop(t *testing.T) {
+	h := newHostIn(t, pluginhost.IsolationInProcess)
+	ctx := context.Background()
+	wasm := wasmtest.BuildWAT(t, "hub/internal/pluginhost/testdata/wat/spin.wat")
+	if err := h.Load(ctx, pluginhost.Module{Name: "spin", Wasm: wasm, Timeout: 3 * time.Second, Instances: 1}); err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan error, 1)
+	go func() {
+		_, err := h.Transform(ctx, "spin", input(10))
+		done <- err
+	}()
+	time.Sleep(200 * time.Millisecond) // the guest is spinning
+	for range 3 {
+		runtime.GC()
+	}
+	select {
+	case err := <-done:
+		t.Fatalf("the collections waited for the guest to end (%v)", err)
+	default: // they did not wait: the guest is still spinning
+	}
+	if err := <-done; err == nil || !strings.Contains(err.Error(), "exceeded its time limit") {
+		t.Errorf("got %v, want the time limit", err)
 	}
 }

@@ -28,7 +28,7 @@ func TestMain(m *testing.M) {
 }
 
 // modes are the isolations a sandbox test runs in.
-var modes = []string{pluginhost.IsolationInterrupt, pluginhost.IsolationProcess}
+var modes = []string{pluginhost.IsolationInProcess, pluginhost.IsolationProcess}
 
 // newHostIn returns a host whose modules run in the given isolation: in
 // process mode, its workers are this test binary.
@@ -38,6 +38,7 @@ func newHostIn(t testing.TB, mode string) *pluginhost.Host {
 	if mode == pluginhost.IsolationProcess {
 		o.WorkerCommand = []string{os.Args[0]}
 		o.WorkerEnv = []string{workerEnv + "=1"}
+		o.Isolation = mode
 	}
 	h, err := pluginhost.New(o)
 	if err != nil {
