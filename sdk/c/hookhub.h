@@ -337,7 +337,19 @@ static int hh__hexval(char c) {
  * it has escapes. */
 static int hh__string(hh__json *j, int *escaped) {
 	j->p++;
-	while (j->p < j->end) {
+	for (;;) {
+		/* Eight bytes at a time while none is a quote, a backslash or a
+		 * control character (a string's plain run, most of its bytes). */
+		while (j->end - j->p >= 8) {
+			uint64_t w;
+			memcpy(&w, j->p, 8);
+			uint64_t q = w ^ 0x2222222222222222ULL, b = w ^ 0x5c5c5c5c5c5c5c5cULL;
+#define HH__ZERO(v) (((v) - 0x0101010101010101ULL) & ~(v) & 0x8080808080808080ULL)
+			if (HH__ZERO(q) | HH__ZERO(b) | ((w - 0x2020202020202020ULL) & ~w & 0x8080808080808080ULL)) break;
+#undef HH__ZERO
+			j->p += 8;
+		}
+		if (j->p >= j->end) return 0;
 		unsigned char c = (unsigned char)*j->p++;
 		if (c == '"') return 1;
 		if (c < 0x20) return 0;
@@ -355,7 +367,6 @@ static int hh__string(hh__json *j, int *escaped) {
 			}
 		}
 	}
-	return 0;
 }
 
 static int hh__digits(hh__json *j) {
