@@ -407,15 +407,19 @@ function keyIs(json: Uint8Array, s: usize, e: usize, escaped: bool, key: Uint8Ar
 // encoding/json). The
 // document is not validated beyond what is read: check it once with valid.
 export function raw(json: Uint8Array, path: string): Uint8Array | null {
-	const c = new Cur(json.dataStart, json.dataStart + <usize>json.length);
-	const segs = path.split(".");
-	for (let s = 0; s < segs.length; s++) {
-		const seg = segs[s];
+	// The path is read in place (no split, no UTF-8 copy of an ASCII key):
+	// a transform looks up several fields per event.
+	const c = cur;
+	c.p = json.dataStart;
+	c.end = json.dataStart + <usize>json.length;
+	c.depth = 0;
+	for (let from = 0; ; ) {
+		let to = path.indexOf(".", from);
+		if (to < 0) to = path.length;
 		c.ws();
 		const b = c.peek();
 		if (b == 0x7b) {
 			// The whole object is read: the last of duplicate keys wins.
-			const key = utf8(seg);
 			let at: usize = 0;
 			c.p++;
 			c.ws();
@@ -426,7 +430,7 @@ export function raw(json: Uint8Array, path: string): Uint8Array | null {
 				const ks = c.p;
 				const st = skipString(c);
 				if (st == 0) return null;
-				const match = keyIs(json, ks, c.p, st == 2, key);
+				const match = keyIsSeg(json, ks, c.p, st == 2, path, from, to);
 				c.ws();
 				if (c.peek() != 0x3a) return null;
 				c.p++;
@@ -442,10 +446,10 @@ export function raw(json: Uint8Array, path: string): Uint8Array | null {
 			if (at == 0) return null;
 			c.p = at;
 		} else if (b == 0x5b) {
-			if (seg.length == 0 || seg.length > 9) return null;
+			if (to == from || to - from > 9) return null;
 			let idx = 0;
-			for (let k = 0; k < seg.length; k++) {
-				const d = seg.charCodeAt(k);
+			for (let k = from; k < to; k++) {
+				const d = path.charCodeAt(k);
 				if (d < 0x30 || d > 0x39) return null;
 				idx = idx * 10 + (d - 0x30);
 			}
@@ -461,11 +465,39 @@ export function raw(json: Uint8Array, path: string): Uint8Array | null {
 		} else {
 			return null;
 		}
+		if (to == path.length) break;
+		from = to + 1;
 	}
 	c.ws();
 	const start = c.p;
 	if (!skipValue(c)) return null;
 	return viewOf(json, start, c.p);
+}
+
+// cur is raw's cursor, made once.
+const cur = new Cur(0, 0);
+
+// keyIsSeg is keyIs with the key path[from:to]: compared in place when it is
+// ASCII and the key in the JSON has no escapes, else through its UTF-8.
+function keyIsSeg(json: Uint8Array, s: usize, e: usize, escaped: bool, path: string, from: i32, to: i32): bool {
+	if (!escaped) {
+		const n = <i32>(e - s - 2);
+		let ascii = true;
+		for (let k = from; k < to; k++) {
+			if (path.charCodeAt(k) >= 0x80) {
+				ascii = false;
+				break;
+			}
+		}
+		if (ascii) {
+			if (n != to - from) return false;
+			for (let k = 0; k < n; k++) {
+				if (<i32>load<u8>(s + 1 + <usize>k) != path.charCodeAt(from + k)) return false;
+			}
+			return true;
+		}
+	}
+	return keyIs(json, s, e, escaped, utf8(path.substring(from, to)));
 }
 
 // bytes returns the value at path as UTF-8 text: a string unescaped (a lone
@@ -688,6 +720,13 @@ export function hookhub_alloc(size: i32): i32 {
 }
 
 export function hookhub_transform(ptr: i32, len: i32): i64 {
+	// The kit builds with the minimal runtime, which collects only when told:
+	// here, once per call, after the host has read the last answer. What a
+	// call allocated is garbage by then, so the collection marks only what
+	// globals hold: cheaper than the incremental collector's steps
+	// throughout the call (an AssemblyScript template call on a 1 KiB event,
+	// 24.5 -> 17.5 µs).
+	__collect();
 	out.reset();
 	out.u32(0x314f4848); // "HHO1"
 	failReason = "";
