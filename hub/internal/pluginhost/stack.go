@@ -22,9 +22,14 @@ import (
 // How: each function defined by the module keeps its index but becomes a
 // wrapper that counts and calls the function's original body, moved to a new
 // index. Every call, table entry, export and the start function thus reach
-// the wrapper without a byte of the code being decoded. The count unwinds by
-// returns only: modules that use exception handling or tail calls (which the
-// host does not enable) are not compiled anyway.
+// the wrapper. The count unwinds by returns only: modules that use exception
+// handling or tail calls (which the host does not enable) are not compiled
+// anyway.
+//
+// The same rewrite adds the stop checks of stop.go: one in each wrapper, one
+// at the head of each loop in the bodies (the only part that decodes the
+// code), and the globals and exports they use; the start section becomes an
+// export.
 const (
 	stackBudget    = 4 << 20 // estimated bytes of nested frames
 	stackFrameBase = 64      // a wrapper's and a body's frames, beyond their values
