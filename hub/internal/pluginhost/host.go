@@ -222,6 +222,11 @@ func (h *Host) Load(ctx context.Context, m Module) error {
 			return fmt.Errorf("plugin %s: sha256 is %s, the config pins %s", m.label(), got, m.SHA256)
 		}
 	}
+	// The rewrite's reader goes first: it refuses what it cannot read,
+	// including counts that would make wazero's decoder allocate gigabytes.
+	if _, err := limitStackCached(m.Wasm, h.cacheDir); err != nil {
+		return fmt.Errorf("plugin %s: not a valid WebAssembly module: %w", m.label(), err)
+	}
 	readsURL, err := checkModuleCached(ctx, m, h.cacheDir)
 	if err != nil {
 		return err

@@ -36,6 +36,8 @@ const (
 	stackPerValue  = 8
 	// stackGlobal exports the count, so that a trap can be told apart.
 	stackGlobal = "hookhub.stack"
+	// maxLocals bounds a function's locals, as browsers' engines do.
+	maxLocals = 50000
 )
 
 // errStackRewrite is a module limitStack cannot read: it is refused.
@@ -67,6 +69,16 @@ func limitStack(wasm []byte) ([]byte, error) {
 		body := r.take(n)
 		if r.err != nil {
 			return nil, fmt.Errorf("%w: section %d: %v", errStackRewrite, id, r.err)
+		}
+		// A vector's count is bounded by its bytes (each entry takes one
+		// at least): wazero allocates by the count before it reads the
+		// entries, so a module claiming a billion types or globals in a
+		// few bytes made it ask for gigabytes (found by FuzzRewrite).
+		if id >= 1 && id <= 11 && id != 8 {
+			vr := reader{b: body}
+			if n := vr.u32(); vr.err == nil && uint64(n) > uint64(len(vr.b)) {
+				return nil, fmt.Errorf("%w: section %d claims %d entries in %d bytes", errStackRewrite, id, n, len(vr.b))
+			}
 		}
 		secs = append(secs, section{id, body})
 	}
@@ -167,6 +179,9 @@ func limitStack(wasm []byte) ([]byte, error) {
 		locals, err := countLocals(codes[i])
 		if err != nil {
 			return nil, fmt.Errorf("%w: function %d: %v", errStackRewrite, i, err)
+		}
+		if locals > maxLocals { // wazero allocates one entry per local
+			return nil, fmt.Errorf("%w: function %d declares %d locals, more than %d", errStackRewrite, i, locals, maxLocals)
 		}
 		weight := stackFrameBase + stackPerValue*(2*uint64(params[t])+min(locals, 1<<20))
 		code = appendWrapper(code, uint32(params[t]), importedFuncs+k+uint32(i), counter, stop, tick, int32(weight))

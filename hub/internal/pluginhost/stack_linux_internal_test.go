@@ -95,6 +95,19 @@ func TestLimitStackRefusesWhatItCannotRead(t *testing.T) {
 	if err := h.Load(context.Background(), Module{Name: "cut", Wasm: wasm[:len(wasm)-3]}); err == nil || !strings.Contains(err.Error(), "plugin cut: not a valid WebAssembly module") {
 		t.Errorf("a truncated module: %v", err)
 	}
+	// Counts far beyond the bytes that follow them: a function type of
+	// 826 million parameters, and a billion globals. wazero's decoder
+	// allocated by such a count before reading (6.6 GB for the first, found
+	// by FuzzRewrite): the hub must refuse them before wazero sees them.
+	for name, claim := range map[string][]byte{
+		"params":  {0x01, 0x07, 0x01, 0x60, 0xc8, 0x90, 0xbd, 0x8a, 0x03},
+		"globals": {0x06, 0x06, 0x80, 0x80, 0x80, 0x80, 0x04, 0x00},
+	} {
+		huge := append([]byte("\x00asm\x01\x00\x00\x00"), claim...)
+		if err := h.Load(context.Background(), Module{Name: name, Wasm: huge}); err == nil || !strings.Contains(err.Error(), "plugin "+name+": not a valid WebAssembly module") {
+			t.Errorf("%s: %v", name, err)
+		}
+	}
 }
 
 // TestModuleCannotResetTheStackCounter: a module whose code names the
