@@ -15,7 +15,7 @@ import (
 // code. Every ticks-th time, the guest
 //
 //   - traps (unreachable) if the host has set stopGlobal, which it does at
-//     the call's limit (see instance.arm); the instance is then closed like
+//     the call's limit (see instance.armFor); the instance is then closed like
 //     any that trapped;
 //   - leaves its native code for Go (memory.grow 0, which changes nothing),
 //     because the Go runtime cannot preempt code it did not compile: without

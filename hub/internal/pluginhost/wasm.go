@@ -66,19 +66,19 @@ func (inst *instance) armFor(d time.Duration) *time.Timer {
 }
 
 // newPool makes a pool whose calls end at their time limit by the stop flag
-// the rewrite puts in the module (the interrupt mode, see stop.go).
+// the rewrite puts in the module (in_process, see stop.go).
 func newPool(ctx context.Context, cache wazero.CompilationCache, m Module, log zerolog.Logger) (*pool, error) {
 	return newPoolWith(ctx, cache, m, log, true, nil)
 }
 
-// newPoolWith makes a pool; with interrupt, a call's context ending sets the
+// newPoolWith makes a pool; with interrupt, a call's time limit sets the
 // instance's stop flag, which ends the call. Without it, a call runs until
 // it returns: only a worker process, which its host kills at the limit, may
 // run so.
 //
 // hung, when set, is called (from another goroutine) with the reason when a
-// call at start passes the start limit: a worker's guest, which nothing
-// stops, cannot be stopped, so the worker reports and exits.
+// call at start passes the start limit: nothing inside a worker stops its
+// guest, so the worker reports and exits.
 func newPoolWith(ctx context.Context, cache wazero.CompilationCache, m Module, log zerolog.Logger, interrupt bool, hung func(error)) (*pool, error) {
 	cfg := wazero.NewRuntimeConfigCompiler().
 		WithCompilationCache(cache).
@@ -174,11 +174,15 @@ func (p *pool) atStart(ctx context.Context, inst *instance, what string, f api.F
 		})
 		defer stop()
 	}
+	stopped := func() bool { return false }
 	if p.interrupt {
-		defer inst.arm(ctx)()
+		disarm := inst.arm(ctx)
+		stopped = func() bool { return !disarm() }
 	}
 	r, err := f.Call(ctx)
 	switch {
+	case stopped(): // even if it returned: the flag set, the instance is spent
+		return nil, hung
 	case err != nil && errors.Is(ctx.Err(), context.DeadlineExceeded):
 		return nil, hung
 	case err != nil:
