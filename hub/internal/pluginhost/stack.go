@@ -187,7 +187,7 @@ func limitStack(wasm []byte) ([]byte, error) {
 		code = appendWrapper(code, uint32(params[t]), importedFuncs+k+uint32(i), counter, stop, tick, int32(weight))
 	}
 	for i, c := range codes {
-		c, err := addLoopChecks(c, stop, tick)
+		c, err := addLoopChecks(c, uint32(params[funcTypes[i]]), stop)
 		if err != nil {
 			return nil, fmt.Errorf("%w: function %d: %v", errStackRewrite, importedFuncs+uint32(i), err)
 		}

@@ -9,10 +9,11 @@ import (
 // the head of every loop, about 70 ns each time, which made a C plugin that
 // reads its JSON byte by byte several times slower in process than in a
 // worker. So the host stops a guest much as wasmtime's epoch interruption
-// does. The module is rewritten (with limitStack's rewrite) so that the
-// head of every loop and every function's entry count down a global,
-// tickGlobal: a load, a subtraction, a store and a branch in the compiled
-// code. Every ticks-th time, the guest
+// does. The module is rewritten (with limitStack's rewrite) so that every
+// function's entry (in its stack wrapper) counts down a global, tickGlobal,
+// and the head of every loop counts up a local the rewrite adds to the
+// function: a register's increment and a test in the compiled code, where
+// the global costs a load and a store. Every ticks-th time, the guest
 //
 //   - traps (unreachable) if the host has set stopGlobal, which it does at
 //     the call's limit (see instance.armFor); the instance is then closed like
@@ -40,9 +41,8 @@ const (
 // reached).
 const startExport = "hookhub.start"
 
-// appendCheck appends the code the rewrite puts at each loop head and
-// function entry: tick -= 1; if tick == 0 { tick = ticks; if stop {
-// unreachable }; drop(memory.grow 0) }.
+// appendCheck appends the code the rewrite puts at each function's entry:
+// tick -= 1; if tick == 0 { tick = ticks; stopHere }.
 func appendCheck(dst []byte, stop, tick uint32) []byte {
 	dst = appendOp(dst, 0x23, tick)
 	dst = append(dst, 0x41, 0x7f, 0x6a) // i32.const -1, i32.add
@@ -51,19 +51,39 @@ func appendCheck(dst []byte, stop, tick uint32) []byte {
 	dst = append(dst, 0x45, 0x04, 0x40) // i32.eqz, if
 	dst = appendI32Const(dst, ticks)
 	dst = appendOp(dst, 0x24, tick)
-	dst = appendOp(dst, 0x23, stop)
-	dst = append(dst, 0x04, 0x40, 0x00, 0x0b) // if unreachable end
-	dst = append(dst, 0x41, 0x00, 0x40, 0x00, 0x1a)
+	dst = appendStopHere(dst, stop)
 	return append(dst, 0x0b) // end
 }
 
+// appendLoopCheck appends the code the rewrite puts at each loop's head,
+// with the function's added local n: n += 1; if n & (ticks-1) == 0 {
+// stopHere }.
+func appendLoopCheck(dst []byte, stop, n uint32) []byte {
+	dst = appendOp(dst, 0x20, n)
+	dst = append(dst, 0x41, 0x01, 0x6a) // i32.const 1, i32.add
+	dst = appendOp(dst, 0x22, n)        // local.tee
+	dst = appendI32Const(dst, ticks-1)
+	dst = append(dst, 0x71, 0x45, 0x04, 0x40) // i32.and, i32.eqz, if
+	dst = appendStopHere(dst, stop)
+	return append(dst, 0x0b) // end
+}
+
+// appendStopHere appends: if stop { unreachable }; drop(memory.grow 0).
+func appendStopHere(dst []byte, stop uint32) []byte {
+	dst = appendOp(dst, 0x23, stop)
+	dst = append(dst, 0x04, 0x40, 0x00, 0x0b) // if unreachable end
+	return append(dst, 0x41, 0x00, 0x40, 0x00, 0x1a)
+}
+
 // addLoopChecks returns a function's code entry (its size, locals and body)
-// with a check (appendCheck) after every loop's block type. It decodes every
+// with a check (appendLoopCheck) after every loop's block type, and the
+// local it counts in declared after the others (so no index changes), for
+// a function of nparams parameters. It decodes every
 // instruction of the body (WebAssembly 2.0: the MVP, sign extension,
 // saturating conversions, bulk memory, reference types, multiple values and
 // SIMD) and refuses what it cannot read; the body must end at its last byte,
 // with its blocks balanced, which a misread would not.
-func addLoopChecks(entry []byte, stop, tick uint32) ([]byte, error) {
+func addLoopChecks(entry []byte, nparams, stop uint32) ([]byte, error) {
 	r := reader{b: entry}
 	size := r.u32()
 	body := r.take(size)
@@ -74,12 +94,26 @@ func addLoopChecks(entry []byte, stop, tick uint32) ([]byte, error) {
 		return nil, fmt.Errorf("%d bytes after the body", len(r.b))
 	}
 	r = reader{b: body}
-	for i, groups := 0, r.u32(); i < int(groups) && r.err == nil; i++ {
-		r.u32()
+	groups := r.u32()
+	afterCount := len(body) - len(r.b) // the count may be a padded LEB128
+	n := uint64(nparams)
+	for i := 0; i < int(groups) && r.err == nil; i++ {
+		n += uint64(r.u32())
 		valueTypes(&r, r.take(1))
 	}
-	var out []byte
-	copied := 0 // body[:copied] is in out
+	if r.err != nil {
+		return nil, r.err
+	}
+	if n >= 1<<32-1 {
+		return nil, fmt.Errorf("%d locals", n)
+	}
+	counter := uint32(n)
+	// The locals, one group more: a single i32.
+	out := appendU32(nil, groups+1)
+	out = append(out, body[afterCount:len(body)-len(r.b)]...)
+	out = append(out, 0x01, 0x7f)
+	copied := len(body) - len(r.b) // body[:copied] is in out (its locals, as above)
+	loops := 0
 	depth := 0
 walk:
 	for r.err == nil {
@@ -97,8 +131,9 @@ walk:
 			depth++
 			at := len(body) - len(r.b)
 			out = append(out, body[copied:at]...)
-			out = appendCheck(out, stop, tick)
+			out = appendLoopCheck(out, stop, counter)
 			copied = at
+			loops++
 		case op == 0x0b: // end
 			depth--
 			if depth < 0 {
@@ -145,7 +180,7 @@ walk:
 	if r.err != nil {
 		return nil, fmt.Errorf("at byte %d of its body: %v", len(body)-len(r.b), r.err)
 	}
-	if copied == 0 {
+	if loops == 0 {
 		return entry, nil
 	}
 	out = append(out, body[copied:]...)
