@@ -13,9 +13,8 @@
 //
 //   - "in_process" (the default): in the hub's process. The module is
 //     rewritten before it is compiled so that every loop head and function
-//     entry reads a stop flag, which the host sets at the call's limit (see
-//     stop.go): the guest traps at its next loop or call, at the cost of a
-//     load and a branch per check.
+//     entry counts, and every 4,096 counts reads a stop flag, which the host
+//     sets at the call's limit (see stop.go): the guest traps soon after.
 //   - "process": in worker processes (hookhub plugin worker, see
 //     ServeWorker), one call at a time each, for an operator who wants a
 //     module's memory and any fault of the runtime outside the hub. At the
