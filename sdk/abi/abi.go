@@ -7,6 +7,8 @@
 // the exports a module must provide are documented in sdk/README.md.
 package abi
 
+import "github.com/hookhub/hookhub/sdk/field"
+
 // Version is the ABI version a module must declare (export hookhub_abi_version).
 const Version = 1
 
@@ -38,6 +40,8 @@ type Input struct {
 	// Go SDK does), and it is empty for older modules, which the host hands
 	// the 1.0 encoding byte for byte.
 	URL string
+
+	first field.Doc // Events[0], indexed by Get
 }
 
 // Request is an outgoing HTTP request, short of its URL host and signature.

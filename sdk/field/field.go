@@ -63,6 +63,11 @@ func Get(doc []byte, path string) Value {
 	if path == "" {
 		return valueAt(doc, i)
 	}
+	return getFrom(doc, i, path)
+}
+
+// getFrom is Get on the value at doc[i].
+func getFrom(doc []byte, i int, path string) Value {
 	for {
 		seg, rest, more := strings.Cut(path, ".")
 		if i >= len(doc) {
@@ -459,4 +464,111 @@ func hex4(b []byte, i int) (rune, int) {
 		r = r<<4 | rune(c)
 	}
 	return r, 4
+}
+
+// maxIndexed bounds the top-level members a Doc indexes; an object with more
+// is read whole by each Get.
+const maxIndexed = 24
+
+// Doc is a JSON document whose top level is read once: its first Get
+// indexes the top-level object's members, and each Get after it finds its
+// first segment in the index instead of reading the whole object again (the
+// last of duplicate keys still wins). A plugin that reads several fields of
+// an event reads the event about once. A document that is not an object,
+// or has more than 24 members, is read whole by each Get, as Get does; the
+// results are Get's in every case. A Doc allocates nothing and is not safe
+// for concurrent use. The zero Doc is an empty document.
+type Doc struct {
+	doc     []byte
+	state   uint8 // docFresh, docIndexed or docWhole
+	n       int
+	members [maxIndexed]member
+}
+
+type member struct {
+	key []byte // between its quotes, as written
+	at  int    // where its value starts
+}
+
+const (
+	docFresh = iota
+	docIndexed
+	docWhole
+)
+
+// Reset makes d the document doc.
+func (d *Doc) Reset(doc []byte) {
+	d.doc, d.state, d.n = doc, docFresh, 0
+}
+
+// Bytes is the document.
+func (d *Doc) Bytes() []byte { return d.doc }
+
+// Get is Get(d.Bytes(), path).
+func (d *Doc) Get(path string) Value {
+	if d.state == docFresh {
+		d.index()
+	}
+	if path == "" || d.state != docIndexed {
+		return Get(d.doc, path)
+	}
+	seg, rest, more := strings.Cut(path, ".")
+	for j := d.n - 1; j >= 0; j-- {
+		if keyEqual(d.members[j].key, seg) {
+			if !more {
+				return valueAt(d.doc, d.members[j].at)
+			}
+			return getFrom(d.doc, d.members[j].at, rest)
+		}
+	}
+	return Value{}
+}
+
+// index reads the top-level object's members as findKey does, or leaves
+// the document to be read whole.
+func (d *Doc) index() {
+	d.state = docWhole
+	doc := d.doc
+	i := skipSpace(doc, 0)
+	if i >= len(doc) || doc[i] != '{' {
+		return
+	}
+	i = skipSpace(doc, i+1)
+	if i < len(doc) && doc[i] == '}' {
+		d.state = docIndexed // no members
+		return
+	}
+	for n := 0; i < len(doc); n++ {
+		if doc[i] != '"' || n == maxIndexed {
+			return
+		}
+		end := skipString(doc, i)
+		if end < 0 {
+			return
+		}
+		key := doc[i+1 : end-1]
+		i = skipSpace(doc, end)
+		if i >= len(doc) || doc[i] != ':' {
+			return
+		}
+		i = skipSpace(doc, i+1)
+		d.members[n] = member{key: key, at: i}
+		i = skipValue(doc, i)
+		if i < 0 {
+			return
+		}
+		i = skipSpace(doc, i)
+		if i >= len(doc) {
+			return
+		}
+		switch doc[i] {
+		case '}':
+			d.n, d.state = n+1, docIndexed
+			return
+		case ',':
+			i = skipSpace(doc, i+1)
+		default:
+			return
+		}
+	}
 }

@@ -3,6 +3,7 @@ package field_test
 import (
 	"bytes"
 	"encoding/json"
+	"fmt"
 	"strconv"
 	"strings"
 	"testing"
@@ -182,4 +183,46 @@ func walk(v any, path string) (any, bool) {
 		}
 	}
 	return v, true
+}
+
+// FuzzDoc: a Doc answers every path exactly as Get does, on any bytes, also
+// when it answers several paths from one index.
+func FuzzDoc(f *testing.F) {
+	f.Add([]byte(event), "data.items.1.sku", "type")
+	f.Add([]byte(`{"a":1,"a":2,"b":{"a":3}}`), "a", "b.a")
+	f.Add([]byte(`{"a\u0062":1,"ab":2}`), "ab", "a")
+	f.Add([]byte(`[0,{"a":1}]`), "1.a", "0")
+	f.Add([]byte(`{"a":1,`), "a", "")
+	f.Add([]byte(` {"k": "v" } trailing`), "k", "x")
+	f.Fuzz(func(t *testing.T, doc []byte, p1, p2 string) {
+		var d field.Doc
+		d.Reset(doc)
+		for _, p := range []string{p1, p2, p1} {
+			got, want := d.Get(p), field.Get(doc, p)
+			if got.Kind() != want.Kind() || !bytes.Equal(got.Raw(), want.Raw()) {
+				t.Fatalf("Doc.Get(%q) = %v %q, Get = %v %q", p, got.Kind(), got.Raw(), want.Kind(), want.Raw())
+			}
+		}
+	})
+}
+
+// TestDocManyMembers: an object of more members than a Doc indexes is read
+// whole, with the same answers.
+func TestDocManyMembers(t *testing.T) {
+	var b strings.Builder
+	b.WriteString("{")
+	for i := range 40 {
+		fmt.Fprintf(&b, `"k%d":%d,`, i, i)
+	}
+	b.WriteString(`"k3":"last"}`)
+	var d field.Doc
+	d.Reset([]byte(b.String()))
+	for _, p := range []string{"k0", "k3", "k39", "k40"} {
+		if got, want := d.Get(p), field.Get([]byte(b.String()), p); !bytes.Equal(got.Raw(), want.Raw()) {
+			t.Errorf("%s: %q, want %q", p, got.Raw(), want.Raw())
+		}
+	}
+	if got := d.Get("k3").String(); got != "last" {
+		t.Errorf("k3 = %q, want the last duplicate", got)
+	}
 }
