@@ -108,6 +108,15 @@ func TestLimitStackRefusesWhatItCannotRead(t *testing.T) {
 			t.Errorf("%s: %v", name, err)
 		}
 	}
+	// A function of 60,000 locals (wazero allocates one entry per local).
+	locals := []byte("\x00asm\x01\x00\x00\x00" +
+		"\x01\x04\x01\x60\x00\x00" + // a type: () -> ()
+		"\x03\x02\x01\x00" + // a function of it
+		"\x05\x03\x01\x00\x01" + // a memory
+		"\x0a\x08\x01\x06\x01\xe0\xd4\x03\x7f\x0b") // its body: 60,000 i32 locals, end
+	if err := h.Load(context.Background(), Module{Name: "locals", Wasm: locals}); err == nil || !strings.Contains(err.Error(), "declares 60000 locals, more than 50000") {
+		t.Errorf("locals: %v", err)
+	}
 }
 
 // TestModuleCannotResetTheStackCounter: a module whose code names the
