@@ -78,11 +78,11 @@ func appendStopHere(dst []byte, stop uint32) []byte {
 // addLoopChecks returns a function's code entry (its size, locals and body)
 // with a check (appendLoopCheck) after every loop's block type, and the
 // local it counts in declared after the others (so no index changes), for
-// a function of nparams parameters. It decodes every
-// instruction of the body (WebAssembly 2.0: the MVP, sign extension,
-// saturating conversions, bulk memory, reference types, multiple values and
-// SIMD) and refuses what it cannot read; the body must end at its last byte,
-// with its blocks balanced, which a misread would not.
+// a function of nparams parameters. It decodes every instruction of the
+// body (WebAssembly 2.0: the MVP, sign extension, saturating conversions,
+// bulk memory, reference types, multiple values and SIMD) and refuses what
+// it cannot read; the body must end at its last byte, with its blocks
+// balanced, which a misread would not.
 func addLoopChecks(entry []byte, nparams, stop uint32) ([]byte, error) {
 	r := reader{b: entry}
 	size := r.u32()
