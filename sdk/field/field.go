@@ -525,7 +525,9 @@ func (d *Doc) Get(path string) Value {
 }
 
 // index reads the top-level object's members as findKey does, or leaves
-// the document to be read whole.
+// the document to be read whole. The two loops are the same on purpose: one
+// helper for a member, called by both, made Get 8-25 % slower in a
+// WebAssembly guest (the call per member), where this reader is for speed.
 func (d *Doc) index() {
 	d.state = docWhole
 	doc := d.doc

@@ -100,6 +100,8 @@ type Module struct {
 	Isolation string
 
 	cacheDir string // the host's, where limitStack's output is kept (see modcache.go)
+	// rewritten is limitStack's output, when Load has made it already.
+	rewritten []byte
 }
 
 // The isolations of a module (see the package documentation).
@@ -223,14 +225,15 @@ func (h *Host) Load(ctx context.Context, m Module) error {
 	}
 	// The rewrite's reader goes first: it refuses what it cannot read,
 	// including counts that would make wazero's decoder allocate gigabytes.
-	if _, err := limitStackCached(m.Wasm, h.cacheDir); err != nil {
+	rewritten, err := limitStackCached(m.Wasm, h.cacheDir)
+	if err != nil {
 		return fmt.Errorf("plugin %s: not a valid WebAssembly module: %w", m.label(), err)
 	}
 	readsURL, err := checkModuleCached(ctx, m, h.cacheDir)
 	if err != nil {
 		return err
 	}
-	m.cacheDir = h.cacheDir
+	m.cacheDir, m.rewritten = h.cacheDir, rewritten
 	if m.MemoryMiB <= 0 {
 		m.MemoryMiB = DefaultMemoryMiB
 	}

@@ -88,7 +88,10 @@ func newPoolWith(ctx context.Context, cache wazero.CompilationCache, m Module, l
 		_ = rt.Close(ctx)
 		return nil, fmt.Errorf("plugin %s: wasi: %w", m.Name, err)
 	}
-	wasm, err := limitStackCached(m.Wasm, m.cacheDir) // see stack.go
+	wasm, err := m.rewritten, error(nil)
+	if wasm == nil {
+		wasm, err = limitStackCached(m.Wasm, m.cacheDir) // see stack.go
+	}
 	var compiled wazero.CompiledModule
 	if err != nil {
 		if _, cerr := rt.CompileModule(ctx, m.Wasm); cerr != nil {
