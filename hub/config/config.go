@@ -42,6 +42,12 @@ var DefaultSchedule = []Duration{
 	Duration(2 * time.Hour), Duration(5 * time.Hour), Duration(10 * time.Hour), Duration(10 * time.Hour),
 }
 
+// Values of Config.Procs.
+const (
+	ProcsAdaptive = "adaptive"
+	ProcsFixed    = "fixed"
+)
+
 // Config is the whole configuration of one hub process.
 type Config struct {
 	Schema     string `json:"$schema,omitempty"`
@@ -91,6 +97,12 @@ type Config struct {
 	DeadLetterMaxBytes  int64    `json:"dead_letter_max_bytes,omitempty" env:"DEAD_LETTER_MAX_BYTES"`
 	LogLevel            string   `json:"log_level,omitempty" env:"LOG_LEVEL"`
 	LogFormat           string   `json:"log_format,omitempty" env:"LOG_FORMAT"`
+	// Procs is how hookhub serve sets Go's GOMAXPROCS: ProcsAdaptive (the
+	// default: one P while the process uses little CPU, all of them under
+	// load; see hub/internal/procs) or ProcsFixed (Go's own). A set
+	// GOMAXPROCS environment variable always wins. A program that embeds
+	// the hub package is not affected.
+	Procs string `json:"procs,omitempty" env:"PROCS"`
 
 	// EventTypes declares custom event types for every account.
 	EventTypes []EventType `json:"event_types,omitempty"`

@@ -475,6 +475,9 @@ func (c *Config) fillDefaults() {
 	if c.LogFormat == "" {
 		c.LogFormat = "auto"
 	}
+	if c.Procs == "" {
+		c.Procs = ProcsAdaptive
+	}
 	d := &c.Delivery
 	if len(d.AllowedPorts) == 0 {
 		d.AllowedPorts = target.DefaultPorts
@@ -549,6 +552,9 @@ func (c *Config) Validate(name string) error {
 		bad("stream_replicas", "%d replicas need a NATS cluster (nats_url); the embedded server is a single node", c.StreamReplicas)
 	}
 	errs = append(errs, c.checkNATS(name)...)
+	if c.Procs != ProcsAdaptive && c.Procs != ProcsFixed {
+		bad("procs", "%q is neither %s nor %s", c.Procs, ProcsAdaptive, ProcsFixed)
+	}
 	if _, err := c.SecretsKeys(); err != nil {
 		bad("secrets_key", "%s", err.Error())
 	}

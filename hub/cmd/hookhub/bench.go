@@ -13,6 +13,7 @@ import (
 	"text/tabwriter"
 	"time"
 
+	"github.com/hookhub/hookhub/hub/config"
 	"github.com/hookhub/hookhub/hub/internal/benchmark"
 )
 
@@ -55,6 +56,7 @@ func runBench(args []string, stdout, stderr io.Writer) error {
 	fs.StringVar(&o.Publish, "publish", "nats", "how events come in: nats, or api (POST /v1/events on the hub's API, 32 clients at once)")
 	fs.DurationVar(&o.Timeout, "timeout", 5*time.Minute, "give up after this long")
 	fs.StringVar(&o.Sync, "sync", "interval", "when the hub's embedded JetStream fsyncs: always (before each acknowledgement), interval (NATS's 2 minutes) or a duration such as 1s, as nats_sync")
+	fs.StringVar(&o.Procs, "procs", "adaptive", "GOMAXPROCS during the run, as serve's procs: adaptive (one P while the process is nearly idle) or fixed")
 	fs.BoolVar(&o.SkipLimits, "skip-limits", false, "do not measure the machine's JetStream and HTTP limits")
 	asJSON := fs.Bool("json", false, "print one JSON object")
 	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile of the hub's run to this file (for go tool pprof; receivers' and publisher's samples carry the label bench)")
@@ -68,6 +70,9 @@ func runBench(args []string, stdout, stderr io.Writer) error {
 		}
 		defer f.Close()
 		o.CPUProfile = f
+	}
+	if o.Procs != config.ProcsAdaptive && o.Procs != config.ProcsFixed {
+		return fmt.Errorf("--procs %q: want %s or %s", o.Procs, config.ProcsAdaptive, config.ProcsFixed)
 	}
 	if o.Plain && o.HTTP2 {
 		return errors.New("--http2 needs TLS receivers; drop --plain")
@@ -104,7 +109,7 @@ func printResult(w io.Writer, r *benchmark.Result) {
 	if r.Rate > 0 {
 		rate = fmt.Sprintf("%d events/s", r.Rate)
 	}
-	fmt.Fprintf(w, "hookhub bench: %d events of %d B, fan-out %d, %s, nats_sync %s, GOMAXPROCS %d\n", r.Events, r.PayloadBytes, r.Fanout, scheme, r.Sync, r.GOMAXPROCS)
+	fmt.Fprintf(w, "hookhub bench: %d events of %d B, fan-out %d, %s, nats_sync %s, GOMAXPROCS %d, procs %s\n", r.Events, r.PayloadBytes, r.Fanout, scheme, r.Sync, r.GOMAXPROCS, r.Procs)
 	fmt.Fprintf(w, "scenario: %d webhooks (%d hanging), receiver latency %.0f ms, published over %s, %s\n", r.Webhooks, r.HangingWebhooks, r.ReceiverLatencyMs, r.PublishPath, rate)
 	fmt.Fprintf(w, "hub settings: per_webhook_concurrency %d, concurrency %d, request timeout %.0f ms\n", r.PerWebhookLimit, r.Concurrency, r.RequestTimeoutMs)
 	switch {
@@ -122,6 +127,9 @@ func printResult(w io.Writer, r *benchmark.Result) {
 	row("latency p50 / p90 / p99 / max", fmt.Sprintf("%.1f / %.1f / %.1f / %.1f ms", r.P50ms, r.P90ms, r.P99ms, r.MaxMs))
 	row("CPU per delivery, hub", fmt.Sprintf("%.0f µs (split by %s)", r.CPUus, r.CPUSplit))
 	row("CPU per delivery, receivers / publisher", fmt.Sprintf("%.0f / %.0f µs", r.CPUusReceivers, r.CPUusPublisher))
+	if r.Procs == config.ProcsAdaptive {
+		row("one P (procs adaptive)", fmt.Sprintf("%.1f s of the run, %d switches", r.OneProcS, r.ProcsSwitches))
+	}
 	row("CPU per 1,000 deliveries", fmt.Sprintf("%.3f s (hub, publisher, receivers and plugin workers together)", r.CPUPer1000))
 	row("peak RSS", fmt.Sprintf("%.0f MiB (the whole process)", r.RSSMiB))
 	row("peak heap / goroutines", fmt.Sprintf("%.0f MiB / %d (the whole process)", r.PeakHeapMiB, r.PeakGoroutines))

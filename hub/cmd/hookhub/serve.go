@@ -14,6 +14,7 @@ import (
 
 	"github.com/hookhub/hookhub/hub"
 	"github.com/hookhub/hookhub/hub/config"
+	"github.com/hookhub/hookhub/hub/internal/procs"
 )
 
 func runServe(args []string, _, stderr io.Writer) error {
@@ -49,11 +50,33 @@ func serve(ctx context.Context, cfg *config.Config, log zerolog.Logger, started 
 	if started != nil {
 		started(h)
 	}
+	stopProcs := adaptProcs(ctx, cfg, log)
 	err = h.Run(ctx)
+	stopProcs()
 	s := h.Stats()
 	log.Info().Int64("events", s.Events).Int64("delivered", s.Delivered).Int64("retried", s.Retried).
 		Int64("dead_lettered", s.DeadLettered).Int64("rejected", s.Rejected).Msg("stopped cleanly")
 	return err
+}
+
+// adaptProcs runs the GOMAXPROCS controller when cfg asks for it and
+// nothing keeps it off; the func it returns stops it and gives every P
+// back.
+func adaptProcs(ctx context.Context, cfg *config.Config, log zerolog.Logger) (stop func()) {
+	if cfg.Procs != config.ProcsAdaptive {
+		return func() {}
+	}
+	if why := procs.Fixed(); why != "" {
+		log.Debug().Str("reason", why).Msg("GOMAXPROCS stays fixed")
+		return func() {}
+	}
+	ctx, cancel := context.WithCancel(ctx)
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		procs.Run(ctx, procs.Options{}, log)
+	}()
+	return func() { cancel(); <-done }
 }
 
 func newLogger(cfg *config.Config, w io.Writer) zerolog.Logger {

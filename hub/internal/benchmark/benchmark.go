@@ -27,6 +27,7 @@ import (
 
 	"github.com/hookhub/hookhub/hub"
 	"github.com/hookhub/hookhub/hub/config"
+	"github.com/hookhub/hookhub/hub/internal/procs"
 )
 
 // Options of a run.
@@ -66,7 +67,10 @@ type Options struct {
 	Timeout        time.Duration // the whole run gives up after this
 	SkipLimits     bool          // do not measure the machine limits
 	Sync           string        // the embedded server's nats_sync ("": interval, NATS's default)
-	Progress       io.Writer     // a progress line while it runs (nil: none)
+	// Procs is GOMAXPROCS during the hub's run, as serve's procs:
+	// "adaptive" ("") or "fixed".
+	Procs    string
+	Progress io.Writer // a progress line while it runs (nil: none)
 	// CPUProfile, if set, receives the CPU profile of the hub's run (the
 	// receivers' and publisher's samples labelled bench=receiver|publisher).
 	CPUProfile io.Writer
@@ -125,6 +129,13 @@ type Result struct {
 	Sync            string `json:"nats_sync"`
 	TimedOut        bool   `json:"timed_out,omitempty"`
 	GOMAXPROCS      int    `json:"gomaxprocs"`
+	// Procs is how GOMAXPROCS was set during the hub's run: "adaptive" (as
+	// serve ships: one P while the process is nearly idle, ProcsSwitches
+	// changes, OneProcS seconds on one P) or "fixed" (and why, when
+	// adaptive was asked for but could not run).
+	Procs         string  `json:"procs"`
+	ProcsSwitches int     `json:"procs_switches"`
+	OneProcS      float64 `json:"one_proc_s"`
 	// The scenario, and the hub settings the run used.
 	Webhooks          int     `json:"webhooks"`
 	ReceiverLatencyMs float64 `json:"receiver_latency_ms"`
@@ -245,6 +256,7 @@ func Run(ctx context.Context, o Options) (*Result, error) {
 	done := make(chan error, 1)
 	go func() { done <- h.Run(hctx) }()
 	defer func() { stop(); <-done }()
+	procsDone := adaptProcs(hctx, o, res)
 	defer rc.release() // before the hub stops: it waits for its requests in flight
 
 	peaks := samplePeaks(ctx)
@@ -300,6 +312,7 @@ func Run(ctx context.Context, o Options) (*Result, error) {
 	// Let late duplicates (if any) arrive before counting them.
 	time.Sleep(200 * time.Millisecond)
 	self, children := selfCPU()-self0, childrenCPU()-children0
+	procsDone()
 	st := h.Stats()
 	res.HubDelivered, res.HubFailed, res.HubDeferred, res.HubRedelivered = st.Delivered, st.Failed, st.Deferred, st.Redelivered
 	shares, splitOK := split.stop(o.CPUProfile)
@@ -546,6 +559,31 @@ func tlsClient(rc *receivers, conns int, http2 bool) *http.Client {
 		tr.TLSClientConfig = &tls.Config{RootCAs: pool}
 	}
 	return &http.Client{Transport: tr}
+}
+
+// adaptProcs runs serve's GOMAXPROCS controller (as o.Procs asks) until
+// the func it returns is called, which writes what it did in res. The
+// controller sees the whole bench process: the publisher and receivers
+// count in its load, so it goes down to one P a little later than serve
+// would.
+func adaptProcs(ctx context.Context, o Options, res *Result) (done func()) {
+	res.Procs = config.ProcsFixed
+	if o.Procs == config.ProcsFixed {
+		return func() {}
+	}
+	if why := procs.Fixed(); why != "" {
+		res.Procs += " (" + why + ")"
+		return func() {}
+	}
+	res.Procs = config.ProcsAdaptive
+	ctx, cancel := context.WithCancel(ctx)
+	st := make(chan procs.Stats, 1)
+	go func() { st <- procs.Run(ctx, procs.Options{}, zerolog.Nop()) }()
+	return func() {
+		cancel()
+		s := <-st
+		res.ProcsSwitches, res.OneProcS = s.Switches, s.AtOne.Seconds()
+	}
 }
 
 // isolation is a .wasm plugin's isolation ("" without one).
