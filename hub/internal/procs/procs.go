@@ -25,24 +25,28 @@ import (
 	"github.com/rs/zerolog"
 )
 
+// MaxHold bounds how long a flapping load keeps every P before the
+// controller tries one again.
+const MaxHold = time.Minute
+
 // Options tune the controller. The zero value is the shipped one.
 type Options struct {
 	// Interval is how often the process's CPU time is read (default
 	// 100 ms).
 	Interval time.Duration
-	// Up: on one P, a process that used more than this many cores over
-	// two intervals gets all its Ps back (default 0.5: past half a core,
-	// goroutines start to queue for the one P, and the tail latency
+	// Up: on one P, a process that used more than this many cores on
+	// average over UpOver gets all its Ps back (default 0.55: past about
+	// half a core, goroutines queue for the one P and the tail latency
 	// grows).
-	Up float64
+	Up     float64
+	UpOver time.Duration // default 500 ms: one garbage collection does not count as load
 	// Down: on all Ps, a process that used less than this many cores on
-	// average over Hold goes down to one (default 0.45). The same load
-	// costs more CPU on several Ps than on one (about 1.6 times at 500
-	// events/s), so a process that goes down stays under Up, and one that
-	// goes up stays over Down: the two states do not flap.
+	// average over Hold goes down to one (default 0.62). The same load
+	// costs more CPU on several Ps than on one (1.5 to 1.7 times at 500
+	// events/s, over NATS or the API), so a process that goes down lands
+	// under Up, and one that goes up stays over Down.
 	Down float64
-	// Hold is how long the load must stay under Down (default 2 s).
-	Hold time.Duration
+	Hold time.Duration // default 2 s
 	// Max is the number of Ps under load (default: Go's own, which
 	// follows the CPUs and the cgroup's CPU limit).
 	Max int
@@ -53,10 +57,13 @@ func (o *Options) defaults() {
 		o.Interval = 100 * time.Millisecond
 	}
 	if o.Up <= 0 {
-		o.Up = 0.5
+		o.Up = 0.55
+	}
+	if o.UpOver < o.Interval {
+		o.UpOver = 5 * o.Interval
 	}
 	if o.Down <= 0 {
-		o.Down = 0.45
+		o.Down = 0.62
 	}
 	if o.Hold <= 0 {
 		o.Hold = 2 * time.Second
@@ -104,12 +111,16 @@ func Run(ctx context.Context, o Options, log zerolog.Logger) (st Stats) {
 		cpu time.Duration
 	}
 	n := max(2, int(o.Hold/o.Interval)+1)
+	up := min(n-1, max(1, int(o.UpOver/o.Interval)))
 	ring := make([]reading, 0, n)
 	over := func(k int) float64 { // cores over the last k intervals
 		a, b := ring[len(ring)-1-k], ring[len(ring)-1]
 		return float64(b.cpu-a.cpu) / float64(b.at.Sub(a.at))
 	}
-	one := false
+	// hold is how long the Ps stay after they came back: Hold, doubled
+	// (up to MaxHold) each time a stint on one P ended within 10 s,
+	// so that a load near the thresholds does not flap.
+	one, hold, allSince := false, o.Hold, time.Now()
 	var oneSince time.Time
 	defer func() {
 		if one {
@@ -129,16 +140,18 @@ func Run(ctx context.Context, o Options, log zerolog.Logger) (st Stats) {
 			}
 			ring = append(ring, reading{now, processCPU()})
 			switch {
-			// Up on two intervals, not one: a garbage collection alone
-			// does not bring the Ps back.
-			case one && len(ring) >= 3 && over(2) > o.Up:
-				log.Debug().Float64("cores", over(2)).Msg("load: all Ps")
+			case one && len(ring) > up && over(up) > o.Up:
+				if now.Sub(oneSince) < 10*time.Second {
+					hold = min(2*hold, MaxHold)
+				} else {
+					hold = o.Hold
+				}
+				log.Debug().Float64("cores", over(up)).Dur("hold", hold).Msg("load: all Ps")
 				restore()
-				one, ring = false, ring[len(ring)-1:]
+				one, allSince, ring = false, now, ring[len(ring)-1:]
 				st.Switches++
 				st.AtOne += now.Sub(oneSince)
-			// Down on the mean over Hold, so that a spike resets nothing.
-			case !one && len(ring) == n && over(n-1) < o.Down:
+			case !one && len(ring) == n && now.Sub(allSince) >= hold && over(n-1) < o.Down:
 				log.Debug().Float64("cores", over(n-1)).Msg("quiet: one P")
 				runtime.GOMAXPROCS(1)
 				one, oneSince, ring = true, now, ring[len(ring)-1:]
