@@ -93,7 +93,7 @@ type Stats struct {
 
 // Run adapts GOMAXPROCS until ctx ends, then gives every P back. It
 // returns what it did.
-func Run(ctx context.Context, o Options, log zerolog.Logger) (st Stats) {
+func Run(ctx context.Context, o Options, log zerolog.Logger) Stats {
 	o.defaults()
 	restore := func() {
 		if o.Max > 0 {
@@ -104,59 +104,93 @@ func Run(ctx context.Context, o Options, log zerolog.Logger) (st Stats) {
 	}
 	tick := time.NewTicker(o.Interval)
 	defer tick.Stop()
-	// The last readings, one an interval, over Hold: the load is the CPU
-	// used between two of them over the time between.
-	type reading struct {
-		at  time.Time
-		cpu time.Duration
-	}
-	n := max(2, int(o.Hold/o.Interval)+1)
-	up := min(n-1, max(1, int(o.UpOver/o.Interval)))
-	ring := make([]reading, 0, n)
-	over := func(k int) float64 { // cores over the last k intervals
-		a, b := ring[len(ring)-1-k], ring[len(ring)-1]
-		return float64(b.cpu-a.cpu) / float64(b.at.Sub(a.at))
-	}
-	// hold is how long the Ps stay after they came back: Hold, doubled
-	// (up to MaxHold) each time a stint on one P ended within 10 s,
-	// so that a load near the thresholds does not flap.
-	one, hold, allSince := false, o.Hold, time.Now()
-	var oneSince time.Time
-	defer func() {
-		if one {
-			st.AtOne += time.Since(oneSince)
-			restore()
-		}
-	}()
-	ring = append(ring, reading{time.Now(), processCPU()})
+	c := newController(o, time.Now(), processCPU())
 	for {
 		select {
 		case <-ctx.Done():
-			return st
-		case now := <-tick.C:
-			if len(ring) == n {
-				copy(ring, ring[1:])
-				ring = ring[:n-1]
-			}
-			ring = append(ring, reading{now, processCPU()})
-			switch {
-			case one && len(ring) > up && over(up) > o.Up:
-				if now.Sub(oneSince) < 10*time.Second {
-					hold = min(2*hold, MaxHold)
-				} else {
-					hold = o.Hold
-				}
-				log.Debug().Float64("cores", over(up)).Dur("hold", hold).Msg("load: all Ps")
+			if c.one {
+				c.st.AtOne += time.Since(c.oneSince)
 				restore()
-				one, allSince, ring = false, now, ring[len(ring)-1:]
-				st.Switches++
-				st.AtOne += now.Sub(oneSince)
-			case !one && len(ring) == n && now.Sub(allSince) >= hold && over(n-1) < o.Down:
-				log.Debug().Float64("cores", over(n-1)).Msg("quiet: one P")
+			}
+			return c.st
+		case now := <-tick.C:
+			switch c.step(now, processCPU()) {
+			case toOne:
+				log.Debug().Float64("cores", c.cores).Msg("quiet: one P")
 				runtime.GOMAXPROCS(1)
-				one, oneSince, ring = true, now, ring[len(ring)-1:]
-				st.Switches++
+			case toAll:
+				log.Debug().Float64("cores", c.cores).Dur("hold", c.hold).Msg("load: all Ps")
+				restore()
 			}
 		}
 	}
+}
+
+type change int
+
+const (
+	stay change = iota
+	toOne
+	toAll
+)
+
+// controller decides from the process's CPU time, read once an interval.
+type controller struct {
+	o     Options
+	ring  []reading // the last readings, one an interval, over Hold
+	n, up int       // readings over Hold, and intervals over UpOver
+	// hold is how long the Ps stay after they came back: Hold, doubled
+	// (up to MaxHold) each time a stint on one P ended within 10 s, so
+	// that a load near the thresholds does not flap.
+	hold     time.Duration
+	one      bool
+	allSince time.Time
+	oneSince time.Time
+	cores    float64 // the load that made the last change
+	st       Stats
+}
+
+type reading struct {
+	at  time.Time
+	cpu time.Duration
+}
+
+func newController(o Options, now time.Time, cpu time.Duration) *controller {
+	n := max(2, int(o.Hold/o.Interval)+1)
+	c := &controller{o: o, n: n, up: min(n-1, max(1, int(o.UpOver/o.Interval))), hold: o.Hold, allSince: now}
+	c.ring = append(make([]reading, 0, n), reading{now, cpu})
+	return c
+}
+
+// over is the load, in cores, over the last k intervals.
+func (c *controller) over(k int) float64 {
+	a, b := c.ring[len(c.ring)-1-k], c.ring[len(c.ring)-1]
+	return float64(b.cpu-a.cpu) / float64(b.at.Sub(a.at))
+}
+
+func (c *controller) step(now time.Time, cpu time.Duration) change {
+	if len(c.ring) == c.n {
+		copy(c.ring, c.ring[1:])
+		c.ring = c.ring[:c.n-1]
+	}
+	c.ring = append(c.ring, reading{now, cpu})
+	switch {
+	case c.one && len(c.ring) > c.up && c.over(c.up) > c.o.Up:
+		if now.Sub(c.oneSince) < 10*time.Second {
+			c.hold = min(2*c.hold, MaxHold)
+		} else {
+			c.hold = c.o.Hold
+		}
+		c.cores = c.over(c.up)
+		c.st.Switches++
+		c.st.AtOne += now.Sub(c.oneSince)
+		c.one, c.allSince, c.ring = false, now, append(c.ring[:0], c.ring[len(c.ring)-1])
+		return toAll
+	case !c.one && len(c.ring) == c.n && now.Sub(c.allSince) >= c.hold && c.over(c.n-1) < c.o.Down:
+		c.cores = c.over(c.n - 1)
+		c.st.Switches++
+		c.one, c.oneSince, c.ring = true, now, append(c.ring[:0], c.ring[len(c.ring)-1])
+		return toOne
+	}
+	return stay
 }

@@ -3,6 +3,7 @@ package procs
 import (
 	"context"
 	"runtime"
+	"slices"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -80,5 +81,65 @@ func TestProcessCPUReadsThisProcess(t *testing.T) {
 	}
 	if got := processCPU() - before; got < 25*time.Millisecond {
 		t.Errorf("50 ms of spinning read as %v of CPU", got)
+	}
+}
+
+// load feeds the controller a constant load of cores for d, one reading an
+// interval, and returns the changes it made.
+func load(c *controller, at *time.Time, cpu *time.Duration, cores float64, d time.Duration) []change {
+	var out []change
+	for end := at.Add(d); at.Before(end); {
+		*at = at.Add(c.o.Interval)
+		*cpu += time.Duration(cores * float64(c.o.Interval))
+		if ch := c.step(*at, *cpu); ch != stay {
+			out = append(out, ch)
+		}
+	}
+	return out
+}
+
+// The decisions with the shipped thresholds, on loads a hub sees.
+func TestControllerDecisions(t *testing.T) {
+	o := Options{}
+	o.defaults()
+	at, cpu := time.Unix(0, 0), time.Duration(0)
+	c := newController(o, at, cpu)
+	want := func(what string, got []change, want ...change) {
+		t.Helper()
+		if !slices.Equal(got, want) {
+			t.Fatalf("%s: changes %v, want %v", what, got, want)
+		}
+	}
+	want("under Down for less than Hold", load(c, &at, &cpu, 0.3, 1900*time.Millisecond))
+	want("under Down for Hold", load(c, &at, &cpu, 0.3, 200*time.Millisecond), toOne)
+	// A garbage collection: a whole core for 200 ms, then quiet.
+	want("a 200 ms spike", append(load(c, &at, &cpu, 1, 200*time.Millisecond), load(c, &at, &cpu, 0.2, 10*time.Second)...))
+	want("load over Up for UpOver", load(c, &at, &cpu, 0.9, 500*time.Millisecond), toAll)
+	// Under load (over Down on all Ps) it stays.
+	want("busy", load(c, &at, &cpu, 1.5, 30*time.Second))
+	// A load near the thresholds: down, then back up within 10 s. Each
+	// such stint doubles how long the Ps stay before the next try.
+	want("quiet again", load(c, &at, &cpu, 0.5, 2100*time.Millisecond), toOne)
+	want("back up within 10 s", load(c, &at, &cpu, 0.6, time.Second), toAll)
+	if c.hold != 2*o.Hold {
+		t.Fatalf("hold %v after a short stint, want %v", c.hold, 2*o.Hold)
+	}
+	want("under Down, but within the doubled hold", load(c, &at, &cpu, 0.5, 3*time.Second))
+	want("past the doubled hold", load(c, &at, &cpu, 0.5, time.Second), toOne)
+	for range 10 {
+		load(c, &at, &cpu, 0.6, time.Second)
+		load(c, &at, &cpu, 0.5, c.hold+time.Second)
+	}
+	if c.hold != MaxHold {
+		t.Fatalf("hold %v after many short stints, want the bound %v", c.hold, MaxHold)
+	}
+	// A long quiet stint resets it.
+	load(c, &at, &cpu, 0.2, 20*time.Second)
+	want("up after a long stint", load(c, &at, &cpu, 0.9, time.Second), toAll)
+	if c.hold != o.Hold {
+		t.Fatalf("hold %v after a long stint on one P, want %v", c.hold, o.Hold)
+	}
+	if c.st.Switches < 6 || c.st.AtOne <= 0 {
+		t.Fatalf("stats %+v", c.st)
 	}
 }
