@@ -160,11 +160,15 @@ func (b *Batcher) Add(ctx context.Context, e *event.Event) error {
 	return nil
 }
 
-// linger sends an account's batch whose first event has waited Linger.
+// linger sends an account's batch whose first event has waited Linger. Its
+// error is kept before the send lock is let go: a Flush that waits for the
+// lock then sees it.
 func (b *Batcher) linger(account string) {
 	ctx, cancel := context.WithTimeout(context.Background(), b.o.Timeout)
 	defer cancel()
-	if err := b.flushAccount(ctx, account); err != nil {
+	b.send.Lock()
+	defer b.send.Unlock()
+	if err := b.flushLocked(ctx, account); err != nil {
 		b.mu.Lock()
 		b.failed = append(b.failed, err)
 		b.mu.Unlock()
@@ -175,6 +179,11 @@ func (b *Batcher) linger(account string) {
 func (b *Batcher) flushAccount(ctx context.Context, account string) error {
 	b.send.Lock()
 	defer b.send.Unlock()
+	return b.flushLocked(ctx, account)
+}
+
+// flushLocked is flushAccount with b.send held.
+func (b *Batcher) flushLocked(ctx context.Context, account string) error {
 	b.mu.Lock()
 	pb := b.pending[account]
 	if pb != nil {
