@@ -66,17 +66,11 @@ func adaptProcs(ctx context.Context, cfg *config.Config, log zerolog.Logger) (st
 	if cfg.Procs != config.ProcsAdaptive {
 		return func() {}
 	}
-	if why := procs.Fixed(); why != "" {
+	done, why := procs.Start(ctx, procs.Options{}, log)
+	if why != "" {
 		log.Debug().Str("reason", why).Msg("GOMAXPROCS stays fixed")
-		return func() {}
 	}
-	ctx, cancel := context.WithCancel(ctx)
-	done := make(chan struct{})
-	go func() {
-		defer close(done)
-		procs.Run(ctx, procs.Options{}, log)
-	}()
-	return func() { cancel(); <-done }
+	return func() { done() }
 }
 
 func newLogger(cfg *config.Config, w io.Writer) zerolog.Logger {

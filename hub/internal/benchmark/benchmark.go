@@ -571,17 +571,14 @@ func adaptProcs(ctx context.Context, o Options, res *Result) (done func()) {
 	if o.Procs == config.ProcsFixed {
 		return func() {}
 	}
-	if why := procs.Fixed(); why != "" {
+	stop, why := procs.Start(ctx, procs.Options{}, zerolog.Nop())
+	if why != "" {
 		res.Procs += " (" + why + ")"
 		return func() {}
 	}
 	res.Procs = config.ProcsAdaptive
-	ctx, cancel := context.WithCancel(ctx)
-	st := make(chan procs.Stats, 1)
-	go func() { st <- procs.Run(ctx, procs.Options{}, zerolog.Nop()) }()
 	return func() {
-		cancel()
-		s := <-st
+		s := stop()
 		res.ProcsSwitches, res.OneProcS = s.Switches, s.AtOne.Seconds()
 	}
 }

@@ -85,6 +85,19 @@ func Fixed() string {
 	return ""
 }
 
+// Start runs the controller in a goroutine, unless Fixed says why not (then
+// why is that reason, and stop does nothing). stop ends it, gives every P
+// back and returns what it did.
+func Start(ctx context.Context, o Options, log zerolog.Logger) (stop func() Stats, why string) {
+	if why := Fixed(); why != "" {
+		return func() Stats { return Stats{} }, why
+	}
+	ctx, cancel := context.WithCancel(ctx)
+	st := make(chan Stats, 1)
+	go func() { st <- Run(ctx, o, log) }()
+	return func() Stats { cancel(); return <-st }, ""
+}
+
 // Stats count what the controller did.
 type Stats struct {
 	Switches int           // times GOMAXPROCS changed
