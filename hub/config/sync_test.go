@@ -97,3 +97,26 @@ func TestEgressRangesUpdated(t *testing.T) {
 		t.Errorf("bad time: %v", err)
 	}
 }
+
+// TestProcs: procs defaults to adaptive; the file or HOOKHUB_PROCS may say
+// fixed; anything else is refused, from the file by the schema and from the
+// environment by Validate, naming the setting.
+func TestProcs(t *testing.T) {
+	c, err := config.Parse("hub.json", []byte(`{}`), nil)
+	if err != nil || c.Procs != config.ProcsAdaptive {
+		t.Fatalf("default procs %q (%v), want adaptive", c.Procs, err)
+	}
+	c, err = config.Parse("hub.json", []byte(`{"procs":"adaptive"}`), map[string]string{"HOOKHUB_PROCS": "fixed"})
+	if err != nil || c.Procs != config.ProcsFixed {
+		t.Fatalf("HOOKHUB_PROCS=fixed: %q (%v), want the environment to win", c.Procs, err)
+	}
+	for _, tc := range []struct{ doc, env string }{{`{"procs":"sometimes"}`, ""}, {`{}`, "sometimes"}} {
+		env := map[string]string{}
+		if tc.env != "" {
+			env["HOOKHUB_PROCS"] = tc.env
+		}
+		if _, err := config.Parse("hub.json", []byte(tc.doc), env); err == nil || !strings.Contains(err.Error(), "procs") {
+			t.Errorf("file %s env %q: %v, want an error naming procs", tc.doc, tc.env, err)
+		}
+	}
+}

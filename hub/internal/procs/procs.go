@@ -6,11 +6,11 @@
 // client). With several Ps, every hand-off finds an idle P, wakes a thread
 // to run it, and that thread spins and sleeps again: two futex calls and a
 // context switch per hop. Measured with hookhub bench at 500 events/s on two
-// cores, that was about 40 % of the hub's CPU (676-726 µs a delivery on two
-// Ps against 423-438 on one), with no gain in latency (p50 0.28 ms on one P
-// against 0.45-0.49). Under load, one P would cap the hub at one core, so
-// the controller gives them all back as soon as the process uses more than
-// most of that one.
+// cores, that was about a third of the hub's CPU (572-691 µs a delivery on
+// two Ps against 409-438 on one, in interleaved runs), and one P answered
+// sooner (p50 0.26-0.28 ms against 0.38-0.46; p99 about 1 ms later). Under
+// load, one P would cap the hub at one core, so the controller gives them
+// all back as soon as the process uses more than about half of it.
 //
 // Go's runtime has no such mode; this is the same lever as its own
 // cgroup-driven updates (runtime.SetDefaultGOMAXPROCS), moved by load.
