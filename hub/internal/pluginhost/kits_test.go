@@ -59,6 +59,10 @@ func kitEvents(t *testing.T) map[string]*abi.Input {
 		"whitespace":        one(" {\n\t\"type\" : \"t\" ,\r\n \"data\" : { \"email\" : \"w@example.com\" } , \"source\":\"s\" } \n"),
 		"deep":              one(`{"type":"t","source":"s","x":` + strings.Repeat("[", 200) + strings.Repeat("]", 200) + `,"data":{"email":"d@example.com"}}`),
 		"batch":             batch,
+		// The top level again: the kits index it once per event.
+		"duplicate top-level keys": one(`{"type":"first","source":"s","type":"second","data":{"email":"a@example.com"},"data":{"email":"b@example.com"}}`),
+		"escaped top-level key":    one(`{"\u0074ype":"t","source":"s","d\u0061ta":{"email":"e@example.com"}}`),
+		"many top-level members":   one(`{` + strings.Repeat(`"k":1,`, 30) + `"type":"t","source":"s","data":{"email":"m@example.com"}}`),
 	}
 }
 
