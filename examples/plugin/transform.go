@@ -15,7 +15,6 @@ package main
 
 import (
 	"errors"
-	"maps"
 
 	"github.com/hookhub/hookhub/sdk/abi"
 	"github.com/hookhub/hookhub/sdk/field"
@@ -45,12 +44,14 @@ func Transform(in *abi.Input) (*abi.Output, error) {
 	b = append(b, `,"source":`...)
 	b = appendJSON(b, source)
 	b = append(b, '}')
-	headers := maps.Clone(in.Request.Headers)
-	if headers == nil {
-		headers = map[string]string{}
+	// The input's request is this call's own: change it and send it.
+	req := in.Request
+	if req.Headers == nil {
+		req.Headers = map[string]string{}
 	}
-	headers["X-Event-Type"] = typ.String()
-	return &abi.Output{Request: abi.Request{ContentType: "application/json", Headers: headers, Query: in.Request.Query, Body: b}}, nil
+	req.Headers["X-Event-Type"] = typ.String()
+	req.ContentType, req.Body = "application/json", b
+	return &abi.Output{Request: req}, nil
 }
 
 // appendJSON appends a string field as it is, and anything else (missing,

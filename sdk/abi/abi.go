@@ -24,7 +24,12 @@ const ModuleVersion = "v1.1.0"
 // encoding.
 const URLExport = "hookhub_abi_url"
 
-// Input is what the host hands the guest for one call.
+// Input is what the host hands the guest for one call. It is the call's
+// own: a plugin may change it (its request's maps too) and send its
+// Request. It is valid during the call: the Go SDK decodes the next call's
+// input into the same Input (InputDecoder), so a plugin keeps nothing of it
+// past its call, bytes included (Events, Config and Body alias the input
+// buffer the host writes each call into).
 type Input struct {
 	// Webhook is the id of the webhook being delivered to.
 	Webhook string

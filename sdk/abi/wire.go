@@ -4,7 +4,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
-	"sort"
+	"slices"
 )
 
 // The wire format, version 1. All integers are unsigned 32-bit little endian;
@@ -80,26 +80,75 @@ func AppendOutput(dst []byte, out *Output, err error) []byte {
 
 // DecodeInput decodes an Input. Byte slices in it alias b.
 func DecodeInput(b []byte) (*Input, error) {
-	d := decoder{b: b}
-	if !d.magic(inputMagic) {
-		return nil, d.fail("input does not start with " + inputMagic)
-	}
 	in := &Input{}
-	in.Webhook = string(d.bytes())
+	if err := in.decode(b, nil); err != nil {
+		return nil, err
+	}
+	return in, nil
+}
+
+// InputDecoder decodes inputs one after the other into the same Input,
+// reusing what the last one left: its events slice, its header and query
+// maps, and every string equal to the one it replaces (a webhook's name,
+// content type and headers repeat from call to call). Decoding a plugin's
+// usual input then allocates nothing. What Decode returns is valid until the
+// next Decode, as a plugin's input is valid during its call: the Go SDK
+// decodes each call this way. Not safe for concurrent use.
+type InputDecoder struct {
+	in      Input
+	headers map[string]string
+	query   map[string]string
+}
+
+// Decode decodes b, as DecodeInput does. Byte slices in the input alias b.
+func (x *InputDecoder) Decode(b []byte) (*Input, error) {
+	in := &x.in
+	events := in.Events[:0]
+	// What the last call's plugin did with its input's maps (added to
+	// them, or kept them) does not reach this one: each is refilled.
+	*in = Input{Webhook: in.Webhook, URL: in.URL, Events: events,
+		Request: Request{ContentType: in.Request.ContentType, Headers: x.headers, Query: x.query}}
+	if err := in.decode(b, x); err != nil {
+		return nil, err
+	}
+	return in, nil
+}
+
+// decode decodes b into in; with x, in holds the last input's strings and
+// maps to reuse.
+func (in *Input) decode(b []byte, x *InputDecoder) error {
+	d := decoder{b: b, reuse: x != nil}
+	if !d.magic(inputMagic) {
+		return d.fail("input does not start with " + inputMagic)
+	}
+	in.Webhook = d.string(in.Webhook)
 	in.Config = d.bytes()
 	n := d.count(MaxEvents)
 	if d.err == nil && n > 0 {
-		in.Events = make([][]byte, 0, n)
+		if cap(in.Events) < n {
+			in.Events = make([][]byte, 0, n)
+		}
 		for i := 0; i < n && d.err == nil; i++ {
 			in.Events = append(in.Events, d.bytes())
 		}
+	} else {
+		in.Events = nil
 	}
 	d.request(&in.Request)
-	in.URL = d.optString()
-	if d.err == nil && d.off != len(b) {
-		return nil, d.fail(fmt.Sprintf("%d bytes after the input", len(b)-d.off))
+	if x != nil {
+		// Kept whether or not this input has any, for the next one.
+		if in.Request.Headers != nil {
+			x.headers = in.Request.Headers
+		}
+		if in.Request.Query != nil {
+			x.query = in.Request.Query
+		}
 	}
-	return in, d.err
+	in.URL = d.optStringLike(in.URL)
+	if d.err == nil && d.off != len(b) {
+		return d.fail(fmt.Sprintf("%d bytes after the input", len(b)-d.off))
+	}
+	return d.err
 }
 
 // DecodeOutput decodes a guest's answer: an Output, or the guest's error as a
@@ -141,11 +190,11 @@ func appendBytes(dst, b []byte) []byte {
 }
 
 func appendMap(dst []byte, m map[string]string) []byte {
-	keys := make([]string, 0, len(m))
+	keys := make([]string, 0, 16) // on the stack for the usual few fields
 	for k := range m {
 		keys = append(keys, k)
 	}
-	sort.Strings(keys)
+	slices.Sort(keys)
 	dst = binary.LittleEndian.AppendUint32(dst, uint32(len(keys)))
 	for _, k := range keys {
 		dst = appendBytes(dst, []byte(k))
@@ -162,9 +211,20 @@ func appendRequest(dst []byte, r *Request) []byte {
 }
 
 type decoder struct {
-	b   []byte
-	off int
-	err error
+	b     []byte
+	off   int
+	err   error
+	reuse bool // strings and maps the request holds are the last input's
+}
+
+// string reads a string field: old itself when it has the same bytes (the
+// comparison allocates nothing).
+func (d *decoder) string(old string) string {
+	b := d.bytes()
+	if string(b) == old {
+		return old
+	}
+	return string(b)
 }
 
 func (d *decoder) fail(why string) error {
@@ -222,11 +282,14 @@ func (d *decoder) bytes() []byte {
 }
 
 // optString reads a trailing optional string: "" when no bytes remain.
-func (d *decoder) optString() string {
+func (d *decoder) optString() string { return d.optStringLike("") }
+
+// optStringLike is optString, reusing old as string does.
+func (d *decoder) optStringLike(old string) string {
 	if d.err != nil || d.off == len(d.b) {
 		return ""
 	}
-	return string(d.bytes())
+	return d.string(old)
 }
 
 func (d *decoder) count(limit int) int {
@@ -238,23 +301,53 @@ func (d *decoder) count(limit int) int {
 	return int(n)
 }
 
-func (d *decoder) strmap() map[string]string {
+// strmap reads a map; nil when it is empty. With d.reuse, old is the last
+// input's map, which it refills: a field equal to one old holds keeps old's
+// strings, so an unchanged map costs lookups, not allocations.
+func (d *decoder) strmap(old map[string]string) map[string]string {
 	n := d.count(MaxFields)
 	if d.err != nil || n == 0 {
+		if d.reuse && old != nil {
+			clear(old)
+		}
 		return nil
 	}
-	m := make(map[string]string, n)
+	if !d.reuse || old == nil {
+		m := make(map[string]string, n)
+		for i := 0; i < n && d.err == nil; i++ {
+			k := d.bytes()
+			v := d.bytes()
+			m[string(k)] = string(v)
+		}
+		return m
+	}
+	// The same fields as old? Then old stands as it is.
+	start, same := d.off, len(old) == n
+	for i := 0; i < n && d.err == nil && same; i++ {
+		k := d.bytes()
+		v := d.bytes()
+		ov, ok := old[string(k)]
+		same = ok && ov == string(v)
+	}
+	if d.err != nil {
+		return nil
+	}
+	if same {
+		return old
+	}
+	d.off = start
+	clear(old)
 	for i := 0; i < n && d.err == nil; i++ {
 		k := d.bytes()
 		v := d.bytes()
-		m[string(k)] = string(v)
+		old[string(k)] = string(v)
 	}
-	return m
+	return old
 }
 
 func (d *decoder) request(r *Request) {
-	r.ContentType = string(d.bytes())
-	r.Headers = d.strmap()
-	r.Query = d.strmap()
+	r.ContentType = d.string(r.ContentType)
+	r.Headers = d.strmap(r.Headers)
+	r.Query = d.strmap(r.Query)
 	r.Body = d.bytes()
 }

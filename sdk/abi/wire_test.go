@@ -5,6 +5,7 @@ import (
 	"reflect"
 	"strings"
 	"testing"
+	"unsafe"
 
 	"github.com/hookhub/hookhub/sdk/abi"
 )
@@ -149,5 +150,57 @@ func TestURLTrailingField(t *testing.T) {
 	}
 	if _, err := abi.DecodeOutput(append(abi.AppendOutput(nil, out, nil), 'x')); !errors.Is(err, abi.ErrMalformed) {
 		t.Errorf("a byte after the URL: %v, want ErrMalformed", err)
+	}
+}
+
+// TestInputDecoderReuses decodes a run of inputs into one InputDecoder and
+// checks each against a fresh DecodeInput: the same input whatever came
+// before it, even when the plugin changed the last one's maps (a
+// plugin's additions must not reach the next call), and an unchanged map
+// or string is the last one itself, not a copy.
+func TestInputDecoderReuses(t *testing.T) {
+	a := sampleInput()
+	b := sampleInput()
+	b.Webhook, b.Request.ContentType = "wh_other", "application/x-www-form-urlencoded"
+	b.Request.Headers = map[string]string{"X-A": "changed", "X-C": "3"}
+	b.Request.Query = nil
+	none := &abi.Input{Webhook: "wh_crm"}
+	withURL := sampleInput()
+	withURL.URL = "https://example.com/hook"
+	var x abi.InputDecoder
+	for i, want := range []*abi.Input{a, a, b, none, a, withURL, withURL, b, a} {
+		enc := abi.AppendInput(nil, want)
+		fresh, err := abi.DecodeInput(enc)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got, err := x.Decode(enc)
+		if err != nil {
+			t.Fatalf("input %d: %v", i, err)
+		}
+		if !reflect.DeepEqual(got, fresh) {
+			t.Fatalf("input %d: reused decode\n got %+v\nwant %+v", i, got, fresh)
+		}
+		// What a plugin may do to its input, which the next decode undoes.
+		if h := got.Request.Headers; h != nil && i%2 == 0 {
+			h["X-Added"] = "by the plugin"
+		} else if h != nil {
+			h["X-A"] = "overwritten"
+		}
+		got.Events = append(got.Events, []byte("appended"))
+		got.Webhook = "renamed"
+	}
+	first, _ := x.Decode(abi.AppendInput(nil, a))
+	h, name := first.Request.Headers, first.Webhook
+	again, _ := x.Decode(abi.AppendInput(nil, a))
+	if reflect.ValueOf(again.Request.Headers).UnsafePointer() != reflect.ValueOf(h).UnsafePointer() ||
+		unsafe.StringData(again.Webhook) != unsafe.StringData(name) {
+		t.Error("an unchanged input's map and strings were copied, not reused")
+	}
+	if _, err := x.Decode([]byte("junk")); !errors.Is(err, abi.ErrMalformed) {
+		t.Errorf("malformed input: %v", err)
+	}
+	if got, err := x.Decode(abi.AppendInput(nil, b)); err != nil || !reflect.DeepEqual(got.Request.Headers, b.Request.Headers) {
+		t.Errorf("after a malformed input: %v %+v", err, got)
 	}
 }

@@ -46,19 +46,40 @@ func Send(req abi.Request) (*abi.Output, error) { return &abi.Output{Request: re
 
 // Call runs f on an encoded input and returns the encoded output. A panic in
 // f becomes an error, so bad input never traps the module.
-func Call(f Func, input []byte) (encoded []byte) {
+func Call(f Func, input []byte) []byte {
 	in, err := abi.DecodeInput(input)
+	return run(f, in, err, nil)
+}
+
+// A module's calls, one at a time: each input is decoded into the same
+// abi.Input and each output encoded into the same buffer, which the host
+// has read before it makes the next call. So a call allocates only what
+// the plugin's function does.
+var (
+	decoder abi.InputDecoder
+	outBuf  []byte
+)
+
+// callReusing is Call for the module's exports.
+func callReusing(f Func, input []byte) []byte {
+	in, err := decoder.Decode(input)
+	outBuf = run(f, in, err, outBuf[:0])
+	return outBuf
+}
+
+// run runs f on in (or answers err) and appends the output to dst.
+func run(f Func, in *abi.Input, err error, dst []byte) (encoded []byte) {
 	if err != nil {
-		return abi.AppendOutput(nil, nil, err)
+		return abi.AppendOutput(dst, nil, err)
 	}
 	defer func() {
 		if r := recover(); r != nil {
-			encoded = abi.AppendOutput(nil, nil, fmt.Errorf("plugin panicked: %v", r))
+			encoded = abi.AppendOutput(dst[:0], nil, fmt.Errorf("plugin panicked: %v", r))
 		}
 	}()
 	if f == nil {
-		return abi.AppendOutput(nil, nil, fmt.Errorf("plugin registered no function (call plugin.Handle in init)"))
+		return abi.AppendOutput(dst, nil, fmt.Errorf("plugin registered no function (call plugin.Handle in init)"))
 	}
 	out, err := f(in)
-	return abi.AppendOutput(nil, out, err)
+	return abi.AppendOutput(dst, out, err)
 }

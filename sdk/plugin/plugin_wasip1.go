@@ -6,9 +6,10 @@ import (
 	"github.com/hookhub/hookhub/sdk/abi"
 )
 
-// Buffers the host reads and writes; kept referenced so the collector never
-// frees them while the host holds their addresses.
-var inBuf, outBuf []byte
+// The buffer the host writes the input into; kept referenced so the
+// collector never frees it while the host holds its address (outBuf, in
+// plugin.go, likewise for the output).
+var inBuf []byte
 
 //go:wasmexport hookhub_abi_version
 func abiVersion() int32 { return abi.Version }
@@ -38,8 +39,7 @@ func transform(ptr, size int32) int64 {
 	if size > 0 && len(inBuf) >= int(size) && int32(uintptr(unsafe.Pointer(unsafe.SliceData(inBuf)))) == ptr {
 		in = inBuf[:size]
 	}
-	outBuf = Call(handler, in)
-	return packed(outBuf)
+	return packed(callReusing(handler, in))
 }
 
 //go:wasmexport hookhub_config_schema
