@@ -392,6 +392,18 @@ func sameHeaderTwice(name string, h map[string]string) error {
 	if len(h) < 2 {
 		return nil
 	}
+	if len(h) <= 8 {
+		// The usual answer: a few headers, compared in pairs, no allocation.
+		twice := false
+		for a := range h {
+			for b := range h {
+				twice = twice || (a < b && strings.EqualFold(a, b))
+			}
+		}
+		if !twice {
+			return nil
+		}
+	}
 	keys := slices.Sorted(maps.Keys(h))
 	seen := make(map[string]string, len(keys))
 	for _, k := range keys {
