@@ -161,7 +161,9 @@ int hh_json_valid(hh_str json);
  * or 0 when there is none. A path is keys separated by dots, a number
  * indexing an array: "data.email", "data.items.0.sku". The last of
  * duplicate keys counts, as in encoding/json. The document is not validated beyond what is read:
- * check it once with hh_json_valid. */
+ * check it once with hh_json_valid. A document of the input (an event, the
+ * config) has its top level indexed by the first hh_get of a call, so the
+ * input is read-only. */
 int hh_get(hh_str json, const char *path, hh_str *raw);
 
 /* hh_get_string returns the value at path as text, and 1: a string
@@ -463,9 +465,80 @@ static int hh__key_is(const char *s, const char *e, int escaped, const char *key
 	return k.len == klen && memcmp(k.ptr, key, klen) == 0;
 }
 
+/* The input of the call in progress, [hh__in_start, hh__in_end): hh_get
+ * indexes the top level of documents within it (an event, the config) once
+ * per call, and each lookup after the first finds its first key in the
+ * index instead of reading the whole document again (the last of duplicate
+ * keys still wins). A plugin does not write into its input. */
+#define HH__MAX_INDEXED 24
+static const char *hh__in_start, *hh__in_end;
+static const char *hh__ix_start, *hh__ix_end;
+static int hh__ix_n; /* members indexed; -1: read the document whole */
+static const char *hh__ix_key[HH__MAX_INDEXED], *hh__ix_key_end[HH__MAX_INDEXED], *hh__ix_at[HH__MAX_INDEXED];
+static char hh__ix_esc[HH__MAX_INDEXED];
+
+/* hh__index reads json's top-level object into the index as hh_get's loop
+ * reads an object; anything else leaves the document to be read whole. */
+static void hh__index(hh_str json) {
+	hh__json j = {json.ptr, json.ptr + json.len, 0};
+	hh__ix_start = j.p;
+	hh__ix_end = j.end;
+	hh__ix_n = -1;
+	hh__ws(&j);
+	if (j.p >= j.end || *j.p != '{') return;
+	j.p++;
+	hh__ws(&j);
+	if (j.p < j.end && *j.p == '}') {
+		hh__ix_n = 0;
+		return;
+	}
+	for (int n = 0;; n++) {
+		hh__ws(&j);
+		if (n == HH__MAX_INDEXED || j.p >= j.end || *j.p != '"') return;
+		int esc = 0;
+		hh__ix_key[n] = j.p;
+		if (!hh__string(&j, &esc)) return;
+		hh__ix_key_end[n] = j.p;
+		hh__ix_esc[n] = (char)esc;
+		hh__ws(&j);
+		if (j.p >= j.end || *j.p != ':') return;
+		j.p++;
+		hh__ws(&j);
+		hh__ix_at[n] = j.p;
+		if (!hh__value(&j)) return;
+		hh__ws(&j);
+		if (j.p >= j.end) return;
+		if (*j.p == '}') {
+			hh__ix_n = n + 1;
+			return;
+		}
+		if (*j.p != ',') return;
+		j.p++;
+	}
+}
+
 int hh_get(hh_str json, const char *path, hh_str *raw) {
 	hh__json j = {json.ptr, json.ptr + json.len, 0};
 	const char *seg = path;
+	if (json.len > 0 && j.p >= hh__in_start && j.end <= hh__in_end) {
+		if (j.p != hh__ix_start || j.end != hh__ix_end) hh__index(json);
+		if (hh__ix_n >= 0) {
+			const char *dot = strchr(seg, '.');
+			size_t slen = dot ? (size_t)(dot - seg) : strlen(seg);
+			int k = hh__ix_n - 1;
+			while (k >= 0 && !hh__key_is(hh__ix_key[k], hh__ix_key_end[k], hh__ix_esc[k], seg, slen)) k--;
+			if (k < 0) return 0;
+			j.p = hh__ix_at[k];
+			if (!dot) {
+				const char *s = j.p;
+				if (!hh__value(&j)) return 0;
+				raw->ptr = s;
+				raw->len = (uint32_t)(j.p - s);
+				return 1;
+			}
+			seg = dot + 1;
+		}
+	}
 	for (;;) {
 		const char *dot = strchr(seg, '.');
 		size_t slen = dot ? (size_t)(dot - seg) : strlen(seg);
@@ -734,6 +807,9 @@ __attribute__((export_name("hookhub_alloc"))) int32_t hookhub_alloc(int32_t size
 
 __attribute__((export_name("hookhub_transform"))) int64_t hookhub_transform(int32_t ptr, int32_t len) {
 	hh__reset();
+	hh__in_start = hh__in_end = (const char *)hh__in;
+	if (len >= 0 && (uint32_t)len <= hh__in_cap) hh__in_end += len;
+	hh__ix_start = hh__ix_end = NULL;
 	hh_buf out = {0, 0, 0};
 	hh_input in;
 	memset(&in, 0, sizeof in);
