@@ -81,6 +81,29 @@ func FuzzDecodeInput(f *testing.F) {
 	})
 }
 
+// FuzzInputDecoder: an InputDecoder that decoded one input decodes the next
+// exactly as DecodeInput does, accepting and refusing the same bytes.
+func FuzzInputDecoder(f *testing.F) {
+	a := abi.AppendInput(nil, sampleInput())
+	f.Add(a, a)
+	f.Add(a, []byte("HHI1"))
+	b := sampleInput()
+	b.Request.Headers = map[string]string{"X-A": "2"}
+	f.Add(a, abi.AppendInput(nil, b))
+	f.Fuzz(func(t *testing.T, first, second []byte) {
+		var x abi.InputDecoder
+		_, _ = x.Decode(first)
+		want, werr := abi.DecodeInput(second)
+		got, gerr := x.Decode(second)
+		if (werr == nil) != (gerr == nil) {
+			t.Fatalf("DecodeInput: %v, the decoder after another input: %v", werr, gerr)
+		}
+		if werr == nil && !reflect.DeepEqual(got, want) {
+			t.Fatalf("the decoder after another input gave\n%+v\nDecodeInput gave\n%+v", got, want)
+		}
+	})
+}
+
 func FuzzDecodeOutput(f *testing.F) {
 	f.Add(abi.AppendOutput(nil, &abi.Output{Request: sampleInput().Request}, nil))
 	f.Add(abi.AppendOutput(nil, &abi.Output{Skip: true}, nil))
