@@ -302,8 +302,8 @@ func (d *decoder) count(limit int) int {
 }
 
 // strmap reads a map; nil when it is empty. With d.reuse, old is the last
-// input's map, which it refills: a field equal to one old holds keeps old's
-// strings, so an unchanged map costs lookups, not allocations.
+// input's map: one with the same fields is kept as it is (lookups, no
+// allocation), and any other is cleared and refilled.
 func (d *decoder) strmap(old map[string]string) map[string]string {
 	n := d.count(MaxFields)
 	if d.err != nil || n == 0 {
