@@ -517,6 +517,17 @@ static void hh__index(hh_str json) {
 	}
 }
 
+/* hh__value_at gives in *raw the value at j->p (after whitespace), and 1;
+ * or 0 when it is not a valid value. */
+static int hh__value_at(hh__json *j, hh_str *raw) {
+	hh__ws(j);
+	const char *s = j->p;
+	if (!hh__value(j)) return 0;
+	raw->ptr = s;
+	raw->len = (uint32_t)(j->p - s);
+	return 1;
+}
+
 int hh_get(hh_str json, const char *path, hh_str *raw) {
 	hh__json j = {json.ptr, json.ptr + json.len, 0};
 	const char *seg = path;
@@ -529,13 +540,7 @@ int hh_get(hh_str json, const char *path, hh_str *raw) {
 			while (k >= 0 && !hh__key_is(hh__ix_key[k], hh__ix_key_end[k], hh__ix_esc[k], seg, slen)) k--;
 			if (k < 0) return 0;
 			j.p = hh__ix_at[k];
-			if (!dot) {
-				const char *s = j.p;
-				if (!hh__value(&j)) return 0;
-				raw->ptr = s;
-				raw->len = (uint32_t)(j.p - s);
-				return 1;
-			}
+			if (!dot) return hh__value_at(&j, raw);
 			seg = dot + 1;
 		}
 	}
@@ -595,14 +600,7 @@ int hh_get(hh_str json, const char *path, hh_str *raw) {
 			}
 		}
 		if (!found) return 0;
-		if (!dot) {
-			hh__ws(&j);
-			const char *s = j.p;
-			if (!hh__value(&j)) return 0;
-			raw->ptr = s;
-			raw->len = (uint32_t)(j.p - s);
-			return 1;
-		}
+		if (!dot) return hh__value_at(&j, raw);
 		seg = dot + 1;
 	}
 }
