@@ -186,6 +186,7 @@ func New(o Options) (*Host, error) {
 		if err := os.MkdirAll(o.CacheDir, 0o750); err != nil {
 			return nil, fmt.Errorf("plugins: cache dir: %w", err)
 		}
+		pruneOtherBuilds(o.CacheDir, time.Now())
 		c, err := wazero.NewCompilationCacheWithDir(o.CacheDir)
 		if err != nil {
 			return nil, fmt.Errorf("plugins: cache dir: %w", err)

@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"sync"
+	"time"
 )
 
 // Beside wazero's compiled code, the cache dir keeps what Load does to a
@@ -31,6 +32,30 @@ var hostKey = sync.OnceValue(func() string {
 	}
 	return fmt.Sprintf("%x-%x", fi.Size(), fi.ModTime().UnixNano())
 })
+
+// staleBuildAge is how long another build's folder under hookhub-modules
+// lies unchanged before a host removes it: each build of the host starts
+// afresh, so without this every build left its folder for good.
+const staleBuildAge = 7 * 24 * time.Hour
+
+// pruneOtherBuilds removes the hookhub-modules folders of other builds of
+// the host that nothing has written to for staleBuildAge (a build still in
+// use there only redoes its checks and rewrites). Errors only leave files.
+func pruneOtherBuilds(dir string, now time.Time) {
+	root := filepath.Join(dir, "hookhub-modules")
+	entries, err := os.ReadDir(root)
+	if err != nil {
+		return
+	}
+	for _, e := range entries {
+		if !e.IsDir() || e.Name() == hostKey() {
+			continue
+		}
+		if fi, err := e.Info(); err == nil && now.Sub(fi.ModTime()) > staleBuildAge {
+			_ = os.RemoveAll(filepath.Join(root, e.Name()))
+		}
+	}
+}
 
 func cachedPath(dir, kind string, wasm []byte) string {
 	sum := sha256.Sum256(wasm)

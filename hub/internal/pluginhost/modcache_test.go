@@ -50,3 +50,59 @@ func TestModuleCacheKeepsCheckAndStack(t *testing.T) {
 		t.Errorf("the kept stack rewrite is %d bytes (%v); the module is %d", len(b), err, len(wasm))
 	}
 }
+
+// TestModuleCacheDropsOtherBuilds: each build of the host keeps its checks
+// and rewrites in a folder of its own; a host removes the folders of other
+// builds that have lain unchanged for a week, and never its own.
+func TestModuleCacheDropsOtherBuilds(t *testing.T) {
+	dir := t.TempDir()
+	root := filepath.Join(dir, "hookhub-modules")
+	weekAgo := time.Now().Add(-8 * 24 * time.Hour)
+	for _, name := range []string{"old-build", "recent-build"} {
+		if err := os.MkdirAll(filepath.Join(root, name), 0o750); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(root, name, "check-x"), []byte("ok"), 0o640); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := os.Chtimes(filepath.Join(root, "old-build"), weekAgo, weekAgo); err != nil {
+		t.Fatal(err)
+	}
+	h, err := pluginhost.New(pluginhost.Options{CacheDir: dir, Log: zerolog.Nop()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	wasm := wasmtest.BuildWAT(t, "examples/wat-plugin/passthrough.wat")
+	if err := h.Load(context.Background(), pluginhost.Module{Name: "pass", Wasm: wasm, Timeout: time.Second}); err != nil {
+		t.Fatal(err)
+	}
+	_ = h.Close(context.Background())
+	entries, err := os.ReadDir(root)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var names []string
+	own := ""
+	for _, e := range entries {
+		names = append(names, e.Name())
+		if e.Name() != "recent-build" {
+			own = e.Name()
+		}
+	}
+	if len(names) != 2 || own == "" || own == "old-build" {
+		t.Fatalf("after a start: %v, want recent-build and this build's own", names)
+	}
+	// This build's folder stays however old it looks.
+	if err := os.Chtimes(filepath.Join(root, own), weekAgo, weekAgo); err != nil {
+		t.Fatal(err)
+	}
+	h, err = pluginhost.New(pluginhost.Options{CacheDir: dir, Log: zerolog.Nop()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	_ = h.Close(context.Background())
+	if _, err := os.Stat(filepath.Join(root, own)); err != nil {
+		t.Errorf("this build's folder was removed: %v", err)
+	}
+}
