@@ -98,9 +98,11 @@ func TestSessionsSharedByHubs(t *testing.T) {
 	if resp.StatusCode != http.StatusCreated || !strings.Contains(page, "Webhook created") {
 		t.Fatalf("a form of hub A's page posted to hub B: %d, want 201 Webhook created", resp.StatusCode)
 	}
-	if _, m := apiJSON(t, a, "GET", "/v1/webhooks?account=acme", ""); !strings.Contains(fmt.Sprint(m), "made-on-b") {
-		t.Fatalf("the webhook made through hub B is not listed: %v", m)
-	}
+	// Hub A too learns of it from the bucket, a moment later.
+	hubtest.Eventually(t, 5*time.Second, "the webhook made through hub B listed by hub A", func() bool {
+		_, m := apiJSON(t, a, "GET", "/v1/webhooks?account=acme", "")
+		return strings.Contains(fmt.Sprint(m), "made-on-b")
+	})
 
 	if resp, _ := onA.do("POST", "/console/signout", url.Values{"csrf": {csrfOf(t, list)}}); resp.StatusCode != http.StatusSeeOther {
 		t.Fatalf("sign-out on A: %d", resp.StatusCode)
