@@ -132,6 +132,43 @@ func TestBatchDuplicatesAcrossBatches(t *testing.T) {
 	}
 }
 
+// TestBatchAfterDirectFirstAttempts: events delivered straight from the
+// router (direct_first_attempt: no job exists for them) and then published
+// again in a batch are rejected as duplicates there, and the batch's new
+// events are delivered: each event reaches the webhook once.
+func TestBatchAfterDirectFirstAttempts(t *testing.T) {
+	rc := hubtest.NewReceiver(t)
+	r := startHub(t, directDoc("", webhookJSON("w", "acme", rc.URL, `"events":["*"]`)), nil)
+	for _, raw := range batchOf("acme", "evt_s", 0, 5) {
+		publishRaw(t, r, "hookhub.events.acme.contact.updated", "", raw)
+		rc.WaitFor(t, rc.Count()+1, 20*time.Second) // the lane idle again: straight
+	}
+	if s := r.Stats(); s.Direct != 5 {
+		t.Fatalf("direct %d, jobs %d: the single events were to go straight", s.Direct, s.Jobs)
+	}
+	publishBatch(t, r, "acme", batchOf("acme", "evt_s", 3, 8)) // 3 and 4 again
+	rc.WaitFor(t, 8, 20*time.Second)
+	rejected := r.waitStream(t, streamName("hookhub", "REJECTED"), 2, 20*time.Second)
+	for _, m := range rejected {
+		if reason := m.Headers().Get("Hookhub-Reason"); !strings.HasPrefix(reason, "batch[") || !strings.Contains(reason, "duplicate: event") {
+			t.Errorf("rejected %s: %q, want a duplicate with its batch index", m.Data(), reason)
+		}
+	}
+	time.Sleep(500 * time.Millisecond)
+	seen := map[string]int{}
+	for _, q := range rc.Requests() {
+		seen[q.Header.Get("webhook-id")]++
+	}
+	for i := range 8 {
+		if id := fmt.Sprintf("evt_s%d:w", i); seen[id] != 1 {
+			t.Errorf("%s delivered %d times, want once", id, seen[id])
+		}
+	}
+	if len(rejected) != 2 {
+		t.Errorf("%d rejected, want the 2 sent again", len(rejected))
+	}
+}
+
 // TestBatchWholeRefused: a message on a batch subject that is not a batch
 // is rejected whole, with the reason, and nothing is delivered.
 func TestBatchWholeRefused(t *testing.T) {

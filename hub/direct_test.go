@@ -275,19 +275,54 @@ func TestDirectAndJobsUnderBurst(t *testing.T) {
 // through while the router saw no answer, and the consumer forgot the
 // delivery in a NATS restart) is delivered through a job, never dropped as
 // a duplicate: the archive says it was kept, not that it reached anyone.
+// The same for a copy archived by an older hub, which does not say which
+// message of the events stream it came from.
 func TestDirectArchivedBeforeStillDelivered(t *testing.T) {
+	t.Run("by this hub", func(t *testing.T) { testDirectArchivedBefore(t, true) })
+	t.Run("by an older hub", func(t *testing.T) { testDirectArchivedBefore(t, false) })
+}
+
+func testDirectArchivedBefore(t *testing.T, saysSeq bool) {
 	rc := hubtest.NewReceiver(t)
 	r := startHub(t, directDoc("", webhookJSON("crm", "acme", rc.URL, `"events":["*"]`)), nil)
-	e := contact("evt_archived")
-	e.SpecVersion, e.Source = "1.0", "test"
-	raw, _ := json.Marshal(e)
-	if _, err := r.JetStream().PublishMsg(t.Context(), bus.NewNames("hookhub").ArchiveMsg("acme", e.ID, raw)); err != nil {
-		t.Fatalf("archive: %v", err)
+	js := r.JetStream()
+	st, err := js.Stream(t.Context(), streamName("hookhub", "EVENTS"))
+	if err != nil {
+		t.Fatal(err)
 	}
-	r.publish(t, e)
+	// The archive copy names the place the event is about to take in the
+	// events stream (or none, as an older hub's); the event is stored only
+	// there, and tried again under another id when the stream keeper's
+	// heartbeat took the place first.
+	var id string
+	for try := 0; id == ""; try++ {
+		if try == 10 {
+			t.Fatal("the events stream never stayed still long enough")
+		}
+		e := contact(fmt.Sprintf("evt_archived%d", try))
+		e.SpecVersion, e.Source = "1.0", "test"
+		raw, _ := json.Marshal(e)
+		info, err := st.Info(t.Context())
+		if err != nil {
+			t.Fatal(err)
+		}
+		var seq uint64
+		if saysSeq {
+			seq = info.State.LastSeq + 1
+		}
+		if _, err := js.PublishMsg(t.Context(), bus.NewNames("hookhub").ArchiveMsg("acme", e.ID, raw, seq)); err != nil {
+			t.Fatalf("archive: %v", err)
+		}
+		m := nats.NewMsg("hookhub.events.acme." + e.Type)
+		m.Header.Set(jetstream.MsgIDHeader, "acme:"+e.ID)
+		m.Data = raw
+		if _, err := js.PublishMsg(t.Context(), m, jetstream.WithExpectLastSequence(info.State.LastSeq)); err == nil {
+			id = e.ID
+		}
+	}
 	req := rc.WaitFor(t, 1, 20*time.Second)[0]
-	if got := req.Header.Get("webhook-id"); got != "evt_archived:crm" {
-		t.Errorf("webhook-id %q, want evt_archived:crm", got)
+	if got := req.Header.Get("webhook-id"); got != id+":crm" {
+		t.Errorf("webhook-id %q, want %s:crm", got, id)
 	}
 	waitRouted(t, r)
 	if s := r.Stats(); s.Direct != 0 || s.Jobs != 1 || s.Rejected != 0 {

@@ -2,6 +2,7 @@ package hub_test
 
 import (
 	"encoding/json"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -166,10 +167,18 @@ func TestEventIDsScopedByAccount(t *testing.T) {
 // none); an id not scoped by the account is rejected with the rule. An event
 // published again under another Nats-Msg-Id is not delivered twice, and that
 // is said: a log line naming the event and its account, and a rejected entry.
+// The same whether the first copy went through a job or straight
+// (direct_first_attempt), where no job exists for the copy to meet.
 func TestMsgIDScopedAndRepublishSaid(t *testing.T) {
+	for _, direct := range []bool{false, true} {
+		t.Run(fmt.Sprintf("direct=%v", direct), func(t *testing.T) { testMsgIDScopedAndRepublishSaid(t, direct) })
+	}
+}
+
+func testMsgIDScopedAndRepublishSaid(t *testing.T, direct bool) {
 	rc := hubtest.NewReceiver(t)
 	logs := &syncBuffer{}
-	r := startHub(t, `{"webhooks":[`+webhookJSON("wh", "acme", rc.URL, `"events":["*"]`)+`]}`, nil,
+	r := startHub(t, fmt.Sprintf(`{"delivery":{"direct_first_attempt":%v},"webhooks":[`, direct)+webhookJSON("wh", "acme", rc.URL, `"events":["*"]`)+`]}`, nil,
 		hub.WithLogger(zerolog.New(logs).Level(zerolog.WarnLevel)))
 	ev := func(id string) string {
 		return `{"specversion":"1.0","id":"` + id + `","source":"s","type":"contact.updated","account":"acme","data":{"email":"a@example.com"}}`
@@ -204,6 +213,9 @@ func TestMsgIDScopedAndRepublishSaid(t *testing.T) {
 	})
 	if n := rc.Count(); n != 1 {
 		t.Errorf("%d deliveries, want 1", n)
+	}
+	if s := r.Stats(); direct && s.Direct != 1 {
+		t.Errorf("direct %d, jobs %d: the first copy was to go straight", s.Direct, s.Jobs)
 	}
 }
 

@@ -166,11 +166,17 @@ func (n Names) ArchiveAll() string { return n.Prefix + ".archive.>" }
 
 // ArchiveMsg is the copy of an event kept for resends, de-duplicated by the
 // event's account and id (ids are unique within an account only): the
-// router and the ordered-delivery sequencer may both write it.
-func (n Names) ArchiveMsg(account, eventID string, raw []byte) *nats.Msg {
+// router and the ordered-delivery sequencer may both write it. eventsSeq is
+// the event's message in the events stream (0: unknown), so that a writer
+// told "duplicate" can tell its own message from another copy of the event
+// (ArchivedFrom).
+func (n Names) ArchiveMsg(account, eventID string, raw []byte, eventsSeq uint64) *nats.Msg {
 	m := nats.NewMsg(n.Archive(account, eventID))
 	m.Header.Set(jetstream.MsgIDHeader, "archive:"+account+":"+eventID)
 	m.Header.Set(HeaderEventID, eventID)
+	if eventsSeq > 0 {
+		m.Header.Set(HeaderEventsSeq, strconv.FormatUint(eventsSeq, 10))
+	}
 	m.Data = raw
 	return m
 }

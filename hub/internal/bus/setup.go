@@ -22,6 +22,9 @@ const (
 	// HeaderAccount is the account a rejected event was published for, read
 	// from its subject (absent when the subject names none).
 	HeaderAccount = "Hookhub-Account"
+	// HeaderEventsSeq is set on an archived event: the sequence of the
+	// message in the events stream that it was archived from.
+	HeaderEventsSeq = "Hookhub-Events-Seq"
 )
 
 // LogLimits bound the attempt log and the dead letters: past either bound

@@ -149,7 +149,7 @@ func (s *sequencer) dispatch(m jetstream.Msg) {
 	// does (the same message id: whichever comes second is a duplicate).
 	for _, oe := range events {
 		actx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-		_, err = s.e.o.Bus.JS.PublishMsg(actx, s.e.o.Bus.Names.ArchiveMsg(oe.ev.Account, oe.ev.ID, oe.raw))
+		_, err = s.e.o.Bus.JS.PublishMsg(actx, s.e.o.Bus.Names.ArchiveMsg(oe.ev.Account, oe.ev.ID, oe.raw, md.Sequence.Stream))
 		cancel()
 		if err != nil {
 			s.e.log.Warn().Err(err).Str("event", oe.ev.ID).Msg("archiving the event failed; it will come again")

@@ -84,14 +84,36 @@ func (r *Router) handleBatch(ctx context.Context, m jetstream.Msg, account strin
 	ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
 	defer cancel()
 	// Each event is archived before any of its jobs exists, as one event is.
+	var seq uint64 // the batch's place in the events stream
+	if md, err := m.Metadata(); err == nil {
+		seq = md.Sequence.Stream
+	}
 	archives := make([]*nats.Msg, len(accepted))
 	for i, a := range accepted {
-		archives[i] = n.ArchiveMsg(a.ev.Account, a.ev.ID, a.raw)
+		archives[i] = n.ArchiveMsg(a.ev.Account, a.ev.ID, a.raw, seq)
 	}
-	if _, err := r.writeAll(ctx, archives); err != nil {
+	archived, err := r.writeAll(ctx, archives)
+	if err != nil {
 		r.retryBatch(m, err)
 		return
 	}
+	kept := accepted[:0]
+	for i, a := range accepted {
+		if archived[i] != 0 {
+			again, err := r.republished(ctx, archived[i], seq)
+			if err != nil {
+				r.retryBatch(m, err)
+				return
+			}
+			if again {
+				r.metrics.Event(a.ev.Type, "rejected")
+				rejects = append(rejects, r.batchReject(m, a.index, a.raw, republishedReason(a.ev)))
+				continue
+			}
+		}
+		kept = append(kept, a)
+	}
+	accepted = kept
 	var jobs []*nats.Msg
 	var owner []*routed
 	for _, a := range accepted {
@@ -106,7 +128,7 @@ func (r *Router) handleBatch(ctx context.Context, m jetstream.Msg, account strin
 		return
 	}
 	for i, d := range dup {
-		if d {
+		if d != 0 {
 			owner[i].dups++
 		}
 	}
@@ -179,9 +201,10 @@ const (
 var batchSlots = semaphore.NewWeighted(batchWrites)
 
 // writeAll stores msgs, writeWindow at a time, and says which were
-// duplicates (a message id JetStream had stored within its window).
-func (r *Router) writeAll(ctx context.Context, msgs []*nats.Msg) ([]bool, error) {
-	dup := make([]bool, len(msgs))
+// duplicates (a message id JetStream had stored within its window): for
+// each, the sequence of the message stored before, or 0 for a new one.
+func (r *Router) writeAll(ctx context.Context, msgs []*nats.Msg) ([]uint64, error) {
+	dup := make([]uint64, len(msgs))
 	for lo := 0; lo < len(msgs); lo += writeWindow {
 		hi := min(lo+writeWindow, len(msgs))
 		if err := r.writeWindow(ctx, msgs[lo:hi], dup[lo:hi]); err != nil {
@@ -193,7 +216,7 @@ func (r *Router) writeAll(ctx context.Context, msgs []*nats.Msg) ([]bool, error)
 
 // writeWindow stores msgs at once, holding a slot of batchSlots for each
 // until its ack.
-func (r *Router) writeWindow(ctx context.Context, msgs []*nats.Msg, dup []bool) error {
+func (r *Router) writeWindow(ctx context.Context, msgs []*nats.Msg, dup []uint64) error {
 	if err := batchSlots.Acquire(ctx, int64(len(msgs))); err != nil {
 		return err
 	}
@@ -209,7 +232,9 @@ func (r *Router) writeWindow(ctx context.Context, msgs []*nats.Msg, dup []bool) 
 	for i, f := range futures {
 		select {
 		case ack := <-f.Ok():
-			dup[i] = ack.Duplicate
+			if ack.Duplicate {
+				dup[i] = ack.Sequence
+			}
 		case err := <-f.Err():
 			return err
 		case <-ctx.Done():
