@@ -172,7 +172,7 @@ func Parse(name string, raw []byte, environ map[string]string) (*Config, error) 
 		return nil, errors.Join(errs...)
 	}
 	if err := env.ParseWithOptions(&c, env.Options{Prefix: "HOOKHUB_", Environment: environ}); err != nil {
-		return nil, &FieldError{File: "environment", Msg: err.Error()}
+		return nil, &FieldError{File: "environment", Msg: envError(err, environ)}
 	}
 	if errs := emptyTokens(name, expanded, environ, &c); len(errs) > 0 {
 		return nil, errors.Join(errs...)
@@ -825,4 +825,34 @@ func CheckKeyPair(certPEM, keyPEM string) (field, msg string) {
 		return "key_pem", "the certificate or its key cannot be parsed: give a PEM certificate and its unencrypted PKCS#1, PKCS#8 or EC private key (neither value is shown)"
 	}
 	return "", ""
+}
+
+// envError says which variable an environment error is about: the env
+// package names the Go field ("parse error on field "Concurrency" of type
+// "int": ..."), which a user never wrote.
+func envError(err error, environ map[string]string) string {
+	var pe env.ParseError
+	if !errors.As(err, &pe) {
+		return err.Error()
+	}
+	var names []string
+	var walk func(t reflect.Type)
+	walk = func(t reflect.Type) {
+		for i := range t.NumField() {
+			f := t.Field(i)
+			if key, _, _ := strings.Cut(f.Tag.Get("env"), ","); key != "" && f.Name == pe.Name {
+				if _, set := environ["HOOKHUB_"+key]; set {
+					names = append(names, "HOOKHUB_"+key)
+				}
+			}
+			if ft := f.Type; ft.Kind() == reflect.Struct && f.Tag.Get("env") == "" {
+				walk(ft)
+			}
+		}
+	}
+	walk(reflect.TypeFor[Config]())
+	if len(names) != 1 {
+		return err.Error()
+	}
+	return fmt.Sprintf("%s: %v", names[0], pe.Err)
 }
