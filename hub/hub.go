@@ -203,7 +203,7 @@ func New(cfg *config.Config, opts ...Option) (*Hub, error) {
 		Concurrency: cfg.Delivery.Concurrency, PerWebhook: cfg.Delivery.PerWebhookConcurrency, PerHost: cfg.Delivery.PerHostConcurrency,
 		ExcerptBytes: cfg.Delivery.ResponseExcerptBytes, UserAgent: "hookhub/" + Version, Keys: keys, Log: o.log,
 	})
-	if cfg.Delivery.DirectFirstAttempt {
+	if cfg.Delivery.Direct() {
 		var direct routing.Direct = h.engine
 		h.router.UseDirect(direct, 0)
 	}

@@ -204,10 +204,15 @@ type Delivery struct {
 	// DirectFirstAttempt makes an event's first attempt to a webhook
 	// straight from the router when the webhook is idle and healthy in this
 	// process, writing a job only when that attempt fails (its retry) or the
-	// webhook is busy: one JetStream cycle per delivery instead of two.
-	DirectFirstAttempt bool  `json:"direct_first_attempt,omitempty" env:"DELIVERY_DIRECT"`
+	// webhook is busy: one JetStream cycle per delivery instead of two. nil
+	// means on (Direct).
+	DirectFirstAttempt *bool `json:"direct_first_attempt,omitempty" env:"DELIVERY_DIRECT"`
 	Retry              Retry `json:"retry"`
 }
+
+// Direct reports whether first attempts may go straight from the router
+// (direct_first_attempt, on unless set to false).
+func (d Delivery) Direct() bool { return d.DirectFirstAttempt == nil || *d.DirectFirstAttempt }
 
 // Retry is a retry schedule.
 type Retry struct {

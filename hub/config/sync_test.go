@@ -120,3 +120,34 @@ func TestProcs(t *testing.T) {
 		}
 	}
 }
+
+// TestDirectFirstAttempt: direct first attempts are on unless the file or
+// HOOKHUB_DELIVERY_DIRECT turns them off, and the environment wins.
+func TestDirectFirstAttempt(t *testing.T) {
+	for _, tc := range []struct {
+		doc  string
+		env  string
+		want bool
+	}{
+		{`{}`, "", true},
+		{`{"delivery":{"direct_first_attempt":false}}`, "", false},
+		{`{"delivery":{"direct_first_attempt":true}}`, "", true},
+		{`{}`, "false", false},
+		{`{"delivery":{"direct_first_attempt":false}}`, "true", true},
+	} {
+		env := map[string]string{}
+		if tc.env != "" {
+			env["HOOKHUB_DELIVERY_DIRECT"] = tc.env
+		}
+		c, err := config.Parse("hub.json", []byte(tc.doc), env)
+		if err != nil {
+			t.Fatalf("file %s env %q: %v", tc.doc, tc.env, err)
+		}
+		if got := c.Delivery.Direct(); got != tc.want {
+			t.Errorf("file %s env %q: direct %v, want %v", tc.doc, tc.env, got, tc.want)
+		}
+	}
+	if _, err := config.Parse("hub.json", []byte(`{}`), map[string]string{"HOOKHUB_DELIVERY_DIRECT": "sometimes"}); err == nil || !strings.Contains(err.Error(), "DELIVERY_DIRECT") {
+		t.Errorf("HOOKHUB_DELIVERY_DIRECT=sometimes: %v, want an error naming it", err)
+	}
+}

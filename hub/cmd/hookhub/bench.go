@@ -9,6 +9,7 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"strconv"
 	"syscall"
 	"text/tabwriter"
 	"time"
@@ -43,7 +44,11 @@ func runBench(args []string, stdout, stderr io.Writer) error {
 		o.PluginConfig = buf.String()
 		return nil
 	})
-	fs.BoolVar(&o.Direct, "direct", false, "first attempts straight from the router when a webhook's lane is idle (delivery.direct_first_attempt, experimental)")
+	fs.BoolFunc("direct", "first attempts straight from the router when a webhook's lane is idle, as serve ships (delivery.direct_first_attempt); --direct=false: every attempt through a job", func(v string) error {
+		on, err := strconv.ParseBool(v)
+		o.JobsOnly = !on
+		return err
+	})
 	fs.IntVar(&o.Concurrency, "concurrency", 0, "deliveries in flight per hub (0: serve's default, delivery.concurrency)")
 	fs.IntVar(&o.Webhooks, "webhooks", 0, "distinct webhooks, each with its own loopback receiver (host:port); a multiple of --fanout, events go round-robin to groups of fanout (0: --fanout)")
 	fs.DurationVar(&o.RequestTimeout, "request-timeout", 0, "the hub's timeout of each request (0: serve's default, delivery.timeout); hanging receivers hold requests this long")
@@ -136,6 +141,9 @@ func printResult(w io.Writer, r *benchmark.Result) {
 	row("delivered / lost / duplicates", fmt.Sprintf("%d / %d / %d", r.Delivered, r.Lost, r.Duplicates))
 	row("requests", fmt.Sprintf("%d", r.Requests))
 	row("hub: delivered / failed / deferred", fmt.Sprintf("%d / %d / %d", r.HubDelivered, r.HubFailed, r.HubDeferred))
+	if r.Direct {
+		row("hub: first attempts made straight", fmt.Sprintf("%d (the others through jobs)", r.HubDirect))
+	}
 	if r.TLS {
 		row("TLS handshakes (resumed)", fmt.Sprintf("%d (%d)", r.TLSHandshakes, r.TLSResumed))
 	}

@@ -59,8 +59,9 @@ type Options struct {
 	// PluginConfig is the webhooks' plugin config, a JSON object (the js
 	// plugin's {"script": ...}); empty: none.
 	PluginConfig string
-	// Direct turns on delivery.direct_first_attempt (experimental).
-	Direct bool
+	// JobsOnly turns delivery.direct_first_attempt off: every attempt
+	// through a job, as before it was on by default.
+	JobsOnly bool
 	// RequestTimeout bounds each request (0: serve's default,
 	// delivery.timeout); a hanging receiver holds its requests that long.
 	RequestTimeout time.Duration
@@ -158,6 +159,9 @@ type Result struct {
 	// HubRedelivered counts jobs JetStream handed out again while the hub
 	// still held them or had just settled them: dropped, not delivered twice.
 	HubRedelivered int64 `json:"hub_redelivered"`
+	// HubDirect counts first attempts made straight from the router
+	// (direct_first_attempt), without a job; the rest went through jobs.
+	HubDirect int64 `json:"hub_direct"`
 }
 
 func (o *Options) defaults() error {
@@ -239,7 +243,7 @@ func Run(ctx context.Context, o Options) (*Result, error) {
 	defer h.Close()
 	res.PerWebhookLimit, res.Concurrency = cfg.Delivery.PerWebhookConcurrency, cfg.Delivery.Concurrency
 	res.RequestTimeoutMs = ms(cfg.Delivery.Timeout.D())
-	res.Direct = cfg.Delivery.DirectFirstAttempt
+	res.Direct = cfg.Delivery.Direct()
 
 	if !o.SkipLimits {
 		progress(o.Progress, "measuring the JetStream limit...")
@@ -315,6 +319,7 @@ func Run(ctx context.Context, o Options) (*Result, error) {
 	procsDone()
 	st := h.Stats()
 	res.HubDelivered, res.HubFailed, res.HubDeferred, res.HubRedelivered = st.Delivered, st.Failed, st.Deferred, st.Redelivered
+	res.HubDirect = st.Direct
 	shares, splitOK := split.stop(o.CPUProfile)
 	res.PeakGoroutines, res.PeakHeapMiB = peaks()
 	res.Seconds = elapsed.Seconds()
@@ -405,8 +410,8 @@ func startHub(rc *receivers, dir string, o Options) (*hub.Hub, *config.Config, e
 	if o.Concurrency > 0 {
 		ca += fmt.Sprintf(`"concurrency":%d,`, o.Concurrency)
 	}
-	if o.Direct {
-		ca += `"direct_first_attempt":true,`
+	if o.JobsOnly {
+		ca += `"direct_first_attempt":false,`
 	}
 	if o.RequestTimeout > 0 {
 		ca += fmt.Sprintf(`"timeout":%q,`, o.RequestTimeout.String())
