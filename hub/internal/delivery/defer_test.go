@@ -51,3 +51,47 @@ func TestDeferPacesAFullLane(t *testing.T) {
 		t.Errorf("an hour later: %s, want about the queue's 1 s", d)
 	}
 }
+
+// TestQueueFollowsThePace: a lane queues about queueFor of its work at the
+// pace it goes, within its floor and maxQueue, and a lane that slowed down
+// gives up what is over its new cap, newest first, each for a while.
+func TestQueueFollowsThePace(t *testing.T) {
+	e := &Engine{o: Options{PerWebhook: 16}, holding: map[uint64]struct{}{}}
+	for _, tc := range []struct {
+		svc  time.Duration
+		want int
+	}{
+		{0, 1024},                      // nothing measured yet: the floor
+		{3 * time.Millisecond, 16384},  // 26,666 units in 5 s: maxQueue
+		{20 * time.Millisecond, 4000},  // 16 every 20 ms for 5 s
+		{200 * time.Millisecond, 1024}, // 400: the floor
+		{15 * time.Second, 1024},       // hanging: the floor
+	} {
+		if got := e.queueCap(&lane{flow: flow{limit: 16}, svc: tc.svc}); got != tc.want {
+			t.Errorf("service time %s: cap %d, want %d", tc.svc, got, tc.want)
+		}
+	}
+	if got := (&Engine{o: Options{PerWebhook: 100}}).queueCap(&lane{flow: flow{limit: 100}}); got != 1600 {
+		t.Errorf("per_webhook_concurrency 100: floor %d, want 1,600", got)
+	}
+
+	// 4,000 queued while the lane went at 20 ms a unit; now it hangs.
+	l := &lane{flow: flow{limit: 16}, svc: 20 * time.Millisecond}
+	for range 4000 {
+		l.queue = append(l.queue, &unit{})
+	}
+	first, last := l.queue[0], l.queue[1023]
+	if out, _ := e.shed(l); len(out) != 0 {
+		t.Fatalf("a lane within its cap shed %d units", len(out))
+	}
+	l.svc = 15 * time.Second
+	out, delays := e.shed(l)
+	if len(out) != 4000-1024 || len(l.queue) != 1024 || l.queue[0] != first || l.queue[1023] != last {
+		t.Fatalf("shed %d, kept %d: want the newest 2,976 out and the oldest 1,024 kept", len(out), len(l.queue))
+	}
+	for i, d := range delays {
+		if d < minDefer {
+			t.Fatalf("shed unit %d handed back for %s, want at least %s", i, d, minDefer)
+		}
+	}
+}
