@@ -116,7 +116,7 @@ func printResult(w io.Writer, r *benchmark.Result) {
 	}
 	fmt.Fprintf(w, "hookhub bench: %d events of %d B, fan-out %d, %s, nats_sync %s, GOMAXPROCS %d, procs %s\n", r.Events, r.PayloadBytes, r.Fanout, scheme, r.Sync, r.GOMAXPROCS, r.Procs)
 	fmt.Fprintf(w, "scenario: %d webhooks (%d hanging), receiver latency %.0f ms, published over %s, %s\n", r.Webhooks, r.HangingWebhooks, r.ReceiverLatencyMs, r.PublishPath, rate)
-	fmt.Fprintf(w, "hub settings: per_webhook_concurrency %d, concurrency %d, request timeout %.0f ms\n", r.PerWebhookLimit, r.Concurrency, r.RequestTimeoutMs)
+	fmt.Fprintf(w, "hub settings: per_webhook_concurrency %d, concurrency %d, request timeout %.0f ms, direct_first_attempt %v\n", r.PerWebhookLimit, r.Concurrency, r.RequestTimeoutMs, r.Direct)
 	switch {
 	case r.PluginIsolation != "":
 		fmt.Fprintf(w, "plugin: %s, isolation %s\n", r.Plugin, r.PluginIsolation)
