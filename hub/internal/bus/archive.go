@@ -2,8 +2,11 @@ package bus
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strconv"
+
+	"github.com/nats-io/nats.go/jetstream"
 )
 
 // ArchivedFrom reads the archived event at seq of the archive stream (the
@@ -16,12 +19,24 @@ import (
 // own), from another copy of the event: one published again without a
 // Nats-Msg-Id, whose first copy the events stream kept under another
 // sequence.
+//
+// A copy no longer there (removed by hand) does not say either.
 func (b *Bus) ArchivedFrom(ctx context.Context, seq uint64) (eventsSeq uint64, ok bool, err error) {
-	st, err := b.JS.Stream(ctx, b.Names.ArchiveStream)
-	if err != nil {
-		return 0, false, fmt.Errorf("bus: stream %s: %w", b.Names.ArchiveStream, err)
+	b.archiveMu.Lock()
+	st := b.archive
+	b.archiveMu.Unlock()
+	if st == nil {
+		if st, err = b.JS.Stream(ctx, b.Names.ArchiveStream); err != nil {
+			return 0, false, fmt.Errorf("bus: stream %s: %w", b.Names.ArchiveStream, err)
+		}
+		b.archiveMu.Lock()
+		b.archive = st
+		b.archiveMu.Unlock()
 	}
 	m, err := st.GetMsg(ctx, seq)
+	if errors.Is(err, jetstream.ErrMsgNotFound) {
+		return 0, false, nil
+	}
 	if err != nil {
 		return 0, false, fmt.Errorf("bus: archived event %d: %w", seq, err)
 	}

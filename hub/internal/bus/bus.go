@@ -74,6 +74,9 @@ type Bus struct {
 
 	seqMu sync.Mutex
 	seq   jetstream.Consumer // the sequencer consumer, once known to exist
+
+	archiveMu sync.Mutex
+	archive   jetstream.Stream // the archive stream, once looked up (ArchivedFrom)
 }
 
 // Open starts the embedded server (when opts.URL is empty) and connects.

@@ -62,13 +62,12 @@ type heldEvent struct {
 // archive copy was new (archivedDup false), is offered: one routed again
 // (after a crash or a failed write) may already have its jobs, and a
 // webhook must not get it both from a job and straight; it gets jobs, which
-// de-duplicate against jobs only. So an event archived before (published
-// again without a Nats-Msg-Id within the de-duplication window, or whose
-// archive write was stored when the router last saw no answer) gets jobs: a
-// webhook its first copy reached straight gets it again (at least once),
-// but none can miss it, as they could if it were rejected on the archive's
-// word. Events of ordered webhooks, which the sequencer archives too, never
-// come here.
+// de-duplicate against jobs only. The archive copies that come here as
+// duplicates are this message's own (its archive write was stored when the
+// router last saw no answer, and the consumer forgot the delivery) or an
+// older hub's, which do not say where they came from: another copy of the
+// event, published again, was rejected before (republished). Events of
+// ordered webhooks, which the sequencer archives too, never come here.
 //
 // Nor does an event stored more than directFresh ago (a backlog, or one that
 // waited in this hub's buffer): JetStream hands an event to a second router

@@ -276,7 +276,7 @@ func (r *Router) handle(ctx context.Context, m jetstream.Msg) {
 // this router) and one whose archive does not say (an older hub's) are
 // routed as before: their jobs de-duplicate against jobs.
 func (r *Router) republished(ctx context.Context, archiveSeq, seq uint64) (bool, error) {
-	if seq == 0 {
+	if seq == 0 || archiveSeq == 0 { // nothing to compare (a server that does not say)
 		return false, nil
 	}
 	from, ok, err := r.bus.ArchivedFrom(ctx, archiveSeq)
