@@ -827,30 +827,48 @@ func CheckKeyPair(certPEM, keyPEM string) (field, msg string) {
 	return "", ""
 }
 
-// envError says which variable an environment error is about: the env
+// envError says which variable each environment error is about: the env
 // package names the Go field ("parse error on field "Concurrency" of type
 // "int": ..."), which a user never wrote.
 func envError(err error, environ map[string]string) string {
+	errs := []error{err}
+	var agg env.AggregateError
+	if errors.As(err, &agg) {
+		errs = agg.Errors
+	}
+	msgs := make([]string, 0, len(errs))
+	for _, e := range errs {
+		msgs = append(msgs, envVarError(e, environ))
+	}
+	return strings.Join(msgs, "; ")
+}
+
+func envVarError(err error, environ map[string]string) string {
 	var pe env.ParseError
 	if !errors.As(err, &pe) {
 		return err.Error()
 	}
 	var names []string
-	var walk func(t reflect.Type)
-	walk = func(t reflect.Type) {
+	var walk func(t reflect.Type, prefix string)
+	walk = func(t reflect.Type, prefix string) {
 		for i := range t.NumField() {
 			f := t.Field(i)
-			if key, _, _ := strings.Cut(f.Tag.Get("env"), ","); key != "" && f.Name == pe.Name {
-				if _, set := environ["HOOKHUB_"+key]; set {
-					names = append(names, "HOOKHUB_"+key)
+			key, _, _ := strings.Cut(f.Tag.Get("env"), ",")
+			if key != "" && f.Name == pe.Name {
+				if _, set := environ[prefix+key]; set {
+					names = append(names, prefix+key)
 				}
 			}
-			if ft := f.Type; ft.Kind() == reflect.Struct && f.Tag.Get("env") == "" {
-				walk(ft)
+			ft := f.Type
+			if ft.Kind() == reflect.Pointer {
+				ft = ft.Elem()
+			}
+			if key == "" && ft.Kind() == reflect.Struct {
+				walk(ft, prefix+f.Tag.Get("envPrefix"))
 			}
 		}
 	}
-	walk(reflect.TypeFor[Config]())
+	walk(reflect.TypeFor[Config](), "HOOKHUB_")
 	if len(names) != 1 {
 		return err.Error()
 	}

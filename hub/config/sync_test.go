@@ -151,3 +151,20 @@ func TestDirectFirstAttempt(t *testing.T) {
 		t.Errorf("HOOKHUB_DELIVERY_DIRECT=sometimes: %v, want an error naming it", err)
 	}
 }
+
+// TestEnvErrorsNamed: every unreadable variable is named in the error, not
+// the Go field behind it.
+func TestEnvErrorsNamed(t *testing.T) {
+	_, err := config.Parse("hub.json", []byte(`{}`), map[string]string{"HOOKHUB_DELIVERY_DIRECT": "sometimes", "HOOKHUB_STREAM_REPLICAS": "three"})
+	if err == nil {
+		t.Fatal("two unreadable variables accepted")
+	}
+	for _, want := range []string{"HOOKHUB_DELIVERY_DIRECT: ", "HOOKHUB_STREAM_REPLICAS: "} {
+		if !strings.Contains(err.Error(), want) {
+			t.Errorf("error %q does not name %s", err, strings.TrimSuffix(want, ": "))
+		}
+	}
+	if strings.Contains(err.Error(), "field") {
+		t.Errorf("error %q names a Go field", err)
+	}
+}
