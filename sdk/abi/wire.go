@@ -117,7 +117,7 @@ func (x *InputDecoder) Decode(b []byte) (*Input, error) {
 // decode decodes b into in; with x, in holds the last input's strings and
 // maps to reuse.
 func (in *Input) decode(b []byte, x *InputDecoder) error {
-	d := decoder{b: b, reuse: x != nil}
+	d := decoder{b: b}
 	if !d.magic(inputMagic) {
 		return d.fail("input does not start with " + inputMagic)
 	}
@@ -144,7 +144,7 @@ func (in *Input) decode(b []byte, x *InputDecoder) error {
 			x.query = in.Request.Query
 		}
 	}
-	in.URL = d.optStringLike(in.URL)
+	in.URL = d.optString(in.URL)
 	if d.err == nil && d.off != len(b) {
 		return d.fail(fmt.Sprintf("%d bytes after the input", len(b)-d.off))
 	}
@@ -171,7 +171,7 @@ func DecodeOutput(b []byte) (*Output, error) {
 		}
 	case kind == kindSend:
 		d.request(&out.Request)
-		out.URL = d.optString()
+		out.URL = d.optString("")
 	default:
 		d.fail(fmt.Sprintf("unknown output kind %d", kind))
 	}
@@ -211,10 +211,9 @@ func appendRequest(dst []byte, r *Request) []byte {
 }
 
 type decoder struct {
-	b     []byte
-	off   int
-	err   error
-	reuse bool // strings and maps the request holds are the last input's
+	b   []byte
+	off int
+	err error
 }
 
 // string reads a string field: old itself when it has the same bytes (the
@@ -281,11 +280,9 @@ func (d *decoder) bytes() []byte {
 	return v
 }
 
-// optString reads a trailing optional string: "" when no bytes remain.
-func (d *decoder) optString() string { return d.optStringLike("") }
-
-// optStringLike is optString, reusing old as string does.
-func (d *decoder) optStringLike(old string) string {
+// optString reads a trailing optional string: "" when no bytes remain, and
+// old itself when it has the same bytes, as string does.
+func (d *decoder) optString(old string) string {
 	if d.err != nil || d.off == len(d.b) {
 		return ""
 	}
@@ -301,18 +298,18 @@ func (d *decoder) count(limit int) int {
 	return int(n)
 }
 
-// strmap reads a map; nil when it is empty. With d.reuse, old is the last
-// input's map: one with the same fields is kept as it is (lookups, no
-// allocation), and any other is cleared and refilled.
+// strmap reads a map; nil when it is empty. A non-nil old is the last
+// input's map (InputDecoder): one with the same fields is kept as it is
+// (lookups, no allocation), and any other is cleared and refilled.
 func (d *decoder) strmap(old map[string]string) map[string]string {
 	n := d.count(MaxFields)
 	if d.err != nil || n == 0 {
-		if d.reuse && old != nil {
+		if old != nil {
 			clear(old)
 		}
 		return nil
 	}
-	if !d.reuse || old == nil {
+	if old == nil {
 		m := make(map[string]string, n)
 		for i := 0; i < n && d.err == nil; i++ {
 			k := d.bytes()
