@@ -38,11 +38,15 @@ var hostKey = sync.OnceValue(func() string {
 // afresh, so without this every build left its folder for good.
 const staleBuildAge = 7 * 24 * time.Hour
 
+// modulesDir is the cache dir's folder for Load's work, one folder per build
+// of the host (hostKey).
+const modulesDir = "hookhub-modules"
+
 // pruneOtherBuilds removes the hookhub-modules folders of other builds of
 // the host that nothing has written to for staleBuildAge (a build still in
 // use there only redoes its checks and rewrites). Errors only leave files.
 func pruneOtherBuilds(dir string, now time.Time) {
-	root := filepath.Join(dir, "hookhub-modules")
+	root := filepath.Join(dir, modulesDir)
 	entries, err := os.ReadDir(root)
 	if err != nil {
 		return
@@ -59,7 +63,7 @@ func pruneOtherBuilds(dir string, now time.Time) {
 
 func cachedPath(dir, kind string, wasm []byte) string {
 	sum := sha256.Sum256(wasm)
-	return filepath.Join(dir, "hookhub-modules", hostKey(), kind+"-"+hex.EncodeToString(sum[:]))
+	return filepath.Join(dir, modulesDir, hostKey(), kind+"-"+hex.EncodeToString(sum[:]))
 }
 
 // writeCached writes a cache file whole or not at all; a failure only
