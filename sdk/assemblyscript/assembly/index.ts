@@ -436,11 +436,7 @@ export function raw(json: Uint8Array, path: string): Uint8Array | null {
 			}
 			if (j < 0) return null;
 			c.p = ixAt[j * 3 + 2];
-			if (to == path.length) {
-				const start = c.p;
-				if (!skipValue(c)) return null;
-				return viewOf(json, start, c.p);
-			}
+			if (to == path.length) return valueAt(json, c);
 			from = to + 1;
 		}
 	}
@@ -499,6 +495,12 @@ export function raw(json: Uint8Array, path: string): Uint8Array | null {
 		if (to == path.length) break;
 		from = to + 1;
 	}
+	return valueAt(json, c);
+}
+
+// valueAt is the value at c (after whitespace) as a view of json, or null
+// when it is not a valid value.
+function valueAt(json: Uint8Array, c: Cur): Uint8Array | null {
 	c.ws();
 	const start = c.p;
 	if (!skipValue(c)) return null;
