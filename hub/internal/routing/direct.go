@@ -54,7 +54,8 @@ type heldEvent struct {
 	err     error
 }
 
-// handOver offers the first attempt of an event to each of matches through
+// handOver offers the first attempt of an event (m, whose metadata is md,
+// nil when unreadable) to each of matches through
 // r.direct, and returns the event held for those it took (nil: none) and
 // the matches that still need a job.
 //
@@ -73,10 +74,9 @@ type heldEvent struct {
 // waited in this hub's buffer): JetStream hands an event to a second router
 // only RouterAck after the first, and a copy that came again while its first
 // attempt ran straight from here would get a job, and a second delivery.
-func (r *Router) handOver(m jetstream.Msg, account, eventID string, raw []byte, matches []*webhooks.Webhook, archivedDup bool) (held *heldEvent, jobs []*webhooks.Webhook) {
-	md, err := m.Metadata()
+func (r *Router) handOver(m jetstream.Msg, md *jetstream.MsgMetadata, account, eventID string, raw []byte, matches []*webhooks.Webhook, archivedDup bool) (held *heldEvent, jobs []*webhooks.Webhook) {
 	switch {
-	case err != nil || md.NumDelivered != 1 || archivedDup:
+	case md == nil || md.NumDelivered != 1 || archivedDup:
 		return nil, matches
 	case time.Since(md.Timestamp) > directFresh:
 		return nil, matches

@@ -183,7 +183,8 @@ func (r *Router) handle(ctx context.Context, m jetstream.Msg) {
 	// exists: the archive is another stream, stored on its own time, and a
 	// resend asked for right after a delivery must find the event.
 	var seq uint64 // the event's place in the events stream
-	if md, err := m.Metadata(); err == nil {
+	md, err := m.Metadata()
+	if err == nil {
 		seq = md.Sequence.Stream
 	}
 	f, pubErr := r.bus.JS.PublishMsgAsync(n.ArchiveMsg(ev.Account, ev.ID, raw, seq))
@@ -204,7 +205,7 @@ func (r *Router) handle(ctx context.Context, m jetstream.Msg) {
 	var held *heldEvent
 	jobs, dups := matches, 0
 	if pubErr == nil && !ordered && r.direct != nil {
-		held, jobs = r.handOver(m, ev.Account, ev.ID, raw, matches, archived.Duplicate)
+		held, jobs = r.handOver(m, md, ev.Account, ev.ID, raw, matches, archived.Duplicate)
 	}
 	futures := make([]jetstream.PubAckFuture, 0, len(jobs))
 	for _, w := range jobs {
