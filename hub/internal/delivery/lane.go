@@ -230,10 +230,15 @@ func (e *Engine) submit(u *unit) {
 		e.release(u.msgs) // a batch's jobs, held while gathering
 		delay := l.deferFor(time.Now(), handedBack(u))
 		e.mu.Unlock()
-		e.Stats.Deferred.Add(1)
-		for _, m := range u.msgs {
-			_ = m.NakWithDelay(delay)
-		}
+		e.deferUnit(u, delay)
+	}
+}
+
+// deferUnit hands u's jobs back to JetStream for delay.
+func (e *Engine) deferUnit(u *unit, delay time.Duration) {
+	e.Stats.Deferred.Add(1)
+	for _, m := range u.msgs {
+		_ = m.NakWithDelay(delay)
 	}
 }
 
@@ -325,10 +330,7 @@ func (e *Engine) shed(l *lane) (out []*unit, delays []time.Duration) {
 // handBackShed returns the units shed took to JetStream, each for its delay.
 func (e *Engine) handBackShed(units []*unit, delays []time.Duration) {
 	for i, u := range units {
-		e.Stats.Deferred.Add(1)
-		for _, m := range u.msgs {
-			_ = m.NakWithDelay(delays[i])
-		}
+		e.deferUnit(u, delays[i])
 	}
 }
 
