@@ -222,7 +222,7 @@ func (e *Engine) submit(u *unit) {
 		e.mu.Unlock()
 		e.wg.Add(1)
 		e.pool.Go(func() { e.runLane(l, u) })
-	case len(l.queue) < e.queueCap(l):
+	case len(l.queue) < e.queueCap():
 		l.queue = append(l.queue, u)
 		e.hold(u.msgs)
 		e.mu.Unlock()
@@ -279,60 +279,10 @@ func (l *lane) deferFor(now time.Time, again bool) time.Duration {
 	return min(maxDefer, max(minDefer+time.Duration(rand.IntN(400))*time.Millisecond, d))
 }
 
-// Bounds of a lane's queue (queueCap).
-const (
-	// queueFor is the work a lane may keep waiting, at its pace: long
-	// enough to ride out a burst, short enough that the rest of a burst
-	// goes back to JetStream, where another hub can take it.
-	queueFor = 5 * time.Second
-	// maxQueue bounds any one lane's queue: a quarter of the deliverer
-	// consumer's pending acks. The hub as a whole never holds more than
-	// those (65,536 jobs), however they spread over lanes.
-	maxQueue = 16384
-)
-
-// queueCap bounds the units waiting in lane l: about queueFor of its work at
-// the pace it goes (flow.limit units at a time, each for svc), at least
-// max(1024, 16*PerWebhook), the bound before the pace counted, and at most
-// maxQueue. A fast webhook's burst then waits here instead of going back to
-// JetStream and coming again: with the floor alone that cost about two
-// hand-backs per delivery in `hookhub bench --events 100000`, each a nak, a
-// redelivery and a read of the job. A slow or hanging webhook keeps the
-// floor, and a lane that slows down hands back what is over its new cap
-// (shed). It holds e.mu.
-func (e *Engine) queueCap(l *lane) int {
-	floor := max(1024, 16*e.o.PerWebhook)
-	if l.svc <= 0 {
-		return floor
-	}
-	n := int(queueFor * time.Duration(max(1, l.flow.limit)) / l.svc)
-	return max(floor, min(n, maxQueue))
-}
-
-// shed takes off l's queue the units over its cap, newest first, and
-// releases them; the caller hands them back (handBackShed). It holds e.mu.
-func (e *Engine) shed(l *lane) (out []*unit, delays []time.Duration) {
-	c := e.queueCap(l)
-	if len(l.queue) <= c {
-		return nil, nil
-	}
-	out = append(out, l.queue[c:]...)
-	clear(l.queue[c:])
-	l.queue = l.queue[:c]
-	now := time.Now()
-	for _, u := range out {
-		e.release(u.msgs)
-		delays = append(delays, l.deferFor(now, handedBack(u)))
-	}
-	return out, delays
-}
-
-// handBackShed returns the units shed took to JetStream, each for its delay.
-func (e *Engine) handBackShed(units []*unit, delays []time.Duration) {
-	for i, u := range units {
-		e.deferUnit(u, delays[i])
-	}
-}
+// queueCap bounds the units waiting in one lane: enough to ride out a burst
+// to one webhook without handing jobs back, small enough that a webhook that
+// hangs holds few of the consumer's pending acks.
+func (e *Engine) queueCap() int { return max(1024, 16*e.o.PerWebhook) }
 
 // runLane processes u, then the lane's queued units, until the queue is empty
 // or the lane's flow control wants fewer units running.
@@ -405,9 +355,7 @@ func (e *Engine) runUnit(l *lane, u *unit) {
 	e.release(u.msgs)
 	l.flow.observe(res, e.o.PerWebhook, time.Now())
 	l.failed = res.err != nil && !res.skipped
-	shed, delays := e.shed(l)
 	e.mu.Unlock()
-	e.handBackShed(shed, delays)
 }
 
 // handedBack reports whether u's job was handed out before (a unit handed
