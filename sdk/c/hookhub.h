@@ -21,7 +21,9 @@
  * expects (sdk/README.md, "The ABI"): hookhub_abi_version, hookhub_alloc,
  * hookhub_transform and hookhub_config_schema, and the wire codec behind
  * them. Define HOOKHUB_CONFIG_SCHEMA as a string literal (a JSON Schema of
- * the plugin's config) before the include to declare one.
+ * the plugin's config) before the include to declare one. Define
+ * HOOKHUB_READS_URL to get the webhook's URL in in->url and to set
+ * req->url (ABI 1.1: the kit then exports hookhub_abi_url).
  *
  * On each call the kit decodes the input, hands hh_transform the input and
  * the request the hub would send without the plugin (req, which it may
@@ -65,6 +67,8 @@ typedef struct hh_request {
 	hh_map headers; /* names are case-insensitive */
 	hh_map query;   /* added to the webhook's URL */
 	hh_str body;
+	hh_str url; /* HOOKHUB_READS_URL: when set, replaces the webhook's URL
+	             * (a path and query, or the same scheme and host) */
 } hh_request;
 
 /* What the host hands the plugin for one call. */
@@ -74,6 +78,7 @@ typedef struct hh_input {
 	uint32_t n_events; /* 1, or more for a batching webhook */
 	hh_str *events;    /* CloudEvents JSON documents */
 	hh_request request; /* what the hub would send without the plugin */
+	hh_str url;         /* HOOKHUB_READS_URL: the webhook's URL, without user info */
 } hh_input;
 
 typedef enum hh_status { HH_SEND = 0, HH_SKIP = 1, HH_ERROR = 2 } hh_status;
@@ -751,6 +756,7 @@ static int hh__decode(const unsigned char *b, uint32_t len, hh_input *in) {
 	in->events = (hh_str *)hh_alloc(n * sizeof(hh_str) + 1);
 	for (uint32_t i = 0; i < n && d.ok; i++) in->events[in->n_events++] = hh__bytes(&d);
 	hh__request(&d, &in->request);
+	if (d.ok && d.p < d.end) in->url = hh__bytes(&d); /* ABI 1.1 */
 	return d.ok && d.p == d.end;
 }
 
@@ -831,6 +837,7 @@ __attribute__((export_name("hookhub_transform"))) int64_t hookhub_transform(int3
 		hh__put_map(&out, &req.headers);
 		hh__put_map(&out, &req.query);
 		hh__put_bytes(&out, req.body);
+		if (req.url.len) hh__put_bytes(&out, req.url);
 		break;
 	case HH_SKIP: hh_buf_putc(&out, HH_SKIP); break;
 	default:
@@ -839,6 +846,11 @@ __attribute__((export_name("hookhub_transform"))) int64_t hookhub_transform(int3
 	}
 	return hh__packed(out.ptr, out.len);
 }
+
+#ifdef HOOKHUB_READS_URL
+/* Never called: it tells the host to write the URL into the input. */
+__attribute__((export_name("hookhub_abi_url"))) void hookhub_abi_url(void) {}
+#endif
 
 #ifdef HOOKHUB_CONFIG_SCHEMA
 __attribute__((export_name("hookhub_config_schema"))) int64_t hookhub_config_schema(void) {
