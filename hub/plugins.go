@@ -53,7 +53,7 @@ func newPlugins(ctx context.Context, cfg *config.Config, cacheDir string, worker
 			return nil, err
 		}
 	}
-	registerJS(h, cacheDir)
+	registerJS(h)
 	file := cfg.File
 	if file == "" {
 		file = "config"

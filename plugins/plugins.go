@@ -34,7 +34,7 @@ var FirstParty = map[string]Plugin{
 }
 
 // Sandboxed lists the first-party plugins that never run natively, only in
-// the WebAssembly sandbox: js runs customers' scripts. The hub builds its
-// module from ./plugins/<name>/wasm on first use (or takes a prebuilt one
-// listed under plugins[]); task plugins builds it too.
+// the WebAssembly sandbox: js runs customers' scripts. Its module is
+// embedded (plugins/js.Engine, QuickJS built to WebAssembly); task plugins
+// copies it to bin/plugins.
 var Sandboxed = []string{"js"}

@@ -44,7 +44,7 @@ func BenchmarkJSPlugin(b *testing.B) {
 			b.Fatal(err)
 		}
 		start := time.Now()
-		for name, wasm := range map[string][]byte{"js": wasmtest.BuildKept(b, "plugins/js/wasm"), "passthrough": wasmtest.Build(b, "plugins/passthrough/wasm")} {
+		for name, wasm := range map[string][]byte{"js": wasmtest.JSEngine(b), "passthrough": wasmtest.Build(b, "plugins/passthrough/wasm")} {
 			m := pluginhost.Module{Name: name, Wasm: wasm, MemoryMiB: 64, Timeout: time.Second, Isolation: mode}
 			if err := h.Load(context.Background(), m); err != nil {
 				b.Fatal(err)

@@ -1,44 +1,75 @@
 package wasmtest
 
 import (
-	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"testing"
-
-	"github.com/hookhub/hookhub/hub/internal/wasmbuild"
 )
 
 // CacheDir is the plugin cache that tests share across test binaries and
-// runs on one machine: modules BuildKept keeps, and wazero's compiled code
-// (hubtest's hubs use it as their plugin cache). Builds are kept by the hash
-// of their source, compiled code by the hash of the module, so a change
-// never reads a stale entry.
+// runs on one machine: the js engine JSEngine builds, and wazero's compiled
+// code (hubtest's hubs use it as their plugin cache). The engine is kept by
+// the hash of its source, compiled code by the hash of the module, so a
+// change never reads a stale entry.
 var CacheDir = filepath.Join(os.TempDir(), "hookhub-plugin-cache")
 
-// BuildKept is Build through package wasmbuild (-trimpath -ldflags=-s -w),
-// keeping the module in CacheDir by the hash of its source: the first test
-// binary on the machine that needs it builds it, the others read it (the
-// hub's own js engine build reads and writes the same file). For the big
-// js engine; small plugins build fast enough with Build.
-func BuildKept(t testing.TB, dir string) []byte {
+// jsEngineSource is what plugins/js/quickjs/build.sh builds the js engine
+// from, beside QuickJS's own source (pinned by version in build.sh).
+var jsEngineSource = []string{
+	"plugins/js/quickjs/build.sh", "plugins/js/quickjs/engine.c",
+	"plugins/js/config.schema.json", "sdk/c/hookhub.h",
+}
+
+// JSEngine builds the js plugin's engine from its source with
+// plugins/js/quickjs/build.sh (clang, wasi-libc, QuickJS through the Go
+// module proxy), keeping it in CacheDir by the hash of that source: the
+// first test binary on the machine that needs it builds it (about 20 s),
+// the others read it. It skips as BuildCTemplate does where clang is
+// missing.
+func JSEngine(t testing.TB) []byte {
 	t.Helper()
 	mu.Lock()
 	defer mu.Unlock()
-	key := "kept " + dir
-	if b, ok := built[key]; ok {
+	if b, ok := built["js engine"]; ok {
 		return b
 	}
-	gobin, err := exec.LookPath("go")
-	if err != nil {
-		t.Fatal("go is not on PATH")
+	h := sha256.New()
+	for _, f := range jsEngineSource {
+		b, err := os.ReadFile(filepath.Join(Root(t), f))
+		if err != nil {
+			t.Fatal(err)
+		}
+		h.Write([]byte(f + "\x00"))
+		h.Write(b)
 	}
-	name := filepath.Base(filepath.Dir(dir)) + "-src"
-	r, err := wasmbuild.Build(context.Background(), gobin, Root(t), "./"+dir, name, CacheDir)
+	file := filepath.Join(CacheDir, "js-quickjs-"+hex.EncodeToString(h.Sum(nil))[:16]+".wasm")
+	b, err := os.ReadFile(file)
 	if err != nil {
-		t.Fatalf("building %s to wasm: %v", dir, err)
+		checkClang(t)
+		if err := os.MkdirAll(CacheDir, 0o750); err != nil {
+			t.Fatal(err)
+		}
+		tmp, err := os.CreateTemp(CacheDir, "js-quickjs-*.tmp")
+		if err != nil {
+			t.Fatal(err)
+		}
+		tmp.Close()
+		defer os.Remove(tmp.Name())
+		cmd := exec.Command("sh", filepath.Join(Root(t), "plugins", "js", "quickjs", "build.sh"))
+		cmd.Env = append(os.Environ(), "OUT="+tmp.Name())
+		if out, err := cmd.CombinedOutput(); err != nil {
+			t.Fatalf("building the js engine: %v\n%s", err, out)
+		}
+		if b, err = os.ReadFile(tmp.Name()); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.Rename(tmp.Name(), file); err != nil {
+			t.Fatal(err)
+		}
 	}
-	built[key] = r.Wasm
-	return r.Wasm
+	built["js engine"] = b
+	return b
 }
