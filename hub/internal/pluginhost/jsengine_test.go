@@ -2,6 +2,7 @@ package pluginhost_test
 
 import (
 	"context"
+	"fmt"
 	"slices"
 	"strings"
 	"testing"
@@ -26,7 +27,7 @@ func jsHost(t *testing.T) *pluginhost.Host {
 	}
 	t.Cleanup(func() { _ = h.Close(context.Background()) })
 	h.RegisterLazy(pluginhost.Lazy{
-		Module:      pluginhost.Module{Name: "js", MemoryMiB: 64, Timeout: time.Second},
+		Module:      pluginhost.Module{Name: "js", MemoryMiB: 64, Timeout: time.Second, Instances: 1}, // one: its contexts are the engine's state
 		Make:        func(context.Context) ([]byte, error) { return wasm, nil },
 		CheckByCall: true,
 	})
@@ -218,6 +219,38 @@ func TestJSDeepAndHungryScripts(t *testing.T) {
 	out, err := jsRun(t, h, in)
 	if err != nil || out.Request.Headers["x-type"] != "string" || string(out.Request.Body) != string(in.Request.Body) {
 		t.Errorf("a body 5,000 levels deep: %v, %v; want it as a string, sent unchanged", out, err)
+	}
+}
+
+// TestJSContextsUsedLastAreKept: an instance keeps the 64 webhooks'
+// contexts used last; a 65th drops the one used longest ago, which runs its
+// script again on its next call (its globals start over), and not one used
+// since.
+func TestJSContextsUsedLastAreKept(t *testing.T) {
+	h := jsHost(t)
+	script := `var calls = 0; function handler(w) { calls++; w.headers["x-calls"] = String(calls); return w }`
+	calls := func(webhook string) string {
+		t.Helper()
+		out, err := jsRun(t, h, jsInput(webhook, script))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return out.Request.Headers["x-calls"]
+	}
+	for i := range 64 {
+		if got := calls(fmt.Sprint("wh", i)); got != "1" {
+			t.Fatalf("wh%d's first call counted %s", i, got)
+		}
+	}
+	if got := calls("wh0"); got != "2" {
+		t.Fatalf("wh0's second call counted %s, want its context kept", got)
+	}
+	calls("wh64") // drops wh1, used longest ago
+	if got := calls("wh0"); got != "3" {
+		t.Errorf("wh0, used lately: %s calls, want its context kept (3)", got)
+	}
+	if got := calls("wh1"); got != "1" {
+		t.Errorf("wh1, used longest ago: %s calls, want a new context (1)", got)
 	}
 }
 

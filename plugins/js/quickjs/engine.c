@@ -1,13 +1,14 @@
 /*
  * The js plugin's engine: QuickJS (quickjs-ng) with the hookhub C kit,
- * built as a WASI reactor (see build.go). A webhook's config holds a script
+ * built as a WASI reactor by build.sh. A webhook's config holds a script
  * defining handler(webhook); each call hands it {eventType, payload, url,
  * headers} and reads back what it returns: the changed request, or null to
  * skip. plugins/js/README.md is the contract.
  *
  * One JSRuntime per instance; one JSContext (its own globals) per webhook
- * and config, made when the webhook is first called and kept (at most
- * MAX_CONTEXTS), so a script runs once and each call only calls handler.
+ * and config, made when the webhook is first called and kept (the
+ * MAX_CONTEXTS used last), so a script runs once and each call only calls
+ * handler.
  */
 #define HOOKHUB_READS_URL
 #define HOOKHUB_IMPLEMENTATION
@@ -126,19 +127,16 @@ static hh_status script_error(JSContext *ctx) {
 	if (JS_IsObject(ex)) {
 		JSValue stack = JS_GetPropertyStr(ctx, ex, "stack");
 		if (JS_IsString(stack)) {
-			hh_str st = to_str(ctx, stack);
-			const char *at = NULL;
+			hh_str st = to_str(ctx, stack); /* "    at handler (script:3:9)\n..." */
 			for (const char *p = st.ptr; (p = strstr(p, "script:")) != NULL; p++) {
 				unsigned line, col;
 				if (sscanf(p, "script:%u:%u", &line, &col) == 2) {
 					char pos[32];
 					snprintf(pos, sizeof pos, ":%u:%u", line, col);
 					hh_buf_puts(&b, pos);
-					at = p;
 					break;
 				}
 			}
-			(void)at;
 		}
 		JS_FreeValue(ctx, stack);
 	}
@@ -162,15 +160,23 @@ static void start(void) {
 	if (!check_ctx) __builtin_trap();
 }
 
-static void drop_all(void) {
-	for (int i = 0; i < n_entries; i++) {
-		JS_FreeValue(entries[i].ctx, entries[i].handler);
-		JS_FreeContext(entries[i].ctx);
-		free(entries[i].webhook);
-		free(entries[i].config);
-	}
-	n_entries = 0;
+/* drop_last frees the context used longest ago (entries are kept with the
+ * last used first). */
+static void drop_last(void) {
+	entry *e = &entries[--n_entries];
+	JS_FreeValue(e->ctx, e->handler);
+	JS_FreeContext(e->ctx);
+	free(e->webhook);
+	free(e->config);
 	JS_RunGC(rt);
+}
+
+/* to_front moves entries[i] first, the others down one. */
+static entry *to_front(int i) {
+	entry e = entries[i];
+	memmove(&entries[1], &entries[0], (size_t)i * sizeof(entry));
+	entries[0] = e;
+	return &entries[0];
 }
 
 /* script_of reads the config's script, NUL-terminated, into the arena. */
@@ -197,7 +203,7 @@ static entry *context(const hh_input *in, hh_status *st) {
 		if (e->webhook_len == in->webhook.len && e->config_len == in->config.len &&
 		    memcmp(e->webhook, in->webhook.ptr, in->webhook.len) == 0 &&
 		    memcmp(e->config, in->config.ptr, in->config.len) == 0) {
-			return e;
+			return i == 0 ? e : to_front(i);
 		}
 	}
 	hh_str script;
@@ -205,7 +211,7 @@ static entry *context(const hh_input *in, hh_status *st) {
 		*st = HH_ERROR;
 		return NULL;
 	}
-	if (n_entries == MAX_CONTEXTS) drop_all();
+	if (n_entries == MAX_CONTEXTS) drop_last();
 	JSContext *ctx = JS_NewContext(rt);
 	if (!ctx) {
 		*st = hh_fail("out of memory making the script's context");
@@ -227,14 +233,14 @@ static entry *context(const hh_input *in, hh_status *st) {
 		*st = hh_fail("script: defines no function handler(webhook)");
 		return NULL;
 	}
-	entry *e = &entries[n_entries++];
+	entry *e = &entries[n_entries];
 	e->webhook = dup_n(in->webhook.ptr, in->webhook.len);
 	e->webhook_len = in->webhook.len;
 	e->config = dup_n(in->config.ptr, in->config.len);
 	e->config_len = in->config.len;
 	e->ctx = ctx;
 	e->handler = h;
-	return e;
+	return to_front(n_entries++);
 }
 
 /* check compiles the config's script: how the hub checks a config (a call
