@@ -17,10 +17,10 @@ import (
 // BenchmarkJSPlugin measures small js handlers per call, in the hub's
 // process (interrupt) and in a worker process, beside the wasm passthrough
 // (the host's own cost): the difference is what the script and the engine
-// add. The engine's module and its compiled code are kept in the tests'
-// shared plugin cache (wasmtest.CacheDir, $TMPDIR/hookhub-plugin-cache), so
-// after the first run on the machine (or the hub's TestJSPlugin) neither is
-// paid again:
+// add. The engine (built from its source by wasmtest.JSEngine) and its
+// compiled code are kept in the tests' shared plugin cache
+// (wasmtest.CacheDir, $TMPDIR/hookhub-plugin-cache), so after the first run
+// on the machine neither is paid again:
 //
 //	go test -run '^$' -bench JSPlugin -benchtime 2000x ./hub/internal/pluginhost/
 func BenchmarkJSPlugin(b *testing.B) {

@@ -25,8 +25,9 @@ type Lazy struct {
 	CheckByCall bool
 }
 
-// makeLimit bounds making a lazy module (a cold build of the js engine).
-const makeLimit = 10 * time.Minute
+// makeLimit bounds making and loading a lazy module: the js engine's first
+// compilation on a machine takes seconds, more on a busy one.
+const makeLimit = 2 * time.Minute
 
 type lazyEntry struct {
 	mu sync.Mutex
