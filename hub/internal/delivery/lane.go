@@ -230,15 +230,10 @@ func (e *Engine) submit(u *unit) {
 		e.release(u.msgs) // a batch's jobs, held while gathering
 		delay := l.deferFor(time.Now(), handedBack(u))
 		e.mu.Unlock()
-		e.deferUnit(u, delay)
-	}
-}
-
-// deferUnit hands u's jobs back to JetStream for delay.
-func (e *Engine) deferUnit(u *unit, delay time.Duration) {
-	e.Stats.Deferred.Add(1)
-	for _, m := range u.msgs {
-		_ = m.NakWithDelay(delay)
+		e.Stats.Deferred.Add(1)
+		for _, m := range u.msgs {
+			_ = m.NakWithDelay(delay)
+		}
 	}
 }
 

@@ -6,6 +6,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strings"
 	"testing"
 )
 
@@ -45,8 +46,7 @@ func JSEngine(t testing.TB) []byte {
 		h.Write([]byte(f + "\x00"))
 		h.Write(b)
 	}
-	cc, _ := exec.Command("clang", "--version").Output() // another clang, other bytes
-	h.Write(cc)
+	h.Write([]byte(Clang())) // another clang, other bytes
 	file := filepath.Join(CacheDir, "js-quickjs-"+hex.EncodeToString(h.Sum(nil))[:16]+".wasm")
 	b, err := os.ReadFile(file)
 	if err != nil {
@@ -74,4 +74,12 @@ func JSEngine(t testing.TB) []byte {
 	}
 	built["js engine"] = b
 	return b
+}
+
+// Clang is the first line of the clang on PATH's --version ("" without
+// one): what plugins/js/quickjs/build.sh notes in clang-version.txt.
+func Clang() string {
+	out, _ := exec.Command("clang", "--version").Output()
+	first, _, _ := strings.Cut(string(out), "\n")
+	return strings.TrimSpace(first)
 }
