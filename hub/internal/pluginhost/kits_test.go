@@ -249,6 +249,53 @@ func TestKitAbortShim(t *testing.T) {
 	}
 }
 
+// TestKitCollectsGarbage attacks the AssemblyScript kit's collection policy
+// (it collects every 16 calls once an instance's memory is small and
+// steady): an instance that first leaves little garbage per call and then a
+// great deal, near its memory_mib, must keep answering, as it would with a
+// collection before every call; and what a plugin keeps survives the
+// collections.
+func TestKitCollectsGarbage(t *testing.T) {
+	if testing.Short() {
+		t.Skip("compiles an AssemblyScript module: runs in the full test run")
+	}
+	wasm := wasmtest.BuildAssemblyScript(t, "testdata/garbage.ts")
+	for _, mode := range modes {
+		t.Run(mode, func(t *testing.T) {
+			h := newHostIn(t, mode)
+			ctx := context.Background()
+			if err := h.Load(ctx, pluginhost.Module{Name: "garbage", Wasm: wasm, MemoryMiB: 8, Timeout: 5 * time.Second, Instances: 1}); err != nil {
+				t.Fatal(err)
+			}
+			call := func(i, kib int) {
+				t.Helper()
+				in := input(10)
+				in.Events = [][]byte{[]byte(fmt.Sprintf(`{"kib":%d}`, kib))}
+				out, err := h.Transform(ctx, "garbage", in)
+				if err != nil {
+					t.Fatalf("call %d (%d KiB of garbage): %v", i, kib, err)
+				}
+				if got := out.Request.Headers["X-Kept"]; got != "42" {
+					t.Fatalf("call %d: the buffer the plugin kept reads %q, want 42", i, got)
+				}
+			}
+			i := 0
+			for ; i < 200; i++ { // little garbage: the instance collects every 16 calls
+				call(i, 1)
+			}
+			for ; i < 260; i++ { // 3 MiB a call: 16 calls of it would be 48 MiB
+				call(i, 3072)
+			}
+			for ; i < 460; i++ { // little again, then much again
+				call(i, 1)
+			}
+			for ; i < 520; i++ {
+				call(i, 3072)
+			}
+		})
+	}
+}
+
 // TestCKit: the parts of hookhub.h the template does not use: a declared
 // config schema the host enforces, hh_fail, query parameters, headers
 // replaced and removed in any letter case, array paths and the config.
