@@ -377,6 +377,11 @@ func hasBackslash(b []byte) bool {
 
 // keyEqual reports whether a raw key (between its quotes) is key once unescaped.
 func keyEqual(raw []byte, key string) bool {
+	// Most keys differ from the one sought in their first byte: when it is
+	// plain (ASCII, no escape), that settles it without the scan below.
+	if len(raw) > 0 && len(key) > 0 && raw[0] != key[0] && raw[0] < utf8.RuneSelf && raw[0] != '\\' {
+		return false
+	}
 	if plain(raw) {
 		return string(raw) == key
 	}
