@@ -163,4 +163,24 @@ func TestValidateConfig(t *testing.T) {
 	if err := h.ValidateConfig("nope", nil); err == nil {
 		t.Error("an unknown plugin's config validated")
 	}
+	// A first-party plugin's schema is compiled on first use, not by
+	// Register: each must compile, and the first check must say so if not.
+	for name, p := range plugins.FirstParty {
+		if len(p.ConfigSchema) == 0 {
+			continue
+		}
+		if err := h.ValidateConfig(name, []byte(`{"no such field of any plugin":1,"filter":{"feild":1}}`)); err != nil && strings.Contains(err.Error(), "config schema") {
+			t.Errorf("%s: its config schema does not compile: %v", name, err)
+		}
+	}
+	bad := newHost(t)
+	if err := bad.Register("broken", pluginhost.Native{Transform: plugins.FirstParty["passthrough"].Transform, ConfigSchema: []byte(`{"type":"nonsense"}`)}); err != nil {
+		t.Fatal(err)
+	}
+	if err := bad.ValidateConfig("broken", []byte(`{}`)); err == nil || !strings.Contains(err.Error(), "plugin broken: config schema") {
+		t.Errorf("a config checked against a schema that does not compile: got %v", err)
+	}
+	if err := bad.Register("notjson", pluginhost.Native{Transform: plugins.FirstParty["passthrough"].Transform, ConfigSchema: []byte(`{`)}); err == nil {
+		t.Error("Register took a config schema that is not JSON")
+	}
 }

@@ -166,9 +166,11 @@ func resolveRef(root map[string]any, ref string) map[string]any {
 // a schema.
 func (h *Host) SecretFields(name string) []config.FieldPath {
 	h.mu.RLock()
-	defer h.mu.RUnlock()
-	if e := h.plugins[name]; e != nil {
-		return e.secrets
+	e := h.plugins[name]
+	h.mu.RUnlock()
+	if e == nil || e.schema == nil {
+		return nil
 	}
-	return nil
+	cs, _ := e.schema() // the secrets, found even in a schema that does not compile
+	return cs.secrets
 }
