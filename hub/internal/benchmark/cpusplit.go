@@ -72,110 +72,64 @@ func cpuByLabel(gz []byte, key string) (map[string]int64, error) {
 	if err != nil {
 		return nil, err
 	}
-	b, err := io.ReadAll(zr)
+	raw, err := io.ReadAll(zr)
 	if err != nil {
 		return nil, err
 	}
 	type sample struct {
-		value     int64
-		labels    [][2]int64 // key, string
-		hasValues bool
+		value  int64
+		labels [][2]uint64 // key, string
 	}
 	var samples []sample
 	var strs []string
-	bad := errors.New("cpu profile: not a profile")
-	for len(b) > 0 {
-		num, typ, n := protowire.ConsumeTag(b)
-		if n < 0 {
-			return nil, bad
-		}
-		b = b[n:]
-		if typ != protowire.BytesType || (num != 2 && num != 6) {
-			if n = protowire.ConsumeFieldValue(num, typ, b); n < 0 {
-				return nil, bad
-			}
-			b = b[n:]
-			continue
-		}
-		v, n := protowire.ConsumeBytes(b)
-		if n < 0 {
-			return nil, bad
-		}
-		b = b[n:]
-		if num == 6 {
-			strs = append(strs, string(v))
-			continue
-		}
-		var s sample
-		for len(v) > 0 {
-			f, t, n := protowire.ConsumeTag(v)
-			if n < 0 {
-				return nil, bad
-			}
-			v = v[n:]
-			switch {
-			case f == 2 && t == protowire.BytesType: // packed values: the last is CPU
-				packed, n := protowire.ConsumeBytes(v)
-				if n < 0 {
-					return nil, bad
-				}
-				v = v[n:]
-				for len(packed) > 0 {
-					x, n := protowire.ConsumeVarint(packed)
-					if n < 0 {
-						return nil, bad
+	for p := (pb{b: raw}); p.more(); {
+		switch num, typ := p.tag(); {
+		case num == 6 && typ == protowire.BytesType:
+			strs = append(strs, string(p.bytes()))
+		case num == 2 && typ == protowire.BytesType:
+			var s sample
+			values := false
+			for q := (pb{b: p.bytes()}); q.more(); {
+				switch f, t := q.tag(); {
+				case f == 2 && t == protowire.BytesType: // packed values: the last is CPU
+					v := pb{b: q.bytes()}
+					for v.more() {
+						s.value, values = int64(v.varint()), true
 					}
-					packed = packed[n:]
-					s.value, s.hasValues = int64(x), true
-				}
-			case f == 2 && t == protowire.VarintType:
-				x, n := protowire.ConsumeVarint(v)
-				if n < 0 {
-					return nil, bad
-				}
-				v = v[n:]
-				s.value, s.hasValues = int64(x), true
-			case f == 3 && t == protowire.BytesType:
-				l, n := protowire.ConsumeBytes(v)
-				if n < 0 {
-					return nil, bad
-				}
-				v = v[n:]
-				var kv [2]int64
-				for len(l) > 0 {
-					lf, lt, n := protowire.ConsumeTag(l)
-					if n < 0 {
-						return nil, bad
-					}
-					l = l[n:]
-					if (lf == 1 || lf == 2) && lt == protowire.VarintType {
-						x, n := protowire.ConsumeVarint(l)
-						if n < 0 {
-							return nil, bad
+					q.bad = q.bad || v.bad
+				case f == 2 && t == protowire.VarintType:
+					s.value, values = int64(q.varint()), true
+				case f == 3 && t == protowire.BytesType:
+					var kv [2]uint64
+					l := pb{b: q.bytes()}
+					for l.more() {
+						if lf, lt := l.tag(); (lf == 1 || lf == 2) && lt == protowire.VarintType {
+							kv[lf-1] = l.varint()
+						} else {
+							l.field(lf, lt)
 						}
-						l = l[n:]
-						kv[lf-1] = int64(x)
-						continue
 					}
-					if n = protowire.ConsumeFieldValue(lf, lt, l); n < 0 {
-						return nil, bad
-					}
-					l = l[n:]
+					q.bad = q.bad || l.bad
+					s.labels = append(s.labels, kv)
+				default:
+					q.field(f, t)
 				}
-				s.labels = append(s.labels, kv)
-			default:
-				if n = protowire.ConsumeFieldValue(f, t, v); n < 0 {
-					return nil, bad
+				if q.bad {
+					return nil, errNotProfile
 				}
-				v = v[n:]
 			}
+			if values {
+				samples = append(samples, s)
+			}
+		default:
+			p.field(num, typ)
 		}
-		if s.hasValues {
-			samples = append(samples, s)
+		if p.bad {
+			return nil, errNotProfile
 		}
 	}
-	str := func(i int64) string {
-		if i < 0 || i >= int64(len(strs)) {
+	str := func(i uint64) string {
+		if i >= uint64(len(strs)) {
 			return ""
 		}
 		return strs[i]
@@ -192,4 +146,45 @@ func cpuByLabel(gz []byte, key string) (map[string]int64, error) {
 		by[label] += s.value
 	}
 	return by, nil
+}
+
+var errNotProfile = errors.New("cpu profile: not a profile")
+
+// pb reads a protocol buffer's fields (protowire), remembering a malformed
+// one in bad.
+type pb struct {
+	b   []byte
+	bad bool
+}
+
+func (p *pb) more() bool { return !p.bad && len(p.b) > 0 }
+
+func (p *pb) next(n int) {
+	if n < 0 {
+		p.b, p.bad = nil, true
+		return
+	}
+	p.b = p.b[n:]
+}
+
+func (p *pb) tag() (protowire.Number, protowire.Type) {
+	num, typ, n := protowire.ConsumeTag(p.b)
+	p.next(n)
+	return num, typ
+}
+
+func (p *pb) varint() uint64 {
+	v, n := protowire.ConsumeVarint(p.b)
+	p.next(n)
+	return v
+}
+
+func (p *pb) bytes() []byte {
+	v, n := protowire.ConsumeBytes(p.b)
+	p.next(n)
+	return v
+}
+
+func (p *pb) field(num protowire.Number, typ protowire.Type) {
+	p.next(protowire.ConsumeFieldValue(num, typ, p.b))
 }

@@ -2,7 +2,9 @@ package benchmark
 
 import (
 	"bytes"
+	"compress/gzip"
 	"context"
+	"io"
 	"runtime/pprof"
 	"testing"
 	"time"
@@ -63,5 +65,22 @@ func TestCPUByLabel(t *testing.T) {
 	}
 	if _, err := cpuByLabel([]byte("not a profile"), "bench"); err == nil {
 		t.Error("no error for a file that is not a profile")
+	}
+	// The profile with a sample cut short at its end: field 2, 127 bytes
+	// announced, one given.
+	zr, err := gzip.NewReader(bytes.NewReader(buf.Bytes()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	raw, err := io.ReadAll(zr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var cut bytes.Buffer
+	zw := gzip.NewWriter(&cut)
+	_, _ = zw.Write(append(raw, 0x12, 0x7f, 0x08))
+	_ = zw.Close()
+	if _, err := cpuByLabel(cut.Bytes(), "bench"); err == nil {
+		t.Error("no error for a profile cut short")
 	}
 }
