@@ -37,16 +37,20 @@ export class Buf {
 	}
 
 	// need makes room for n more bytes and returns where they go.
-	need(n: i32): usize {
+	// (Inlined: a call costs more than the check, and the kit writes its
+	// answer a few bytes at a time.)
+	@inline need(n: i32): usize {
 		const want = this.len + n;
-		if (want > this.buf.byteLength) {
-			let c = this.buf.byteLength * 2;
-			while (c < want) c *= 2;
-			const nb = new ArrayBuffer(c);
-			memory.copy(changetype<usize>(nb), changetype<usize>(this.buf), <usize>this.len);
-			this.buf = nb;
-		}
+		if (want > this.buf.byteLength) this.grow(want);
 		return changetype<usize>(this.buf) + <usize>this.len;
+	}
+
+	private grow(want: i32): void {
+		let c = this.buf.byteLength * 2;
+		while (c < want) c *= 2;
+		const nb = new ArrayBuffer(c);
+		memory.copy(changetype<usize>(nb), changetype<usize>(this.buf), <usize>this.len);
+		this.buf = nb;
 	}
 
 	byte(b: u8): Buf {
