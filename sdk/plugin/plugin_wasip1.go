@@ -2,6 +2,7 @@ package plugin
 
 import (
 	"runtime"
+	"runtime/metrics"
 	"unsafe"
 
 	"github.com/hookhub/hookhub/sdk/abi"
@@ -34,26 +35,48 @@ func alloc(size int32) int32 {
 	return int32(uintptr(unsafe.Pointer(unsafe.SliceData(inBuf))))
 }
 
-// collectEvery is the calls between two collections the module makes
-// itself. A Go guest's collector cannot run beside the plugin: the module
-// runs only during a call, so a cycle the runtime starts (when the heap
-// reaches its goal) is done by the calls' allocations, a little in each,
-// with write barriers on across thousands of calls. The template's call on
-// a 1 KiB event cost 18 µs that way. A collection before every 2,048th call
-// (0.4-0.5 ms, its roots mostly the module's data) keeps a plugin that
-// allocates a few hundred bytes a call under the runtime's goal, so it never
-// starts one of its own: 15 µs a call. A plugin that allocates more reaches
-// the goal first and is collected as before, the collections here adding
-// about 0.25 µs a call.
-const collectEvery = 2048
+// A Go guest's collector cannot run beside the plugin: the module runs
+// only during a call, so a cycle the runtime starts (when the heap nears its
+// goal) is done by the calls' own allocations, a little in each, with write
+// barriers on across thousands of calls. The template's call on a 1 KiB
+// event cost 18 µs that way. So every checkEvery calls the module looks at
+// its heap, and when the calls until the next look may bring it to where
+// the runtime would start a cycle (half the way from the live heap to the
+// goal: the runtime starts before the goal), it collects at once, in one go
+// (0.4-0.5 ms for the template, its roots mostly the module's data): 15 µs
+// a call. A module whose live heap is over maxForcedLive is left to the
+// runtime, so that no single call pauses for the marking of a large heap
+// (a call has a time limit).
+const (
+	checkEvery    = 256
+	maxForcedLive = 8 << 20
+)
 
-var calls int
+var (
+	calls     int
+	heapStats = []metrics.Sample{{Name: "/gc/heap/goal:bytes"}, {Name: "/gc/heap/live:bytes"},
+		{Name: "/memory/classes/heap/objects:bytes"}, {Name: "/gc/heap/allocs:bytes"}}
+	lastAllocs uint64
+)
+
+// collectSoon collects now when the runtime would start a cycle before the
+// next look.
+func collectSoon() {
+	metrics.Read(heapStats)
+	goal, live := heapStats[0].Value.Uint64(), heapStats[1].Value.Uint64()
+	heap, allocs := heapStats[2].Value.Uint64(), heapStats[3].Value.Uint64()
+	window := allocs - lastAllocs // what the last checkEvery calls allocated
+	lastAllocs = allocs
+	if live <= maxForcedLive && goal > live && heap+2*window >= live+(goal-live)/2 {
+		runtime.GC()
+	}
+}
 
 //go:wasmexport hookhub_transform
 func transform(ptr, size int32) int64 {
-	if calls++; calls == collectEvery {
+	if calls++; calls == checkEvery {
 		calls = 0
-		runtime.GC()
+		collectSoon()
 	}
 	var in []byte
 	if size > 0 && len(inBuf) >= int(size) && int32(uintptr(unsafe.Pointer(unsafe.SliceData(inBuf)))) == ptr {
