@@ -176,3 +176,15 @@ func TestPluginNewGoOutsideACheckout(t *testing.T) {
 		t.Errorf("plugin new with --sdk still warns: %s", out)
 	}
 }
+
+func TestValidPluginName(t *testing.T) {
+	for name, want := range map[string]bool{
+		"a": true, "crm": true, "my-plugin_2": true, "a" + strings.Repeat("b", 62): true,
+		"": false, "1abc": false, "Abc": false, "a.b": false, "a b": false, "é": false, "a" + strings.Repeat("b", 63): false,
+		"-a": false, "aB": false,
+	} {
+		if got := validPluginName(name); got != want {
+			t.Errorf("validPluginName(%q) = %v, want %v", name, got, want)
+		}
+	}
+}
