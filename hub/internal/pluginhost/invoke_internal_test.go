@@ -3,7 +3,9 @@ package pluginhost
 import (
 	"context"
 	"errors"
+	"fmt"
 	"os/exec"
+	"strings"
 	"testing"
 	"time"
 
@@ -45,3 +47,38 @@ func TestMalformedBytesAreAnError(t *testing.T) {
 }
 
 func lookWAT() (string, error) { return exec.LookPath("wat2wasm") }
+
+// TestCheckOutputHeaders: an answer may not set a header twice in
+// different letter case, nor a reserved one, with few headers (compared in
+// pairs) or many (through the sorted path).
+func TestCheckOutputHeaders(t *testing.T) {
+	many := func(extra ...string) map[string]string {
+		h := map[string]string{}
+		for i := range 10 {
+			h[fmt.Sprintf("X-H%d", i)] = "v"
+		}
+		for _, k := range extra {
+			h[k] = "v"
+		}
+		return h
+	}
+	for _, c := range []struct {
+		headers map[string]string
+		want    string // "" for no error
+	}{
+		{map[string]string{"X-A": "1", "X-B": "2"}, ""},
+		{map[string]string{"X-Crm-Id": "1", "x-crm-id": "2", "X-B": "3"}, `sets the X-Crm-Id header twice (as "X-Crm-Id" and "x-crm-id")`},
+		{map[string]string{"X-A": "1", "Webhook-Signature": "forged"}, "may not set the Webhook-Signature header"},
+		{many(), ""},
+		{many("x-h3"), `sets the X-H3 header twice (as "X-H3" and "x-h3")`},
+		{many("Content-Length"), "may not set the Content-Length header"},
+	} {
+		err := checkOutput("p", &abi.Output{Request: abi.Request{Headers: c.headers}})
+		switch {
+		case c.want == "" && err != nil:
+			t.Errorf("%v: %v", c.headers, err)
+		case c.want != "" && (err == nil || !strings.Contains(err.Error(), c.want)):
+			t.Errorf("%v: got %v, want %q", c.headers, err, c.want)
+		}
+	}
+}
