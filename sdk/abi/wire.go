@@ -153,8 +153,29 @@ func (in *Input) decode(b []byte, x *InputDecoder) error {
 
 // DecodeOutput decodes a guest's answer: an Output, or the guest's error as a
 // *GuestError. Byte slices in the output alias b.
-func DecodeOutput(b []byte) (*Output, error) {
-	d := decoder{b: b}
+func DecodeOutput(b []byte) (*Output, error) { return decodeOutput(b, nil) }
+
+// OutputDecoder decodes one guest's answers one after another, as
+// DecodeOutput does, keeping the strings of the last: a header's or query
+// field's name or value, or the content type, equal to the last answer's at
+// the same place is that string, not a new copy. A guest answers much the
+// same each call, so the host allocates little for an answer. Each Output is
+// its own (its maps are new; its byte slices alias b); the zero value is
+// ready to use; one decoder serves one caller at a time.
+type OutputDecoder struct {
+	last, cur []string
+}
+
+// Decode decodes b, as DecodeOutput does.
+func (x *OutputDecoder) Decode(b []byte) (*Output, error) {
+	x.cur = x.cur[:0]
+	out, err := decodeOutput(b, x)
+	x.last, x.cur = x.cur, x.last
+	return out, err
+}
+
+func decodeOutput(b []byte, keep *OutputDecoder) (*Output, error) {
+	d := decoder{b: b, keep: keep}
 	if !d.magic(outputMagic) {
 		return nil, d.fail("output does not start with " + outputMagic)
 	}
@@ -211,9 +232,28 @@ func appendRequest(dst []byte, r *Request) []byte {
 }
 
 type decoder struct {
-	b   []byte
-	off int
-	err error
+	b    []byte
+	off  int
+	err  error
+	keep *OutputDecoder // the last answer's strings, or nil
+}
+
+// text is b as a string: with keep, the last answer's string at the same
+// place when it has the same bytes (the comparison allocates nothing).
+func (d *decoder) text(b []byte) string {
+	x := d.keep
+	if x == nil {
+		return string(b)
+	}
+	i := len(x.cur)
+	var s string
+	if i < len(x.last) && x.last[i] == string(b) {
+		s = x.last[i]
+	} else {
+		s = string(b)
+	}
+	x.cur = append(x.cur, s)
+	return s
 }
 
 // string reads a string field: old itself when it has the same bytes (the
@@ -314,7 +354,7 @@ func (d *decoder) strmap(old map[string]string) map[string]string {
 		for i := 0; i < n && d.err == nil; i++ {
 			k := d.bytes()
 			v := d.bytes()
-			m[string(k)] = string(v)
+			m[d.text(k)] = d.text(v)
 		}
 		return m
 	}
@@ -343,7 +383,11 @@ func (d *decoder) strmap(old map[string]string) map[string]string {
 }
 
 func (d *decoder) request(r *Request) {
-	r.ContentType = d.string(r.ContentType)
+	if d.keep != nil {
+		r.ContentType = d.text(d.bytes())
+	} else {
+		r.ContentType = d.string(r.ContentType)
+	}
 	r.Headers = d.strmap(r.Headers)
 	r.Query = d.strmap(r.Query)
 	r.Body = d.bytes()

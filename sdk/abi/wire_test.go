@@ -227,3 +227,51 @@ func TestInputDecoderReuses(t *testing.T) {
 		t.Errorf("after a malformed input: %v %+v", err, got)
 	}
 }
+
+func TestOutputDecoderReuses(t *testing.T) {
+	send := func(ct string, h map[string]string) *abi.Output {
+		return &abi.Output{Request: abi.Request{ContentType: ct, Headers: h,
+			Query: map[string]string{"q": "v"}, Body: []byte(`{"a":1}`)}}
+	}
+	a := send("application/json", map[string]string{"X-A": "1", "X-B": "2"})
+	b := send("text/plain", map[string]string{"X-A": "changed", "X-C": "3"})
+	c := send("application/json", nil)
+	skip := &abi.Output{Skip: true}
+	var x abi.OutputDecoder
+	for i, want := range []*abi.Output{a, a, b, skip, a, c, c, b, a} {
+		enc := abi.AppendOutput(nil, want, nil)
+		fresh, err := abi.DecodeOutput(enc)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got, err := x.Decode(enc)
+		if err != nil {
+			t.Fatalf("output %d: %v", i, err)
+		}
+		if !reflect.DeepEqual(got, fresh) {
+			t.Fatalf("output %d: reused decode\n got %+v\nwant %+v", i, got, fresh)
+		}
+		// The caller owns each output: what it does to one reaches no other.
+		if got.Request.Headers != nil {
+			got.Request.Headers["X-Added"] = "by the caller"
+		}
+	}
+	first, _ := x.Decode(abi.AppendOutput(nil, a, nil))
+	again, _ := x.Decode(abi.AppendOutput(nil, a, nil))
+	if reflect.ValueOf(again.Request.Headers).UnsafePointer() == reflect.ValueOf(first.Request.Headers).UnsafePointer() {
+		t.Error("two outputs share a map")
+	}
+	if unsafe.StringData(again.Request.ContentType) != unsafe.StringData(first.Request.ContentType) ||
+		unsafe.StringData(again.Request.Headers["X-B"]) != unsafe.StringData(first.Request.Headers["X-B"]) {
+		t.Error("an unchanged answer's strings were copied, not reused")
+	}
+	if _, err := x.Decode(abi.AppendOutput(nil, nil, errors.New("the guest's own"))); err == nil || !strings.Contains(err.Error(), "the guest's own") {
+		t.Errorf("a guest error: %v", err)
+	}
+	if _, err := x.Decode([]byte("junk")); !errors.Is(err, abi.ErrMalformed) {
+		t.Errorf("malformed output: %v", err)
+	}
+	if got, err := x.Decode(abi.AppendOutput(nil, b, nil)); err != nil || !reflect.DeepEqual(got.Request.Headers, b.Request.Headers) {
+		t.Errorf("after a malformed output: %v %+v", err, got)
+	}
+}

@@ -46,6 +46,7 @@ type worker struct {
 	hdr     [4]byte
 	req     []byte
 	stderr  *limitedBuffer
+	dec     abi.OutputDecoder // its answers' strings, reused while they repeat
 	// timer kills the worker at the deadline of the I/O under way (see
 	// arm): the I/O is blocking, so the end of the pipe ends it.
 	timer    *time.Timer
@@ -260,7 +261,7 @@ func (p *procPool) call(ctx context.Context, in *abi.Input) (*abi.Output, error)
 	}
 	switch reply[0] {
 	case statusOK:
-		out, err := decodeOutput(name, reply[1:])
+		out, err := decodeOutput(name, &w.dec, reply[1:])
 		var ge *abi.GuestError
 		if err != nil {
 			// A guest's own error leaves it sound; a malformed answer spoils it.

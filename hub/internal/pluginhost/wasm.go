@@ -47,6 +47,7 @@ type instance struct {
 	stderr    *limitedBuffer
 	stack     [2]uint64 // the calls' parameters and results (CallWithStack)
 	stop      api.MutableGlobal
+	dec       abi.OutputDecoder // its answers' strings, reused while they repeat
 }
 
 // arm sets the instance's stop flag (see stop.go) when ctx ends. disarm
@@ -280,7 +281,7 @@ func (p *pool) invoke(ctx context.Context, inst *instance, enc []byte) (*abi.Out
 	if err != nil {
 		return nil, err
 	}
-	return decodeOutput(p.m.Name, bytes.Clone(view))
+	return decodeOutput(p.m.Name, &inst.dec, bytes.Clone(view))
 }
 
 // invokeRaw runs one transform and returns the guest's answer as it lies in
@@ -312,10 +313,11 @@ func (p *pool) invokeRaw(ctx context.Context, inst *instance, enc []byte) ([]byt
 	return view, nil
 }
 
-// decodeOutput decodes a guest's answer (b is not copied): the guest's own
-// error as a *abi.GuestError, anything malformed as an error naming it.
-func decodeOutput(name string, b []byte) (*abi.Output, error) {
-	out, err := abi.DecodeOutput(b)
+// decodeOutput decodes a guest's answer with its instance's decoder (b is
+// not copied): the guest's own error as a *abi.GuestError, anything
+// malformed as an error naming it.
+func decodeOutput(name string, dec *abi.OutputDecoder, b []byte) (*abi.Output, error) {
+	out, err := dec.Decode(b)
 	if err != nil {
 		var ge *abi.GuestError
 		if errors.As(err, &ge) {
