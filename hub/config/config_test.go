@@ -199,3 +199,16 @@ func TestFormPluginRefusesBatch(t *testing.T) {
 		t.Errorf("a module of plugins[] named form, with batch: %v", err)
 	}
 }
+
+func TestReservedHeader(t *testing.T) {
+	for name, want := range map[string]bool{
+		"Webhook-Signature": true, "webhook-id": true, "CONTENT-LENGTH": true, "Host": true, "TE": true,
+		"Proxy-Authorization": true, "Proxy-Connection": true, "\u212Aeep-Alive": true,
+		"X-Event-Type": false, "Authorization": false, "Hosts": false, "": false,
+		"Proxy-Authorization-Extra": false, "Webhook-Id-": false,
+	} {
+		if got := config.ReservedHeader(name); got != want {
+			t.Errorf("ReservedHeader(%q) = %v, want %v", name, got, want)
+		}
+	}
+}

@@ -682,7 +682,25 @@ func (c *Config) checkTokens(bad func(path, format string, args ...any)) {
 // ReservedHeader reports whether a header name is set by the hub and may be set
 // neither by config nor by a plugin.
 func ReservedHeader(name string) bool {
-	switch strings.ToLower(name) {
+	// Lowered into a buffer on the stack: strings.ToLower allocated for every
+	// name with a capital, once per header of each plugin's answer.
+	var buf [len("proxy-authorization")]byte
+	if len(name) > len(buf) {
+		return false
+	}
+	lower := buf[:len(name)]
+	for i := 0; i < len(name); i++ {
+		c := name[i]
+		if c >= 0x80 { // Unicode lowers some letters to ASCII ones (K, the Kelvin sign, to k)
+			lower = []byte(strings.ToLower(name))
+			break
+		}
+		if 'A' <= c && c <= 'Z' {
+			c += 'a' - 'A'
+		}
+		buf[i] = c
+	}
+	switch string(lower) {
 	case "webhook-id", "webhook-timestamp", "webhook-signature", "content-length", "host",
 		"transfer-encoding", "connection", "upgrade", "te", "trailer", "keep-alive", "proxy-authorization", "proxy-connection":
 		return true
