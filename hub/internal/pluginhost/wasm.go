@@ -48,6 +48,7 @@ type instance struct {
 	stack     [2]uint64 // the calls' parameters and results (CallWithStack)
 	stop      api.MutableGlobal
 	dec       abi.OutputDecoder // its answers' strings, reused while they repeat
+	limit     *time.Timer       // sets stop at a call's limit (armFor)
 }
 
 // arm sets the instance's stop flag (see stop.go) when ctx ends. disarm
@@ -58,12 +59,18 @@ func (inst *instance) arm(ctx context.Context) (disarm func() bool) {
 }
 
 // armFor sets the instance's stop flag after d: a call's time limit, with
-// one timer and no context of its own (WithTimeout and AfterFunc each
-// register with the caller's context, which cost a few µs a call). A call
+// the instance's one timer, reset for each call, and no context of its own
+// (WithTimeout and AfterFunc each register with the caller's context, which
+// cost a few µs a call; a timer made per call cost an allocation). A call
 // in flight when its caller's context ends runs to its limit at most. The
 // timer's Stop reports whether the flag stayed clear.
 func (inst *instance) armFor(d time.Duration) *time.Timer {
-	return time.AfterFunc(d, func() { inst.stop.Set(1) })
+	if inst.limit == nil {
+		inst.limit = time.AfterFunc(d, func() { inst.stop.Set(1) })
+	} else {
+		inst.limit.Reset(d)
+	}
+	return inst.limit
 }
 
 // newPool makes a pool whose calls end at their time limit by the stop flag
