@@ -159,26 +159,18 @@ type entry struct {
 	// the URL (ABI 1.1); a module without it gets the 1.0 encoding.
 	readsURL bool
 	lazy     *lazyEntry // made on first use (see RegisterLazy)
-	// schema is the config's schema, compiled; nil when the plugin declares
-	// none. A first-party plugin's is compiled on first use: compiling the
-	// six of them took 3 ms of every start, hookhub plugin run's included.
-	schema func() (configSchema, error)
+	// schema is the config's schema, compiled, and secrets the config's
+	// fields it marks secret (found in its JSON, not through the compiled
+	// schema); both nil when the plugin declares none. A first-party
+	// plugin's are made on first use: compiling the six schemas took 3 ms of
+	// every start, hookhub plugin run's included.
+	schema  func() (*jsonschema.Schema, error)
+	secrets func() []config.FieldPath
 }
 
-// configSchema is a plugin's config schema, compiled, and the config's
-// fields it marks secret.
-type configSchema struct {
-	schema  *jsonschema.Schema
-	secrets []config.FieldPath
-}
-
-// compileConfigSchema compiles a plugin's config schema. The secret fields
-// are found in its JSON, so they are known even when it does not compile.
-func compileConfigSchema(name string, schema []byte) (configSchema, error) {
-	cs := configSchema{secrets: secretFields(schema)}
-	s, err := schemacheck.Compile("https://hookhub.dev/plugins/"+name+"/config.schema.json", schema)
-	cs.schema = s
-	return cs, err
+// compileConfigSchema compiles a plugin's config schema.
+func compileConfigSchema(name string, schema []byte) (*jsonschema.Schema, error) {
+	return schemacheck.Compile("https://hookhub.dev/plugins/"+name+"/config.schema.json", schema)
 }
 
 // runner runs a WebAssembly module: a pool of instances in the hub's
@@ -223,13 +215,14 @@ func (h *Host) Register(name string, n Native) error {
 		if !json.Valid(n.ConfigSchema) {
 			return fmt.Errorf("plugin %s: config schema: not JSON", name)
 		}
-		e.schema = sync.OnceValues(func() (configSchema, error) {
-			cs, err := compileConfigSchema(name, n.ConfigSchema)
+		e.schema = sync.OnceValues(func() (*jsonschema.Schema, error) {
+			s, err := compileConfigSchema(name, n.ConfigSchema)
 			if err != nil {
-				return cs, fmt.Errorf("plugin %s: config schema: %w", name, err)
+				return nil, fmt.Errorf("plugin %s: config schema: %w", name, err)
 			}
-			return cs, nil
+			return s, nil
 		})
+		e.secrets = sync.OnceValue(func() []config.FieldPath { return secretFields(n.ConfigSchema) })
 	}
 	h.mu.Lock()
 	h.plugins[name] = e
@@ -293,12 +286,14 @@ func (h *Host) Load(ctx context.Context, m Module) error {
 	}
 	e := &entry{wasm: p, readsURL: readsURL}
 	if len(schema) > 0 {
-		cs, err := compileConfigSchema(m.Name, schema)
+		s, err := compileConfigSchema(m.Name, schema)
 		if err != nil {
 			p.close(ctx)
 			return fmt.Errorf("plugin %s: its config schema does not compile: %w", m.Name, err)
 		}
-		e.schema = func() (configSchema, error) { return cs, nil }
+		secrets := secretFields(schema)
+		e.schema = func() (*jsonschema.Schema, error) { return s, nil }
+		e.secrets = func() []config.FieldPath { return secrets }
 	}
 	h.mu.Lock()
 	old := h.plugins[m.Name]
@@ -356,7 +351,7 @@ func (h *Host) checkSchema(name string, e *entry, config []byte) error {
 	if e.schema == nil {
 		return nil
 	}
-	cs, err := e.schema()
+	schema, err := e.schema()
 	if err != nil {
 		return err
 	}
@@ -367,7 +362,7 @@ func (h *Host) checkSchema(name string, e *entry, config []byte) error {
 	if err != nil {
 		return fmt.Errorf("plugin %s: config is not JSON", name)
 	}
-	issues := schemacheck.Check(cs.schema, doc)
+	issues := schemacheck.Check(schema, doc)
 	if len(issues) == 0 {
 		return nil
 	}

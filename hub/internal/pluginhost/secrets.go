@@ -168,9 +168,8 @@ func (h *Host) SecretFields(name string) []config.FieldPath {
 	h.mu.RLock()
 	e := h.plugins[name]
 	h.mu.RUnlock()
-	if e == nil || e.schema == nil {
+	if e == nil || e.secrets == nil {
 		return nil
 	}
-	cs, _ := e.schema() // the secrets, found even in a schema that does not compile
-	return cs.secrets
+	return e.secrets()
 }
