@@ -256,3 +256,68 @@ func TestOperationalTypesReserved(t *testing.T) {
 		t.Errorf("%d requests, first %s; want only the contact event", n, reqs[0].Body)
 	}
 }
+
+// TestArchiveFindsEveryEventOfASubject: the archive keeps events on 65,536
+// subjects by a hash of (account, id), so past a few tens of thousands of
+// events most subjects hold several. The event by id and a resend must find
+// an event that is not its subject's newest, and never another account's
+// event of the same subject. (Before, both read the subject's last message
+// only: 404 for most events once the archive held some 100,000.)
+func TestArchiveFindsEveryEventOfASubject(t *testing.T) {
+	names := bus.NewNames("hookhub")
+	subject := names.Archive("a", "old_0")
+	// ids of the same subject: two more of account a, one of account b
+	var sameA []string
+	var sameB string
+	for i := 1; len(sameA) < 2 || sameB == ""; i++ {
+		id := fmt.Sprintf("old_%d", i)
+		if len(sameA) < 2 && names.Archive("a", id) == subject {
+			sameA = append(sameA, id)
+		}
+		if sameB == "" && names.Archive("b", id) == subject {
+			sameB = id
+		}
+	}
+	ra, rb := hubtest.NewReceiver(t), hubtest.NewReceiver(t)
+	r, a := startAPIHub(t, `{"webhooks":[`+webhookJSON("wa", "a", ra.URL, `"events":["*"]`)+`,`+
+		webhookJSON("wb", "b", rb.URL, `"events":["*"]`)+`]}`)
+	publish := func(account, id string) {
+		e := contact(id)
+		e.Source, e.Account = "test", account
+		e.Data = json.RawMessage(`{"email":"` + id + `@example.com"}`)
+		if _, err := publishEvent(r.JetStream(), e); err != nil {
+			t.Fatalf("publish %s of %s: %v", id, account, err)
+		}
+	}
+	// In this order, a's newest of the subject is sameA[1], and b's event
+	// comes after a's first two.
+	publish("a", "old_0")
+	publish("a", sameA[0])
+	publish("b", sameB)
+	publish("a", sameA[1])
+	ra.WaitFor(t, 3, 10*time.Second)
+	rb.WaitFor(t, 1, 10*time.Second)
+	for _, id := range []string{"old_0", sameA[0], sameA[1]} {
+		code, m := a.call("GET", "/v1/events/"+id+"?account=a", "")
+		if code != 200 || m["id"] != id || m["account"] != "a" {
+			t.Errorf("GET /v1/events/%s?account=a: %d %v", id, code, m)
+		}
+	}
+	if code, m := a.call("GET", "/v1/events/"+sameB+"?account=a", ""); code != 404 {
+		t.Errorf("b's event %s asked as a's: %d %v, want 404", sameB, code, m)
+	}
+	if code, m := a.call("GET", "/v1/events/"+sameB+"?account=b", ""); code != 200 || m["account"] != "b" {
+		t.Errorf("GET /v1/events/%s?account=b: %d %v", sameB, code, m)
+	}
+	// The oldest of the subject resent: its own data, to its own account.
+	if code, m := a.call("POST", "/v1/webhooks/wa/resend", `{"event_id":"old_0"}`); code != 202 {
+		t.Fatalf("resend old_0: %d %v", code, m)
+	}
+	if body := string(ra.WaitFor(t, 4, 10*time.Second)[3].Body); !strings.Contains(body, `"old_0@example.com"`) {
+		t.Errorf("resend of old_0 delivered %s", body)
+	}
+	// b's id resent to a's webhook is absent, as any unknown id.
+	if code, m := a.call("POST", "/v1/webhooks/wa/resend", `{"event_id":"`+sameB+`"}`); code != 404 {
+		t.Errorf("resend of b's %s to a's webhook: %d %v, want 404", sameB, code, m)
+	}
+}

@@ -115,11 +115,12 @@ func (b *Bus) Setup(ctx context.Context) error {
 			MaxAge: b.Limits.AttemptsMaxAge, MaxBytes: maxBytes(b.Limits.AttemptsMaxBytes), Discard: jetstream.DiscardOld, AllowDirect: true,
 		},
 		{
-			// Events kept for resends, for EventRetention.
+			// Events kept for resends, for EventRetention; a lookup reads
+			// its subject's messages by direct gets.
 			Name: n.ArchiveStream, Subjects: []string{n.ArchiveAll()},
 			Description: "events kept for resends, by a hash of their id",
 			Retention:   jetstream.LimitsPolicy, Storage: jetstream.FileStorage, MaxAge: b.EventRetention,
-			Duplicates: DedupeWindow,
+			Duplicates: DedupeWindow, AllowDirect: true,
 		},
 		{
 			Name: n.RejectedStream, Subjects: []string{n.Rejected()},
