@@ -3,13 +3,11 @@ package admin
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"net/http"
 	"time"
 
 	"github.com/nats-io/nats.go/jetstream"
 
-	"github.com/hookhub/hookhub/hub/internal/bus"
 	"github.com/hookhub/hookhub/sdk/event"
 )
 
@@ -54,61 +52,20 @@ func (s *Server) archived(ctx context.Context, account, id string) (*EventView, 
 	if !event.ValidAccount(account) {
 		return nil, absent
 	}
-	// The archive's subject of (account, id) is shared with the events
-	// whose hash begins alike (bus.Names.Archive): past some 65,000 events
-	// most hold several. Its last message is the usual answer; otherwise
-	// its messages are read in order, and the newest copy of the event is
-	// the answer (an event published again after the de-duplication window
-	// is stored again).
-	n := s.d.Bus.Names
-	st, err := s.d.Bus.JS.Stream(ctx, n.ArchiveStream)
+	m, err := s.d.Bus.Archived(ctx, account, id, func(m *jetstream.RawStreamMsg) bool {
+		e, err := event.Parse(m.Data)
+		return err == nil && e.Account == account && e.ID == id
+	})
 	if err != nil {
 		return nil, err
 	}
-	subject := n.Archive(account, id)
-	m, err := st.GetLastMsgForSubject(ctx, subject)
-	if errors.Is(err, jetstream.ErrMsgNotFound) {
+	if m == nil {
 		return nil, absent
 	}
+	e, err := event.Parse(m.Data)
 	if err != nil {
 		return nil, err
-	}
-	e, ok := archivedCopy(m, account, id)
-	if !ok {
-		last := m.Sequence
-		m = nil
-		for seq := uint64(1); seq < last; {
-			next, err := st.GetMsg(ctx, seq, jetstream.WithGetMsgSubject(subject))
-			if errors.Is(err, jetstream.ErrMsgNotFound) {
-				break
-			}
-			if err != nil {
-				return nil, err
-			}
-			if next.Sequence >= last {
-				break
-			}
-			if ne, ok := archivedCopy(next, account, id); ok {
-				m, e = next, ne
-			}
-			seq = next.Sequence + 1
-		}
-		if m == nil {
-			return nil, absent
-		}
 	}
 	v := &EventView{ID: id, Account: account, Type: e.Type, Event: m.Data, Stored: m.Time.UTC()}
 	return v, nil
-}
-
-// archivedCopy reads m as a copy of event id of account in the archive.
-func archivedCopy(m *jetstream.RawStreamMsg, account, id string) (*event.Event, bool) {
-	if m.Header.Get(bus.HeaderEventID) != id {
-		return nil, false
-	}
-	e, err := event.Parse(m.Data)
-	if err != nil || e.Account != account || e.ID != id {
-		return nil, false
-	}
-	return e, true
 }

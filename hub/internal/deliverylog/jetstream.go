@@ -387,54 +387,23 @@ func (t *tail) fetchAll(ctx context.Context, c cands) ([]*jetstream.RawStreamMsg
 // one direct get of the stream (nats-server 2.11's batched form), and keeps
 // the candidates.
 func (t *tail) batch(ctx context.Context, c cands) ([]*jetstream.RawStreamMsg, error) {
-	nc := t.j.b.NC
-	inbox := nc.NewInbox()
-	ch := make(chan *nats.Msg, c.span+2) // room for the whole batch: a full channel drops
-	sub, err := nc.ChanSubscribe(inbox, ch)
-	if err != nil {
-		return nil, err
-	}
-	defer func() { _ = sub.Unsubscribe() }()
-	oldest := c.seqs[len(c.seqs)-1]
-	req, _ := json.Marshal(map[string]any{"seq": oldest, "batch": c.span, "next_by_subj": c.subject, "up_to_seq": c.seqs[0]})
-	if err := nc.PublishRequest("$JS.API.DIRECT.GET."+t.stream, inbox, req); err != nil {
-		return nil, err
-	}
 	want := make(map[uint64]bool, len(c.seqs))
 	for _, s := range c.seqs {
 		want[s] = true
 	}
-	ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
-	defer cancel()
 	var got []*jetstream.RawStreamMsg
-	for {
-		var m *nats.Msg
-		select {
-		case m = <-ch:
-		case <-ctx.Done():
-			return nil, fmt.Errorf("reading %d records of %s: %w", c.span, c.subject, ctx.Err())
+	newest := c.seqs[0]
+	_, _, err := t.j.b.DirectBatch(ctx, t.stream, c.subject, c.seqs[len(c.seqs)-1], newest, c.span, func(m *jetstream.RawStreamMsg) bool {
+		if want[m.Sequence] {
+			got = append(got, m)
 		}
-		if len(m.Data) == 0 && m.Header.Get("Status") != "" {
-			switch m.Header.Get("Status") {
-			case "204", "404": // end of the batch; nothing (more) there
-				slices.Reverse(got)
-				return got, nil
-			}
-			return nil, fmt.Errorf("reading %s: %s %s", c.subject, m.Header.Get("Status"), m.Header.Get("Description"))
-		}
-		seq, err := strconv.ParseUint(m.Header.Get(jetstream.SequenceHeader), 10, 64)
-		if err != nil || !want[seq] {
-			continue
-		}
-		ts, _ := time.Parse(time.RFC3339Nano, m.Header.Get(jetstream.TimeStampHeaer))
-		got = append(got, &jetstream.RawStreamMsg{Subject: m.Header.Get(jetstream.SubjectHeader), Sequence: seq, Header: m.Header, Data: m.Data, Time: ts})
-		if seq >= c.seqs[0] {
-			slices.Reverse(got)
-			// The rest of the batch (its end-of-batch mark) goes to the
-			// closed subscription.
-			return got, nil
-		}
+		return m.Sequence < newest
+	})
+	if err != nil {
+		return nil, err
 	}
+	slices.Reverse(got)
+	return got, nil
 }
 
 // Attempts implements Reader.
