@@ -1,7 +1,10 @@
 package hub_test
 
 import (
+	"encoding/json"
 	"fmt"
+	"net/http"
+	"sort"
 	"strings"
 	"testing"
 	"time"
@@ -200,5 +203,105 @@ func TestBatcherToHub(t *testing.T) {
 	time.Sleep(300 * time.Millisecond)
 	if n := rc.Count(); n != 250 {
 		t.Errorf("%d requests, want 250", n)
+	}
+}
+
+// TestBatchIngestToBatchingWebhook: a batched message's events for a
+// batching webhook go in whole batches straight from the router (one job per
+// max_events), the rest gathered as events that came one by one are. Each
+// event arrives once, in requests of max_events and one of the rest, in the
+// batch's order; a failed batch is retried whole under its webhook-id, and
+// every event's attempts are in the log under its batch.
+func TestBatchIngestToBatchingWebhook(t *testing.T) {
+	rc := hubtest.NewReceiver(t)
+	rc.SetRespond(func(n int, w http.ResponseWriter, _ *http.Request) {
+		if n == 1 {
+			w.WriteHeader(http.StatusServiceUnavailable)
+			return
+		}
+		w.WriteHeader(http.StatusOK)
+	})
+	doc := `{"webhooks":[` + webhookJSON("bw", "acme", rc.URL, `"events":["contact.*"],"batch":{"max_events":10,"max_wait":"300ms"},"retry":{"schedule":["1s"],"jitter":0}`) + `]}`
+	r := startHub(t, doc, nil)
+	items := batchOf("acme", "evt_w", 0, 25)
+	items[4] = `{"specversion":"1.0","id":"evt_w4","source":"test","type":"contact.updated","account":"acme","data":{"email":7}}`
+	publishBatch(t, r, "acme", items)
+
+	reqs := rc.WaitFor(t, 4, 20*time.Second) // 10 + 10 + 4, the first failed once
+	time.Sleep(500 * time.Millisecond)
+	if n := rc.Count(); n != 4 {
+		t.Fatalf("%d requests, want 4 (two batches of 10, one retried, and the 4 left)", n)
+	}
+	emails := func(q hubtest.Request) []string {
+		var evs []struct {
+			Data struct{ Email string } `json:"data"`
+		}
+		if err := json.Unmarshal(q.Body, &evs); err != nil {
+			t.Fatalf("batch body: %v: %s", err, q.Body)
+		}
+		out := make([]string, len(evs))
+		for i, e := range evs {
+			out[i] = e.Data.Email
+		}
+		return out
+	}
+	byID := map[string][]string{}
+	count := map[string]int{}
+	for _, q := range reqs {
+		id := q.Header.Get("webhook-id")
+		if prev, ok := byID[id]; ok && fmt.Sprint(prev) != fmt.Sprint(emails(q)) {
+			t.Errorf("batch %s retried with other events: %v, then %v", id, prev, emails(q))
+		}
+		byID[id] = emails(q)
+		count[id]++
+	}
+	var sizes []int
+	seen := map[string]int{}
+	for id, evs := range byID {
+		sizes = append(sizes, len(evs))
+		for i, e := range evs {
+			seen[e]++
+			if len(evs) == 10 && i > 0 {
+				var a, b int
+				fmt.Sscanf(evs[i-1], "u%d@", &a)
+				fmt.Sscanf(e, "u%d@", &b)
+				if b <= a {
+					t.Errorf("batch %s out of the batch's order: %v", id, evs)
+				}
+			}
+		}
+	}
+	sort.Ints(sizes)
+	if fmt.Sprint(sizes) != "[4 10 10]" {
+		t.Errorf("batches of %v events, want [4 10 10]", sizes)
+	}
+	for i := range 25 {
+		if e := fmt.Sprintf("u%d@example.com", i); i != 4 && seen[e] != 1 {
+			t.Errorf("%s in %d batches, want 1", e, seen[e])
+		}
+	}
+	if seen["u4@example.com"] != 0 || len(seen) != 24 {
+		t.Errorf("events delivered: %v, want the 24 good ones", seen)
+	}
+	retried := 0
+	for _, n := range count {
+		if n == 2 {
+			retried++
+		}
+	}
+	if retried != 1 {
+		t.Errorf("requests by webhook-id %v: want one batch sent twice", count)
+	}
+	// 24 delivered records and 10 retrying ones, each under its batch.
+	recs := attempts(t, r, 34)
+	outcomes := map[string]int{}
+	for _, rec := range recs {
+		if _, ok := byID[rec.Batch]; !ok {
+			t.Errorf("attempt record of %s under batch %q, not one that was sent", rec.EventID, rec.Batch)
+		}
+		outcomes[rec.Outcome]++
+	}
+	if outcomes["delivered"] != 24 || outcomes["retrying"] != 10 {
+		t.Errorf("attempt outcomes %v, want 24 delivered and 10 retrying", outcomes)
 	}
 }

@@ -1,8 +1,6 @@
 package delivery
 
 import (
-	"crypto/sha256"
-	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"math/rand/v2"
@@ -15,21 +13,16 @@ import (
 	"github.com/hookhub/hookhub/hub/internal/bus"
 )
 
-// HeaderBatch marks a scheduled retry that carries a whole batch.
-const HeaderBatch = "Hookhub-Batch"
+// HeaderBatch marks a job that carries a whole batch (bus.HeaderBatch).
+const HeaderBatch = bus.HeaderBatch
 
 // HeaderStored carries a retried job's first stored time (RFC 3339): the
 // body's timestamp of an event without one, the same on every attempt. A
 // retry is a new message, whose own time is later.
 const HeaderStored = "Hookhub-Stored"
 
-// item is one event of a unit.
-type item struct {
-	Job     string          `json:"job"` // <event id>:<webhook id>
-	EventID string          `json:"event_id"`
-	Raw     json.RawMessage `json:"event"`
-	Stored  time.Time       `json:"stored"` // when the job was first written
-}
+// item is one event of a unit, as a batch job carries it.
+type item = bus.BatchItem
 
 // unit is what one attempt delivers: one job, or a batch of them.
 type unit struct {
@@ -109,8 +102,7 @@ func freshBatch(msgs []jetstream.Msg, webhook string) *unit {
 	if md, err := msgs[0].Metadata(); err == nil {
 		u.seq = md.Sequence.Stream
 	}
-	sum := sha256.Sum256([]byte(strings.Join(ids, "\n")))
-	u.id = "batch_" + hex.EncodeToString(sum[:12])
+	u.id = bus.BatchID(ids)
 	return u
 }
 

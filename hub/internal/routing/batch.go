@@ -84,9 +84,10 @@ func (r *Router) handleBatch(ctx context.Context, m jetstream.Msg, account strin
 	ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
 	defer cancel()
 	// Each event is archived before any of its jobs exists, as one event is.
-	var seq uint64 // the batch's place in the events stream
+	var seq uint64       // the batch's place in the events stream
+	var stored time.Time // and its time there
 	if md, err := m.Metadata(); err == nil {
-		seq = md.Sequence.Stream
+		seq, stored = md.Sequence.Stream, md.Timestamp
 	}
 	archives := make([]*nats.Msg, len(accepted))
 	for i, a := range accepted {
@@ -114,13 +115,10 @@ func (r *Router) handleBatch(ctx context.Context, m jetstream.Msg, account strin
 		kept = append(kept, a)
 	}
 	accepted = kept
-	var jobs []*nats.Msg
-	var owner []*routed
-	for _, a := range accepted {
-		for _, w := range a.matches {
-			jobs = append(jobs, jobMsg(n, a.ev, w.ID, a.raw))
-			owner = append(owner, a)
-		}
+	jobs, owners, err := batchJobs(n, account, accepted, stored)
+	if err != nil {
+		r.retryBatch(m, err)
+		return
 	}
 	dup, err := r.writeAll(ctx, jobs)
 	if err != nil {
@@ -129,7 +127,9 @@ func (r *Router) handleBatch(ctx context.Context, m jetstream.Msg, account strin
 	}
 	for i, d := range dup {
 		if d != 0 {
-			owner[i].dups++
+			for _, a := range owners[i] {
+				a.dups++
+			}
 		}
 	}
 	first := firstDelivery(m)
@@ -162,6 +162,59 @@ func (r *Router) handleBatch(ctx context.Context, m jetstream.Msg, account strin
 		r.metrics.Routed(d)
 	}
 	_ = m.Ack()
+}
+
+// batchJobs are the jobs of a batch's accepted events, each with the
+// events it carries. A batching webhook's events go in batch jobs of its
+// max_events each (bus.BatchJobMsg: one message, one request, retried as
+// one), in the batch's order; the rest, fewer than a batch, go in single
+// jobs, which the delivery engine gathers with others into the webhook's
+// next batch, as it does events that came one by one. Every other webhook
+// gets a job per event. stored, the batch's time in the events stream, is
+// the body's timestamp of an event without one, as a job's own time is.
+//
+// A batch routed again makes the same jobs, under the same message ids.
+func batchJobs(n bus.Names, account string, accepted []*routed, stored time.Time) (jobs []*nats.Msg, owners [][]*routed, err error) {
+	var batching []*webhooks.Webhook
+	var evs map[string][]*routed
+	for _, a := range accepted {
+		for _, w := range a.matches {
+			if w.Batch == nil {
+				jobs = append(jobs, jobMsg(n, a.ev, w.ID, a.raw))
+				owners = append(owners, []*routed{a})
+				continue
+			}
+			if evs == nil {
+				evs = map[string][]*routed{}
+			}
+			if _, ok := evs[w.ID]; !ok {
+				batching = append(batching, w)
+			}
+			evs[w.ID] = append(evs[w.ID], a)
+		}
+	}
+	for _, w := range batching {
+		of, size := evs[w.ID], max(1, w.Batch.MaxEvents)
+		full := len(of) - len(of)%size
+		for lo := 0; lo < full; lo += size {
+			chunk := of[lo : lo+size]
+			items := make([]bus.BatchItem, len(chunk))
+			for i, a := range chunk {
+				items[i] = bus.BatchItem{Job: accept.JobID(a.ev.ID, w.ID), EventID: a.ev.ID, Raw: a.raw, Stored: stored}
+			}
+			job, err := n.BatchJobMsg(account, w.ID, items)
+			if err != nil {
+				return nil, nil, err
+			}
+			jobs = append(jobs, job)
+			owners = append(owners, chunk)
+		}
+		for _, a := range of[full:] {
+			jobs = append(jobs, jobMsg(n, a.ev, w.ID, a.raw))
+			owners = append(owners, []*routed{a})
+		}
+	}
+	return jobs, owners, nil
 }
 
 func (r *Router) retryBatch(m jetstream.Msg, err error) {

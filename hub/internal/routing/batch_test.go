@@ -2,6 +2,7 @@ package routing
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"strconv"
 	"strings"
@@ -145,5 +146,111 @@ func TestBatchRedelivered(t *testing.T) {
 	}
 	if got := r.Stats.Rejected.Load(); got != 2*2 {
 		t.Errorf("rejected counted %d over two routings, want 4", got)
+	}
+}
+
+// TestBatchJobsForABatchingWebhook: a batch's events for a batching webhook
+// are stored as one job per max_events (bus.BatchJobMsg), in the batch's
+// order, and the rest as single jobs; another webhook gets a job per event.
+// Routed again (the ack lost), the batch stores nothing twice.
+func TestBatchJobsForABatchingWebhook(t *testing.T) {
+	b := testBus(t)
+	batching, err := webhooks.New(config.Webhook{ID: "bw", Account: "acme", URL: "https://example.com/bw", Events: []string{"contact.*"},
+		Secret: "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw", Batch: &config.Batch{MaxEvents: 3}}, config.Retry{}, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	plain, err := webhooks.New(config.Webhook{ID: "pw", Account: "acme", URL: "https://example.com/pw", Events: []string{"contact.*"},
+		Secret: "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"}, config.Retry{}, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := New(b, fixedSnapshot{webhooks.NewSnapshot([]*webhooks.Webhook{batching, plain})}, nil, zerolog.Nop(), 1, nil)
+	items := make([]string, 9)
+	for i := range items {
+		items[i] = batchEvent("acme", "evt_"+strconv.Itoa(i))
+	}
+	items[2] = `"not an event"`
+	m := nats.NewMsg(event.BatchSubject("hookhub", "acme"))
+	m.Data = []byte("[" + strings.Join(items, ",") + "]")
+	if _, err := b.JS.PublishMsg(t.Context(), m); err != nil {
+		t.Fatal(err)
+	}
+	cons, err := b.JS.Consumer(t.Context(), b.Names.EventsStream, b.Names.RouterConsumer)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for round := range 2 {
+		batch, err := cons.Fetch(1, jetstream.FetchMaxWait(5*time.Second))
+		if err != nil {
+			t.Fatal(err)
+		}
+		for msg := range batch.Messages() {
+			if round == 0 {
+				r.handle(t.Context(), unacked{msg})
+			} else {
+				r.handle(t.Context(), msg)
+			}
+		}
+	}
+	// 8 good events: bw gets batches (0,1,3) and (4,5,6) and single jobs
+	// for 7 and 8; pw gets 8 jobs.
+	st, err := b.JS.Stream(t.Context(), b.Names.DeliveriesStream)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var batches [][]bus.BatchItem
+	singles := map[string][]string{}
+	for seq := uint64(1); ; seq++ {
+		msg, err := st.GetMsg(t.Context(), seq)
+		if err != nil {
+			break
+		}
+		if msg.Subject == b.Names.DeliveriesKeeper() {
+			continue
+		}
+		wh := msg.Header.Get(bus.HeaderWebhook)
+		if msg.Header.Get(bus.HeaderBatch) == "" {
+			singles[wh] = append(singles[wh], msg.Header.Get(bus.HeaderEventID))
+			continue
+		}
+		var its []bus.BatchItem
+		if err := json.Unmarshal(msg.Data, &its); err != nil {
+			t.Fatalf("batch job: %v", err)
+		}
+		if wh != "bw" || msg.Subject != b.Names.Delivery("acme", "bw") || msg.Header.Get(bus.HeaderBatch) != strconv.Itoa(len(its)) {
+			t.Errorf("batch job for %s on %s, %s events: %v", wh, msg.Subject, msg.Header.Get(bus.HeaderBatch), msg.Header)
+		}
+		jobIDs := make([]string, len(its))
+		for i, it := range its {
+			jobIDs[i] = it.Job
+			if it.Job != accept.JobID(it.EventID, "bw") || it.Stored.IsZero() || !strings.Contains(string(it.Raw), it.EventID) {
+				t.Errorf("batch item %+v", it)
+			}
+		}
+		if id := msg.Header.Get(bus.HeaderJob); id != bus.BatchID(jobIDs) {
+			t.Errorf("batch job id %q, want %q", id, bus.BatchID(jobIDs))
+		}
+		batches = append(batches, its)
+	}
+	var got []string
+	for _, its := range batches {
+		var ids []string
+		for _, it := range its {
+			ids = append(ids, it.EventID)
+		}
+		got = append(got, strings.Join(ids, ","))
+	}
+	if want := []string{"evt_0,evt_1,evt_3", "evt_4,evt_5,evt_6"}; fmt.Sprint(got) != fmt.Sprint(want) {
+		t.Errorf("batch jobs %v, want %v", got, want)
+	}
+	if fmt.Sprint(singles["bw"]) != "[evt_7 evt_8]" {
+		t.Errorf("bw's single jobs %v, want [evt_7 evt_8]", singles["bw"])
+	}
+	if len(singles["pw"]) != 8 {
+		t.Errorf("pw's jobs %v, want one for each of the 8 events", singles["pw"])
+	}
+	if got := r.Stats.Jobs.Load(); got != 16 {
+		t.Errorf("jobs counted %d, want 16 (8 events x 2 webhooks, once)", got)
 	}
 }

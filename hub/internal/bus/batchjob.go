@@ -1,0 +1,57 @@
+package bus
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
+)
+
+// HeaderBatch marks a job that carries a batch of events: its data is a
+// JSON array of BatchItem, and the header's value their number. The router
+// writes one for each full batch of a batching webhook's events that came
+// in one batched message (BatchJobMsg), and the delivery engine one for a
+// batch's retry. On a dead letter, it names the batch the event failed in.
+const HeaderBatch = "Hookhub-Batch"
+
+// BatchItem is one event of a batch job.
+type BatchItem struct {
+	Job     string          `json:"job"` // <event id>:<webhook id>
+	EventID string          `json:"event_id"`
+	Raw     json.RawMessage `json:"event"`
+	Stored  time.Time       `json:"stored"` // when the job was first written
+}
+
+// BatchID is the webhook-id of a batch of jobs: the same for the same jobs
+// in the same order.
+func BatchID(jobs []string) string {
+	sum := sha256.Sum256([]byte(strings.Join(jobs, "\n")))
+	return "batch_" + hex.EncodeToString(sum[:12])
+}
+
+// BatchJobMsg is the job of items for webhook of account: one message for
+// the batch, de-duplicated by its BatchID, delivered in one request and
+// retried as one.
+func (n Names) BatchJobMsg(account, webhook string, items []BatchItem) (*nats.Msg, error) {
+	jobs := make([]string, len(items))
+	for i, it := range items {
+		jobs[i] = it.Job
+	}
+	data, err := json.Marshal(items)
+	if err != nil {
+		return nil, err
+	}
+	id := BatchID(jobs)
+	m := nats.NewMsg(n.Delivery(account, webhook))
+	m.Header.Set(jetstream.MsgIDHeader, id)
+	m.Header.Set(HeaderJob, id)
+	m.Header.Set(HeaderWebhook, webhook)
+	m.Header.Set(HeaderBatch, strconv.Itoa(len(items)))
+	m.Data = data
+	return m, nil
+}
