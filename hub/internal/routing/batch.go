@@ -115,7 +115,7 @@ func (r *Router) handleBatch(ctx context.Context, m jetstream.Msg, account strin
 		kept = append(kept, a)
 	}
 	accepted = kept
-	jobs, owners, err := batchJobs(n, account, accepted, stored)
+	jobs, owners, err := batchJobs(n, account, accepted, stored, int(r.bus.NC.MaxPayload())-batchJobHeadroom)
 	if err != nil {
 		r.retryBatch(m, err)
 		return
@@ -173,8 +173,10 @@ func (r *Router) handleBatch(ctx context.Context, m jetstream.Msg, account strin
 // gets a job per event. stored, the batch's time in the events stream, is
 // the body's timestamp of an event without one, as a job's own time is.
 //
-// A batch routed again makes the same jobs, under the same message ids.
-func batchJobs(n bus.Names, account string, accepted []*routed, stored time.Time) (jobs []*nats.Msg, owners [][]*routed, err error) {
+// A batch job whose data would pass maxBytes (NATS's largest message, less
+// room for its headers) goes as single jobs instead. A batch routed again
+// makes the same jobs, under the same message ids.
+func batchJobs(n bus.Names, account string, accepted []*routed, stored time.Time, maxBytes int) (jobs []*nats.Msg, owners [][]*routed, err error) {
 	var batching []*webhooks.Webhook
 	var evs map[string][]*routed
 	for _, a := range accepted {
@@ -206,6 +208,13 @@ func batchJobs(n bus.Names, account string, accepted []*routed, stored time.Time
 			if err != nil {
 				return nil, nil, err
 			}
+			if len(job.Data) > maxBytes {
+				for _, a := range chunk {
+					jobs = append(jobs, jobMsg(n, a.ev, w.ID, a.raw))
+					owners = append(owners, []*routed{a})
+				}
+				continue
+			}
 			jobs = append(jobs, job)
 			owners = append(owners, chunk)
 		}
@@ -216,6 +225,10 @@ func batchJobs(n bus.Names, account string, accepted []*routed, stored time.Time
 	}
 	return jobs, owners, nil
 }
+
+// batchJobHeadroom is the room a batch job leaves in a NATS message for
+// its headers.
+const batchJobHeadroom = 1024
 
 func (r *Router) retryBatch(m jetstream.Msg, err error) {
 	r.log.Warn().Err(err).Str("subject", printable(accept.Clip(m.Subject()))).Msg("writing a batch's jobs failed; batch will be routed again")

@@ -254,3 +254,44 @@ func TestBatchJobsForABatchingWebhook(t *testing.T) {
 		t.Errorf("jobs counted %d, want 16 (8 events x 2 webhooks, once)", got)
 	}
 }
+
+// TestBatchJobTooLargeGoesSingle: a batch job that would not fit in a NATS
+// message goes as single jobs (which the engine gathers), never as a write
+// that fails on every routing.
+func TestBatchJobTooLargeGoesSingle(t *testing.T) {
+	w, err := webhooks.New(config.Webhook{ID: "bw", Account: "acme", URL: "https://example.com/bw", Events: []string{"contact.*"},
+		Secret: "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw", Batch: &config.Batch{MaxEvents: 2}}, config.Retry{}, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var accepted []*routed
+	for i := range 4 {
+		raw := []byte(batchEvent("acme", "evt_"+strconv.Itoa(i)))
+		ev, reason := accept.CheckBatched(nil, "acme", raw)
+		if reason != "" {
+			t.Fatal(reason)
+		}
+		accepted = append(accepted, &routed{ev: ev, raw: raw, matches: []*webhooks.Webhook{w}})
+	}
+	names := bus.NewNames("hookhub")
+	for _, c := range []struct {
+		max, jobs, batches int
+	}{{1 << 20, 2, 2}, {200, 4, 0}} {
+		jobs, owners, err := batchJobs(names, "acme", accepted, time.Now(), c.max)
+		if err != nil {
+			t.Fatal(err)
+		}
+		batches := 0
+		for i, j := range jobs {
+			if j.Header.Get(bus.HeaderBatch) != "" {
+				batches++
+				if len(j.Data) > c.max || len(owners[i]) != 2 {
+					t.Errorf("max %d: batch job of %d bytes, %d events", c.max, len(j.Data), len(owners[i]))
+				}
+			}
+		}
+		if len(jobs) != c.jobs || batches != c.batches {
+			t.Errorf("max %d bytes: %d jobs, %d of them batches; want %d and %d", c.max, len(jobs), batches, c.jobs, c.batches)
+		}
+	}
+}
