@@ -74,8 +74,8 @@ func (b *Bus) Archived(ctx context.Context, account, id string, isCopy func(*jet
 		return m, nil
 	}
 	var found *jetstream.RawStreamMsg
-	for seq, upTo := uint64(1), m.Sequence-1; seq <= upTo; {
-		read, last, err := b.DirectBatch(ctx, b.Names.ArchiveStream, subject, seq, upTo, archiveBatch, func(m *jetstream.RawStreamMsg) bool {
+	if m.Sequence > 1 {
+		err = b.DirectRange(ctx, b.Names.ArchiveStream, subject, 1, m.Sequence-1, archiveBatch, func(m *jetstream.RawStreamMsg) bool {
 			if copyOf(m) {
 				found = m
 			}
@@ -84,11 +84,6 @@ func (b *Bus) Archived(ctx context.Context, account, id string, isCopy func(*jet
 		if err != nil {
 			return nil, err
 		}
-		// A batch may end before its count (the server's byte bound).
-		if read == 0 || last >= upTo {
-			break
-		}
-		seq = last + 1
 	}
 	return found, nil
 }

@@ -11,12 +11,40 @@ import (
 	"github.com/nats-io/nats.go/jetstream"
 )
 
-// DirectBatch reads up to n messages of stream on subject, from sequence
-// seq up to upTo (0: to the end), oldest first, in one batched direct get
-// (nats-server 2.11's form; the stream must allow direct gets). each sees
-// them in order; when it answers false, the rest is not read. DirectBatch
-// returns how many messages it read and the sequence of the last one.
-func (b *Bus) DirectBatch(ctx context.Context, stream, subject string, seq, upTo uint64, n int,
+// DirectRange reads the messages of stream on subject from sequence from
+// up to upTo (0: to the end), oldest first, in batched direct gets of up to
+// batch messages each (nats-server 2.11's form; the stream must allow direct
+// gets): as many as the range needs, since a batch also ends at
+// directMaxBytes. each sees them in order;
+// when it answers false, the rest is not read.
+func (b *Bus) DirectRange(ctx context.Context, stream, subject string, from, upTo uint64, batch int,
+	each func(*jetstream.RawStreamMsg) bool) error {
+	more := true
+	for seq := from; more && (upTo == 0 || seq <= upTo); {
+		read, last, err := b.directBatch(ctx, stream, subject, seq, upTo, batch, func(m *jetstream.RawStreamMsg) bool {
+			more = each(m)
+			return more
+		})
+		if err != nil {
+			return err
+		}
+		if read == 0 || (upTo > 0 && last >= upTo) {
+			break
+		}
+		seq = last + 1
+	}
+	return nil
+}
+
+// directMaxBytes bounds one batch of a direct get (the server's own bound,
+// max_pending, is 64 MiB): the hub's connection is shared, and a page of
+// large records is read in several batches instead.
+const directMaxBytes = 8 << 20
+
+// directBatch reads up to n messages of stream on subject, from sequence
+// seq up to upTo (0: to the end), in one batched direct get, and returns how
+// many it read and the sequence of the last one. each is as DirectRange's.
+func (b *Bus) directBatch(ctx context.Context, stream, subject string, seq, upTo uint64, n int,
 	each func(*jetstream.RawStreamMsg) bool) (read int, last uint64, err error) {
 	inbox := b.NC.NewInbox()
 	ch := make(chan *nats.Msg, n+2) // room for the whole batch: a full channel drops
@@ -25,7 +53,7 @@ func (b *Bus) DirectBatch(ctx context.Context, stream, subject string, seq, upTo
 		return 0, 0, err
 	}
 	defer func() { _ = sub.Unsubscribe() }()
-	q := map[string]any{"seq": seq, "batch": n, "next_by_subj": subject}
+	q := map[string]any{"seq": seq, "batch": n, "next_by_subj": subject, "max_bytes": directMaxBytes}
 	if upTo > 0 {
 		q["up_to_seq"] = upTo
 	}

@@ -384,8 +384,8 @@ func (t *tail) fetchAll(ctx context.Context, c cands) ([]*jetstream.RawStreamMsg
 }
 
 // batch gets the span of a webhook's records that holds the candidates in
-// one direct get of the stream (nats-server 2.11's batched form), and keeps
-// the candidates.
+// batched direct gets of the stream (nats-server 2.11's form: one, unless
+// the records pass the server's byte bound), and keeps the candidates.
 func (t *tail) batch(ctx context.Context, c cands) ([]*jetstream.RawStreamMsg, error) {
 	want := make(map[uint64]bool, len(c.seqs))
 	for _, s := range c.seqs {
@@ -393,7 +393,7 @@ func (t *tail) batch(ctx context.Context, c cands) ([]*jetstream.RawStreamMsg, e
 	}
 	var got []*jetstream.RawStreamMsg
 	newest := c.seqs[0]
-	_, _, err := t.j.b.DirectBatch(ctx, t.stream, c.subject, c.seqs[len(c.seqs)-1], newest, c.span, func(m *jetstream.RawStreamMsg) bool {
+	err := t.j.b.DirectRange(ctx, t.stream, c.subject, c.seqs[len(c.seqs)-1], newest, c.span, func(m *jetstream.RawStreamMsg) bool {
 		if want[m.Sequence] {
 			got = append(got, m)
 		}
