@@ -277,3 +277,61 @@ func TestNATSOpenListenNeedsUsers(t *testing.T) {
 		}
 	}
 }
+
+// TestPublisherCannotRollUpTheEvents: a publisher's Nats-Rollup header on
+// its own subject is refused, so it cannot purge the events stream (every
+// account's events waiting to be routed) nor its own subject; the hub's
+// keepers still keep one message each.
+func TestPublisherCannotRollUpTheEvents(t *testing.T) {
+	b := openSecured(t)
+	js := func(user, password string) jetstream.JetStream {
+		nc, _, err := client(t, b, nats.UserInfo(user, password))
+		if err != nil {
+			t.Fatal(err)
+		}
+		js, err := jetstream.New(nc)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return js
+	}
+	acme, beta := js("acme-pub", acmePassword), js("beta-pub", betaPassword)
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	if _, err := beta.PublishMsg(ctx, eventMsg("hookhub.events.beta.contact.updated", "beta:evt_waiting")); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := acme.PublishMsg(ctx, eventMsg("hookhub.events.acme.contact.updated", "acme:evt_1")); err != nil {
+		t.Fatal(err)
+	}
+	for _, how := range []string{jetstream.MsgRollupAll, jetstream.MsgRollupSubject} {
+		m := eventMsg("hookhub.events.acme.contact.updated", "acme:evt_rollup_"+how)
+		m.Header.Set(jetstream.MsgRollup, how)
+		if _, err := acme.PublishMsg(ctx, m); err == nil {
+			t.Errorf("acme's rollup (%s) was stored", how)
+		}
+	}
+	if n := storedOn(t, b, "hookhub.events.beta.contact.updated"); n != 1 {
+		t.Errorf("beta's waiting events: %d after acme's rollups, want 1", n)
+	}
+	if n := storedOn(t, b, "hookhub.events.acme.contact.updated"); n != 1 {
+		t.Errorf("acme's events: %d after its rollups, want 1", n)
+	}
+	// The keepers are written and the older ones purged: one stays (two
+	// for a moment between a write and its purge).
+	kctx, stop := context.WithCancel(ctx)
+	done := make(chan error, 1)
+	go func() { done <- b.RunKeepers(kctx) }()
+	defer func() { stop(); <-done }()
+	time.Sleep(4 * bus.KeepEvery)
+	n := uint64(0)
+	for range 20 {
+		if n = storedOn(t, b, b.Names.EventsKeeper()); n == 1 {
+			break
+		}
+		time.Sleep(bus.KeepEvery / 5)
+	}
+	if n != 1 {
+		t.Errorf("events keepers stored: %d, want 1", n)
+	}
+}

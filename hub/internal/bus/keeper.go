@@ -16,9 +16,15 @@ import (
 // a file create, a write and later a delete (issue 15: on a quiet machine,
 // 898-924 against 594 µs of hub CPU per delivery at 500 events/s). A keeper
 // is one message on a subject of its own that no worker reads, written again
-// every KeepEvery as a rollup (which removes the one before): the block being
-// written always holds it, so it never empties. The events stream keeps a message only for a consumer that
-// wants it, so the keeper consumer wants the events keeper, and never reads.
+// every KeepEvery, after which the hub purges the keeper's subject but for
+// its newest message: the block being written always holds it, so it never
+// empties. The events stream keeps a message only for a consumer that wants
+// it, so the keeper consumer wants the events keeper, and never reads.
+//
+// Not a rollup (a Nats-Rollup header): a stream that allows rollups lets any
+// publisher on it purge it, and publishers of every account publish on the
+// events stream (TestPublisherCannotRollUpTheEvents). The purge is a
+// JetStream API call, which publishers may not make.
 const (
 	// KeepEvery is how often the keepers are written. After the block being
 	// written fills, the next one churns until the next keeper: a fraction
@@ -40,16 +46,18 @@ func (n Names) DeliveriesKeeper() string { return n.Prefix + ".keep.deliveries" 
 func (b *Bus) RunKeepers(ctx context.Context) error {
 	t := time.NewTicker(KeepEvery)
 	defer t.Stop()
-	subjects := []string{b.Names.EventsKeeper(), b.Names.DeliveriesKeeper()}
+	keepers := []struct{ stream, subject string }{
+		{b.Names.EventsStream, b.Names.EventsKeeper()},
+		{b.Names.DeliveriesStream, b.Names.DeliveriesKeeper()},
+	}
+	streams := make([]jetstream.Stream, len(keepers))
 	for {
-		for _, s := range subjects {
-			m := nats.NewMsg(s)
-			m.Header.Set(jetstream.MsgRollup, jetstream.MsgRollupSubject)
+		for i, k := range keepers {
 			pctx, cancel := context.WithTimeout(ctx, 5*time.Second)
-			_, err := b.JS.PublishMsg(pctx, m)
+			err := b.keep(pctx, &streams[i], k.stream, k.subject)
 			cancel()
 			if err != nil && ctx.Err() == nil {
-				b.log.Debug().Err(err).Str("subject", s).Msg("keeper")
+				b.log.Debug().Err(err).Str("subject", k.subject).Msg("keeper")
 			}
 		}
 		select {
@@ -58,4 +66,20 @@ func (b *Bus) RunKeepers(ctx context.Context) error {
 		case <-t.C:
 		}
 	}
+}
+
+// keep writes the keeper on subject of stream (its handle in *st, looked up
+// once) and purges the ones before it.
+func (b *Bus) keep(ctx context.Context, st *jetstream.Stream, stream, subject string) error {
+	if _, err := b.JS.PublishMsg(ctx, nats.NewMsg(subject)); err != nil {
+		return err
+	}
+	if *st == nil {
+		s, err := b.JS.Stream(ctx, stream)
+		if err != nil {
+			return err
+		}
+		*st = s
+	}
+	return (*st).Purge(ctx, jetstream.WithPurgeSubject(subject), jetstream.WithPurgeKeep(1))
 }

@@ -88,7 +88,6 @@ func (b *Bus) Setup(ctx context.Context) error {
 			Name: n.EventsStream, Subjects: []string{n.EventsAll(), n.EventsKeeper()},
 			Description: "CloudEvents published for delivery",
 			Retention:   jetstream.InterestPolicy, Storage: jetstream.FileStorage, Duplicates: DedupeWindow,
-			AllowRollup: true,
 		},
 		{
 			// Jobs wait for their retry on <prefix>.retries.<due>.>, one
@@ -99,7 +98,7 @@ func (b *Bus) Setup(ctx context.Context) error {
 			Name: n.DeliveriesStream, Subjects: []string{n.DeliveriesAll(), n.RetriesAll(), n.WakeAll(), n.Wakeups(), n.DeliveriesKeeper()},
 			Description: "one job per (event, webhook), removed once delivered or dead-lettered",
 			Retention:   jetstream.WorkQueuePolicy, Storage: jetstream.FileStorage, Duplicates: DedupeWindow,
-			AllowMsgSchedules: true, AllowRollup: true,
+			AllowMsgSchedules: true,
 		},
 		{
 			// Read by sequence for the delivery log's pages (direct gets).
