@@ -23,8 +23,8 @@ import (
 //
 // Not a rollup (a Nats-Rollup header): a stream that allows rollups lets any
 // publisher on it purge it, and publishers of every account publish on the
-// events stream (TestPublisherCannotRollUpTheEvents). The purge is a
-// JetStream API call, which publishers may not make.
+// events stream, which therefore allows none (TestPublisherCannotRollUpTheEvents).
+// The purge is a JetStream API call, which publishers may not make.
 const (
 	// KeepEvery is how often the keepers are written. After the block being
 	// written fills, the next one churns until the next keeper: a fraction

@@ -98,7 +98,9 @@ func (b *Bus) Setup(ctx context.Context) error {
 			Name: n.DeliveriesStream, Subjects: []string{n.DeliveriesAll(), n.RetriesAll(), n.WakeAll(), n.Wakeups(), n.DeliveriesKeeper()},
 			Description: "one job per (event, webhook), removed once delivered or dead-lettered",
 			Retention:   jetstream.WorkQueuePolicy, Storage: jetstream.FileStorage, Duplicates: DedupeWindow,
-			AllowMsgSchedules: true,
+			// Message schedules need rollups allowed; publishers cannot
+			// publish on this stream's subjects.
+			AllowMsgSchedules: true, AllowRollup: true,
 		},
 		{
 			// Read by sequence for the delivery log's pages (direct gets).
