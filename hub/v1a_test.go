@@ -1,6 +1,7 @@
 package hub_test
 
 import (
+	"encoding/json"
 	"fmt"
 	"net/http"
 	"strings"
@@ -8,6 +9,7 @@ import (
 	"time"
 
 	"github.com/hookhub/hookhub/hub/hubtest"
+	"github.com/hookhub/hookhub/hub/internal/delivery"
 	"github.com/hookhub/hookhub/sdk/signature"
 )
 
@@ -55,10 +57,20 @@ func TestV1aSignatures(t *testing.T) {
 			t.Errorf("%s: verified with the next key, which does not sign yet", q.Path)
 		}
 	}
-	if code, _, b := a.do("GET", "/v1/accounts/nobody/jwks.json", "", ""); code != http.StatusOK {
-		t.Errorf("an account without keys of its own gets the hub's default: %d", code)
-	} else if ks, _ := signature.PublicKeysFromJWKS(b); len(ks) != 1 || ks[0] != other.Public() {
-		t.Errorf("default JWKS: %s", b)
+	// An account without keys of its own gets a key derived for it from the
+	// hub's default: not the default itself, nor another account's.
+	seen := map[signature.PublicKey]string{}
+	for _, account := range []string{"nobody", "nobody2"} {
+		code, _, b := a.do("GET", "/v1/accounts/"+account+"/jwks.json", "", "")
+		ks, _ := signature.PublicKeysFromJWKS(b)
+		if code != http.StatusOK || len(ks) != 1 || ks[0] != delivery.DeriveAccountKey(other, account).Public() || ks[0] == other.Public() {
+			t.Errorf("%s's JWKS, without keys of its own: %d %s", account, code, b)
+		} else if prev, ok := seen[ks[0]]; ok {
+			t.Errorf("%s and %s publish the same key", prev, account)
+		}
+		if len(ks) == 1 {
+			seen[ks[0]] = account
+		}
 	}
 
 	_, err = startHubErr(t, `{"webhooks":[`+webhookJSON("nokey", "acme", rc.URL, `"events":["*"],"signatures":["v1a"]`)+`]}`)
@@ -78,4 +90,46 @@ func mustSecret(t *testing.T, s string) signature.Secret {
 		t.Fatal(err)
 	}
 	return sec
+}
+
+// TestV1aAccountCannotSignAsAnother: accounts without keys of their own do
+// not share the hub's default key. acme's token makes a webhook to beta's
+// receiver whose plugin writes beta's account into the body; the request it
+// sends does not verify with beta's published keys. (It did, when every
+// such account signed with the default key.)
+func TestV1aAccountCannotSignAsAnother(t *testing.T) {
+	def, _ := signature.NewSigningKey()
+	const acmeToken = "acme-account-token-0123456789"
+	betaReceiver := hubtest.NewReceiver(t)
+	doc := fmt.Sprintf(`{"accounts":[{"id":"acme","api_token":%q},{"id":"beta"}],"delivery":{"signing_keys":[%q]},"webhooks":[]}`,
+		acmeToken, def.Reveal())
+	_, a := startAPIHub(t, doc)
+
+	body := fmt.Sprintf(`{"url":%q,"events":["contact.*"],"signatures":["v1a"],
+	 "plugin":{"name":"js","config":{"script":"function handler(w) { w.payload.account = 'beta'; w.payload.data = {email: 'attacker@example.com'}; return w; }"}}}`,
+		betaReceiver.URL+"/beta-hooks")
+	code, created, raw := a.do("POST", "/v1/webhooks", body, acmeToken)
+	if code != http.StatusCreated {
+		t.Fatalf("acme creating its webhook: %d %s", code, raw)
+	}
+	id := created["id"].(string)
+	if code, _, raw := a.do("POST", "/v1/webhooks/"+id+"/test", `{"event_type":"contact.updated"}`, acmeToken); code != http.StatusOK {
+		t.Fatalf("acme's test send: %d %s", code, raw)
+	}
+	req := betaReceiver.WaitFor(t, 1, 10*time.Second)[0]
+
+	// beta's receiver verifies v1a with beta's published keys.
+	code, _, jwks := a.do("GET", "/v1/accounts/beta/jwks.json", "", "")
+	if code != http.StatusOK {
+		t.Fatalf("beta's JWKS: %d %s", code, jwks)
+	}
+	keys, err := signature.PublicKeysFromJWKS(jwks)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got struct{ Account string }
+	_ = json.Unmarshal(req.Body, &got)
+	if err := (&signature.Verifier{PublicKeys: keys}).Verify(req.Header, req.Body); err == nil {
+		t.Errorf("a request acme's webhook caused (body account %q: %.200s) verifies with beta's JWKS: acme can forge beta's signed events", got.Account, req.Body)
+	}
 }

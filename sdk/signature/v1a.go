@@ -3,7 +3,9 @@ package signature
 import (
 	"bytes"
 	"crypto/ed25519"
+	"crypto/hkdf"
 	"crypto/rand"
+	"crypto/sha256"
 	"encoding/base64"
 	"errors"
 	"fmt"
@@ -114,6 +116,26 @@ func (k SigningKey) Reveal() string {
 	}
 	return SigningKeyPrefix + base64.StdEncoding.EncodeToString(k.k.priv.Seed())
 }
+
+// Derive returns a key of its own for name, made from k's seed with
+// HKDF-SHA256 (RFC 5869; the name is HKDF's info): the same k and name always
+// give the same key, and from one derived key neither k nor another name's
+// key can be found. A hub signing for many accounts with one configured key
+// derives one per account, so that no account's requests verify with
+// another's public keys. Derive of the zero SigningKey is the zero key.
+func (k SigningKey) Derive(name string) SigningKey {
+	if k.k == nil {
+		return SigningKey{}
+	}
+	seed, err := hkdf.Key(sha256.New, k.k.priv.Seed(), []byte(deriveSalt), name, ed25519.SeedSize)
+	if err != nil { // only for a length HKDF cannot give; 32 bytes it can
+		panic("signature: derive: " + err.Error())
+	}
+	return SigningKey{k: newEdKey(seed)}
+}
+
+// deriveSalt is HKDF's salt in Derive.
+const deriveSalt = "hookhub v1a derived signing key"
 
 // Public returns the public key receivers verify with. Public of the zero
 // SigningKey is the zero PublicKey.

@@ -583,3 +583,26 @@ func TestV1aConcurrent(t *testing.T) {
 		return h
 	})
 }
+
+// TestDerive: a derived key is the same for the same key and name, differs
+// by name and from its parent, signs what its own public key verifies, and
+// the zero key derives nothing.
+func TestDerive(t *testing.T) {
+	k, err := signature.NewSigningKey()
+	if err != nil {
+		t.Fatal(err)
+	}
+	a, a2, b := k.Derive("account:a"), k.Derive("account:a"), k.Derive("account:b")
+	if a.Public() != a2.Public() || a.Reveal() != a2.Reveal() {
+		t.Error("the same name derived two keys")
+	}
+	if a.Public() == b.Public() || a.Public() == k.Public() || b.Public() == k.Public() {
+		t.Error("derived keys are not apart from each other and their parent")
+	}
+	if other, _ := signature.NewSigningKey(); other.Derive("account:a").Public() == a.Public() {
+		t.Error("two parents derived the same key for a name")
+	}
+	if !(signature.SigningKey{}).Derive("account:a").IsZero() {
+		t.Error("the zero key derived a key")
+	}
+}
