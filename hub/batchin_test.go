@@ -305,3 +305,39 @@ func TestBatchIngestToBatchingWebhook(t *testing.T) {
 		t.Errorf("attempt outcomes %v, want 24 delivered and 10 retrying", outcomes)
 	}
 }
+
+// TestOrderedGetsARepublishedEventOnce: an ordered webhook, alone or beside
+// a plain one, gets an event once when it is published again within the
+// de-duplication window: in another batch, twice in one batch, or alone
+// without its Nats-Msg-Id. (The sequencer delivered each copy before.)
+func TestOrderedGetsARepublishedEventOnce(t *testing.T) {
+	ordered, plain := hubtest.NewReceiver(t), hubtest.NewReceiver(t)
+	doc := `{"webhooks":[` + webhookJSON("ord", "acme", ordered.URL, `"events":["contact.*"],"ordering":{"key":"account"}`) + "," +
+		webhookJSON("plain", "acme", plain.URL, `"events":["contact.updated"]`) + `]}`
+	r := startHub(t, doc, nil)
+	publishBatch(t, r, "acme", batchOf("acme", "evt_o", 0, 6))
+	ordered.WaitFor(t, 6, 20*time.Second)
+	items := batchOf("acme", "evt_o", 3, 9)    // 3 to 5 again
+	items = append(items, items[len(items)-1]) // evt_o8 twice in this batch
+	publishBatch(t, r, "acme", items)
+	// evt_o2 alone, without a Nats-Msg-Id, and a contact.created only the
+	// ordered webhook takes, twice the same way.
+	publishRaw(t, r, "hookhub.events.acme.contact.updated", "", batchOf("acme", "evt_o", 2, 3)[0])
+	solo := `{"specversion":"1.0","id":"evt_solo","source":"test","type":"contact.created","account":"acme","data":{"email":"s@example.com"}}`
+	publishRaw(t, r, "hookhub.events.acme.contact.created", "acme:evt_solo", solo)
+	publishRaw(t, r, "hookhub.events.acme.contact.created", "", solo)
+	ordered.WaitFor(t, 10, 20*time.Second)
+	time.Sleep(time.Second)
+	seen := map[string]int{}
+	for _, q := range ordered.Requests() {
+		seen[q.Header.Get("webhook-id")]++
+	}
+	for _, id := range []string{"evt_o0", "evt_o1", "evt_o2", "evt_o3", "evt_o4", "evt_o5", "evt_o6", "evt_o7", "evt_o8", "evt_solo"} {
+		if seen[id+":ord"] != 1 {
+			t.Errorf("%s reached the ordered webhook %d times, want once", id, seen[id+":ord"])
+		}
+	}
+	if len(seen) != 10 {
+		t.Errorf("ordered webhook got %v", seen)
+	}
+}

@@ -146,18 +146,40 @@ func (s *sequencer) dispatch(m jetstream.Msg) {
 		return
 	}
 	// Keep each event for resends before any delivery of it, as the router
-	// does (the same message id: whichever comes second is a duplicate).
+	// does (the same message id: whichever comes second is a duplicate). A
+	// duplicate written from another message of the events stream is
+	// another copy of the event, published again (without its Nats-Msg-Id,
+	// or in another batch) within the archive's de-duplication window: the
+	// ordered webhooks had the first and do not get it again. Nor do they
+	// get an id twice from one batch.
+	seq := md.Sequence.Stream
+	kept := events[:0]
+	seen := map[string]bool{}
 	for _, oe := range events {
-		actx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-		_, err = s.e.o.Bus.JS.PublishMsg(actx, s.e.o.Bus.Names.ArchiveMsg(oe.ev.Account, oe.ev.ID, oe.raw, md.Sequence.Stream))
-		cancel()
+		if seen[oe.ev.ID] { // one message holds one account's events
+			jobs -= len(oe.ordered)
+			continue
+		}
+		seen[oe.ev.ID] = true
+		again, err := s.archive(oe.ev, oe.raw, seq)
 		if err != nil {
 			s.e.log.Warn().Err(err).Str("event", oe.ev.ID).Msg("archiving the event failed; it will come again")
 			_ = m.NakWithDelay(time.Second)
 			return
 		}
+		if again {
+			s.e.log.Warn().Str("event", oe.ev.ID).Str("account", oe.ev.Account).
+				Msg("event published again within the de-duplication window; not delivered again to its ordered webhooks")
+			jobs -= len(oe.ordered)
+			continue
+		}
+		kept = append(kept, oe)
 	}
-	seq := md.Sequence.Stream
+	events = kept
+	if jobs == 0 {
+		_ = m.Ack()
+		return
+	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.stopped {
@@ -175,6 +197,20 @@ func (s *sequencer) dispatch(m jetstream.Msg) {
 			s.queue(h, seq, md.Timestamp, oe.ev, oe.raw, w)
 		}
 	}
+}
+
+// archive keeps ev (raw, from message seq of the events stream) in the
+// archive, and reports whether another message's copy of it was there
+// first (archived from elsewhere).
+func (s *sequencer) archive(ev *event.Event, raw []byte, seq uint64) (again bool, err error) {
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	ack, err := s.e.o.Bus.JS.PublishMsg(ctx, s.e.o.Bus.Names.ArchiveMsg(ev.Account, ev.ID, raw, seq))
+	if err != nil || !ack.Duplicate {
+		return false, err
+	}
+	from, ok, err := s.e.o.Bus.ArchivedFrom(ctx, ack.Sequence)
+	return ok && from != seq, err
 }
 
 // queue puts the job of ev for ordered webhook w, from held event h, at the
