@@ -6,9 +6,11 @@ import (
 	"net/http"
 	"sort"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
+	"github.com/nats-io/nats-server/v2/server"
 	standardwebhooks "github.com/standard-webhooks/standard-webhooks/libraries/go"
 
 	"github.com/hookhub/hookhub/hub/hubtest"
@@ -105,5 +107,77 @@ func TestBatchByTimeRetriedAsUnit(t *testing.T) {
 	}
 	if delivered != 3 {
 		t.Errorf("%d events recorded delivered, want 3", delivered)
+	}
+}
+
+// TestBatchRetryFitsASmallMaxPayload: on an outside NATS that takes
+// messages of 64 KiB, a webhook batching 100 events of about 2 KiB gathers
+// batches its retry can be stored as (before, a batch of 100 was sent, its
+// retry could not be stored, and its jobs came back as new ones forever).
+// Every event is delivered once, after the failed first requests.
+func TestBatchRetryFitsASmallMaxPayload(t *testing.T) {
+	s, err := server.NewServer(&server.Options{Host: "127.0.0.1", Port: -1, JetStream: true, StoreDir: t.TempDir(),
+		NoLog: true, NoSigs: true, MaxPayload: 64 << 10})
+	if err != nil {
+		t.Fatal(err)
+	}
+	go s.Start()
+	if !s.ReadyForConnections(10 * time.Second) {
+		t.Fatal("nats not ready")
+	}
+	t.Cleanup(func() { s.Shutdown(); s.WaitForShutdown() })
+	rc := hubtest.NewReceiver(t)
+	failed := map[string]bool{}
+	var mu sync.Mutex
+	rc.SetRespond(func(_ int, w http.ResponseWriter, r *http.Request) {
+		mu.Lock()
+		defer mu.Unlock()
+		id := r.Header.Get("webhook-id")
+		if !failed[id] { // each batch fails once
+			failed[id] = true
+			w.WriteHeader(http.StatusServiceUnavailable)
+			return
+		}
+		w.WriteHeader(http.StatusOK)
+	})
+	doc := fmt.Sprintf(`{"nats_url":%q,"webhooks":[`, s.ClientURL()) +
+		webhookJSON("gr", "acme", rc.URL, `"events":["*"],"batch":{"max_events":100,"max_wait":"300ms"},"retry":{"schedule":["1s"],"jitter":0}`) + `]}`
+	r := startHub(t, doc, nil)
+	pad := strings.Repeat("x", 2000)
+	for i := range 100 {
+		e := contact(fmt.Sprintf("evt_p%d", i))
+		e.Data = json.RawMessage(fmt.Sprintf(`{"email":"p%d@example.com","pad":%q}`, i, pad))
+		r.publish(t, e)
+	}
+	// Each event in two requests: its batch's failed one and the retry.
+	got := map[string]int{}
+	hubtest.Eventually(t, 30*time.Second, "every event sent twice", func() bool {
+		clear(got)
+		for _, q := range rc.Requests() {
+			for _, id := range batchIDs(t, q.Body) {
+				got[id]++
+			}
+		}
+		for _, n := range got {
+			if n < 2 {
+				return false
+			}
+		}
+		return len(got) == 100
+	})
+	time.Sleep(time.Second)
+	clear(got)
+	for _, q := range rc.Requests() {
+		if len(q.Body) > 64<<10 {
+			t.Errorf("a batch of %d bytes: past what its retry could be stored in", len(q.Body))
+		}
+		for _, id := range batchIDs(t, q.Body) {
+			got[id]++
+		}
+	}
+	for id, n := range got {
+		if n != 2 {
+			t.Errorf("%s in %d requests, want 2 (its batch, failed, and the batch's retry)", id, n)
+		}
 	}
 }

@@ -1,6 +1,7 @@
 package bus
 
 import (
+	"bytes"
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
@@ -42,7 +43,7 @@ func (n Names) BatchJobMsg(account, webhook string, items []BatchItem) (*nats.Ms
 	for i, it := range items {
 		jobs[i] = it.Job
 	}
-	data, err := json.Marshal(items)
+	data, err := MarshalBatch(items)
 	if err != nil {
 		return nil, err
 	}
@@ -54,4 +55,24 @@ func (n Names) BatchJobMsg(account, webhook string, items []BatchItem) (*nats.Ms
 	m.Header.Set(HeaderBatch, strconv.Itoa(len(items)))
 	m.Data = data
 	return m, nil
+}
+
+// MarshalBatch is the data of a batch job: items as a JSON array, each
+// event as it came (compacted, not HTML-escaped), so that a batch takes at
+// most BatchItemSize of each item.
+func MarshalBatch(items []BatchItem) ([]byte, error) {
+	var b bytes.Buffer
+	enc := json.NewEncoder(&b)
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(items); err != nil {
+		return nil, err
+	}
+	return bytes.TrimSuffix(b.Bytes(), []byte("\n")), nil
+}
+
+// BatchItemSize bounds what an item of job id and event eventID, the event
+// raw, takes in MarshalBatch's array: the event, its ids escaped at worst
+// (\u00XX for a control character), the time and the keys.
+func BatchItemSize(raw []byte, job, eventID string) int {
+	return len(raw) + 6*(len(job)+len(eventID)) + 96
 }

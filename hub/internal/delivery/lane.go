@@ -3,6 +3,7 @@ package delivery
 import (
 	"encoding/json"
 	"fmt"
+	"math"
 	"math/rand/v2"
 	"strconv"
 	"strings"
@@ -117,13 +118,14 @@ func attemptOf(h string) int {
 // running, a bounded queue of units waiting for a slot, and for a batching
 // webhook the jobs gathering into the next batch.
 type lane struct {
-	webhook string
-	running int
-	queue   []*unit
-	pending []jetstream.Msg // jobs gathering into a batch
-	timer   *time.Timer
-	flow    flow
-	failed  bool // the last attempt failed: no direct first attempts (TryFirst)
+	webhook      string
+	running      int
+	queue        []*unit
+	pending      []jetstream.Msg // jobs gathering into a batch
+	pendingBytes int             // their size as a batch's retry holds them (itemSize)
+	timer        *time.Timer
+	flow         flow
+	failed       bool // the last attempt failed: no direct first attempts (TryFirst)
 	// svc is how long a unit of this lane takes to process (a moving
 	// average), and backAt when the last unit handed back is due back:
 	// together they pace the units a full lane hands back (deferFor).
@@ -164,34 +166,70 @@ func (e *Engine) dispatch(m jetstream.Msg) {
 }
 
 // gather adds a job to its webhook's next batch, which goes when it is full
-// or maxWait after its first job.
+// (maxEvents, or as many bytes as its retry can hold in one NATS message:
+// batchBytes) or maxWait after its first job.
 func (e *Engine) gather(m jetstream.Msg, webhook string, maxEvents int, maxWait time.Duration) {
+	size := itemSize(m, webhook)
 	e.mu.Lock()
 	l := e.lane(webhook)
+	var ready [][]jetstream.Msg
+	if len(l.pending) > 0 && l.pendingBytes+size > e.batchBytes() {
+		ready = append(ready, l.takePending())
+	}
 	l.pending = append(l.pending, m)
+	l.pendingBytes += size
 	e.hold([]jetstream.Msg{m})
-	var full []jetstream.Msg
 	switch {
 	case len(l.pending) >= maxEvents:
-		full, l.pending = l.pending, nil
-		if l.timer != nil {
-			l.timer.Stop()
-			l.timer = nil
-		}
+		ready = append(ready, l.takePending())
 	case l.timer == nil:
 		l.timer = time.AfterFunc(maxWait, func() { e.flush(webhook) })
 	}
 	e.mu.Unlock()
-	if full != nil {
-		e.submit(freshBatch(full, webhook))
+	for _, msgs := range ready {
+		e.submit(freshBatch(msgs, webhook))
 	}
+}
+
+// takePending takes the batch gathered so far and stops its timer (e.mu held).
+func (l *lane) takePending() []jetstream.Msg {
+	msgs := l.pending
+	l.pending, l.pendingBytes = nil, 0
+	if l.timer != nil {
+		l.timer.Stop()
+		l.timer = nil
+	}
+	return msgs
+}
+
+// itemSize bounds what job m of webhook takes in a batch's retry
+// (bus.BatchItemSize; a job without its id header gets one, as singleUnit
+// gives it).
+func itemSize(m jetstream.Msg, webhook string) int {
+	h := m.Headers()
+	job, eventID := h.Get(bus.HeaderJob), h.Get(bus.HeaderEventID)
+	if job == "" {
+		job = eventID + ":" + webhook
+	}
+	return bus.BatchItemSize(m.Data(), job, eventID)
+}
+
+// batchBytes bounds a gathered batch: its retry is one message, which NATS
+// takes up to its max_payload (1 MiB by default on an outside server), less
+// room for the headers. A batch past it could not be stored for its retry,
+// and its jobs would come back as new ones, forever.
+func (e *Engine) batchBytes() int {
+	if e.o.Bus == nil || e.o.Bus.NC == nil {
+		return math.MaxInt
+	}
+	return int(e.o.Bus.NC.MaxPayload()) - 4096
 }
 
 func (e *Engine) flush(webhook string) {
 	e.mu.Lock()
 	l := e.lane(webhook)
 	msgs := l.pending
-	l.pending, l.timer = nil, nil
+	l.pending, l.pendingBytes, l.timer = nil, 0, nil
 	e.mu.Unlock()
 	if len(msgs) > 0 {
 		e.submit(freshBatch(msgs, webhook))
@@ -393,7 +431,7 @@ func (e *Engine) handBack() {
 	e.eachWaiting(func(m jetstream.Msg) { waiting = append(waiting, m) })
 	e.mu.Lock()
 	for _, l := range e.lanes {
-		l.queue, l.pending = nil, nil
+		l.queue, l.pending, l.pendingBytes = nil, nil, 0
 		if l.timer != nil {
 			l.timer.Stop()
 			l.timer = nil

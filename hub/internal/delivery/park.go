@@ -2,7 +2,6 @@ package delivery
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"strconv"
@@ -51,7 +50,7 @@ func (e *Engine) scheduleRetry(ctx context.Context, u *unit, delay time.Duration
 	msg.Header.Set(HeaderTarget, u.subject)
 	msg.Header.Set(jetstream.MsgIDHeader, u.id+"#"+strconv.Itoa(next))
 	if u.batch {
-		b, err := json.Marshal(u.items)
+		b, err := bus.MarshalBatch(u.items)
 		if err != nil {
 			return at, err
 		}
