@@ -16,6 +16,18 @@ import (
 	"github.com/hookhub/hookhub/hub/hubtest"
 )
 
+// failsFirst makes rc answer its first request 503 and the others 200.
+func failsFirst(rc *hubtest.Receiver) *hubtest.Receiver {
+	rc.SetRespond(func(n int, w http.ResponseWriter, _ *http.Request) {
+		if n == 1 {
+			w.WriteHeader(http.StatusServiceUnavailable)
+			return
+		}
+		w.WriteHeader(http.StatusOK)
+	})
+	return rc
+}
+
 func batchIDs(t *testing.T, body []byte) []string {
 	t.Helper()
 	var items []struct {
@@ -72,14 +84,7 @@ func TestBatchBySize(t *testing.T) {
 // max_wait as one request; the receiver fails it once and the retry carries
 // the same batch under the same webhook-id.
 func TestBatchByTimeRetriedAsUnit(t *testing.T) {
-	rc := hubtest.NewReceiver(t)
-	rc.SetRespond(func(n int, w http.ResponseWriter, _ *http.Request) {
-		if n == 1 {
-			w.WriteHeader(http.StatusServiceUnavailable)
-			return
-		}
-		w.WriteHeader(http.StatusOK)
-	})
+	rc := failsFirst(hubtest.NewReceiver(t))
 	doc := `{"webhooks":[` + webhookJSON("gr", "acme", rc.URL, `"events":["*"],"batch":{"max_events":100,"max_wait":"300ms"},"retry":{"schedule":["1s"],"jitter":0}`) + `]}`
 	r := startHub(t, doc, nil)
 	for i := range 3 {
@@ -116,16 +121,7 @@ func TestBatchByTimeRetriedAsUnit(t *testing.T) {
 // retry could not be stored, and its jobs came back as new ones forever).
 // Every event is delivered once, after the failed first requests.
 func TestBatchRetryFitsASmallMaxPayload(t *testing.T) {
-	s, err := server.NewServer(&server.Options{Host: "127.0.0.1", Port: -1, JetStream: true, StoreDir: t.TempDir(),
-		NoLog: true, NoSigs: true, MaxPayload: 64 << 10})
-	if err != nil {
-		t.Fatal(err)
-	}
-	go s.Start()
-	if !s.ReadyForConnections(10 * time.Second) {
-		t.Fatal("nats not ready")
-	}
-	t.Cleanup(func() { s.Shutdown(); s.WaitForShutdown() })
+	s := hubtest.StartNATS(t, func(o *server.Options) { o.MaxPayload = 64 << 10 })
 	rc := hubtest.NewReceiver(t)
 	failed := map[string]bool{}
 	var mu sync.Mutex

@@ -3,7 +3,6 @@ package hub_test
 import (
 	"encoding/json"
 	"fmt"
-	"net/http"
 	"sort"
 	"strings"
 	"testing"
@@ -213,14 +212,7 @@ func TestBatcherToHub(t *testing.T) {
 // batch's order; a failed batch is retried whole under its webhook-id, and
 // every event's attempts are in the log under its batch.
 func TestBatchIngestToBatchingWebhook(t *testing.T) {
-	rc := hubtest.NewReceiver(t)
-	rc.SetRespond(func(n int, w http.ResponseWriter, _ *http.Request) {
-		if n == 1 {
-			w.WriteHeader(http.StatusServiceUnavailable)
-			return
-		}
-		w.WriteHeader(http.StatusOK)
-	})
+	rc := failsFirst(hubtest.NewReceiver(t))
 	doc := `{"webhooks":[` + webhookJSON("bw", "acme", rc.URL, `"events":["contact.*"],"batch":{"max_events":10,"max_wait":"300ms"},"retry":{"schedule":["1s"],"jitter":0}`) + `]}`
 	r := startHub(t, doc, nil)
 	items := batchOf("acme", "evt_w", 0, 25)

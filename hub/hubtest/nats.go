@@ -15,11 +15,16 @@ import (
 )
 
 // StartNATS runs a NATS server with JetStream on a random loopback port, for
-// hubs to share through nats_url. It stops when the test ends.
-func StartNATS(t testing.TB) *server.Server {
+// hubs to share through nats_url; each of set may change its options first
+// (a smaller max_payload, users). It stops when the test ends.
+func StartNATS(t testing.TB, set ...func(*server.Options)) *server.Server {
 	t.Helper()
-	s, err := server.NewServer(&server.Options{Host: "127.0.0.1", Port: -1, JetStream: true, StoreDir: t.TempDir(),
-		NoLog: true, NoSigs: true, ServerName: "solo"})
+	o := &server.Options{Host: "127.0.0.1", Port: -1, JetStream: true, StoreDir: t.TempDir(),
+		NoLog: true, NoSigs: true, ServerName: "solo"}
+	for _, f := range set {
+		f(o)
+	}
+	s, err := server.NewServer(o)
 	if err != nil {
 		t.Fatal(err)
 	}
