@@ -150,17 +150,11 @@ func (s *sequencer) dispatch(m jetstream.Msg) {
 	// duplicate written from another message of the events stream is
 	// another copy of the event, published again (without its Nats-Msg-Id,
 	// or in another batch) within the archive's de-duplication window: the
-	// ordered webhooks had the first and do not get it again. Nor do they
-	// get an id twice from one batch.
+	// ordered webhooks had the first and do not get it again. (An id twice
+	// in one batch is taken once by accepted.)
 	seq := md.Sequence.Stream
 	kept := events[:0]
-	seen := map[string]bool{}
 	for _, oe := range events {
-		if seen[oe.ev.ID] { // one message holds one account's events
-			jobs -= len(oe.ordered)
-			continue
-		}
-		seen[oe.ev.ID] = true
 		again, err := s.archive(oe.ev, oe.raw, seq)
 		if err != nil {
 			s.e.log.Warn().Err(err).Str("event", oe.ev.ID).Msg("archiving the event failed; it will come again")

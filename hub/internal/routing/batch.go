@@ -56,6 +56,7 @@ func (r *Router) handleBatch(ctx context.Context, m jetstream.Msg, account strin
 	var accepted []*routed
 	var rejects []*nats.Msg
 	unmatched := 0
+	seen := make(map[string]bool, len(items))
 	for i, raw := range items {
 		ev, reason := accept.CheckBatched(r.types, account, raw)
 		if reason != "" {
@@ -63,6 +64,16 @@ func (r *Router) handleBatch(ctx context.Context, m jetstream.Msg, account strin
 			rejects = append(rejects, r.batchReject(m, i, raw, reason))
 			continue
 		}
+		// An id twice in one batch goes once: a batch job holds each event
+		// it carries, so its job id cannot drop a second copy as a single
+		// job's does.
+		if seen[ev.ID] {
+			r.metrics.Event(ev.Type, "rejected")
+			rejects = append(rejects, r.batchReject(m, i, raw, fmt.Sprintf(
+				"duplicate: event %q of account %q comes earlier in this batch; not delivered again", ev.ID, ev.Account)))
+			continue
+		}
+		seen[ev.ID] = true
 		matches := snap.Match(ev, nil)
 		if slices.ContainsFunc(matches, (*webhooks.Webhook).Ordered) {
 			// The sequencer splits the batch the same way and delivers

@@ -295,3 +295,74 @@ func TestBatchJobTooLargeGoesSingle(t *testing.T) {
 		}
 	}
 }
+
+// TestBatchIDTwiceGoesOnce: an event id twice in one batch reaches a
+// batching webhook once (in its batch job) and a plain one once; the later
+// copies are rejected with their index.
+func TestBatchIDTwiceGoesOnce(t *testing.T) {
+	b := testBus(t)
+	batching, err := webhooks.New(config.Webhook{ID: "bw", Account: "acme", URL: "https://example.com/bw", Events: []string{"contact.*"},
+		Secret: "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw", Batch: &config.Batch{MaxEvents: 2}}, config.Retry{}, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	plain, err := webhooks.New(config.Webhook{ID: "pw", Account: "acme", URL: "https://example.com/pw", Events: []string{"contact.*"},
+		Secret: "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"}, config.Retry{}, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := New(b, fixedSnapshot{webhooks.NewSnapshot([]*webhooks.Webhook{batching, plain})}, nil, zerolog.Nop(), 1, nil)
+	var items []string
+	for _, id := range []string{"e0", "e1", "e0", "e2", "e0"} {
+		items = append(items, batchEvent("acme", id))
+	}
+	m := nats.NewMsg(event.BatchSubject("hookhub", "acme"))
+	m.Data = []byte("[" + strings.Join(items, ",") + "]")
+	if _, err := b.JS.PublishMsg(t.Context(), m); err != nil {
+		t.Fatal(err)
+	}
+	cons, err := b.JS.Consumer(t.Context(), b.Names.EventsStream, b.Names.RouterConsumer)
+	if err != nil {
+		t.Fatal(err)
+	}
+	batch, err := cons.Fetch(1, jetstream.FetchMaxWait(5*time.Second))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for msg := range batch.Messages() {
+		r.handle(t.Context(), msg)
+	}
+	st, err := b.JS.Stream(t.Context(), b.Names.DeliveriesStream)
+	if err != nil {
+		t.Fatal(err)
+	}
+	count := map[string]int{}
+	for seq := uint64(1); ; seq++ {
+		msg, err := st.GetMsg(t.Context(), seq)
+		if err != nil {
+			break
+		}
+		wh := msg.Header.Get(bus.HeaderWebhook)
+		if msg.Header.Get(bus.HeaderBatch) == "" {
+			count[msg.Header.Get(bus.HeaderEventID)+":"+wh]++
+			continue
+		}
+		var its []bus.BatchItem
+		if err := json.Unmarshal(msg.Data, &its); err != nil {
+			t.Fatal(err)
+		}
+		for _, it := range its {
+			count[it.EventID+":"+wh]++
+		}
+	}
+	for _, id := range []string{"e0", "e1", "e2"} {
+		for _, wh := range []string{"bw", "pw"} {
+			if count[id+":"+wh] != 1 {
+				t.Errorf("%s in %d of %s's jobs, want 1", id, count[id+":"+wh], wh)
+			}
+		}
+	}
+	if got := streamCount(t, b, b.Names.RejectedStream); got != 2 {
+		t.Errorf("rejected %d, want the 2 later copies of e0", got)
+	}
+}
