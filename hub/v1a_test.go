@@ -73,6 +73,10 @@ func TestV1aSignatures(t *testing.T) {
 		}
 	}
 
+	if code, _, b := a.do("GET", "/v1/accounts/no..account/jwks.json", "", ""); code != http.StatusNotFound {
+		t.Errorf("a name that is no account id: %d %s, want 404", code, b)
+	}
+
 	_, err = startHubErr(t, `{"webhooks":[`+webhookJSON("nokey", "acme", rc.URL, `"events":["*"],"signatures":["v1a"]`)+`]}`)
 	if err == nil || !strings.Contains(err.Error(), "webhooks[0].signatures: v1a needs a signing key") {
 		t.Errorf("v1a without a key: %v", err)

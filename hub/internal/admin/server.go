@@ -29,6 +29,7 @@ import (
 	"github.com/hookhub/hookhub/hub/internal/schemacheck"
 	"github.com/hookhub/hookhub/hub/internal/webhooks"
 	"github.com/hookhub/hookhub/schemas"
+	"github.com/hookhub/hookhub/sdk/event"
 	"github.com/hookhub/hookhub/sdk/signature"
 )
 
@@ -310,8 +311,8 @@ func (s *Server) routes() {
 	}, true)
 	s.handle("GET /v1/accounts/{account}/jwks.json", func(w http.ResponseWriter, r *http.Request) error {
 		var keys []signature.PublicKey
-		if s.d.PublicKeys != nil {
-			keys = s.d.PublicKeys(r.PathValue("account"))
+		if account := r.PathValue("account"); s.d.PublicKeys != nil && event.ValidAccount(account) {
+			keys = s.d.PublicKeys(account)
 		}
 		if len(keys) == 0 {
 			return &Error{Status: http.StatusNotFound, Code: "not_found", Message: "this account signs with no v1a key (signing_keys)"}

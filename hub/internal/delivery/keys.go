@@ -69,9 +69,20 @@ func DeriveAccountKey(def signature.SigningKey, account string) signature.Signin
 	return def.Derive("account:" + account)
 }
 
-// PublicKeys are the account's public keys, for its JWKS.
+// PublicKeys are the account's public keys, for its JWKS. Keys derived
+// for it here are not kept: the JWKS route is public, and anyone may ask
+// for any account name; For keeps those of the accounts that sign.
 func (k Keys) PublicKeys(account string) []signature.PublicKey {
-	ks := k.For(account)
+	var ks []signature.SigningKey
+	if own, ok := k.own[account]; ok {
+		ks = own
+	} else if v, ok := k.derived.Load(account); ok {
+		ks = v.([]signature.SigningKey)
+	} else if account != "" {
+		for _, d := range k.own[""] {
+			ks = append(ks, DeriveAccountKey(d, account))
+		}
+	}
 	out := make([]signature.PublicKey, len(ks))
 	for i, sk := range ks {
 		out[i] = sk.Public()
