@@ -81,6 +81,9 @@ func (b *Bus) directBatch(ctx context.Context, stream, subject string, seq, upTo
 		if err != nil {
 			return read, last, fmt.Errorf("reading %s of %s: a message without its sequence", subject, stream)
 		}
+		if upTo > 0 && s > upTo { // the server reads next_by_subj past up_to_seq
+			return read, last, nil
+		}
 		read, last = read+1, s
 		ts, _ := time.Parse(time.RFC3339Nano, m.Header.Get(jetstream.TimeStampHeaer))
 		if !each(&jetstream.RawStreamMsg{Subject: m.Header.Get(jetstream.SubjectHeader), Sequence: s, Header: m.Header, Data: m.Data, Time: ts}) {
