@@ -186,7 +186,10 @@ func (r *Router) handleBatch(ctx context.Context, m jetstream.Msg, account strin
 //
 // A batch job whose data would pass maxBytes (NATS's largest message, less
 // room for its headers) goes as single jobs instead. A batch routed again
-// makes the same jobs, under the same message ids.
+// makes the same jobs, under the same message ids, unless a batching
+// webhook's max_events or filters changed in between: then its batches
+// differ, and events of the first try's batch jobs may go again (the
+// README says so).
 func batchJobs(n bus.Names, account string, accepted []*routed, stored time.Time, maxBytes int) (jobs []*nats.Msg, owners [][]*routed, err error) {
 	var batching []*webhooks.Webhook
 	var evs map[string][]*routed
