@@ -53,9 +53,9 @@ var archiveBatch = 1024 // a variable for the tests
 // kept, most subjects hold several. Its last message is the usual answer;
 // otherwise its messages are read in order, in batched direct gets. (A
 // lookup costs the server a block read per message of the subject: some
-// 8 ms with 600,000 events kept, on a 2-core machine.) isCopy
-// tells a message whose Hookhub-Event-Id is id for a copy of account's
-// event (the caller reads the event).
+// 8 ms with 600,000 events kept, on a 2-core machine.) isCopy tells a
+// message whose Hookhub-Event-Id is id for a copy of account's event (the
+// caller reads the event).
 func (b *Bus) Archived(ctx context.Context, account, id string, isCopy func(*jetstream.RawStreamMsg) bool) (*jetstream.RawStreamMsg, error) {
 	st, err := b.archiveStream(ctx)
 	if err != nil {

@@ -15,8 +15,9 @@ import (
 // up to upTo (0: to the end), oldest first, in batched direct gets of up to
 // batch messages each (nats-server 2.11's form; the stream must allow direct
 // gets): as many as the range needs, since a batch also ends at
-// directMaxBytes. each sees them in order;
-// when it answers false, the rest is not read.
+// directMaxBytes. each sees them in order; when it answers false, the rest
+// is not read. A direct get may come from a replica that has not caught up:
+// for reads that must see a write just made, ask the leader (leaderGet).
 func (b *Bus) DirectRange(ctx context.Context, stream, subject string, from, upTo uint64, batch int,
 	each func(*jetstream.RawStreamMsg) bool) error {
 	more := true
