@@ -52,14 +52,7 @@ func TestDeadLetterPagesPastTheServersByteBound(t *testing.T) {
 	failed := time.Now().UTC().Add(-time.Hour)
 	for i := range letters {
 		id := fmt.Sprintf("dl_%d", i)
-		m := nats.NewMsg(n.DeadLetter("acme", "wh_dl"))
-		m.Header.Set(bus.HeaderWebhook, "wh_dl")
-		m.Header.Set(bus.HeaderJob, id+":wh_dl")
-		m.Header.Set(bus.HeaderEventID, id)
-		m.Header.Set(bus.HeaderReason, "receiver answered 500")
-		m.Header.Set(bus.HeaderAttempts, "1")
-		m.Header.Set(bus.HeaderFailedAt, failed.Add(time.Duration(i)*time.Millisecond).Format(time.RFC3339Nano))
-		m.Data = fmt.Appendf(nil, `{"specversion":"1.0","id":%q,"source":"test","type":"email.hard_bounced","account":"acme","initiator":"system","data":{"pad":%q}}`, id, pad)
+		m := deadLetterMsg(n, id, failed.Add(time.Duration(i)*time.Millisecond), fmt.Sprintf(`{"pad":%q}`, pad))
 		publishAsync(t, js, "a dead letter", func() error { _, err := js.PublishMsgAsync(m); return err })
 	}
 	select {
@@ -96,4 +89,18 @@ func TestDeadLetterPagesPastTheServersByteBound(t *testing.T) {
 	if got, _ := out["redriven"].(float64); int(got) != letters {
 		t.Errorf("POST dead-letters/redrive over %d dead letters: redriven %v; want %d", letters, out["redriven"], letters)
 	}
+}
+
+// deadLetterMsg is a dead letter of event id to webhook wh_dl of acme, as
+// the delivery engine writes one, failed at failed, with data.
+func deadLetterMsg(n bus.Names, id string, failed time.Time, data string) *nats.Msg {
+	m := nats.NewMsg(n.DeadLetter("acme", "wh_dl"))
+	m.Header.Set(bus.HeaderWebhook, "wh_dl")
+	m.Header.Set(bus.HeaderJob, id+":wh_dl")
+	m.Header.Set(bus.HeaderEventID, id)
+	m.Header.Set(bus.HeaderReason, "receiver answered 500")
+	m.Header.Set(bus.HeaderAttempts, "1")
+	m.Header.Set(bus.HeaderFailedAt, failed.Format(time.RFC3339Nano))
+	m.Data = fmt.Appendf(nil, `{"specversion":"1.0","id":%q,"source":"test","type":"email.hard_bounced","account":"acme","initiator":"system","data":%s}`, id, data)
+	return m
 }

@@ -72,15 +72,7 @@ func TestDeliveryLogPastTheOldBound(t *testing.T) {
 		if i < 10 {
 			failed = threeHoursAgo
 		}
-		id := fmt.Sprintf("dl_%d", i)
-		m := nats.NewMsg(n.DeadLetter("acme", "wh_dl"))
-		m.Header.Set(bus.HeaderWebhook, "wh_dl")
-		m.Header.Set(bus.HeaderJob, id+":wh_dl")
-		m.Header.Set(bus.HeaderEventID, id)
-		m.Header.Set(bus.HeaderReason, "receiver answered 500")
-		m.Header.Set(bus.HeaderAttempts, "1")
-		m.Header.Set(bus.HeaderFailedAt, failed.Add(time.Duration(i)*time.Microsecond).Format(time.RFC3339Nano))
-		m.Data = fmt.Appendf(nil, `{"specversion":"1.0","id":%q,"source":"test","type":"email.hard_bounced","account":"acme","initiator":"system","data":{"email":"ada@example.com"}}`, id)
+		m := deadLetterMsg(n, fmt.Sprintf("dl_%d", i), failed.Add(time.Duration(i)*time.Microsecond), `{"email":"ada@example.com"}`)
 		publishAsync(t, js, "a dead letter", func() error { _, err := js.PublishMsgAsync(m); return err })
 	}
 	select {

@@ -155,31 +155,13 @@ func TestBatchRedelivered(t *testing.T) {
 // Routed again (the ack lost), the batch stores nothing twice.
 func TestBatchJobsForABatchingWebhook(t *testing.T) {
 	b := testBus(t)
-	batching, err := webhooks.New(config.Webhook{ID: "bw", Account: "acme", URL: "https://example.com/bw", Events: []string{"contact.*"},
-		Secret: "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw", Batch: &config.Batch{MaxEvents: 3}}, config.Retry{}, false)
-	if err != nil {
-		t.Fatal(err)
-	}
-	plain, err := webhooks.New(config.Webhook{ID: "pw", Account: "acme", URL: "https://example.com/pw", Events: []string{"contact.*"},
-		Secret: "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"}, config.Retry{}, false)
-	if err != nil {
-		t.Fatal(err)
-	}
-	r := New(b, fixedSnapshot{webhooks.NewSnapshot([]*webhooks.Webhook{batching, plain})}, nil, zerolog.Nop(), 1, nil)
+	r := New(b, fixedSnapshot{webhooks.NewSnapshot(batchingAndPlain(t, 3))}, nil, zerolog.Nop(), 1, nil)
 	items := make([]string, 9)
 	for i := range items {
 		items[i] = batchEvent("acme", "evt_"+strconv.Itoa(i))
 	}
 	items[2] = `"not an event"`
-	m := nats.NewMsg(event.BatchSubject("hookhub", "acme"))
-	m.Data = []byte("[" + strings.Join(items, ",") + "]")
-	if _, err := b.JS.PublishMsg(t.Context(), m); err != nil {
-		t.Fatal(err)
-	}
-	cons, err := b.JS.Consumer(t.Context(), b.Names.EventsStream, b.Names.RouterConsumer)
-	if err != nil {
-		t.Fatal(err)
-	}
+	cons := publishBatch(t, b, items)
 	for round := range 2 {
 		batch, err := cons.Fetch(1, jetstream.FetchMaxWait(5*time.Second))
 		if err != nil {
@@ -195,48 +177,26 @@ func TestBatchJobsForABatchingWebhook(t *testing.T) {
 	}
 	// 8 good events: bw gets batches (0,1,3) and (4,5,6) and single jobs
 	// for 7 and 8; pw gets 8 jobs.
-	st, err := b.JS.Stream(t.Context(), b.Names.DeliveriesStream)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var batches [][]bus.BatchItem
-	singles := map[string][]string{}
-	for seq := uint64(1); ; seq++ {
-		msg, err := st.GetMsg(t.Context(), seq)
-		if err != nil {
-			break
+	batches, singles := storedJobs(t, b)
+	for _, j := range batches {
+		if j.webhook != "bw" || j.subject != b.Names.Delivery("acme", "bw") || j.header.Get(bus.HeaderBatch) != strconv.Itoa(len(j.items)) {
+			t.Errorf("batch job for %s on %s, %s events: %v", j.webhook, j.subject, j.header.Get(bus.HeaderBatch), j.header)
 		}
-		if msg.Subject == b.Names.DeliveriesKeeper() {
-			continue
-		}
-		wh := msg.Header.Get(bus.HeaderWebhook)
-		if msg.Header.Get(bus.HeaderBatch) == "" {
-			singles[wh] = append(singles[wh], msg.Header.Get(bus.HeaderEventID))
-			continue
-		}
-		var its []bus.BatchItem
-		if err := json.Unmarshal(msg.Data, &its); err != nil {
-			t.Fatalf("batch job: %v", err)
-		}
-		if wh != "bw" || msg.Subject != b.Names.Delivery("acme", "bw") || msg.Header.Get(bus.HeaderBatch) != strconv.Itoa(len(its)) {
-			t.Errorf("batch job for %s on %s, %s events: %v", wh, msg.Subject, msg.Header.Get(bus.HeaderBatch), msg.Header)
-		}
-		jobIDs := make([]string, len(its))
-		for i, it := range its {
+		jobIDs := make([]string, len(j.items))
+		for i, it := range j.items {
 			jobIDs[i] = it.Job
 			if it.Job != accept.JobID(it.EventID, "bw") || it.Stored.IsZero() || !strings.Contains(string(it.Raw), it.EventID) {
 				t.Errorf("batch item %+v", it)
 			}
 		}
-		if id := msg.Header.Get(bus.HeaderJob); id != bus.BatchID(jobIDs) {
+		if id := j.header.Get(bus.HeaderJob); id != bus.BatchID(jobIDs) {
 			t.Errorf("batch job id %q, want %q", id, bus.BatchID(jobIDs))
 		}
-		batches = append(batches, its)
 	}
 	var got []string
-	for _, its := range batches {
+	for _, j := range batches {
 		var ids []string
-		for _, it := range its {
+		for _, it := range j.items {
 			ids = append(ids, it.EventID)
 		}
 		got = append(got, strings.Join(ids, ","))
@@ -301,30 +261,12 @@ func TestBatchJobTooLargeGoesSingle(t *testing.T) {
 // copies are rejected with their index.
 func TestBatchIDTwiceGoesOnce(t *testing.T) {
 	b := testBus(t)
-	batching, err := webhooks.New(config.Webhook{ID: "bw", Account: "acme", URL: "https://example.com/bw", Events: []string{"contact.*"},
-		Secret: "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw", Batch: &config.Batch{MaxEvents: 2}}, config.Retry{}, false)
-	if err != nil {
-		t.Fatal(err)
-	}
-	plain, err := webhooks.New(config.Webhook{ID: "pw", Account: "acme", URL: "https://example.com/pw", Events: []string{"contact.*"},
-		Secret: "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"}, config.Retry{}, false)
-	if err != nil {
-		t.Fatal(err)
-	}
-	r := New(b, fixedSnapshot{webhooks.NewSnapshot([]*webhooks.Webhook{batching, plain})}, nil, zerolog.Nop(), 1, nil)
+	r := New(b, fixedSnapshot{webhooks.NewSnapshot(batchingAndPlain(t, 2))}, nil, zerolog.Nop(), 1, nil)
 	var items []string
 	for _, id := range []string{"e0", "e1", "e0", "e2", "e0"} {
 		items = append(items, batchEvent("acme", id))
 	}
-	m := nats.NewMsg(event.BatchSubject("hookhub", "acme"))
-	m.Data = []byte("[" + strings.Join(items, ",") + "]")
-	if _, err := b.JS.PublishMsg(t.Context(), m); err != nil {
-		t.Fatal(err)
-	}
-	cons, err := b.JS.Consumer(t.Context(), b.Names.EventsStream, b.Names.RouterConsumer)
-	if err != nil {
-		t.Fatal(err)
-	}
+	cons := publishBatch(t, b, items)
 	batch, err := cons.Fetch(1, jetstream.FetchMaxWait(5*time.Second))
 	if err != nil {
 		t.Fatal(err)
@@ -332,27 +274,16 @@ func TestBatchIDTwiceGoesOnce(t *testing.T) {
 	for msg := range batch.Messages() {
 		r.handle(t.Context(), msg)
 	}
-	st, err := b.JS.Stream(t.Context(), b.Names.DeliveriesStream)
-	if err != nil {
-		t.Fatal(err)
-	}
+	batches, singles := storedJobs(t, b)
 	count := map[string]int{}
-	for seq := uint64(1); ; seq++ {
-		msg, err := st.GetMsg(t.Context(), seq)
-		if err != nil {
-			break
+	for wh, ids := range singles {
+		for _, id := range ids {
+			count[id+":"+wh]++
 		}
-		wh := msg.Header.Get(bus.HeaderWebhook)
-		if msg.Header.Get(bus.HeaderBatch) == "" {
-			count[msg.Header.Get(bus.HeaderEventID)+":"+wh]++
-			continue
-		}
-		var its []bus.BatchItem
-		if err := json.Unmarshal(msg.Data, &its); err != nil {
-			t.Fatal(err)
-		}
-		for _, it := range its {
-			count[it.EventID+":"+wh]++
+	}
+	for _, j := range batches {
+		for _, it := range j.items {
+			count[it.EventID+":"+j.webhook]++
 		}
 	}
 	for _, id := range []string{"e0", "e1", "e2"} {
@@ -365,4 +296,76 @@ func TestBatchIDTwiceGoesOnce(t *testing.T) {
 	if got := streamCount(t, b, b.Names.RejectedStream); got != 2 {
 		t.Errorf("rejected %d, want the 2 later copies of e0", got)
 	}
+}
+
+// batchingAndPlain are two webhooks of acme for contact events: bw batching
+// maxEvents, pw one at a time.
+func batchingAndPlain(t *testing.T, maxEvents int) []*webhooks.Webhook {
+	t.Helper()
+	var out []*webhooks.Webhook
+	for _, c := range []config.Webhook{
+		{ID: "bw", Batch: &config.Batch{MaxEvents: maxEvents}},
+		{ID: "pw"},
+	} {
+		c.Account, c.URL, c.Events, c.Secret = "acme", "https://example.com/"+c.ID, []string{"contact.*"}, "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"
+		w, err := webhooks.New(c, config.Retry{}, false)
+		if err != nil {
+			t.Fatal(err)
+		}
+		out = append(out, w)
+	}
+	return out
+}
+
+// storedJob is a batch job as the deliveries stream holds it.
+type storedJob struct {
+	webhook, subject string
+	header           nats.Header
+	items            []bus.BatchItem
+}
+
+// storedJobs reads the deliveries stream's jobs: the batch jobs, and the
+// event ids of the single jobs by webhook.
+func storedJobs(t *testing.T, b *bus.Bus) (batches []storedJob, singles map[string][]string) {
+	t.Helper()
+	st, err := b.JS.Stream(t.Context(), b.Names.DeliveriesStream)
+	if err != nil {
+		t.Fatal(err)
+	}
+	singles = map[string][]string{}
+	for seq := uint64(1); ; seq++ {
+		msg, err := st.GetMsg(t.Context(), seq)
+		if err != nil {
+			return batches, singles
+		}
+		wh := msg.Header.Get(bus.HeaderWebhook)
+		if msg.Subject == b.Names.DeliveriesKeeper() {
+			continue
+		}
+		if msg.Header.Get(bus.HeaderBatch) == "" {
+			singles[wh] = append(singles[wh], msg.Header.Get(bus.HeaderEventID))
+			continue
+		}
+		j := storedJob{webhook: wh, subject: msg.Subject, header: msg.Header}
+		if err := json.Unmarshal(msg.Data, &j.items); err != nil {
+			t.Fatalf("batch job: %v", err)
+		}
+		batches = append(batches, j)
+	}
+}
+
+// publishBatch stores items as one batch of acme's, and returns the router's
+// consumer, to take it from.
+func publishBatch(t *testing.T, b *bus.Bus, items []string) jetstream.Consumer {
+	t.Helper()
+	m := nats.NewMsg(event.BatchSubject("hookhub", "acme"))
+	m.Data = []byte("[" + strings.Join(items, ",") + "]")
+	if _, err := b.JS.PublishMsg(t.Context(), m); err != nil {
+		t.Fatal(err)
+	}
+	cons, err := b.JS.Consumer(t.Context(), b.Names.EventsStream, b.Names.RouterConsumer)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return cons
 }
