@@ -12,36 +12,31 @@ import (
 	"github.com/nats-io/nats.go/jetstream"
 )
 
-// ArchivedFrom reads the archived event at seq of the archive stream (the
-// sequence a duplicate write's ack names) and returns the events-stream
-// message it was archived from; ok is false for a copy that does not say
-// (archived by an older hub).
-//
-// A router whose archive write is a duplicate uses it to tell its own
-// message, archived before (by the sequencer, or by an earlier try of its
-// own), from another copy of the event: one published again without a
-// Nats-Msg-Id, whose first copy the events stream kept under another
-// sequence.
-//
-// A copy no longer there (removed by hand) does not say either.
+// Republished reports whether the event whose archive write was a
+// duplicate of the archived copy at archiveSeq is another copy of an event
+// already routed: published again without its Nats-Msg-Id (or in another
+// batch) within the archive's de-duplication window, so stored in the
+// events stream at a place (eventsSeq) other than the one its archived copy
+// came from. The router and the ordered-delivery sequencer ask it: such a
+// copy is a duplicate for every webhook, whichever way the first went. A
+// copy archived from the same place (by the other of the two, or an earlier
+// try of the same), one whose archived copy does not say where it came from
+// (an older hub's), and one no longer there are not: they are routed as
+// before, and their jobs de-duplicate against jobs.
 //
 // It asks the stream's leader (the JetStream API's message get), not a
 // direct get, which a replica that has not caught up may answer "not found"
 // just after the write whose duplicate this is.
-func (b *Bus) ArchivedFrom(ctx context.Context, seq uint64) (eventsSeq uint64, ok bool, err error) {
-	h, err := b.leaderGet(ctx, b.Names.ArchiveStream, seq)
+func (b *Bus) Republished(ctx context.Context, archiveSeq, eventsSeq uint64) (bool, error) {
+	if eventsSeq == 0 || archiveSeq == 0 { // nothing to compare (a server that does not say)
+		return false, nil
+	}
+	h, err := b.leaderGet(ctx, b.Names.ArchiveStream, archiveSeq)
 	if err != nil {
-		return 0, false, fmt.Errorf("bus: archived event %d: %w", seq, err)
+		return false, fmt.Errorf("bus: archived event %d: %w", archiveSeq, err)
 	}
-	v := h.Get(HeaderEventsSeq)
-	if v == "" {
-		return 0, false, nil
-	}
-	n, err := strconv.ParseUint(v, 10, 64)
-	if err != nil {
-		return 0, false, nil
-	}
-	return n, true, nil
+	from, err := strconv.ParseUint(h.Get(HeaderEventsSeq), 10, 64)
+	return err == nil && from != eventsSeq, nil
 }
 
 // archiveBatch is how many of a subject's messages Archived reads at a time.

@@ -76,3 +76,9 @@ func MarshalBatch(items []BatchItem) ([]byte, error) {
 func BatchItemSize(raw []byte, job, eventID string) int {
 	return len(raw) + 6*(len(job)+len(eventID)) + 96
 }
+
+// BatchMaxBytes bounds the data of a batch job (the router's, and a
+// gathered batch's retry): one NATS message, up to the connection's
+// max_payload (1 MiB by default on an outside server, 8 MiB embedded), less
+// room for the headers.
+func (b *Bus) BatchMaxBytes() int { return int(b.NC.MaxPayload()) - 4096 }

@@ -76,7 +76,7 @@ type Bus struct {
 	seq   jetstream.Consumer // the sequencer consumer, once known to exist
 
 	archiveMu sync.Mutex
-	archive   jetstream.Stream // the archive stream, once looked up (ArchivedFrom)
+	archive   jetstream.Stream // the archive stream, once looked up (archiveStream)
 }
 
 // Open starts the embedded server (when opts.URL is empty) and connects.

@@ -169,7 +169,7 @@ func (n Names) ArchiveAll() string { return n.Prefix + ".archive.>" }
 // router and the ordered-delivery sequencer may both write it. eventsSeq is
 // the event's message in the events stream (0: unknown), so that a writer
 // told "duplicate" can tell its own message from another copy of the event
-// (ArchivedFrom).
+// (Republished).
 func (n Names) ArchiveMsg(account, eventID string, raw []byte, eventsSeq uint64) *nats.Msg {
 	m := nats.NewMsg(n.Archive(account, eventID))
 	m.Header.Set(jetstream.MsgIDHeader, "archive:"+account+":"+eventID)

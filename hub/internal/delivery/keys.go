@@ -42,8 +42,13 @@ func ParseKeys(c *config.Config) (Keys, error) {
 }
 
 // For returns the account's keys: its own, or those derived for it from the
-// default ones (DeriveAccountKey); the first signs. None when neither is set.
-func (k Keys) For(account string) []signature.SigningKey {
+// default ones (DeriveAccountKey), kept for its next requests; the first
+// signs. None when neither is set.
+func (k Keys) For(account string) []signature.SigningKey { return k.lookup(account, true) }
+
+// lookup returns the account's own keys, or those derived for it, which it
+// keeps when keep is set.
+func (k Keys) lookup(account string, keep bool) []signature.SigningKey {
 	if ks, ok := k.own[account]; ok {
 		return ks
 	}
@@ -57,6 +62,9 @@ func (k Keys) For(account string) []signature.SigningKey {
 	ks := make([]signature.SigningKey, len(def))
 	for i, d := range def {
 		ks[i] = DeriveAccountKey(d, account)
+	}
+	if !keep {
+		return ks
 	}
 	got, _ := k.derived.LoadOrStore(account, ks)
 	return got.([]signature.SigningKey)
@@ -73,16 +81,7 @@ func DeriveAccountKey(def signature.SigningKey, account string) signature.Signin
 // for it here are not kept: the JWKS route is public, and anyone may ask
 // for any account name; For keeps those of the accounts that sign.
 func (k Keys) PublicKeys(account string) []signature.PublicKey {
-	var ks []signature.SigningKey
-	if own, ok := k.own[account]; ok {
-		ks = own
-	} else if v, ok := k.derived.Load(account); ok {
-		ks = v.([]signature.SigningKey)
-	} else if account != "" {
-		for _, d := range k.own[""] {
-			ks = append(ks, DeriveAccountKey(d, account))
-		}
-	}
+	ks := k.lookup(account, false)
 	out := make([]signature.PublicKey, len(ks))
 	for i, sk := range ks {
 		out[i] = sk.Public()

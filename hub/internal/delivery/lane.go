@@ -3,7 +3,6 @@ package delivery
 import (
 	"encoding/json"
 	"fmt"
-	"math"
 	"math/rand/v2"
 	"strconv"
 	"strings"
@@ -167,13 +166,15 @@ func (e *Engine) dispatch(m jetstream.Msg) {
 
 // gather adds a job to its webhook's next batch, which goes when it is full
 // (maxEvents, or as many bytes as its retry can hold in one NATS message:
-// batchBytes) or maxWait after its first job.
+// bus.BatchMaxBytes) or maxWait after its first job. A batch past that
+// bound could not be stored for its retry, and its jobs would come back as
+// new ones, forever.
 func (e *Engine) gather(m jetstream.Msg, webhook string, maxEvents int, maxWait time.Duration) {
 	size := itemSize(m, webhook)
 	e.mu.Lock()
 	l := e.lane(webhook)
 	var ready [][]jetstream.Msg
-	if len(l.pending) > 0 && l.pendingBytes+size > e.batchBytes() {
+	if len(l.pending) > 0 && l.pendingBytes+size > e.o.Bus.BatchMaxBytes() {
 		ready = append(ready, l.takePending())
 	}
 	l.pending = append(l.pending, m)
@@ -214,22 +215,10 @@ func itemSize(m jetstream.Msg, webhook string) int {
 	return bus.BatchItemSize(m.Data(), job, eventID)
 }
 
-// batchBytes bounds a gathered batch: its retry is one message, which NATS
-// takes up to its max_payload (1 MiB by default on an outside server), less
-// room for the headers. A batch past it could not be stored for its retry,
-// and its jobs would come back as new ones, forever.
-func (e *Engine) batchBytes() int {
-	if e.o.Bus == nil || e.o.Bus.NC == nil {
-		return math.MaxInt
-	}
-	return int(e.o.Bus.NC.MaxPayload()) - 4096
-}
-
 func (e *Engine) flush(webhook string) {
 	e.mu.Lock()
 	l := e.lane(webhook)
-	msgs := l.pending
-	l.pending, l.pendingBytes, l.timer = nil, 0, nil
+	msgs := l.takePending() // its timer is the one that fired
 	e.mu.Unlock()
 	if len(msgs) > 0 {
 		e.submit(freshBatch(msgs, webhook))

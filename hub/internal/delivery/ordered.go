@@ -195,7 +195,7 @@ func (s *sequencer) dispatch(m jetstream.Msg) {
 
 // archive keeps ev (raw, from message seq of the events stream) in the
 // archive, and reports whether another message's copy of it was there
-// first (archived from elsewhere).
+// first (bus.Republished).
 func (s *sequencer) archive(ev *event.Event, raw []byte, seq uint64) (again bool, err error) {
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
@@ -203,8 +203,7 @@ func (s *sequencer) archive(ev *event.Event, raw []byte, seq uint64) (again bool
 	if err != nil || !ack.Duplicate {
 		return false, err
 	}
-	from, ok, err := s.e.o.Bus.ArchivedFrom(ctx, ack.Sequence)
-	return ok && from != seq, err
+	return s.e.o.Bus.Republished(ctx, ack.Sequence, seq)
 }
 
 // queue puts the job of ev for ordered webhook w, from held event h, at the

@@ -112,7 +112,7 @@ func (r *Router) handleBatch(ctx context.Context, m jetstream.Msg, account strin
 	kept := accepted[:0]
 	for i, a := range accepted {
 		if archived[i] != 0 {
-			again, err := r.republished(ctx, archived[i], seq)
+			again, err := r.bus.Republished(ctx, archived[i], seq)
 			if err != nil {
 				r.retryBatch(m, err)
 				return
@@ -126,7 +126,7 @@ func (r *Router) handleBatch(ctx context.Context, m jetstream.Msg, account strin
 		kept = append(kept, a)
 	}
 	accepted = kept
-	jobs, owners, err := batchJobs(n, account, accepted, stored, int(r.bus.NC.MaxPayload())-batchJobHeadroom)
+	jobs, owners, err := batchJobs(n, account, accepted, stored, r.bus.BatchMaxBytes())
 	if err != nil {
 		r.retryBatch(m, err)
 		return
@@ -184,8 +184,8 @@ func (r *Router) handleBatch(ctx context.Context, m jetstream.Msg, account strin
 // gets a job per event. stored, the batch's time in the events stream, is
 // the body's timestamp of an event without one, as a job's own time is.
 //
-// A batch job whose data would pass maxBytes (NATS's largest message, less
-// room for its headers) goes as single jobs instead. A batch routed again
+// A batch job whose data would pass maxBytes (bus.BatchMaxBytes) goes as
+// single jobs instead. A batch routed again
 // makes the same jobs, under the same message ids, unless a batching
 // webhook's max_events or filters changed in between: then its batches
 // differ, and events of the first try's batch jobs may go again (the
@@ -239,10 +239,6 @@ func batchJobs(n bus.Names, account string, accepted []*routed, stored time.Time
 	}
 	return jobs, owners, nil
 }
-
-// batchJobHeadroom is the room a batch job leaves in a NATS message for
-// its headers.
-const batchJobHeadroom = 1024
 
 func (r *Router) retryBatch(m jetstream.Msg, err error) {
 	r.log.Warn().Err(err).Str("subject", printable(accept.Clip(m.Subject()))).Msg("writing a batch's jobs failed; batch will be routed again")

@@ -193,7 +193,7 @@ func (r *Router) handle(ctx context.Context, m jetstream.Msg) {
 		archived, pubErr = wait(f)
 	}
 	if pubErr == nil && archived.Duplicate {
-		again, err := r.republished(ctx, archived.Sequence, seq)
+		again, err := r.bus.Republished(ctx, archived.Sequence, seq)
 		if err != nil {
 			pubErr = err
 		} else if again {
@@ -264,30 +264,7 @@ func (r *Router) handle(ctx context.Context, m jetstream.Msg) {
 	_ = m.Ack()
 }
 
-// republished reports whether the event whose archive write was a
-// duplicate of the archived event at archiveSeq is another copy of an event
-// already routed: published again without a Nats-Msg-Id (or under another)
-// within the archive's de-duplication window, so stored in the events stream
-// at a place (seq) other than the one its archived copy came from. The first
-// copy is routed whole (its jobs written, or its first attempts made
-// straight) before it leaves the events stream, so the copy is a duplicate
-// for every webhook, as one with the same Nats-Msg-Id would be: rejected and
-// said, never delivered again, whichever way the first copy went. A copy
-// archived from the same place (by the sequencer, or by an earlier try of
-// this router) and one whose archive does not say (an older hub's) are
-// routed as before: their jobs de-duplicate against jobs.
-func (r *Router) republished(ctx context.Context, archiveSeq, seq uint64) (bool, error) {
-	if seq == 0 || archiveSeq == 0 { // nothing to compare (a server that does not say)
-		return false, nil
-	}
-	from, ok, err := r.bus.ArchivedFrom(ctx, archiveSeq)
-	if err != nil {
-		return false, err
-	}
-	return ok && from != seq, nil
-}
-
-// republishedReason is the rejection of a copy of ev that republished found.
+// republishedReason is the rejection of a copy of ev that bus.Republished found.
 func republishedReason(ev *event.Event) string {
 	return fmt.Sprintf("duplicate: event %q of account %q was already routed within the de-duplication window (%s): it was published again without its Nats-Msg-Id; not delivered again",
 		ev.ID, ev.Account, bus.DedupeWindow)
