@@ -2,13 +2,10 @@ package bus
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"strconv"
-	"time"
 
-	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 )
 
@@ -95,37 +92,4 @@ func (b *Bus) archiveStream(ctx context.Context) (jetstream.Stream, error) {
 		b.archive = st
 	}
 	return b.archive, nil
-}
-
-// leaderGet reads the headers of message seq of stream from the stream's
-// leader ($JS.API.STREAM.MSG.GET), nil when there is none.
-func (b *Bus) leaderGet(ctx context.Context, stream string, seq uint64) (nats.Header, error) {
-	req, _ := json.Marshal(map[string]uint64{"seq": seq})
-	ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
-	defer cancel()
-	resp, err := b.NC.RequestWithContext(ctx, "$JS.API.STREAM.MSG.GET."+stream, req)
-	if err != nil {
-		return nil, err
-	}
-	var out struct {
-		Error *struct {
-			Code        int    `json:"code"`
-			Description string `json:"description"`
-		} `json:"error"`
-		Message *struct {
-			Header []byte `json:"hdrs"`
-		} `json:"message"`
-	}
-	if err := json.Unmarshal(resp.Data, &out); err != nil {
-		return nil, err
-	}
-	switch {
-	case out.Error != nil && out.Error.Code == 404:
-		return nil, nil
-	case out.Error != nil:
-		return nil, fmt.Errorf("%d %s", out.Error.Code, out.Error.Description)
-	case out.Message == nil || len(out.Message.Header) == 0:
-		return nil, nil
-	}
-	return nats.DecodeHeadersMsg(out.Message.Header)
 }

@@ -94,3 +94,36 @@ func (b *Bus) directBatch(ctx context.Context, stream, subject string, seq, upTo
 	}
 	return read, last, nil
 }
+
+// leaderGet reads the headers of message seq of stream from the stream's
+// leader ($JS.API.STREAM.MSG.GET), nil when there is none.
+func (b *Bus) leaderGet(ctx context.Context, stream string, seq uint64) (nats.Header, error) {
+	req, _ := json.Marshal(map[string]uint64{"seq": seq})
+	ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	resp, err := b.NC.RequestWithContext(ctx, "$JS.API.STREAM.MSG.GET."+stream, req)
+	if err != nil {
+		return nil, err
+	}
+	var out struct {
+		Error *struct {
+			Code        int    `json:"code"`
+			Description string `json:"description"`
+		} `json:"error"`
+		Message *struct {
+			Header []byte `json:"hdrs"`
+		} `json:"message"`
+	}
+	if err := json.Unmarshal(resp.Data, &out); err != nil {
+		return nil, err
+	}
+	switch {
+	case out.Error != nil && out.Error.Code == 404:
+		return nil, nil
+	case out.Error != nil:
+		return nil, fmt.Errorf("%d %s", out.Error.Code, out.Error.Description)
+	case out.Message == nil || len(out.Message.Header) == 0:
+		return nil, nil
+	}
+	return nats.DecodeHeadersMsg(out.Message.Header)
+}
