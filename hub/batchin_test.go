@@ -9,8 +9,10 @@ import (
 	"time"
 
 	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/hookhub/hookhub/hub/hubtest"
+	"github.com/hookhub/hookhub/hub/internal/bus"
 	"github.com/hookhub/hookhub/hub/internal/routing"
 	"github.com/hookhub/hookhub/sdk/event"
 	"github.com/hookhub/hookhub/sdk/publish"
@@ -29,8 +31,18 @@ func batchOf(account, prefix string, from, to int) []string {
 
 func publishBatch(t *testing.T, r *running, account string, items []string) {
 	t.Helper()
+	publishBatchAs(t, r, account, items, "")
+}
+
+// publishBatchAs publishes a batch on account's batch subject with
+// Nats-Msg-Id msgID ("": none).
+func publishBatchAs(t *testing.T, r *running, account string, items []string, msgID string) {
+	t.Helper()
 	m := nats.NewMsg(event.BatchSubject("hookhub", account))
 	m.Header.Set("Content-Type", event.BatchContentType)
+	if msgID != "" {
+		m.Header.Set(jetstream.MsgIDHeader, msgID)
+	}
 	m.Data = []byte("[" + strings.Join(items, ",") + "]")
 	if _, err := r.JetStream().PublishMsg(t.Context(), m); err != nil {
 		t.Fatalf("publish a batch: %v", err)
@@ -113,6 +125,55 @@ func TestBatchDuplicatesAcrossBatches(t *testing.T) {
 	rc.WaitFor(t, 10, 20*time.Second)
 	publishBatch(t, r, "acme", batchOf("acme", "evt_d", 5, 15)) // 5 to 9 again
 	deliveredOnce(t, r, rc, "evt_d", 15, 5)
+}
+
+// TestBatchResentDroppedQuietly: the same batch sent again (the same
+// Nats-Msg-Id, as the Go SDK sets) is stored, as the events stream keeps
+// every message, and dropped where it is routed: each event delivered once,
+// and its bad event rejected once, with the first copy.
+func TestBatchResentDroppedQuietly(t *testing.T) {
+	rc := hubtest.NewReceiver(t)
+	r := startHub(t, `{"webhooks":[`+webhookJSON("w", "acme", rc.URL, `"events":["*"]`)+`]}`, nil)
+	items := batchOf("acme", "evt_q", 0, 10)
+	items[3] = `{"specversion":"1.0","id":"evt_q3","source":"test","type":"contact.updated","account":"acme","data":{"email":7}}`
+	var ids []string
+	for i := range 10 {
+		ids = append(ids, fmt.Sprintf("evt_q%d", i))
+	}
+	msgID := publish.BatchMsgID("acme", ids)
+	publishBatchAs(t, r, "acme", items, msgID)
+	rc.WaitFor(t, 9, 20*time.Second)
+	publishBatchAs(t, r, "acme", items, msgID)
+	hubtest.Eventually(t, 10*time.Second, "both copies routed", func() bool {
+		st, err := r.JetStream().Stream(t.Context(), streamName("hookhub", "EVENTS"))
+		if err != nil {
+			return false
+		}
+		subject := event.BatchSubject("hookhub", "acme")
+		info, err := st.Info(t.Context(), jetstream.WithSubjectFilter(subject))
+		return err == nil && info.State.Subjects[subject] == 0
+	})
+	rejected := r.streamMsgs(t, streamName("hookhub", "REJECTED"), 100)
+	if len(rejected) != 1 || rejected[0].Headers().Get(routing.HeaderBatchIndex) != "3" {
+		var got []string
+		for _, m := range rejected {
+			got = append(got, m.Headers().Get(bus.HeaderReason))
+		}
+		t.Errorf("rejected %q, want the bad event once", got)
+	}
+	seen := map[string]int{}
+	for _, q := range rc.Requests() {
+		seen[q.Header.Get("webhook-id")]++
+	}
+	for i := range 10 {
+		want, id := 1, fmt.Sprintf("evt_q%d:w", i)
+		if i == 3 {
+			want = 0
+		}
+		if seen[id] != want {
+			t.Errorf("%s delivered %d times, want %d", id, seen[id], want)
+		}
+	}
 }
 
 // deliveredOnce checks that webhook w got events prefix0 to prefix<n-1>

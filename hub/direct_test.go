@@ -316,7 +316,7 @@ func testDirectArchivedBefore(t *testing.T, by string) {
 		case "removed":
 			seq = info.State.LastSeq + 1000
 		}
-		ack, err := js.PublishMsg(t.Context(), bus.NewNames("hookhub").ArchiveMsg("acme", e.ID, raw, seq))
+		ack, err := js.PublishMsg(t.Context(), bus.NewNames("hookhub").ArchiveMsg("acme", e.ID, raw, seq, ""))
 		if err != nil {
 			t.Fatalf("archive: %v", err)
 		}

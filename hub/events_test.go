@@ -14,6 +14,7 @@ import (
 	"github.com/hookhub/hookhub/hub"
 	"github.com/hookhub/hookhub/hub/hubtest"
 	"github.com/hookhub/hookhub/hub/internal/bus"
+	"github.com/hookhub/hookhub/sdk/publish"
 )
 
 // publishRaw stores body on subject with the Nats-Msg-Id msgID ("" for none)
@@ -162,11 +163,46 @@ func TestEventIDsScopedByAccount(t *testing.T) {
 	}
 }
 
-// TestMsgIDScopedAndRepublishSaid: the events stream de-duplicates by
-// Nats-Msg-Id over all accounts, so the hub takes only <account>:<id> (or
-// none); an id not scoped by the account is rejected with the rule. An event
-// published again under another Nats-Msg-Id is not delivered twice, and that
-// is said: a log line naming the event and its account, and a rejected entry.
+// TestForgedMsgIDSuppressesNothing: acme publishes, on its own subjects,
+// messages under the Nats-Msg-Ids that beta's next event and next batch
+// will carry; beta's are delivered all the same. (With a de-duplication
+// window on the events stream, one for every account, JetStream dropped
+// beta's as duplicates of acme's.)
+func TestForgedMsgIDSuppressesNothing(t *testing.T) {
+	rb := hubtest.NewReceiver(t)
+	r := startHub(t, `{"webhooks":[`+webhookJSON("wb", "beta", rb.URL, `"events":["*"]`)+`]}`, nil)
+	ev := func(account, id string) string {
+		return `{"specversion":"1.0","id":"` + id + `","source":"s","type":"contact.updated","account":"` + account + `","data":{"email":"a@example.com"}}`
+	}
+	batch := batchOf("beta", "evt_f", 0, 5)
+	var ids []string
+	for i := range 5 {
+		ids = append(ids, fmt.Sprintf("evt_f%d", i))
+	}
+	publishRaw(t, r, "hookhub.events.acme.contact.updated", "beta:evt_next", ev("acme", "evt_next"))
+	publishBatchAs(t, r, "acme", batchOf("acme", "evt_f", 0, 5), publish.BatchMsgID("beta", ids))
+	if ack := publishRaw(t, r, "hookhub.events.beta.contact.updated", "beta:evt_next", ev("beta", "evt_next")); ack.Duplicate {
+		t.Error("beta's event was stored as a duplicate of acme's")
+	}
+	publishBatchAs(t, r, "beta", batch, publish.BatchMsgID("beta", ids))
+	got := map[string]bool{}
+	for _, q := range rb.WaitFor(t, 6, 20*time.Second) {
+		got[q.Header.Get("webhook-id")] = true
+	}
+	for _, id := range append(ids, "evt_next") {
+		if !got[id+":wb"] {
+			t.Errorf("beta's %s was not delivered", id)
+		}
+	}
+}
+
+// TestMsgIDScopedAndRepublishSaid: the hub takes only <account>:<id> (or
+// none) as an event's Nats-Msg-Id; an id not scoped by the account is
+// rejected with the rule. The same message sent again (the publisher's
+// resend: the same Nats-Msg-Id) is stored, as the events stream keeps every
+// message, and dropped where it is routed, without a word. An event published
+// again under no Nats-Msg-Id is not delivered twice either, and that is
+// said: a log line naming the event and its account, and a rejected entry.
 // The same whether the first copy went through a job or straight
 // (direct_first_attempt), where no job exists for the copy to meet.
 func TestMsgIDScopedAndRepublishSaid(t *testing.T) {
@@ -199,12 +235,11 @@ func testMsgIDScopedAndRepublishSaid(t *testing.T, direct bool) {
 		t.Fatal("first publish is a duplicate")
 	}
 	rc.WaitFor(t, 1, 10*time.Second)
-	if ack := publishRaw(t, r, subject, "acme:again_1", first); !ack.Duplicate {
-		t.Error("the same Nats-Msg-Id again is not a duplicate")
-	}
+	publishRaw(t, r, subject, "acme:again_1", first) // the resend
 	again := strings.Replace(first, `"source":"s"`, `"source":"s2"`, 1)
-	publishRaw(t, r, subject, "", again) // stored: no Nats-Msg-Id to de-duplicate by
-	reason := rejectedReasons(t, r, 3)[again]
+	publishRaw(t, r, subject, "", again) // no Nats-Msg-Id
+	reasons = rejectedReasons(t, r, 3)
+	reason := reasons[again]
 	if !strings.Contains(reason, `duplicate: event "again_1" of account "acme"`) {
 		t.Errorf("republished event: rejected with %q, want a duplicate naming the event and account", reason)
 	}
@@ -213,6 +248,20 @@ func testMsgIDScopedAndRepublishSaid(t *testing.T, direct bool) {
 	})
 	if n := rc.Count(); n != 1 {
 		t.Errorf("%d deliveries, want 1", n)
+	}
+	// Every message routed (acked, so gone from the events stream), the
+	// resend among them.
+	hubtest.Eventually(t, 10*time.Second, "the events stream emptied", func() bool {
+		st, err := r.JetStream().Stream(t.Context(), streamName("hookhub", "EVENTS"))
+		if err != nil {
+			return false
+		}
+		info, err := st.Info(t.Context(), jetstream.WithSubjectFilter(subject))
+		return err == nil && info.State.Subjects[subject] == 0
+	})
+	reasons = rejectedReasons(t, r, 3)
+	if reason, ok := reasons[first]; ok || len(reasons) != 3 {
+		t.Errorf("the resend was rejected (%q), or %d rejected, want 3: a resend is dropped without a word", reason, len(reasons))
 	}
 	if s := r.Stats(); direct && s.Direct != 1 {
 		t.Errorf("direct %d, jobs %d: the first copy was to go straight", s.Direct, s.Jobs)

@@ -35,8 +35,9 @@ type BatchOptions struct {
 }
 
 // BatchResult is the outcome of one batch: the account, its event ids in
-// order, and JetStream's ack or the error. Ack.Duplicate means the same batch
-// was stored already (a resend within the de-duplication window).
+// order, and JetStream's ack or the error. (The hub's events stream keeps
+// every message, so Ack.Duplicate is false: the hub drops what was sent
+// again where it routes it.)
 type BatchResult struct {
 	Account string
 	IDs     []string
@@ -216,8 +217,10 @@ func (b *Batcher) sendBatch(ctx context.Context, pb *pendingBatch) error {
 }
 
 // BatchMsgID is the Nats-Msg-Id of a batch of account's events with ids:
-// the same batch sent again within the events stream's de-duplication
-// window is stored once. (The hub delivers each event id once in any case.)
+// the hub takes the same batch sent again within its de-duplication window
+// (2 minutes) for a resend, and drops it without a word. (It delivers each
+// event id once in any case; an event in another batch is rejected as a
+// duplicate, with its index.)
 func BatchMsgID(account string, ids []string) string {
 	h := sha256.New()
 	for _, id := range ids {

@@ -40,9 +40,11 @@ func New(js jetstream.JetStream, prefix string) *Publisher {
 	return &Publisher{js: js, prefix: prefix}
 }
 
-// MsgID is the Nats-Msg-Id of the event id of account: <account>:<id>. The
-// events stream de-duplicates by it, over all accounts, so it must name the
-// account; the hub rejects an event whose Nats-Msg-Id is anything else.
+// MsgID is the Nats-Msg-Id of the event id of account: <account>:<id>; the
+// hub rejects an event whose Nats-Msg-Id is anything else. The hub takes a
+// message with the Nats-Msg-Id of an event it routed within its
+// de-duplication window (2 minutes) for the publisher's resend and drops it
+// without a word; the same event under none is rejected as a duplicate.
 func MsgID(account, id string) string { return account + ":" + id }
 
 // Fill sets what a publisher may leave out: specversion, a random id, the
@@ -81,9 +83,11 @@ func (p *Publisher) Msg(e *event.Event) (*nats.Msg, error) {
 	return m, nil
 }
 
-// Publish sends e and waits for JetStream to store it. ack.Duplicate is true
-// when an event of the same account with the same id was already stored
-// (within the stream's de-duplication window, 2 minutes).
+// Publish sends e and waits for JetStream to store it. The hub's events
+// stream keeps every message, so ack.Duplicate is false: an event sent
+// again is dropped where the hub routes it (see MsgID). A de-duplication
+// window there would be one for every account, which one account could use
+// to drop another's events.
 func (p *Publisher) Publish(ctx context.Context, e *event.Event) (*jetstream.PubAck, error) {
 	m, err := p.Msg(e)
 	if err != nil {

@@ -82,12 +82,9 @@ func runPublish(args []string, stdout, stderr io.Writer) error {
 		if err != nil {
 			return err
 		}
-		var r struct {
-			ID        string
-			Duplicate bool
-		}
+		var r struct{ ID string }
 		_ = json.Unmarshal(resp, &r)
-		fmt.Fprintf(stdout, "posted %s to the hub's API (duplicate: %v)\n", r.ID, r.Duplicate)
+		fmt.Fprintf(stdout, "posted %s to the hub's API\n", r.ID)
 		return nil
 	}
 	auth, err := natsLogin(*user, os.Getenv("HOOKHUB_NATS_PASSWORD"), *creds)
@@ -99,11 +96,7 @@ func runPublish(args []string, stdout, stderr io.Writer) error {
 		return err
 	}
 	e, _ := event.Parse(raw)
-	dup := ""
-	if ack.Duplicate {
-		dup = " (duplicate: already stored, not delivered again)"
-	}
-	fmt.Fprintf(stdout, "published %s %s to %s, stream %s seq %d%s\n", e.Type, e.ID, e.NATSSubject(*prefix), ack.Stream, ack.Sequence, dup)
+	fmt.Fprintf(stdout, "published %s %s to %s, stream %s seq %d\n", e.Type, e.ID, e.NATSSubject(*prefix), ack.Stream, ack.Sequence)
 	return nil
 }
 

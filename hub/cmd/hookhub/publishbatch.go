@@ -77,12 +77,8 @@ func publishBatchNATS(url, prefix string, evs []*event.Event, stdout io.Writer, 
 			if r.Err != nil {
 				return
 			}
-			dup := ""
-			if r.Ack.Duplicate {
-				dup = " (duplicate: this batch was already stored)"
-			}
-			fmt.Fprintf(stdout, "published a batch of %d events of account %s to %s, stream %s seq %d%s\n",
-				len(r.IDs), r.Account, event.BatchSubject(prefix, r.Account), r.Ack.Stream, r.Ack.Sequence, dup)
+			fmt.Fprintf(stdout, "published a batch of %d events of account %s to %s, stream %s seq %d\n",
+				len(r.IDs), r.Account, event.BatchSubject(prefix, r.Account), r.Ack.Stream, r.Ack.Sequence)
 		}})
 	tctx, cancel := context.WithTimeout(ctx, 30*time.Second)
 	defer cancel()

@@ -110,7 +110,9 @@ func (s *Server) postEvent(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return fmt.Errorf("publish: event %s on %s: %w", e.ID, m.Subject, err)
 	}
-	out := map[string]any{"id": e.ID, "duplicate": ack.Duplicate, "sequence": ack.Sequence}
+	// No "duplicate": the events stream keeps every message (an event sent
+	// again is dropped where it is routed), so JetStream's ack cannot say.
+	out := map[string]any{"id": e.ID, "sequence": ack.Sequence}
 	if scope(r) != "" {
 		delete(out, "sequence") // it counts every account's events
 	}

@@ -9,31 +9,52 @@ import (
 	"github.com/nats-io/nats.go/jetstream"
 )
 
-// Republished reports whether the event whose archive write was a
-// duplicate of the archived copy at archiveSeq is another copy of an event
-// already routed: published again without its Nats-Msg-Id (or in another
-// batch) within the archive's de-duplication window, so stored in the
-// events stream at a place (eventsSeq) other than the one its archived copy
-// came from. The router and the ordered-delivery sequencer ask it: such a
-// copy is a duplicate for every webhook, whichever way the first went. A
-// copy archived from the same place (by the other of the two, or an earlier
-// try of the same), one whose archived copy does not say where it came from
-// (an older hub's), and one no longer there are not: they are routed as
-// before, and their jobs de-duplicate against jobs.
+// A Copy is what an event's archive write that JetStream found a duplicate
+// met: the archived copy of the same account's event id, within the
+// archive's de-duplication window.
+type Copy int
+
+const (
+	// Own: the copy came from the same message of the events stream (an
+	// earlier try of this message, or the other of the router and the
+	// ordered-delivery sequencer), or the archived copy does not say where
+	// it came from (an older hub's), or is no longer there. Routed as
+	// before: its jobs de-duplicate against jobs.
+	Own Copy = iota
+	// Resent: another message with the same Nats-Msg-Id, the publisher's
+	// resend of what it had sent (the events stream keeps every message:
+	// see Setup). Not delivered again, and nothing to say.
+	Resent
+	// Republished: another message under another Nats-Msg-Id or none: the
+	// event published again (alone, or in another batch). Not delivered
+	// again, and said (the router rejects it with the reason).
+	Republished
+)
+
+// CopyOf tells what the archive write of the event in message eventsSeq
+// of the events stream, published with Nats-Msg-Id msgID, met when
+// JetStream found it a duplicate of the archived copy at archiveSeq. The
+// router and the ordered-delivery sequencer ask it.
 //
 // It asks the stream's leader (the JetStream API's message get), not a
 // direct get, which a replica that has not caught up may answer "not found"
 // just after the write whose duplicate this is.
-func (b *Bus) Republished(ctx context.Context, archiveSeq, eventsSeq uint64) (bool, error) {
+func (b *Bus) CopyOf(ctx context.Context, archiveSeq, eventsSeq uint64, msgID string) (Copy, error) {
 	if eventsSeq == 0 || archiveSeq == 0 { // nothing to compare (a server that does not say)
-		return false, nil
+		return Own, nil
 	}
 	h, err := b.leaderGet(ctx, b.Names.ArchiveStream, archiveSeq)
 	if err != nil {
-		return false, fmt.Errorf("bus: archived event %d: %w", archiveSeq, err)
+		return Own, fmt.Errorf("bus: archived event %d: %w", archiveSeq, err)
 	}
 	from, err := strconv.ParseUint(h.Get(HeaderEventsSeq), 10, 64)
-	return err == nil && from != eventsSeq, nil
+	switch {
+	case err != nil || from == eventsSeq:
+		return Own, nil
+	case msgID != "" && h.Get(HeaderMsgID) == msgID:
+		return Resent, nil
+	}
+	return Republished, nil
 }
 
 // archiveBatch is how many of a subject's messages Archived reads at a time.

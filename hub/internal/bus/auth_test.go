@@ -284,18 +284,7 @@ func TestNATSOpenListenNeedsUsers(t *testing.T) {
 // keepers still keep one message each.
 func TestPublisherCannotRollUpTheEvents(t *testing.T) {
 	b := openSecured(t)
-	js := func(user, password string) jetstream.JetStream {
-		nc, _, err := client(t, b, nats.UserInfo(user, password))
-		if err != nil {
-			t.Fatal(err)
-		}
-		js, err := jetstream.New(nc)
-		if err != nil {
-			t.Fatal(err)
-		}
-		return js
-	}
-	acme, beta := js("acme-pub", acmePassword), js("beta-pub", betaPassword)
+	acme, beta := publishers(t, b)
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer cancel()
 	if _, err := beta.PublishMsg(ctx, eventMsg("hookhub.events.beta.contact.updated", "beta:evt_waiting")); err != nil {
@@ -333,5 +322,60 @@ func TestPublisherCannotRollUpTheEvents(t *testing.T) {
 	}
 	if n != 1 {
 		t.Errorf("events keepers stored: %d, want 1", n)
+	}
+}
+
+// publishers logs in as acme's publisher and as beta's.
+func publishers(t *testing.T, b *bus.Bus) (acme, beta jetstream.JetStream) {
+	t.Helper()
+	js := func(user, password string) jetstream.JetStream {
+		nc, _, err := client(t, b, nats.UserInfo(user, password))
+		if err != nil {
+			t.Fatal(err)
+		}
+		js, err := jetstream.New(nc)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return js
+	}
+	return js("acme-pub", acmePassword), js("beta-pub", betaPassword)
+}
+
+// TestPublisherCannotSuppressAnotherAccount: the events stream keeps every
+// message, whatever its Nats-Msg-Id. A JetStream de-duplication window
+// there is one for the whole stream, keyed by the id alone: acme could
+// publish beta's <account>:<id> on its own subject and have beta's event
+// dropped, or read from its own acknowledgement whether beta used an id.
+// (The hub de-duplicates by account and id where it archives an event.)
+func TestPublisherCannotSuppressAnotherAccount(t *testing.T) {
+	b := openSecured(t)
+	acme, beta := publishers(t, b)
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	st, err := b.JS.Stream(ctx, b.Names.EventsStream)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if w := st.CachedInfo().Config.Duplicates; w != 0 {
+		t.Errorf("events stream de-duplication window %v, want none", w)
+	}
+	const acmeSubject, betaSubject = "hookhub.events.acme.contact.updated", "hookhub.events.beta.contact.updated"
+	// Suppress: acme first, beta's real one after.
+	if _, err := acme.PublishMsg(ctx, eventMsg(acmeSubject, "beta:evt_next")); err != nil {
+		t.Fatal(err)
+	}
+	if ack, err := beta.PublishMsg(ctx, eventMsg(betaSubject, "beta:evt_next")); err != nil || ack.Duplicate {
+		t.Errorf("beta's event after acme's forged id: %v, duplicate %v; want it stored", err, ack != nil && ack.Duplicate)
+	}
+	// Reveal: beta first, acme asks after.
+	if _, err := beta.PublishMsg(ctx, eventMsg(betaSubject, "beta:evt_used")); err != nil {
+		t.Fatal(err)
+	}
+	if ack, err := acme.PublishMsg(ctx, eventMsg(acmeSubject, "beta:evt_used")); err != nil || ack.Duplicate {
+		t.Errorf("acme publishing beta's used id: %v, duplicate %v; want a plain store that says nothing", err, ack != nil && ack.Duplicate)
+	}
+	if n := storedOn(t, b, betaSubject); n != 2 {
+		t.Errorf("beta's events stored: %d, want 2", n)
 	}
 }

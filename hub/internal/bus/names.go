@@ -15,7 +15,10 @@ type Names struct {
 	Prefix string
 
 	EventsStream, DeliveriesStream, DLQStream, AttemptsStream, RejectedStream, ArchiveStream string
-	RouterConsumer, DelivererConsumer                                                        string
+	// EventsSource is an empty stream the events stream sources, so that
+	// the events stream has no de-duplication window (Setup).
+	EventsSource                      string
+	RouterConsumer, DelivererConsumer string
 	// SequencerConsumer reads the events stream in order for ordered webhooks.
 	SequencerConsumer string
 	// WakerConsumer takes the wake-ups of due retries.
@@ -36,6 +39,7 @@ func NewNames(prefix string) Names {
 		AttemptsStream:    up + "_ATTEMPTS",
 		RejectedStream:    up + "_REJECTED",
 		ArchiveStream:     up + "_ARCHIVE",
+		EventsSource:      up + "_EVENTS_SOURCE",
 		RouterConsumer:    "router",
 		DelivererConsumer: "deliverer",
 		SequencerConsumer: "sequencer",
@@ -167,15 +171,19 @@ func (n Names) ArchiveAll() string { return n.Prefix + ".archive.>" }
 // ArchiveMsg is the copy of an event kept for resends, de-duplicated by the
 // event's account and id (ids are unique within an account only): the
 // router and the ordered-delivery sequencer may both write it. eventsSeq is
-// the event's message in the events stream (0: unknown), so that a writer
-// told "duplicate" can tell its own message from another copy of the event
-// (Republished).
-func (n Names) ArchiveMsg(account, eventID string, raw []byte, eventsSeq uint64) *nats.Msg {
+// the event's message in the events stream (0: unknown) and msgID that
+// message's Nats-Msg-Id, so that a writer told "duplicate" can tell its own
+// message from a publisher's resend and from the event published again
+// (CopyOf).
+func (n Names) ArchiveMsg(account, eventID string, raw []byte, eventsSeq uint64, msgID string) *nats.Msg {
 	m := nats.NewMsg(n.Archive(account, eventID))
 	m.Header.Set(jetstream.MsgIDHeader, "archive:"+account+":"+eventID)
 	m.Header.Set(HeaderEventID, eventID)
 	if eventsSeq > 0 {
 		m.Header.Set(HeaderEventsSeq, strconv.FormatUint(eventsSeq, 10))
+	}
+	if msgID != "" {
+		m.Header.Set(HeaderMsgID, msgID)
 	}
 	m.Data = raw
 	return m

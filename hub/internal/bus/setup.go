@@ -25,6 +25,9 @@ const (
 	// HeaderEventsSeq is set on an archived event: the sequence of the
 	// message in the events stream that it was archived from.
 	HeaderEventsSeq = "Hookhub-Events-Seq"
+	// HeaderMsgID is set on an archived event: the Nats-Msg-Id of the
+	// message it was archived from, when it had one.
+	HeaderMsgID = "Hookhub-Msg-Id"
 )
 
 // LogLimits bound the attempt log and the dead letters: past either bound
@@ -82,12 +85,30 @@ func (b *Bus) Setup(ctx context.Context) error {
 	n := b.Names
 	streams := []jetstream.StreamConfig{
 		{
+			// Never written: the events stream sources it, which is how a
+			// stream goes without a de-duplication window (JetStream gives
+			// one of at least 100 ms to any stream without a source).
+			Name: n.EventsSource, Subjects: []string{n.Prefix + ".source.events"},
+			Description: "empty; sourced by the events stream so that it has no de-duplication window",
+			Retention:   jetstream.LimitsPolicy, Storage: jetstream.FileStorage, MaxMsgs: 1,
+		},
+		{
 			// Interest retention: an event stays until the router has
 			// acked it, so nothing is lost however long the hub is down.
 			// The keeper keeps the block being written from emptying (keeper.go).
+			//
+			// No de-duplication window: JetStream's is one for the whole
+			// stream, keyed by Nats-Msg-Id alone, so one account could
+			// publish another's <account>:<id> on its own subject and have
+			// the other's event dropped, or learn from its acknowledgement
+			// that the id was used. The hub de-duplicates by account and id
+			// where it archives each event (the archive's window), and tells
+			// a publisher's resend (the same Nats-Msg-Id) from an event
+			// published again (CopyOf).
 			Name: n.EventsStream, Subjects: []string{n.EventsAll(), n.EventsKeeper()},
 			Description: "CloudEvents published for delivery",
-			Retention:   jetstream.InterestPolicy, Storage: jetstream.FileStorage, Duplicates: DedupeWindow,
+			Retention:   jetstream.InterestPolicy, Storage: jetstream.FileStorage,
+			Sources: []*jetstream.StreamSource{{Name: n.EventsSource}},
 		},
 		{
 			// Jobs wait for their retry on <prefix>.retries.<due>.>, one
@@ -131,7 +152,13 @@ func (b *Bus) Setup(ctx context.Context) error {
 	}
 	for _, sc := range streams {
 		sc.Replicas = b.Replicas
-		_, err := b.JS.CreateOrUpdateStream(ctx, sc)
+		st, err := b.JS.CreateOrUpdateStream(ctx, sc)
+		if err == nil && sc.Name == n.EventsStream {
+			if w := st.CachedInfo().Config.Duplicates; w != 0 {
+				b.log.Warn().Dur("duplicate_window", w).Msg("the NATS server gave the events stream a de-duplication window, one for every account " +
+					"(a server older than the hub's?): a publisher can have another account's event dropped by publishing its Nats-Msg-Id first")
+			}
+		}
 		// The default size bound of the attempt log is more than this
 		// JetStream may offer (a small disk, an account limit): halve it
 		// while it is 64 MiB or more, then leave the age bound alone, and

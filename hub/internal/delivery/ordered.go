@@ -148,22 +148,25 @@ func (s *sequencer) dispatch(m jetstream.Msg) {
 	// Keep each event for resends before any delivery of it, as the router
 	// does (the same message id: whichever comes second is a duplicate). A
 	// duplicate written from another message of the events stream is
-	// another copy of the event, published again (without its Nats-Msg-Id,
-	// or in another batch) within the archive's de-duplication window: the
-	// ordered webhooks had the first and do not get it again. (An id twice
-	// in one batch is taken once by accepted.)
-	seq := md.Sequence.Stream
+	// another copy of the event within the archive's de-duplication window:
+	// the publisher's resend (the same Nats-Msg-Id), or the event published
+	// again (without its Nats-Msg-Id, or in another batch). The ordered
+	// webhooks had the first and do not get it again. (An id twice in one
+	// batch is taken once by accepted.)
+	seq, msgID := md.Sequence.Stream, m.Headers().Get(jetstream.MsgIDHeader)
 	kept := events[:0]
 	for _, oe := range events {
-		again, err := s.archive(oe.ev, oe.raw, seq)
+		copied, err := s.archive(oe.ev, oe.raw, seq, msgID)
 		if err != nil {
 			s.e.log.Warn().Err(err).Str("event", oe.ev.ID).Msg("archiving the event failed; it will come again")
 			_ = m.NakWithDelay(time.Second)
 			return
 		}
-		if again {
-			s.e.log.Warn().Str("event", oe.ev.ID).Str("account", oe.ev.Account).
-				Msg("event published again within the de-duplication window; not delivered again to its ordered webhooks")
+		if copied != bus.Own {
+			if copied == bus.Republished {
+				s.e.log.Warn().Str("event", oe.ev.ID).Str("account", oe.ev.Account).
+					Msg("event published again within the de-duplication window; not delivered again to its ordered webhooks")
+			}
 			jobs -= len(oe.ordered)
 			continue
 		}
@@ -193,17 +196,17 @@ func (s *sequencer) dispatch(m jetstream.Msg) {
 	}
 }
 
-// archive keeps ev (raw, from message seq of the events stream) in the
-// archive, and reports whether another message's copy of it was there
-// first (bus.Republished).
-func (s *sequencer) archive(ev *event.Event, raw []byte, seq uint64) (again bool, err error) {
+// archive keeps ev (raw, from message seq of the events stream, published
+// with Nats-Msg-Id msgID) in the archive, and reports whose copy of it was
+// there first (bus.CopyOf).
+func (s *sequencer) archive(ev *event.Event, raw []byte, seq uint64, msgID string) (bus.Copy, error) {
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
-	ack, err := s.e.o.Bus.JS.PublishMsg(ctx, s.e.o.Bus.Names.ArchiveMsg(ev.Account, ev.ID, raw, seq))
+	ack, err := s.e.o.Bus.JS.PublishMsg(ctx, s.e.o.Bus.Names.ArchiveMsg(ev.Account, ev.ID, raw, seq, msgID))
 	if err != nil || !ack.Duplicate {
-		return false, err
+		return bus.Own, err
 	}
-	return s.e.o.Bus.Republished(ctx, ack.Sequence, seq)
+	return s.e.o.Bus.CopyOf(ctx, ack.Sequence, seq, msgID)
 }
 
 // queue puts the job of ev for ordered webhook w, from held event h, at the

@@ -27,7 +27,7 @@ func New(gauges map[string]func() float64) *Metrics {
 	m := &Metrics{
 		Registry: prometheus.NewRegistry(),
 		events: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "hookhub_events_total",
-			Help: "Events taken from the bus, by type and outcome (routed: matched a webhook; unmatched: matched none; rejected)."}, []string{"type", "outcome"}),
+			Help: "Events taken from the bus, by type and outcome (routed: matched a webhook; unmatched: matched none; rejected; duplicate: a publisher's resend, not delivered again)."}, []string{"type", "outcome"}),
 		deliveries: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "hookhub_deliveries_total",
 			Help: "Delivery attempts by outcome (delivered, retrying, dead, skipped) and status class (2xx, 4xx, 5xx, none)."}, []string{"outcome", "status_class"}),
 		latency: prometheus.NewHistogram(prometheus.HistogramOpts{Name: "hookhub_delivery_duration_seconds",

@@ -100,24 +100,30 @@ func (r *Router) handleBatch(ctx context.Context, m jetstream.Msg, account strin
 	if md, err := m.Metadata(); err == nil {
 		seq, stored = md.Sequence.Stream, md.Timestamp
 	}
+	msgID := m.Headers().Get(jetstream.MsgIDHeader)
 	archives := make([]*nats.Msg, len(accepted))
 	for i, a := range accepted {
-		archives[i] = n.ArchiveMsg(a.ev.Account, a.ev.ID, a.raw, seq)
+		archives[i] = n.ArchiveMsg(a.ev.Account, a.ev.ID, a.raw, seq, msgID)
 	}
 	archived, err := r.writeAll(ctx, archives)
 	if err != nil {
 		r.retryBatch(m, err)
 		return
 	}
-	kept := accepted[:0]
+	kept, resent, early := accepted[:0], false, len(rejects)
 	for i, a := range accepted {
 		if archived[i] != 0 {
-			again, err := r.bus.Republished(ctx, archived[i], seq)
+			copied, err := r.bus.CopyOf(ctx, archived[i], seq, msgID)
 			if err != nil {
 				r.retryBatch(m, err)
 				return
 			}
-			if again {
+			if copied == bus.Resent { // the publisher sent this batch again
+				resent = true
+				r.metrics.Event(a.ev.Type, "duplicate")
+				continue
+			}
+			if copied == bus.Republished {
 				r.metrics.Event(a.ev.Type, "rejected")
 				rejects = append(rejects, r.batchReject(m, a.index, a.raw, republishedReason(a.ev)))
 				continue
@@ -126,6 +132,12 @@ func (r *Router) handleBatch(ctx context.Context, m jetstream.Msg, account strin
 		kept = append(kept, a)
 	}
 	accepted = kept
+	if resent {
+		// The same batch (the same Nats-Msg-Id) was taken before: its bad
+		// events were rejected then, by the message that is still routing it
+		// or has routed it.
+		rejects = rejects[early:]
+	}
 	jobs, owners, err := batchJobs(n, account, accepted, stored, r.bus.BatchMaxBytes())
 	if err != nil {
 		r.retryBatch(m, err)

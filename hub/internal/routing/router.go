@@ -134,7 +134,8 @@ func (r *Router) handle(ctx context.Context, m jetstream.Msg) {
 	}
 	start := time.Now()
 	raw := m.Data()
-	ev, reason := accept.Check(r.bus.Names, r.types, m.Subject(), m.Headers().Get(jetstream.MsgIDHeader), raw)
+	msgID := m.Headers().Get(jetstream.MsgIDHeader)
+	ev, reason := accept.Check(r.bus.Names, r.types, m.Subject(), msgID, raw)
 	if reason != "" {
 		r.metrics.Event("invalid", "rejected")
 		r.reject(ctx, m, reason)
@@ -187,16 +188,20 @@ func (r *Router) handle(ctx context.Context, m jetstream.Msg) {
 	if err == nil {
 		seq = md.Sequence.Stream
 	}
-	f, pubErr := r.bus.JS.PublishMsgAsync(n.ArchiveMsg(ev.Account, ev.ID, raw, seq))
+	f, pubErr := r.bus.JS.PublishMsgAsync(n.ArchiveMsg(ev.Account, ev.ID, raw, seq, msgID))
 	var archived *jetstream.PubAck
 	if pubErr == nil {
 		archived, pubErr = wait(f)
 	}
 	if pubErr == nil && archived.Duplicate {
-		again, err := r.bus.Republished(ctx, archived.Sequence, seq)
-		if err != nil {
+		switch copied, err := r.bus.CopyOf(ctx, archived.Sequence, seq, msgID); {
+		case err != nil:
 			pubErr = err
-		} else if again {
+		case copied == bus.Resent: // the publisher sent it again: it has its deliveries
+			r.metrics.Event(ev.Type, "duplicate")
+			_ = m.Ack()
+			return
+		case copied == bus.Republished:
 			r.metrics.Event(ev.Type, "rejected")
 			r.reject(ctx, m, republishedReason(ev))
 			return
@@ -264,7 +269,8 @@ func (r *Router) handle(ctx context.Context, m jetstream.Msg) {
 	_ = m.Ack()
 }
 
-// republishedReason is the rejection of a copy of ev that bus.Republished found.
+// republishedReason is the rejection of a copy of ev that bus.CopyOf found
+// republished.
 func republishedReason(ev *event.Event) string {
 	return fmt.Sprintf("duplicate: event %q of account %q was already routed within the de-duplication window (%s): it was published again without its Nats-Msg-Id; not delivered again",
 		ev.ID, ev.Account, bus.DedupeWindow)
