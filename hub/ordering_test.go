@@ -200,3 +200,50 @@ func TestOrderedEventCanBeResent(t *testing.T) {
 		t.Errorf("resent request differs: %s %s", reqs[1].Header.Get("webhook-id"), reqs[1].Body)
 	}
 }
+
+// TestOrderedBacklogHoldsUpNoOtherAccount: acme's ordered webhook fails
+// and waits an hour for its retry, with more of its events behind it than
+// one sequencer consumer hands out (10,000 before each account had its
+// own); beta's ordered webhook still gets beta's event at once.
+func TestOrderedBacklogHoldsUpNoOtherAccount(t *testing.T) {
+	if testing.Short() {
+		t.Skip("publishes 10,100 events")
+	}
+	stuck, other := hubtest.NewReceiver(t), hubtest.NewReceiver(t)
+	stuck.SetRespond(func(_ int, w http.ResponseWriter, _ *http.Request) { w.WriteHeader(http.StatusServiceUnavailable) })
+	doc := `{"webhooks":[` +
+		webhookJSON("stuck", "acme", stuck.URL, `"events":["*"],"ordering":{"key":"account"},"retry":{"schedule":["1h"],"jitter":0}`) + "," +
+		webhookJSON("other", "beta", other.URL, `"events":["*"],"ordering":{"key":"data.email"}`) + `]}`
+	r := startHub(t, doc, nil)
+	// One message each: a consumer's bound counts messages (a batch is one).
+	js := r.JetStream()
+	for i, raw := range batchOf("acme", "evt_stuck", 0, 10100) {
+		m := nats.NewMsg("hookhub.events.acme.contact.updated")
+		m.Header.Set(jetstream.MsgIDHeader, fmt.Sprintf("acme:evt_stuck%d", i))
+		m.Data = []byte(raw)
+		publishAsync(t, js, "an event", func() error { _, err := js.PublishMsgAsync(m); return err })
+	}
+	select {
+	case <-js.PublishAsyncComplete():
+	case <-time.After(30 * time.Second):
+		t.Fatal("acme's events not stored within 30 s")
+	}
+	stuck.WaitFor(t, 1, 30*time.Second)
+	// The sequencer has taken what it may of acme's (at least a second at
+	// this rate), so beta's comes after it in the stream.
+	hubtest.Eventually(t, 60*time.Second, "acme's backlog held", func() bool {
+		info, err := js.Consumer(t.Context(), streamName("hookhub", "EVENTS"), "sequencer_acme")
+		if err != nil {
+			info, err = js.Consumer(t.Context(), streamName("hookhub", "EVENTS"), "sequencer")
+		}
+		return err == nil && info.CachedInfo().NumAckPending >= 1000
+	})
+	r.publish(t, &event.Event{ID: "evt_beta_1", Type: "contact.updated", Account: "beta",
+		Data: json.RawMessage(`{"email":"b@x.io"}`)})
+	if got := other.WaitFor(t, 1, 20*time.Second); len(got) != 1 {
+		t.Errorf("beta's ordered webhook got %d requests, want 1", len(got))
+	}
+	if n := stuck.Count(); n != 1 {
+		t.Errorf("acme's stuck webhook got %d requests, want its first attempt only", n)
+	}
+}

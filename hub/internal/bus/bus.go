@@ -73,7 +73,7 @@ type Bus struct {
 	log            zerolog.Logger
 
 	seqMu sync.Mutex
-	seq   jetstream.Consumer // the sequencer consumer, once known to exist
+	seqs  map[string]jetstream.Consumer // each account's sequencer consumer, once known to exist
 
 	archiveMu sync.Mutex
 	archive   jetstream.Stream // the archive stream, once looked up (archiveStream)

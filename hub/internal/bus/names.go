@@ -19,7 +19,9 @@ type Names struct {
 	// the events stream has no de-duplication window (Setup).
 	EventsSource                      string
 	RouterConsumer, DelivererConsumer string
-	// SequencerConsumer reads the events stream in order for ordered webhooks.
+	// SequencerConsumer read the whole events stream in order for ordered
+	// webhooks, before each account had its own (Sequencer): a hub deletes
+	// it once those exist (DropSharedSequencer).
 	SequencerConsumer string
 	// WakerConsumer takes the wake-ups of due retries.
 	WakerConsumer string
@@ -61,6 +63,19 @@ const OperationalAccount = "$hub"
 // router accepts those types on this subject only.
 func (n Names) Operational(account, eventType string) string {
 	return n.Prefix + ".events." + OperationalAccount + "." + account + "." + eventType
+}
+
+// Sequencer is the consumer that reads account's events in order for its
+// ordered webhooks: sequencer_<account>.
+func (n Names) Sequencer(account string) string { return SequencerPrefix + account }
+
+// SequencerPrefix begins the name of every account's sequencer consumer.
+const SequencerPrefix = "sequencer_"
+
+// EventsOf matches account's events: those it publishes and the hub's
+// operational events about it.
+func (n Names) EventsOf(account string) []string {
+	return []string{n.Prefix + ".events." + account + ".>", n.Prefix + ".events." + OperationalAccount + "." + account + ".>"}
 }
 
 // Delivery is the subject of a delivery job: <prefix>.deliveries.<account>.<webhook>.

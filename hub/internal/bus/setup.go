@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/nats-io/nats.go/jetstream"
@@ -231,38 +232,51 @@ func maxBytes(n int64) int64 {
 	return n
 }
 
-// SequencerGroup is the priority group of the sequencer consumer.
+// SequencerGroup is the priority group of the sequencer consumers.
 const SequencerGroup = "ordered"
 
-// Sequencer returns the consumer that reads the events stream in order for
-// ordered webhooks, creating it on first use. It is pinned: one hub at a
-// time gets its messages (another takes over within PinnedTTL when that one
-// is gone), so each key's events are delivered by one process, in order.
+// SequencerMaxAckPending bounds the events an account's sequencer consumer
+// hands out before they are settled: held in memory, each until every
+// ordered job made from it is delivered or dead-lettered. An account whose
+// ordered webhook fails holds up to this many and then waits; no other
+// account's ordered webhooks wait with it.
+const SequencerMaxAckPending = 1000
+
+// Sequencer returns the consumer that reads account's events in order for
+// its ordered webhooks, creating it on first use. Each account has its own,
+// so one account's ordered webhook stuck in retries holds up only that
+// account's. It is pinned: one hub at a time gets its messages (another
+// takes over within PinnedTTL when that one is gone), so each key's events
+// are delivered by one process, in order.
 //
 // The router calls it before it leaves an ordered webhook to the sequencer,
 // so no event routed without an ordered webhook's job is missing from it: it
 // starts at the router's ack floor, which is below every event the router
 // still has in hand, less a margin (events seen by both are delivered twice,
-// with one webhook-id).
-func (b *Bus) Sequencer(ctx context.Context) (jetstream.Consumer, error) {
+// with one webhook-id), or where the one consumer of an older hub, for every
+// account, had got to, if that is earlier.
+func (b *Bus) Sequencer(ctx context.Context, account string) (jetstream.Consumer, error) {
 	b.seqMu.Lock()
 	defer b.seqMu.Unlock()
-	if b.seq != nil {
-		return b.seq, nil
+	if c := b.seqs[account]; c != nil {
+		return c, nil
 	}
 	n := b.Names
-	c, err := b.JS.Consumer(ctx, n.EventsStream, n.SequencerConsumer)
+	c, err := b.JS.Consumer(ctx, n.EventsStream, n.Sequencer(account))
 	if err != nil {
-		c, err = b.createSequencer(ctx)
+		c, err = b.createSequencer(ctx, account)
 	}
 	if err != nil {
 		return nil, err
 	}
-	b.seq = c
+	if b.seqs == nil {
+		b.seqs = map[string]jetstream.Consumer{}
+	}
+	b.seqs[account] = c
 	return c, nil
 }
 
-func (b *Bus) createSequencer(ctx context.Context) (jetstream.Consumer, error) {
+func (b *Bus) createSequencer(ctx context.Context, account string) (jetstream.Consumer, error) {
 	n := b.Names
 	start := uint64(1)
 	r, err := b.JS.Consumer(ctx, n.EventsStream, n.RouterConsumer)
@@ -272,19 +286,66 @@ func (b *Bus) createSequencer(ctx context.Context) (jetstream.Consumer, error) {
 	if floor := r.CachedInfo().AckFloor.Stream; floor > 1000 {
 		start = floor - 1000
 	}
+	if shared, err := b.JS.Consumer(ctx, n.EventsStream, n.SequencerConsumer); err == nil {
+		start = min(start, shared.CachedInfo().AckFloor.Stream+1)
+	}
 	cfg := jetstream.ConsumerConfig{
-		Durable: n.SequencerConsumer, Description: "reads events in order for ordered webhooks",
-		AckPolicy: jetstream.AckExplicitPolicy, AckWait: SequencerAck, MaxDeliver: -1, MaxAckPending: 10000,
-		FilterSubject: n.EventsAll(), DeliverPolicy: jetstream.DeliverByStartSequencePolicy, OptStartSeq: start,
+		Durable: n.Sequencer(account), Description: "reads account " + account + "'s events in order for its ordered webhooks",
+		AckPolicy: jetstream.AckExplicitPolicy, AckWait: SequencerAck, MaxDeliver: -1, MaxAckPending: SequencerMaxAckPending,
+		FilterSubjects: n.EventsOf(account), DeliverPolicy: jetstream.DeliverByStartSequencePolicy, OptStartSeq: start,
 		PriorityPolicy: jetstream.PriorityPolicyPinned, PriorityGroups: []string{SequencerGroup}, PinnedTTL: 30 * time.Second,
 		Replicas: b.Replicas,
 	}
 	c, err := b.JS.CreateConsumer(ctx, n.EventsStream, cfg)
 	if errors.Is(err, jetstream.ErrConsumerExists) {
-		return b.JS.Consumer(ctx, n.EventsStream, n.SequencerConsumer)
+		return b.JS.Consumer(ctx, n.EventsStream, n.Sequencer(account))
 	}
 	if err != nil {
-		return nil, fmt.Errorf("bus: consumer %s on %s: %w", n.SequencerConsumer, n.EventsStream, err)
+		return nil, fmt.Errorf("bus: consumer %s on %s: %w", cfg.Durable, n.EventsStream, err)
 	}
 	return c, nil
+}
+
+// SequencerAccounts are the accounts that have a sequencer consumer, which
+// a hub must keep reading (each holds its events in the stream until it
+// acks them) whether or not they still have an ordered webhook.
+func (b *Bus) SequencerAccounts(ctx context.Context) ([]string, error) {
+	st, err := b.JS.Stream(ctx, b.Names.EventsStream)
+	if err != nil {
+		return nil, fmt.Errorf("bus: stream %s: %w", b.Names.EventsStream, err)
+	}
+	names := st.ConsumerNames(ctx)
+	var out []string
+	for name := range names.Name() {
+		if account, ok := strings.CutPrefix(name, SequencerPrefix); ok {
+			out = append(out, account)
+		}
+	}
+	if err := names.Err(); err != nil {
+		return nil, fmt.Errorf("bus: consumers of %s: %w", b.Names.EventsStream, err)
+	}
+	return out, nil
+}
+
+// DropSharedSequencer deletes the one sequencer consumer of hubs older than
+// per-account sequencers, once each account in accounts (those with an
+// ordered webhook) has its own, which started no later than it had got to.
+// Left alone, it would keep every event in the stream (interest retention).
+func (b *Bus) DropSharedSequencer(ctx context.Context, accounts []string) error {
+	n := b.Names
+	if _, err := b.JS.Consumer(ctx, n.EventsStream, n.SequencerConsumer); errors.Is(err, jetstream.ErrConsumerNotFound) {
+		return nil
+	} else if err != nil {
+		return err
+	}
+	for _, a := range accounts {
+		if _, err := b.Sequencer(ctx, a); err != nil {
+			return err
+		}
+	}
+	err := b.JS.DeleteConsumer(ctx, n.EventsStream, n.SequencerConsumer)
+	if errors.Is(err, jetstream.ErrConsumerNotFound) {
+		return nil
+	}
+	return err
 }

@@ -2,6 +2,7 @@ package bus_test
 
 import (
 	"context"
+	"errors"
 	"testing"
 	"time"
 
@@ -51,5 +52,88 @@ func TestSetupDropsTheEventsWindow(t *testing.T) {
 	}
 	if n := storedOn(t, b, subject); n != 2 {
 		t.Errorf("stored on %s: %d, want 2", subject, n)
+	}
+}
+
+// TestSequencerTakesOverFromTheSharedOne: a hub started where older hubs
+// ran one sequencer consumer for every account starts an account's own
+// where that one had got to, not at the router's floor, so no ordered
+// delivery it had not settled is skipped; then deletes the old one, which
+// would keep every event in the stream.
+func TestSequencerTakesOverFromTheSharedOne(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	b, err := bus.Open(ctx, bus.Options{Listen: "127.0.0.1:-1", DataDir: t.TempDir(), Prefix: "hookhub", Log: zerolog.Nop()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(b.Close)
+	if err := b.Setup(ctx); err != nil {
+		t.Fatal(err)
+	}
+	n := b.Names
+	shared, err := b.JS.CreateConsumer(ctx, n.EventsStream, jetstream.ConsumerConfig{Durable: n.SequencerConsumer,
+		AckPolicy: jetstream.AckExplicitPolicy, FilterSubject: n.EventsAll()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	const total = 1500
+	for i := range total {
+		if _, err := b.JS.PublishAsync("hookhub.events.acme.contact.updated", []byte(`{}`)); err != nil {
+			t.Fatal(err)
+		}
+		if i%500 == 499 {
+			<-b.JS.PublishAsyncComplete()
+		}
+	}
+	<-b.JS.PublishAsyncComplete()
+	// The router has routed them all; the shared sequencer settled 2.
+	ack := func(c jetstream.Consumer, count int) {
+		t.Helper()
+		for count > 0 {
+			batch, err := c.Fetch(min(count, 500), jetstream.FetchMaxWait(5*time.Second))
+			if err != nil {
+				t.Fatal(err)
+			}
+			for m := range batch.Messages() {
+				if err := m.DoubleAck(ctx); err != nil {
+					t.Fatal(err)
+				}
+				count--
+			}
+		}
+	}
+	router, err := b.JS.Consumer(ctx, n.EventsStream, n.RouterConsumer)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ack(router, total)
+	ack(shared, 2)
+	if err := b.DropSharedSequencer(ctx, []string{"acme"}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := b.JS.Consumer(ctx, n.EventsStream, n.SequencerConsumer); !errors.Is(err, jetstream.ErrConsumerNotFound) {
+		t.Errorf("the shared sequencer consumer: %v, want it deleted", err)
+	}
+	own, err := b.Sequencer(ctx, "acme")
+	if err != nil {
+		t.Fatal(err)
+	}
+	batch, err := own.Fetch(1, jetstream.FetchMaxWait(5*time.Second), jetstream.FetchPriorityGroup(bus.SequencerGroup))
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := 0
+	for m := range batch.Messages() {
+		got++
+		if md, _ := m.Metadata(); md.Sequence.Stream != 3 {
+			t.Errorf("acme's sequencer starts at %d, want 3 (the shared one had settled 2; the router all %d)", md.Sequence.Stream, total)
+		}
+	}
+	if got != 1 {
+		t.Errorf("acme's sequencer gave %d events (%v), want 1", got, batch.Error())
+	}
+	if accounts, err := b.SequencerAccounts(ctx); err != nil || len(accounts) != 1 || accounts[0] != "acme" {
+		t.Errorf("sequencer accounts %v, %v; want acme", accounts, err)
 	}
 }

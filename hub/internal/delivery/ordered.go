@@ -3,6 +3,7 @@ package delivery
 import (
 	"context"
 	"errors"
+	"slices"
 	"sync"
 	"time"
 
@@ -59,58 +60,104 @@ func newSequencer(e *Engine) *sequencer {
 	return &sequencer{e: e, held: map[uint64]*heldEvent{}, keys: map[string]*keyQueue{}, slots: map[string]chan struct{}{}}
 }
 
-// runSequencer consumes the sequencer consumer while there is an ordered
-// webhook, until ctx is done. It starts when the first ordered webhook
-// appears, so hubs without any pay nothing for it.
+// runSequencer consumes each account's sequencer consumer until ctx is
+// done: those of the accounts with an ordered webhook, as they appear, and
+// those that exist already (an account whose ordered webhooks are gone still
+// has events held for its consumer, which only reading acks). A hub with
+// neither pays a look at the snapshot twice a second. It also deletes the
+// one sequencer consumer of older hubs, once the accounts have their own.
 func (e *Engine) runSequencer(ctx context.Context) {
 	if e.o.Snapshots == nil {
 		return
 	}
 	t := time.NewTicker(500 * time.Millisecond)
 	defer t.Stop()
-	for !hasOrdered(e.o.Snapshots.Snapshot()) {
+	consuming := map[string]jetstream.ConsumeContext{}
+	defer func() {
+		for _, cc := range consuming {
+			cc.Stop()
+			<-cc.Closed()
+		}
+	}()
+	var (
+		existing []string // the consumers there were at start
+		listed   bool
+		snap     *webhooks.Snapshot
+		ordered  []string  // the accounts with an ordered webhook in snap
+		nextTry  time.Time // after a failure to list or consume
+		nextDrop time.Time
+	)
+	failed := func(err error, account string) {
+		nextTry = time.Now().Add(2 * time.Second)
+		if ctx.Err() == nil {
+			e.log.Warn().Err(err).Str("account", account).Msg("ordered delivery: consumer; trying again")
+		}
+	}
+	for {
+		if s := e.o.Snapshots.Snapshot(); s != snap {
+			snap, ordered = s, orderedAccounts(s)
+		}
+		if time.Now().After(nextTry) {
+			if !listed {
+				var err error
+				if existing, err = e.o.Bus.SequencerAccounts(ctx); err == nil {
+					listed = true
+				} else {
+					failed(err, "")
+				}
+			}
+			for _, account := range slices.Concat(existing, ordered) {
+				if consuming[account] != nil {
+					continue
+				}
+				cc, err := e.consumeOrdered(ctx, account)
+				if err != nil {
+					failed(err, account)
+					break
+				}
+				consuming[account] = cc
+			}
+		}
+		if listed && time.Now().After(nextDrop) {
+			nextDrop = time.Now().Add(30 * time.Second) // an older hub may make it again
+			if err := e.o.Bus.DropSharedSequencer(ctx, ordered); err != nil && ctx.Err() == nil {
+				e.log.Warn().Err(err).Msg("ordered delivery: deleting the older hubs' sequencer consumer; trying again")
+			}
+		}
 		select {
 		case <-ctx.Done():
 			return
 		case <-t.C:
 		}
 	}
-	var cc jetstream.ConsumeContext
-	for cc == nil {
-		cons, err := e.o.Bus.Sequencer(ctx)
-		if err == nil {
-			cc, err = cons.Consume(e.seq.dispatch, jetstream.PullMaxMessages(500), jetstream.PullExpiry(5*time.Second),
-				jetstream.PullPriorityGroup(bus.SequencerGroup),
-				jetstream.ConsumeErrHandler(func(_ jetstream.ConsumeContext, err error) {
-					if !errors.Is(err, jetstream.ErrNoHeartbeat) {
-						e.log.Debug().Err(err).Msg("consume ordered")
-					}
-				}))
-		}
-		if err != nil {
-			if ctx.Err() != nil {
-				return
-			}
-			e.log.Warn().Err(err).Msg("ordered delivery: consumer; trying again")
-			select {
-			case <-ctx.Done():
-				return
-			case <-time.After(2 * time.Second):
-			}
-		}
-	}
-	<-ctx.Done()
-	cc.Stop()
-	<-cc.Closed()
 }
 
-func hasOrdered(s *webhooks.Snapshot) bool {
+// consumeOrdered reads account's sequencer consumer into dispatch.
+func (e *Engine) consumeOrdered(ctx context.Context, account string) (jetstream.ConsumeContext, error) {
+	cons, err := e.o.Bus.Sequencer(ctx, account)
+	if err != nil {
+		return nil, err
+	}
+	return cons.Consume(e.seq.dispatch, jetstream.PullMaxMessages(200), jetstream.PullExpiry(5*time.Second),
+		jetstream.PullPriorityGroup(bus.SequencerGroup),
+		jetstream.ConsumeErrHandler(func(_ jetstream.ConsumeContext, err error) {
+			if !errors.Is(err, jetstream.ErrNoHeartbeat) {
+				e.log.Debug().Err(err).Str("account", account).Msg("consume ordered")
+			}
+		}))
+}
+
+// orderedAccounts are the accounts with an ordered webhook in s.
+func orderedAccounts(s *webhooks.Snapshot) []string {
+	var out []string
+	seen := map[string]bool{}
 	for _, w := range s.All() {
-		if w.Ordered() {
-			return true
+		if w.Ordered() && !seen[w.Account] {
+			seen[w.Account] = true
+			out = append(out, w.Account)
 		}
 	}
-	return false
+	return out
 }
 
 // dispatch takes one event from the sequencer consumer and queues a job per

@@ -78,7 +78,7 @@ func (r *Router) handleBatch(ctx context.Context, m jetstream.Msg, account strin
 		if slices.ContainsFunc(matches, (*webhooks.Webhook).Ordered) {
 			// The sequencer splits the batch the same way and delivers
 			// this event to its ordered webhooks.
-			if _, err := r.bus.Sequencer(ctx); err != nil {
+			if _, err := r.bus.Sequencer(ctx, account); err != nil {
 				r.log.Warn().Err(err).Str("event", ev.ID).Msg("ordered delivery unavailable; batch will be routed again")
 				_ = m.NakWithDelay(time.Second)
 				return

@@ -152,7 +152,7 @@ func (r *Router) handle(ctx context.Context, m jetstream.Msg) {
 	}
 	ordered := slices.ContainsFunc(matches, (*webhooks.Webhook).Ordered)
 	if ordered {
-		if _, err := r.bus.Sequencer(ctx); err != nil {
+		if _, err := r.bus.Sequencer(ctx, ev.Account); err != nil {
 			r.log.Warn().Err(err).Str("event", ev.ID).Msg("ordered delivery unavailable; event will be routed again")
 			_ = m.NakWithDelay(time.Second)
 			return
