@@ -12,6 +12,17 @@ import (
 	"github.com/hookhub/hookhub/hub/internal/bus"
 )
 
+// openBus opens a hub's bus on an embedded server, with no streams yet.
+func openBus(t *testing.T, ctx context.Context) *bus.Bus {
+	t.Helper()
+	b, err := bus.Open(ctx, bus.Options{Listen: "127.0.0.1:-1", DataDir: t.TempDir(), Prefix: "hookhub", Log: zerolog.Nop()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(b.Close)
+	return b
+}
+
 // TestSetupDropsTheEventsWindow: a hub started on the data of an older one,
 // whose events stream de-duplicated by Nats-Msg-Id over every account for
 // 2 minutes, leaves it with no window at once: an id stored just before is
@@ -19,11 +30,7 @@ import (
 func TestSetupDropsTheEventsWindow(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	b, err := bus.Open(ctx, bus.Options{Listen: "127.0.0.1:-1", DataDir: t.TempDir(), Prefix: "hookhub", Log: zerolog.Nop()})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(b.Close)
+	b := openBus(t, ctx)
 	n := b.Names
 	if _, err := b.JS.CreateStream(ctx, jetstream.StreamConfig{Name: n.EventsStream, Subjects: []string{n.EventsAll(), n.EventsKeeper()},
 		Retention: jetstream.InterestPolicy, Storage: jetstream.FileStorage, Duplicates: bus.DedupeWindow}); err != nil {
@@ -63,11 +70,7 @@ func TestSetupDropsTheEventsWindow(t *testing.T) {
 func TestSequencerTakesOverFromTheSharedOne(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
-	b, err := bus.Open(ctx, bus.Options{Listen: "127.0.0.1:-1", DataDir: t.TempDir(), Prefix: "hookhub", Log: zerolog.Nop()})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(b.Close)
+	b := openBus(t, ctx)
 	if err := b.Setup(ctx); err != nil {
 		t.Fatal(err)
 	}
