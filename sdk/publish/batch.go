@@ -217,8 +217,8 @@ func (b *Batcher) sendBatch(ctx context.Context, pb *pendingBatch) error {
 }
 
 // BatchMsgID is the Nats-Msg-Id of a batch of account's events with ids:
-// the hub takes the same batch sent again within its de-duplication window
-// (2 minutes) for a resend, and drops it without a word. (It delivers each
+// the hub takes the same batch sent again, routed less than 2 minutes after
+// the first, for a resend, and drops it without a word. (It delivers each
 // event id once in any case; an event in another batch is rejected as a
 // duplicate, with its index.)
 func BatchMsgID(account string, ids []string) string {

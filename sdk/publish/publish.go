@@ -42,9 +42,10 @@ func New(js jetstream.JetStream, prefix string) *Publisher {
 
 // MsgID is the Nats-Msg-Id of the event id of account: <account>:<id>; the
 // hub rejects an event whose Nats-Msg-Id is anything else. The hub takes a
-// message with the Nats-Msg-Id of an event it routed within its
-// de-duplication window (2 minutes) for the publisher's resend and drops it
-// without a word; the same event under none is rejected as a duplicate.
+// message with the Nats-Msg-Id of an event it routed less than 2 minutes
+// before for the publisher's resend and drops it without a word (later, it
+// is delivered again under the same webhook-id); the same event under none
+// is rejected as a duplicate.
 func MsgID(account, id string) string { return account + ":" + id }
 
 // Fill sets what a publisher may leave out: specversion, a random id, the

@@ -327,23 +327,37 @@ func (b *Bus) SequencerAccounts(ctx context.Context) ([]string, error) {
 	return out, nil
 }
 
+// ForgetSequencer drops what Sequencer knows of account's consumer, which
+// ended: the next call looks it up again.
+func (b *Bus) ForgetSequencer(account string) {
+	b.seqMu.Lock()
+	defer b.seqMu.Unlock()
+	delete(b.seqs, account)
+}
+
 // DropSharedSequencer deletes the one sequencer consumer of hubs older than
 // per-account sequencers, once each account in accounts (those with an
 // ordered webhook) has its own, which started no later than it had got to.
 // Left alone, it would keep every event in the stream (interest retention).
+// It is left while an older hub still reads it (a pull waiting on it): that
+// hub would deliver its events in hand beside the newer hubs.
 func (b *Bus) DropSharedSequencer(ctx context.Context, accounts []string) error {
 	n := b.Names
-	if _, err := b.JS.Consumer(ctx, n.EventsStream, n.SequencerConsumer); errors.Is(err, jetstream.ErrConsumerNotFound) {
+	shared, err := b.JS.Consumer(ctx, n.EventsStream, n.SequencerConsumer)
+	if errors.Is(err, jetstream.ErrConsumerNotFound) {
 		return nil
 	} else if err != nil {
 		return err
+	}
+	if shared.CachedInfo().NumWaiting > 0 {
+		return nil
 	}
 	for _, a := range accounts {
 		if _, err := b.Sequencer(ctx, a); err != nil {
 			return err
 		}
 	}
-	err := b.JS.DeleteConsumer(ctx, n.EventsStream, n.SequencerConsumer)
+	err = b.JS.DeleteConsumer(ctx, n.EventsStream, n.SequencerConsumer)
 	if errors.Is(err, jetstream.ErrConsumerNotFound) {
 		return nil
 	}

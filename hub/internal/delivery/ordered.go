@@ -62,10 +62,11 @@ func newSequencer(e *Engine) *sequencer {
 
 // runSequencer consumes each account's sequencer consumer until ctx is
 // done: those of the accounts with an ordered webhook, as they appear, and
-// those that exist already (an account whose ordered webhooks are gone still
-// has events held for its consumer, which only reading acks). A hub with
-// neither pays a look at the snapshot twice a second. It also deletes the
-// one sequencer consumer of older hubs, once the accounts have their own.
+// every one that exists (an account whose ordered webhooks are gone, or
+// known to another hub only, still has events held for its consumer, which
+// only reading acks), looked up every 30 s. A hub with neither pays a look
+// at the snapshot twice a second. It also deletes the one sequencer
+// consumer of older hubs, once the accounts have their own.
 func (e *Engine) runSequencer(ctx context.Context) {
 	if e.o.Snapshots == nil {
 		return
@@ -80,49 +81,49 @@ func (e *Engine) runSequencer(ctx context.Context) {
 		}
 	}()
 	var (
-		existing []string // the consumers there were at start
-		listed   bool
+		existing []string // the consumers there were at the last look
 		snap     *webhooks.Snapshot
-		ordered  []string  // the accounts with an ordered webhook in snap
-		nextTry  time.Time // after a failure to list or consume
-		nextDrop time.Time
+		ordered  []string // the accounts with an ordered webhook in snap
+		nextLook time.Time
+		retryAt  = map[string]time.Time{} // an account whose consumer failed
 	)
-	failed := func(err error, account string) {
-		nextTry = time.Now().Add(2 * time.Second)
-		if ctx.Err() == nil {
-			e.log.Warn().Err(err).Str("account", account).Msg("ordered delivery: consumer; trying again")
-		}
-	}
 	for {
 		if s := e.o.Snapshots.Snapshot(); s != snap {
 			snap, ordered = s, orderedAccounts(s)
 		}
-		if time.Now().After(nextTry) {
-			if !listed {
-				var err error
-				if existing, err = e.o.Bus.SequencerAccounts(ctx); err == nil {
-					listed = true
-				} else {
-					failed(err, "")
-				}
+		if time.Now().After(nextLook) {
+			nextLook = time.Now().Add(30 * time.Second) // another hub's, and an older hub's again
+			if found, err := e.o.Bus.SequencerAccounts(ctx); err == nil {
+				existing = found
+			} else if ctx.Err() == nil {
+				e.log.Warn().Err(err).Msg("ordered delivery: listing the consumers; trying again in 30 s")
 			}
-			for _, account := range slices.Concat(existing, ordered) {
-				if consuming[account] != nil {
-					continue
-				}
-				cc, err := e.consumeOrdered(ctx, account)
-				if err != nil {
-					failed(err, account)
-					break
-				}
-				consuming[account] = cc
+			if err := e.o.Bus.DropSharedSequencer(ctx, ordered); err != nil && ctx.Err() == nil {
+				e.log.Warn().Err(err).Msg("ordered delivery: the older hubs' sequencer consumer; trying again in 30 s")
 			}
 		}
-		if listed && time.Now().After(nextDrop) {
-			nextDrop = time.Now().Add(30 * time.Second) // an older hub may make it again
-			if err := e.o.Bus.DropSharedSequencer(ctx, ordered); err != nil && ctx.Err() == nil {
-				e.log.Warn().Err(err).Msg("ordered delivery: deleting the older hubs' sequencer consumer; trying again")
+		for account, cc := range consuming {
+			select {
+			case <-cc.Closed(): // ended on its own (deleted?): look it up again
+				delete(consuming, account)
+				e.o.Bus.ForgetSequencer(account)
+			default:
 			}
+		}
+		for _, account := range slices.Concat(existing, ordered) {
+			if consuming[account] != nil || time.Now().Before(retryAt[account]) {
+				continue
+			}
+			cc, err := e.consumeOrdered(ctx, account)
+			if err != nil {
+				retryAt[account] = time.Now().Add(2 * time.Second)
+				if ctx.Err() == nil {
+					e.log.Warn().Err(err).Str("account", account).Msg("ordered delivery: consumer; trying again")
+				}
+				continue
+			}
+			delete(retryAt, account)
+			consuming[account] = cc
 		}
 		select {
 		case <-ctx.Done():
