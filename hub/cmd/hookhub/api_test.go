@@ -76,6 +76,12 @@ func TestAPICommands(t *testing.T) {
 	if out, errs, code = runCLI(t, "publish", "--via-api", "--account", "acme", "--type", "contact.created", "--id", "evt_via_api"); code != 0 || !strings.Contains(out, "posted evt_via_api") {
 		t.Errorf("publish --via-api (exit %d): %s%s", code, out, errs)
 	}
+	// Delivered and recorded before the test send below, which is to be
+	// the newest attempt.
+	hubtest.Eventually(t, 10*time.Second, "the API's event in the log", func() bool {
+		out, _, _ := cli("attempts", "list", "wh_cli")
+		return strings.Contains(out, "evt_via_api:wh_cli")
+	})
 	if _, errs, code = cli("dlq", "get", "999999"); code != 1 || !strings.Contains(errs, "not_found") {
 		t.Errorf("dlq get unknown (exit %d): %s", code, errs)
 	}
