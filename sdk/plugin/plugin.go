@@ -17,7 +17,8 @@
 package plugin
 
 import (
-	"fmt"
+	"errors"
+	"strconv"
 
 	"github.com/hookhub/hookhub/sdk/abi"
 )
@@ -74,12 +75,28 @@ func run(f Func, in *abi.Input, err error, dst []byte) (encoded []byte) {
 	}
 	defer func() {
 		if r := recover(); r != nil {
-			encoded = abi.AppendOutput(dst[:0], nil, fmt.Errorf("plugin panicked: %v", r))
+			encoded = abi.AppendOutput(dst[:0], nil, errors.New("plugin panicked: "+panicText(r)))
 		}
 	}()
 	if f == nil {
-		return abi.AppendOutput(dst, nil, fmt.Errorf("plugin registered no function (call plugin.Handle in init)"))
+		return abi.AppendOutput(dst, nil, errors.New("plugin registered no function (call plugin.Handle in init)"))
 	}
 	out, err := f(in)
 	return abi.AppendOutput(dst, out, err)
+}
+
+// panicText is a recovered panic value as text, as fmt's %v would write
+// the usual ones (this package does not link fmt: see abi.ErrMalformed).
+func panicText(r any) string {
+	switch v := r.(type) {
+	case error:
+		return v.Error()
+	case string:
+		return v
+	case interface{ String() string }:
+		return v.String()
+	case int:
+		return strconv.Itoa(v)
+	}
+	return "a value that is not an error, a string or an int"
 }
