@@ -232,7 +232,7 @@ func TestOrderedBacklogHoldsUpNoOtherAccount(t *testing.T) {
 	// The sequencer has taken what it may of acme's (at least a second at
 	// this rate), so beta's comes after it in the stream.
 	hubtest.Eventually(t, 60*time.Second, "acme's backlog held", func() bool {
-		info, err := js.Consumer(t.Context(), streamName("hookhub", "EVENTS"), "sequencer_acme")
+		info, err := js.Consumer(t.Context(), streamName("hookhub", "EVENTS"), bus.NewNames("hookhub").Sequencer("acme"))
 		if err != nil {
 			info, err = js.Consumer(t.Context(), streamName("hookhub", "EVENTS"), "sequencer")
 		}

@@ -66,8 +66,23 @@ func (n Names) Operational(account, eventType string) string {
 }
 
 // Sequencer is the consumer that reads account's events in order for its
-// ordered webhooks: sequencer_<account>.
-func (n Names) Sequencer(account string) string { return SequencerPrefix + account }
+// ordered webhooks: sequencer_<account>_<8 hex digits of its SHA-256>. The
+// digits keep two accounts whose ids differ only in case apart on a disk
+// that does not (the embedded server's file store on macOS or Windows).
+func (n Names) Sequencer(account string) string {
+	sum := sha256.Sum256([]byte(account))
+	return SequencerPrefix + account + "_" + hex.EncodeToString(sum[:4])
+}
+
+// SequencerAccount is the account whose sequencer consumer is named name.
+func (n Names) SequencerAccount(name string) (string, bool) {
+	rest, ok := strings.CutPrefix(name, SequencerPrefix)
+	i := strings.LastIndexByte(rest, '_')
+	if !ok || i < 0 || n.Sequencer(rest[:i]) != name {
+		return "", false
+	}
+	return rest[:i], true
+}
 
 // SequencerPrefix begins the name of every account's sequencer consumer.
 const SequencerPrefix = "sequencer_"

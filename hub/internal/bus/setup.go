@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"strings"
 	"time"
 
 	"github.com/nats-io/nats.go/jetstream"
@@ -317,7 +316,7 @@ func (b *Bus) SequencerAccounts(ctx context.Context) ([]string, error) {
 	names := st.ConsumerNames(ctx)
 	var out []string
 	for name := range names.Name() {
-		if account, ok := strings.CutPrefix(name, SequencerPrefix); ok {
+		if account, ok := b.Names.SequencerAccount(name); ok {
 			out = append(out, account)
 		}
 	}

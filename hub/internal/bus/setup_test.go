@@ -3,6 +3,7 @@ package bus_test
 import (
 	"context"
 	"errors"
+	"strings"
 	"testing"
 	"time"
 
@@ -138,5 +139,25 @@ func TestSequencerTakesOverFromTheSharedOne(t *testing.T) {
 	}
 	if accounts, err := b.SequencerAccounts(ctx); err != nil || len(accounts) != 1 || accounts[0] != "acme" {
 		t.Errorf("sequencer accounts %v, %v; want acme", accounts, err)
+	}
+}
+
+// TestSequencerNames: each account's consumer name gives the account back,
+// accounts whose ids differ only in case get names that differ otherwise
+// too, and no other consumer is taken for one.
+func TestSequencerNames(t *testing.T) {
+	n := bus.NewNames("hookhub")
+	for _, account := range []string{"acme", "Acme", "a_b", "x-1"} {
+		if got, ok := n.SequencerAccount(n.Sequencer(account)); !ok || got != account {
+			t.Errorf("%s: read back %q, %v", account, got, ok)
+		}
+	}
+	if strings.EqualFold(n.Sequencer("acme"), n.Sequencer("Acme")) {
+		t.Errorf("%s and %s differ only in case", n.Sequencer("acme"), n.Sequencer("Acme"))
+	}
+	for _, other := range []string{"sequencer", "sequencer_acme", "router", "sequencer_acme_00000000"} {
+		if a, ok := n.SequencerAccount(other); ok {
+			t.Errorf("%s taken for account %q's sequencer", other, a)
+		}
 	}
 }
