@@ -256,10 +256,13 @@ const SequencerMaxAckPending = 1000
 // account, had got to, if that is earlier.
 func (b *Bus) Sequencer(ctx context.Context, account string) (jetstream.Consumer, error) {
 	b.seqMu.Lock()
-	defer b.seqMu.Unlock()
-	if c := b.seqs[account]; c != nil {
+	c := b.seqs[account]
+	b.seqMu.Unlock()
+	if c != nil {
 		return c, nil
 	}
+	// Looked up or made without the lock: one account's first ordered event
+	// does not wait on another's JetStream calls.
 	n := b.Names
 	c, err := b.JS.Consumer(ctx, n.EventsStream, n.Sequencer(account))
 	if err != nil {
@@ -268,6 +271,8 @@ func (b *Bus) Sequencer(ctx context.Context, account string) (jetstream.Consumer
 	if err != nil {
 		return nil, err
 	}
+	b.seqMu.Lock()
+	defer b.seqMu.Unlock()
 	if b.seqs == nil {
 		b.seqs = map[string]jetstream.Consumer{}
 	}
