@@ -320,7 +320,7 @@ func (d *decoder) bytes() []byte {
 		return nil
 	}
 	if uint64(n) > uint64(len(d.b)-d.off) {
-		d.fail("a field of " + strconv.Itoa(int(n)) + " bytes runs past the end")
+		d.fail("a field of " + strconv.FormatUint(uint64(n), 10) + " bytes runs past the end")
 		return nil
 	}
 	v := d.b[d.off : d.off+int(n) : d.off+int(n)]
@@ -340,7 +340,7 @@ func (d *decoder) optString(old string) string {
 func (d *decoder) count(limit int) int {
 	n := d.u32()
 	if d.err == nil && n > uint32(limit) {
-		d.fail("count " + strconv.Itoa(int(n)) + " is over the limit of " + strconv.Itoa(int(limit)))
+		d.fail("count " + strconv.FormatUint(uint64(n), 10) + " is over the limit of " + strconv.Itoa(limit))
 		return 0
 	}
 	return int(n)

@@ -85,18 +85,49 @@ func run(f Func, in *abi.Input, err error, dst []byte) (encoded []byte) {
 	return abi.AppendOutput(dst, out, err)
 }
 
-// panicText is a recovered panic value as text, as fmt's %v would write
-// the usual ones (this package does not link fmt: see abi.ErrMalformed).
-func panicText(r any) string {
+// panicText is a recovered panic value as text, as fmt's %v writes the
+// usual ones: errors, Stringers, strings, numbers and booleans (this
+// package does not link fmt: see abi.ErrMalformed). An Error or String
+// method that panics itself (a nil receiver) gives "<nil>", as with fmt.
+func panicText(r any) (text string) {
+	defer func() {
+		if recover() != nil {
+			text = "<nil>"
+		}
+	}()
 	switch v := r.(type) {
 	case error:
 		return v.Error()
-	case string:
-		return v
 	case interface{ String() string }:
 		return v.String()
+	case string:
+		return v
+	case bool:
+		return strconv.FormatBool(v)
 	case int:
 		return strconv.Itoa(v)
+	case int8:
+		return strconv.FormatInt(int64(v), 10)
+	case int16:
+		return strconv.FormatInt(int64(v), 10)
+	case int32:
+		return strconv.FormatInt(int64(v), 10)
+	case int64:
+		return strconv.FormatInt(v, 10)
+	case uint:
+		return strconv.FormatUint(uint64(v), 10)
+	case uint8:
+		return strconv.FormatUint(uint64(v), 10)
+	case uint16:
+		return strconv.FormatUint(uint64(v), 10)
+	case uint32:
+		return strconv.FormatUint(uint64(v), 10)
+	case uint64:
+		return strconv.FormatUint(v, 10)
+	case float32:
+		return strconv.FormatFloat(float64(v), 'g', -1, 32)
+	case float64:
+		return strconv.FormatFloat(v, 'g', -1, 64)
 	}
-	return "a value that is not an error, a string or an int"
+	return "a value of a type without an Error or String method"
 }

@@ -2,6 +2,7 @@ package plugin_test
 
 import (
 	"errors"
+	"fmt"
 	"os"
 	"os/exec"
 	"slices"
@@ -43,5 +44,27 @@ func TestTemplateLinksNoFmt(t *testing.T) {
 	}
 	if slices.Contains(strings.Fields(string(out)), "fmt") {
 		t.Error("the template, built for wasip1, links fmt")
+	}
+}
+
+type nilErr struct{ msg *string }
+
+func (e *nilErr) Error() string { return *e.msg }
+
+// TestPanicTextAsFmt: a panic's value reads as fmt's %v writes it, for the
+// values a plugin panics with, and a nil error's Error that panics in turn
+// gives "<nil>" instead of trapping the module.
+func TestPanicTextAsFmt(t *testing.T) {
+	for _, v := range []any{errors.New("boom"), "boom", 42, int64(-5), uint32(7), 1.5, float32(0.25), true} {
+		in := abi.AppendInput(nil, &abi.Input{Webhook: "w", Events: [][]byte{[]byte(`{}`)}})
+		_, err := abi.DecodeOutput(plugin.Call(func(*abi.Input) (*abi.Output, error) { panic(v) }, in))
+		if want := fmt.Sprintf("plugin panicked: %v", v); err == nil || err.Error() != want {
+			t.Errorf("panic(%#v): %v, want %q", v, err, want)
+		}
+	}
+	in := abi.AppendInput(nil, &abi.Input{Webhook: "w", Events: [][]byte{[]byte(`{}`)}})
+	_, err := abi.DecodeOutput(plugin.Call(func(*abi.Input) (*abi.Output, error) { panic(&nilErr{}) }, in))
+	if err == nil || err.Error() != "plugin panicked: <nil>" {
+		t.Errorf("a nil error's panic: %v", err)
 	}
 }
