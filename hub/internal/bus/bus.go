@@ -72,8 +72,9 @@ type Bus struct {
 	Limits         LogLimits
 	log            zerolog.Logger
 
-	seqMu sync.Mutex
-	seqs  map[string]jetstream.Consumer // each account's sequencer consumer, once known to exist
+	seqMu  sync.Mutex
+	seqs   map[string]jetstream.Consumer // each account's sequencer consumer, once known to exist
+	seqGen uint64                        // counts ForgetSequencer calls
 
 	archiveMu sync.Mutex
 	archive   jetstream.Stream // the archive stream, once looked up (archiveStream)

@@ -8,6 +8,8 @@ import (
 
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
+
+	"github.com/hookhub/hookhub/sdk/event"
 )
 
 // Names are the subjects, streams, consumers and buckets of one hub prefix.
@@ -78,7 +80,7 @@ func (n Names) Sequencer(account string) string {
 func (n Names) SequencerAccount(name string) (string, bool) {
 	rest, ok := strings.CutPrefix(name, SequencerPrefix)
 	i := strings.LastIndexByte(rest, '_')
-	if !ok || i < 0 || n.Sequencer(rest[:i]) != name {
+	if !ok || i < 0 || !event.ValidAccount(rest[:i]) || n.Sequencer(rest[:i]) != name {
 		return "", false
 	}
 	return rest[:i], true

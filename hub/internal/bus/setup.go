@@ -256,7 +256,7 @@ const SequencerMaxAckPending = 1000
 // account, had got to, if that is earlier.
 func (b *Bus) Sequencer(ctx context.Context, account string) (jetstream.Consumer, error) {
 	b.seqMu.Lock()
-	c := b.seqs[account]
+	c, gen := b.seqs[account], b.seqGen
 	b.seqMu.Unlock()
 	if c != nil {
 		return c, nil
@@ -273,6 +273,9 @@ func (b *Bus) Sequencer(ctx context.Context, account string) (jetstream.Consumer
 	}
 	b.seqMu.Lock()
 	defer b.seqMu.Unlock()
+	if b.seqGen != gen {
+		return c, nil // a consumer was forgotten meanwhile: maybe this one, so not kept
+	}
 	if b.seqs == nil {
 		b.seqs = map[string]jetstream.Consumer{}
 	}
@@ -332,11 +335,13 @@ func (b *Bus) SequencerAccounts(ctx context.Context) ([]string, error) {
 }
 
 // ForgetSequencer drops what Sequencer knows of account's consumer, which
-// ended: the next call looks it up again.
+// ended or is gone: the next call looks it up again (and a call under way
+// does not keep what it found).
 func (b *Bus) ForgetSequencer(account string) {
 	b.seqMu.Lock()
 	defer b.seqMu.Unlock()
 	delete(b.seqs, account)
+	b.seqGen++
 }
 
 // DropSharedSequencer deletes the one sequencer consumer of hubs older than

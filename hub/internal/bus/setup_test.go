@@ -155,7 +155,7 @@ func TestSequencerNames(t *testing.T) {
 	if strings.EqualFold(n.Sequencer("acme"), n.Sequencer("Acme")) {
 		t.Errorf("%s and %s differ only in case", n.Sequencer("acme"), n.Sequencer("Acme"))
 	}
-	for _, other := range []string{"sequencer", "sequencer_acme", "router", "sequencer_acme_00000000"} {
+	for _, other := range []string{"sequencer", "sequencer_acme", "router", "sequencer_acme_00000000", n.Sequencer(""), n.Sequencer("a.b")} {
 		if a, ok := n.SequencerAccount(other); ok {
 			t.Errorf("%s taken for account %q's sequencer", other, a)
 		}

@@ -95,6 +95,17 @@ func (e *Engine) runSequencer(ctx context.Context) {
 			nextLook = time.Now().Add(30 * time.Second) // another hub's, and an older hub's again
 			if found, err := e.o.Bus.SequencerAccounts(ctx); err == nil {
 				existing = found
+				// A consumer deleted while this hub could not hear of it
+				// leaves a consume that pulls in vain and never ends: stop
+				// it; the account's is looked up (or made) again.
+				for account, cc := range consuming {
+					if !slices.Contains(found, account) {
+						cc.Stop()
+						<-cc.Closed()
+						delete(consuming, account)
+						e.o.Bus.ForgetSequencer(account)
+					}
+				}
 			} else if ctx.Err() == nil {
 				e.log.Warn().Err(err).Msg("ordered delivery: listing the consumers; trying again in 30 s")
 			}
