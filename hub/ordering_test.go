@@ -247,3 +247,35 @@ func TestOrderedBacklogHoldsUpNoOtherAccount(t *testing.T) {
 		t.Errorf("acme's stuck webhook got %d requests, want its first attempt only", n)
 	}
 }
+
+// TestEveryAccountsSequencerIsRead: a sequencer consumer made after the
+// hub started, for an account with no ordered webhook here (another hub
+// made it, or the webhook is gone), is found at the hub's next look (every
+// 30 s) and read, so it does not keep the account's events in the stream.
+func TestEveryAccountsSequencerIsRead(t *testing.T) {
+	if testing.Short() {
+		t.Skip("waits for the hub's 30 s look")
+	}
+	r := startHub(t, `{"webhooks":[]}`, nil)
+	time.Sleep(2 * time.Second) // the hub's first look done: the consumer comes after it
+	js := r.JetStream()
+	n := bus.NewNames("hookhub")
+	if _, err := js.CreateConsumer(t.Context(), streamName("hookhub", "EVENTS"), jetstream.ConsumerConfig{
+		Durable: n.Sequencer("gone"), AckPolicy: jetstream.AckExplicitPolicy, FilterSubjects: n.EventsOf("gone"),
+		PriorityPolicy: jetstream.PriorityPolicyPinned, PriorityGroups: []string{bus.SequencerGroup}, PinnedTTL: 30 * time.Second,
+	}); err != nil {
+		t.Fatal(err)
+	}
+	const subject = "hookhub.events.gone.contact.updated"
+	for i := range 3 {
+		publishRaw(t, r, subject, "", fmt.Sprintf(`{"specversion":"1.0","id":"g%d","source":"s","type":"contact.updated","account":"gone","data":{"email":"a@example.com"}}`, i))
+	}
+	hubtest.Eventually(t, 45*time.Second, "the account's events read and gone from the stream", func() bool {
+		st, err := js.Stream(t.Context(), streamName("hookhub", "EVENTS"))
+		if err != nil {
+			return false
+		}
+		info, err := st.Info(t.Context(), jetstream.WithSubjectFilter(subject))
+		return err == nil && info.State.Subjects[subject] == 0
+	})
+}
