@@ -13,9 +13,6 @@ import (
 	"github.com/hookhub/hookhub/hub/internal/bus"
 )
 
-// HeaderBatch marks a job that carries a whole batch (bus.HeaderBatch).
-const HeaderBatch = bus.HeaderBatch
-
 // HeaderStored carries a retried job's first stored time (RFC 3339): the
 // body's timestamp of an event without one, the same on every attempt. A
 // retry is a new message, whose own time is later.
@@ -147,7 +144,7 @@ func (e *Engine) dispatch(m jetstream.Msg) {
 		return
 	}
 	webhook := m.Headers().Get(bus.HeaderWebhook)
-	if m.Headers().Get(HeaderBatch) != "" {
+	if m.Headers().Get(bus.HeaderBatch) != "" {
 		u, err := scheduledBatch(m, webhook)
 		if err != nil {
 			e.wg.Add(1)

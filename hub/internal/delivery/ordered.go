@@ -87,6 +87,12 @@ func (e *Engine) runSequencer(ctx context.Context) {
 		nextLook time.Time
 		retryAt  = map[string]time.Time{} // an account whose consumer failed
 	)
+	// forget drops account's consume, which ended: its consumer is looked
+	// up (or made) again.
+	forget := func(account string) {
+		delete(consuming, account)
+		e.o.Bus.ForgetSequencer(account)
+	}
 	for {
 		if s := e.o.Snapshots.Snapshot(); s != snap {
 			snap, ordered = s, orderedAccounts(s)
@@ -96,14 +102,12 @@ func (e *Engine) runSequencer(ctx context.Context) {
 			if found, err := e.o.Bus.SequencerAccounts(ctx); err == nil {
 				existing = found
 				// A consumer deleted while this hub could not hear of it
-				// leaves a consume that pulls in vain and never ends: stop
-				// it; the account's is looked up (or made) again.
+				// leaves a consume that pulls in vain and never ends.
 				for account, cc := range consuming {
 					if !slices.Contains(found, account) {
 						cc.Stop()
 						<-cc.Closed()
-						delete(consuming, account)
-						e.o.Bus.ForgetSequencer(account)
+						forget(account)
 					}
 				}
 			} else if ctx.Err() == nil {
@@ -115,9 +119,8 @@ func (e *Engine) runSequencer(ctx context.Context) {
 		}
 		for account, cc := range consuming {
 			select {
-			case <-cc.Closed(): // ended on its own (deleted?): look it up again
-				delete(consuming, account)
-				e.o.Bus.ForgetSequencer(account)
+			case <-cc.Closed(): // ended on its own (deleted?)
+				forget(account)
 			default:
 			}
 		}

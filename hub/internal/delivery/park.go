@@ -54,7 +54,7 @@ func (e *Engine) scheduleRetry(ctx context.Context, u *unit, delay time.Duration
 		if err != nil {
 			return at, err
 		}
-		msg.Header.Set(HeaderBatch, strconv.Itoa(len(u.items)))
+		msg.Header.Set(bus.HeaderBatch, strconv.Itoa(len(u.items)))
 		msg.Data = b
 	} else {
 		msg.Header.Set(bus.HeaderEventID, u.items[0].EventID)

@@ -207,7 +207,7 @@ func (e *Engine) deadLetter(ctx context.Context, u *unit, res result) error {
 			msg.Header.Set(bus.HeaderStatus, strconv.Itoa(res.status))
 		}
 		if u.batch {
-			msg.Header.Set(HeaderBatch, u.id)
+			msg.Header.Set(bus.HeaderBatch, u.id)
 		}
 		msg.Header.Set(bus.HeaderFailedAt, failedAt)
 		msg.Header.Set(jetstream.MsgIDHeader, it.Job+"#"+strconv.Itoa(u.attempt)+"#dead")
