@@ -152,7 +152,7 @@ func (b *Bus) Setup(ctx context.Context) error {
 	}
 	for _, sc := range streams {
 		sc.Replicas = b.Replicas
-		st, err := b.JS.CreateOrUpdateStream(ctx, sc)
+		st, err := b.ensureStream(ctx, sc)
 		if err == nil && sc.Name == n.EventsStream {
 			if w := st.CachedInfo().Config.Duplicates; w != 0 {
 				b.log.Warn().Dur("duplicate_window", w).Msg("the NATS server gave the events stream a de-duplication window, one for every account " +
@@ -167,7 +167,7 @@ func (b *Bus) Setup(ctx context.Context) error {
 			if sc.MaxBytes /= 2; sc.MaxBytes < 64<<20 {
 				sc.MaxBytes = -1
 			}
-			if _, err = b.JS.CreateOrUpdateStream(ctx, sc); err == nil {
+			if _, err = b.ensureStream(ctx, sc); err == nil {
 				b.log.Warn().Int64("attempt_log_max_bytes", sc.MaxBytes).
 					Msg("JetStream offers less storage than the attempt log's default bound (8 GiB): the log keeps this many bytes (-1: no bound but attempt_retention); set attempt_log_max_bytes to choose")
 			}
@@ -213,6 +213,20 @@ func (b *Bus) Setup(ctx context.Context) error {
 		}
 	}
 	return nil
+}
+
+// ensureStream creates the stream, or updates it only when its config
+// differs: JetStream answers a create whose config equals the stream's with
+// the stream, and writes nothing. A hub that starts against set-up streams
+// so rewrites none of them (in a cluster, no Raft proposal per stream and
+// start), and races no other hub's consumer creation (nats-server 2.15's
+// stream update writes a field its consumer creation reads unlocked).
+func (b *Bus) ensureStream(ctx context.Context, sc jetstream.StreamConfig) (jetstream.Stream, error) {
+	st, err := b.JS.CreateStream(ctx, sc)
+	if errors.Is(err, jetstream.ErrStreamNameAlreadyInUse) {
+		return b.JS.UpdateStream(ctx, sc)
+	}
+	return st, err
 }
 
 // isStorageShort says whether err is JetStream's "insufficient storage

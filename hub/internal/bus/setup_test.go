@@ -68,6 +68,32 @@ func TestSetupDropsTheEventsWindow(t *testing.T) {
 	}
 }
 
+// TestSetupRewritesNoStream: a hub that starts against streams already set
+// up as it would set them sends JetStream no stream update: none is
+// proposed per restart in a cluster, and none races another hub's consumer
+// creation (a data race inside nats-server 2.15 that failed CI under -race).
+func TestSetupRewritesNoStream(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	b := openBus(t, ctx)
+	if err := b.Setup(ctx); err != nil {
+		t.Fatal(err)
+	}
+	updates, err := b.NC.SubscribeSync("$JS.API.STREAM.UPDATE.>")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := b.Setup(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if err := b.NC.Flush(); err != nil {
+		t.Fatal(err)
+	}
+	if m, err := updates.NextMsg(200 * time.Millisecond); err == nil {
+		t.Errorf("the second Setup updated %s, whose config it had not changed", m.Subject)
+	}
+}
+
 // TestSequencerTakesOverFromTheSharedOne: a hub started where older hubs
 // ran one sequencer consumer for every account starts an account's own
 // where that one had got to, not at the router's floor, so no ordered
