@@ -1,7 +1,6 @@
 package delivery
 
 import (
-	"encoding/json"
 	"fmt"
 	"math/rand/v2"
 	"strconv"
@@ -81,7 +80,8 @@ func scheduledBatch(m jetstream.Msg, webhook string) (*unit, error) {
 	if md, err := m.Metadata(); err == nil {
 		u.seq = md.Sequence.Stream
 	}
-	if err := json.Unmarshal(m.Data(), &u.items); err != nil || len(u.items) == 0 {
+	var err error
+	if u.items, err = bus.UnmarshalBatch(m.Data()); err != nil || len(u.items) == 0 {
 		return u, fmt.Errorf("%w: a scheduled batch is unreadable", ErrPermanent)
 	}
 	return u, nil

@@ -2,7 +2,6 @@ package delivery
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"strconv"
@@ -158,36 +157,37 @@ func accountOf(subject string) string {
 
 // record publishes one attempt record per event of the unit.
 func (e *Engine) record(u *unit, res result, outcome string, next *time.Time) {
-	at := time.Now().UTC()
+	shared := &Attempt{
+		Webhook: u.webhook, Account: u.account(), Attempt: u.attempt,
+		Outcome: outcome, Status: res.status, LatencyMS: float64(res.latency.Microseconds()) / 1000,
+		Response: res.excerpt, Headers: res.headers, At: time.Now().UTC(), NextRetryAt: next,
+	}
+	if u.batch {
+		shared.Batch = u.id
+	}
+	if res.err != nil {
+		shared.Error = res.err.Error()
+	}
+	enc, err := newAttemptEncoder(shared)
+	if err != nil {
+		e.log.Warn().Err(err).Str("webhook", u.webhook).Msg("recording the attempt failed")
+		return
+	}
 	for i, it := range u.items {
-		rec := &Attempt{
-			Job: it.Job, Webhook: u.webhook, Account: u.account(), EventID: it.EventID, Attempt: u.attempt,
-			Outcome: outcome, Status: res.status, LatencyMS: float64(res.latency.Microseconds()) / 1000,
-			Response: res.excerpt, Headers: res.headers, At: at, NextRetryAt: next,
-		}
-		if u.batch {
-			rec.Batch = u.id
-		}
+		var typ string
 		if i < len(res.types) {
-			rec.EventType = res.types[i]
+			typ = res.types[i]
 		} else if ev, err := envelope.ParseStored(it.Raw); err == nil {
-			rec.EventType = ev.Type // no request was built (webhook disabled, inactive or gone)
-		}
-		if res.err != nil {
-			rec.Error = res.err.Error()
-		}
-		b, err := json.Marshal(rec)
-		if err != nil {
-			continue
+			typ = ev.Type // no request was built (webhook disabled, inactive or gone)
 		}
 		// A JetStream publish, not a plain one: a plain publish the stream
 		// cannot take in time is dropped without a word, and the stats and
 		// the attempts API read this log. The async publish also bounds
 		// how many wait for the server.
-		msg := nats.NewMsg(e.o.Bus.Names.Attempt(rec.Account, rec.Webhook))
-		msg.Data = b
+		msg := nats.NewMsg(e.o.Bus.Names.Attempt(shared.Account, shared.Webhook))
+		msg.Data = enc.record(it.Job, it.EventID, typ)
 		if _, err := e.o.Bus.JS.PublishMsgAsync(msg); err != nil {
-			e.log.Warn().Err(err).Str("job", rec.Job).Msg("recording the attempt failed")
+			e.log.Warn().Err(err).Str("job", it.Job).Msg("recording the attempt failed")
 		}
 	}
 }
