@@ -1,8 +1,9 @@
 package delivery
 
 import (
+	"bytes"
 	"encoding/json"
-	"time"
+	"errors"
 	"unicode/utf8"
 )
 
@@ -16,43 +17,26 @@ type attemptEncoder struct {
 	tail []byte // ,"attempt":... to the closing brace
 }
 
-// recordHead and recordTail are Attempt's fields around those of each
-// event, in Attempt's order and with its tags.
-type recordHead struct {
-	Batch   string `json:"batch,omitempty"`
-	Webhook string `json:"webhook"`
-	Account string `json:"account"`
-}
-
-type recordTail struct {
-	Attempt     int                 `json:"attempt"`
-	Outcome     string              `json:"outcome"`
-	Status      int                 `json:"status,omitempty"`
-	LatencyMS   float64             `json:"latency_ms"`
-	Error       string              `json:"error,omitempty"`
-	Response    string              `json:"response,omitempty"`
-	Headers     map[string][]string `json:"request_headers,omitempty"`
-	At          time.Time           `json:"at"`
-	NextRetryAt *time.Time          `json:"next_retry_at,omitempty"`
-	Test        bool                `json:"test,omitempty"`
-}
-
 // newAttemptEncoder encodes what every record of the unit shares: a's
-// fields but Job, EventID and EventType.
+// fields but Job, EventID and EventType, which must be empty. json.Marshal
+// writes them in Attempt's order: "job", then "batch", "webhook" and
+// "account" (the head), "event_id", "event_type" (empty: left out), then
+// the rest (the tail). A quote inside a string is escaped, so the first
+// `,"event_id":""` is the field.
 func newAttemptEncoder(a *Attempt) (*attemptEncoder, error) {
-	head, err := json.Marshal(recordHead{Batch: a.Batch, Webhook: a.Webhook, Account: a.Account})
+	if a.Job != "" || a.EventID != "" || a.EventType != "" {
+		return nil, errors.New("delivery: an attempt encoder's shared record names an event")
+	}
+	b, err := json.Marshal(a)
 	if err != nil {
 		return nil, err
 	}
-	t := recordTail{Attempt: a.Attempt, Outcome: a.Outcome, Status: a.Status, LatencyMS: a.LatencyMS, Error: a.Error,
-		Response: a.Response, Headers: a.Headers, At: a.At, NextRetryAt: a.NextRetryAt, Test: a.Test}
-	tail, err := json.Marshal(t)
-	if err != nil {
-		return nil, err
+	const job, eventID = `{"job":""`, `,"event_id":""`
+	i := bytes.Index(b, []byte(eventID))
+	if !bytes.HasPrefix(b, []byte(job)) || i < 0 {
+		return nil, errors.New("delivery: json.Marshal wrote an attempt record in an unexpected layout")
 	}
-	// {"webhook":...} -> ,"webhook":...  and {"attempt":...} -> ,"attempt":...}
-	head[0], tail[0] = ',', ','
-	return &attemptEncoder{head: head[:len(head)-1], tail: tail}, nil
+	return &attemptEncoder{head: b[len(job):i], tail: b[i+len(eventID):]}, nil
 }
 
 // record is the record of one event: job, eventID and eventType with the
