@@ -217,10 +217,11 @@ func (b *Bus) Setup(ctx context.Context) error {
 
 // ensureStream creates the stream, or updates it only when its config
 // differs: JetStream answers a create whose config equals the stream's with
-// the stream, and writes nothing. A hub that starts against set-up streams
-// so rewrites none of them (in a cluster, no Raft proposal per stream and
-// start), and races no other hub's consumer creation (nats-server 2.15's
-// stream update writes a field its consumer creation reads unlocked).
+// the stream, and changes nothing (in a cluster the create is still
+// proposed, and each replica finds nothing to change). A hub that starts
+// against set-up streams so rewrites none of them, and races no other
+// hub's consumer creation (nats-server 2.15's stream update writes a field
+// its consumer creation reads unlocked).
 func (b *Bus) ensureStream(ctx context.Context, sc jetstream.StreamConfig) (jetstream.Stream, error) {
 	st, err := b.JS.CreateStream(ctx, sc)
 	if errors.Is(err, jetstream.ErrStreamNameAlreadyInUse) {
