@@ -1,6 +1,7 @@
 package hub_test
 
 import (
+	"bytes"
 	"encoding/json"
 	"fmt"
 	"net/http"
@@ -278,5 +279,39 @@ func TestRetryWithoutWakeUpIsSwept(t *testing.T) {
 	recs := attempts(t, &running{Hub: first}, 1)
 	if recs[0].Attempt != 2 || recs[0].Outcome != delivery.OutcomeDelivered {
 		t.Errorf("attempt record %+v, want attempt 2 delivered", recs[0])
+	}
+}
+
+// TestUnreadableBatchJobDeadLettered: a batch job whose data cannot be read
+// (only the hub writes jobs, so this is a fault, not an input) is not
+// dropped: it lands in the dead letters as it is, with the reason.
+func TestUnreadableBatchJobDeadLettered(t *testing.T) {
+	rc := hubtest.NewReceiver(t)
+	doc := `{"webhooks":[` + webhookJSON("wh", "acme", rc.URL, `"events":["*"],"batch":{"max_events":10,"max_wait":"50ms"}`) + `]}`
+	r := startHub(t, doc, nil)
+	names := bus.NewNames("hookhub")
+	corrupt := []byte(`[{"job":1,"event_id":"evt_1","event":{}}]`)
+	m := nats.NewMsg(names.Delivery("acme", "wh"))
+	m.Header.Set(bus.HeaderJob, "batch_corrupt")
+	m.Header.Set(bus.HeaderWebhook, "wh")
+	m.Header.Set(bus.HeaderBatch, "1")
+	m.Header.Set(bus.HeaderAttempt, "2")
+	m.Data = corrupt
+	if _, err := r.JetStream().PublishMsg(t.Context(), m); err != nil {
+		t.Fatal(err)
+	}
+	dl := r.waitStream(t, streamName("hookhub", "DLQ"), 1, 20*time.Second)
+	if len(dl) != 1 {
+		t.Fatalf("dead letters = %d, want the unreadable batch", len(dl))
+	}
+	h := dl[0].Headers()
+	if !strings.Contains(h.Get(bus.HeaderReason), "unreadable") || h.Get(bus.HeaderJob) != "batch_corrupt" || h.Get(bus.HeaderWebhook) != "wh" {
+		t.Errorf("dead letter headers = %v", h)
+	}
+	if !bytes.Equal(dl[0].Data(), corrupt) {
+		t.Errorf("dead letter holds %s, want the job's data %s", dl[0].Data(), corrupt)
+	}
+	if n := rc.Count(); n != 0 {
+		t.Errorf("%d requests for an unreadable batch", n)
 	}
 }

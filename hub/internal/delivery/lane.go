@@ -1,6 +1,7 @@
 package delivery
 
 import (
+	"errors"
 	"fmt"
 	"math/rand/v2"
 	"strconv"
@@ -77,13 +78,24 @@ func scheduledBatch(m jetstream.Msg, webhook string) (*unit, error) {
 	h := m.Headers()
 	u := &unit{msgs: []jetstream.Msg{m}, id: h.Get(bus.HeaderJob), webhook: webhook, subject: m.Subject(),
 		attempt: attemptOf(h.Get(bus.HeaderAttempt)), batch: true}
-	if md, err := m.Metadata(); err == nil {
+	md, _ := m.Metadata()
+	if md != nil {
 		u.seq = md.Sequence.Stream
 	}
-	var err error
-	if u.items, err = bus.UnmarshalBatch(m.Data()); err != nil || len(u.items) == 0 {
-		return u, fmt.Errorf("%w: a scheduled batch is unreadable", ErrPermanent)
+	items, err := bus.UnmarshalBatch(m.Data())
+	if err == nil && len(items) == 0 {
+		err = errors.New("no events in it")
 	}
+	if err != nil {
+		// Dead-lettered as it is, one item holding the job's data: nothing
+		// is dropped without a trace.
+		u.items = []item{{Job: u.id, Raw: m.Data()}}
+		if md != nil {
+			u.items[0].Stored = md.Timestamp
+		}
+		return u, fmt.Errorf("%w: a scheduled batch is unreadable (%v)", ErrPermanent, err)
+	}
+	u.items = items
 	return u, nil
 }
 
