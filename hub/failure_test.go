@@ -282,13 +282,14 @@ func TestRetryWithoutWakeUpIsSwept(t *testing.T) {
 	}
 }
 
-// TestUnreadableBatchJobDeadLettered: a batch job whose data cannot be read
+// TestUnreadableBatchJobSetAside: a batch job whose data cannot be read
 // (only the hub writes jobs, so this is a fault, not an input) is not
-// dropped: it lands in the dead letters as it is, with the reason.
-func TestUnreadableBatchJobDeadLettered(t *testing.T) {
+// dropped: it is stored as it is with the rejected events, with the reason,
+// listed for its account, and nothing is sent.
+func TestUnreadableBatchJobSetAside(t *testing.T) {
 	rc := hubtest.NewReceiver(t)
 	doc := `{"webhooks":[` + webhookJSON("wh", "acme", rc.URL, `"events":["*"],"batch":{"max_events":10,"max_wait":"50ms"}`) + `]}`
-	r := startHub(t, doc, nil)
+	r, a := startAPIHub(t, doc)
 	names := bus.NewNames("hookhub")
 	corrupt := []byte(`[{"job":1,"event_id":"evt_1","event":{}}]`)
 	m := nats.NewMsg(names.Delivery("acme", "wh"))
@@ -300,18 +301,31 @@ func TestUnreadableBatchJobDeadLettered(t *testing.T) {
 	if _, err := r.JetStream().PublishMsg(t.Context(), m); err != nil {
 		t.Fatal(err)
 	}
-	dl := r.waitStream(t, streamName("hookhub", "DLQ"), 1, 20*time.Second)
-	if len(dl) != 1 {
-		t.Fatalf("dead letters = %d, want the unreadable batch", len(dl))
+	set := r.waitStream(t, streamName("hookhub", "REJECTED"), 1, 20*time.Second)
+	if len(set) != 1 {
+		t.Fatalf("rejected = %d, want the unreadable batch job", len(set))
 	}
-	h := dl[0].Headers()
-	if !strings.Contains(h.Get(bus.HeaderReason), "unreadable") || h.Get(bus.HeaderJob) != "batch_corrupt" || h.Get(bus.HeaderWebhook) != "wh" {
-		t.Errorf("dead letter headers = %v", h)
+	h := set[0].Headers()
+	if !strings.Contains(h.Get(bus.HeaderReason), "unreadable") || h.Get(bus.HeaderJob) != "batch_corrupt" ||
+		h.Get(bus.HeaderWebhook) != "wh" || h.Get(bus.HeaderAccount) != "acme" {
+		t.Errorf("stored with headers %v", h)
 	}
-	if !bytes.Equal(dl[0].Data(), corrupt) {
-		t.Errorf("dead letter holds %s, want the job's data %s", dl[0].Data(), corrupt)
+	if !bytes.Equal(set[0].Data(), corrupt) {
+		t.Errorf("stored %s, want the job's data %s", set[0].Data(), corrupt)
+	}
+	code, list := a.call("GET", "/v1/rejected-events?account=acme", "")
+	if data, _ := list["data"].([]any); code != 200 || len(data) != 1 {
+		t.Errorf("acme's rejected events: %d %v", code, list)
 	}
 	if n := rc.Count(); n != 0 {
 		t.Errorf("%d requests for an unreadable batch", n)
 	}
+	hubtest.Eventually(t, 5*time.Second, "the job gone from the deliveries stream", func() bool {
+		s, err := r.JetStream().Stream(t.Context(), streamName("hookhub", "DELIVERIES"))
+		if err != nil {
+			return false
+		}
+		_, err = s.GetLastMsgForSubject(t.Context(), names.Delivery("acme", "wh"))
+		return err != nil
+	})
 }

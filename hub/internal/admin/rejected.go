@@ -50,7 +50,7 @@ func (s *Server) listRejected(w http.ResponseWriter, r *http.Request) error {
 	for _, m := range msgs {
 		h := m.Header
 		v := RejectedEventView{Seq: m.Seq, EventID: routing.RejectedEventID(h.Get(bus.HeaderEventID), m.Data),
-			Account: h.Get(bus.HeaderAccount), Subject: h.Get("Hookhub-Subject"), Reason: h.Get(bus.HeaderReason), Time: m.Time.UTC()}
+			Account: h.Get(bus.HeaderAccount), Subject: h.Get(bus.HeaderSubject), Reason: h.Get(bus.HeaderReason), Time: m.Time.UTC()}
 		v.Event, v.Truncated = cut(m.Data, RejectedEventMax)
 		out = append(out, v)
 	}

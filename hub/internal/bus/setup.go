@@ -22,6 +22,9 @@ const (
 	// HeaderAccount is the account a rejected event was published for, read
 	// from its subject (absent when the subject names none).
 	HeaderAccount = "Hookhub-Account"
+	// HeaderSubject is the subject a rejected event (or an unreadable job)
+	// came on.
+	HeaderSubject = "Hookhub-Subject"
 	// HeaderEventsSeq is set on an archived event: the sequence of the
 	// message in the events stream that it was archived from.
 	HeaderEventsSeq = "Hookhub-Events-Seq"

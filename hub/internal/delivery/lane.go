@@ -1,6 +1,7 @@
 package delivery
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"math/rand/v2"
@@ -8,6 +9,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/hookhub/hookhub/hub/internal/bus"
@@ -78,8 +80,7 @@ func scheduledBatch(m jetstream.Msg, webhook string) (*unit, error) {
 	h := m.Headers()
 	u := &unit{msgs: []jetstream.Msg{m}, id: h.Get(bus.HeaderJob), webhook: webhook, subject: m.Subject(),
 		attempt: attemptOf(h.Get(bus.HeaderAttempt)), batch: true}
-	md, _ := m.Metadata()
-	if md != nil {
+	if md, err := m.Metadata(); err == nil {
 		u.seq = md.Sequence.Stream
 	}
 	items, err := bus.UnmarshalBatch(m.Data())
@@ -87,16 +88,38 @@ func scheduledBatch(m jetstream.Msg, webhook string) (*unit, error) {
 		err = errors.New("no events in it")
 	}
 	if err != nil {
-		// Dead-lettered as it is, one item holding the job's data: nothing
-		// is dropped without a trace.
-		u.items = []item{{Job: u.id, Raw: m.Data()}}
-		if md != nil {
-			u.items[0].Stored = md.Timestamp
-		}
-		return u, fmt.Errorf("%w: a scheduled batch is unreadable (%v)", ErrPermanent, err)
+		return u, fmt.Errorf("a scheduled batch of webhook %s is unreadable: %w", webhook, err)
 	}
 	u.items = items
 	return u, nil
+}
+
+// setAside stores a job that cannot be read with the rejected events, with
+// the reason, and acks it: only the hub writes jobs, so this is a fault,
+// not an input, and the job is neither dropped without a trace nor read
+// again forever. It holds no event to dead-letter or redrive.
+func (e *Engine) setAside(ctx context.Context, m jetstream.Msg, reason error) {
+	h := m.Headers()
+	out := nats.NewMsg(e.o.Bus.Names.Rejected())
+	out.Header.Set(bus.HeaderReason, oneLine(reason.Error(), 1024))
+	out.Header.Set(bus.HeaderSubject, m.Subject())
+	if account := accountOf(m.Subject()); account != "" {
+		out.Header.Set(bus.HeaderAccount, account)
+	}
+	out.Header.Set(bus.HeaderJob, h.Get(bus.HeaderJob))
+	out.Header.Set(bus.HeaderWebhook, h.Get(bus.HeaderWebhook))
+	out.Data = m.Data()
+	pctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	if _, err := e.o.Bus.JS.PublishMsg(pctx, out); err != nil {
+		e.log.Warn().Err(err).Str("job", h.Get(bus.HeaderJob)).Msg("storing an unreadable job with the rejected events failed; will retry")
+		_ = m.NakWithDelay(5 * time.Second)
+		return
+	}
+	e.Stats.Failed.Add(1)
+	e.log.Error().Str("job", h.Get(bus.HeaderJob)).Str("webhook", h.Get(bus.HeaderWebhook)).Str("reason", reason.Error()).
+		Msg("a job could not be read: stored with the rejected events")
+	_ = m.Ack()
 }
 
 // freshBatch joins job messages of one webhook into a batch.
@@ -160,7 +183,7 @@ func (e *Engine) dispatch(m jetstream.Msg) {
 		u, err := scheduledBatch(m, webhook)
 		if err != nil {
 			e.wg.Add(1)
-			go func() { defer e.wg.Done(); e.settle(e.work, nil, u, result{err: err}) }()
+			go func() { defer e.wg.Done(); e.setAside(e.work, m, err) }()
 			return
 		}
 		e.submit(u)

@@ -263,7 +263,7 @@ func (r *Router) retryBatch(m jetstream.Msg, err error) {
 func (r *Router) batchReject(m jetstream.Msg, i int, raw []byte, reason string) *nats.Msg {
 	out := nats.NewMsg(r.bus.Names.Rejected())
 	out.Header.Set(bus.HeaderReason, batchRejectReason(i, reason))
-	out.Header.Set("Hookhub-Subject", m.Subject())
+	out.Header.Set(bus.HeaderSubject, m.Subject())
 	out.Header.Set(HeaderBatchIndex, strconv.Itoa(i))
 	if account := r.bus.Names.EventAccount(m.Subject(), event.ValidAccount); account != "" {
 		out.Header.Set(bus.HeaderAccount, account)

@@ -311,7 +311,7 @@ func (r *Router) reject(ctx context.Context, m jetstream.Msg, reason string) {
 	r.Stats.Rejected.Add(1)
 	out := nats.NewMsg(r.bus.Names.Rejected())
 	out.Header.Set(bus.HeaderReason, reason)
-	out.Header.Set("Hookhub-Subject", m.Subject())
+	out.Header.Set(bus.HeaderSubject, m.Subject())
 	msgID := m.Headers().Get(jetstream.MsgIDHeader)
 	if msgID != "" {
 		out.Header.Set(bus.HeaderEventID, msgID)
