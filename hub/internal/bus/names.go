@@ -167,6 +167,20 @@ func (n Names) AttemptsAll() string { return n.Prefix + ".attempts.>" }
 // Rejected is the subject of rejected events.
 func (n Names) Rejected() string { return n.Prefix + ".rejected" }
 
+// RejectedMsg is the record, kept with the rejected events, of data that
+// came on subject for account ("" when the subject names none) and was
+// refused for reason.
+func (n Names) RejectedMsg(subject, account, reason string, data []byte) *nats.Msg {
+	m := nats.NewMsg(n.Rejected())
+	m.Header.Set(HeaderReason, reason)
+	m.Header.Set(HeaderSubject, subject)
+	if account != "" {
+		m.Header.Set(HeaderAccount, account)
+	}
+	m.Data = data
+	return m
+}
+
 // EventAccount reads the account an event was published for from its
 // subject: <prefix>.events.<account>.<type>, or the hub's own
 // <prefix>.events.$hub.<account>.<type>. It returns "" when the subject

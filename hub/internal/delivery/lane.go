@@ -9,7 +9,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/hookhub/hookhub/hub/internal/bus"
@@ -100,15 +99,9 @@ func scheduledBatch(m jetstream.Msg, webhook string) (*unit, error) {
 // again forever. It holds no event to dead-letter or redrive.
 func (e *Engine) setAside(ctx context.Context, m jetstream.Msg, reason error) {
 	h := m.Headers()
-	out := nats.NewMsg(e.o.Bus.Names.Rejected())
-	out.Header.Set(bus.HeaderReason, oneLine(reason.Error(), 1024))
-	out.Header.Set(bus.HeaderSubject, m.Subject())
-	if account := accountOf(m.Subject()); account != "" {
-		out.Header.Set(bus.HeaderAccount, account)
-	}
+	out := e.o.Bus.Names.RejectedMsg(m.Subject(), accountOf(m.Subject()), oneLine(reason.Error(), 1024), m.Data())
 	out.Header.Set(bus.HeaderJob, h.Get(bus.HeaderJob))
 	out.Header.Set(bus.HeaderWebhook, h.Get(bus.HeaderWebhook))
-	out.Data = m.Data()
 	pctx, cancel := context.WithTimeout(ctx, 10*time.Second)
 	defer cancel()
 	if _, err := e.o.Bus.JS.PublishMsg(pctx, out); err != nil {

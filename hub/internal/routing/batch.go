@@ -261,17 +261,12 @@ func (r *Router) retryBatch(m jetstream.Msg, err error) {
 // message id names the batch's place in the events stream and the index,
 // so a batch routed again stores its rejections once.
 func (r *Router) batchReject(m jetstream.Msg, i int, raw []byte, reason string) *nats.Msg {
-	out := nats.NewMsg(r.bus.Names.Rejected())
-	out.Header.Set(bus.HeaderReason, batchRejectReason(i, reason))
-	out.Header.Set(bus.HeaderSubject, m.Subject())
+	account := r.bus.Names.EventAccount(m.Subject(), event.ValidAccount)
+	out := r.bus.Names.RejectedMsg(m.Subject(), account, batchRejectReason(i, reason), raw)
 	out.Header.Set(HeaderBatchIndex, strconv.Itoa(i))
-	if account := r.bus.Names.EventAccount(m.Subject(), event.ValidAccount); account != "" {
-		out.Header.Set(bus.HeaderAccount, account)
-	}
 	if md, err := m.Metadata(); err == nil {
 		out.Header.Set(jetstream.MsgIDHeader, fmt.Sprintf("rejected:%s:%d:%d", md.Stream, md.Sequence.Stream, i))
 	}
-	out.Data = raw
 	return out
 }
 

@@ -309,18 +309,12 @@ func printable(s string) string {
 
 func (r *Router) reject(ctx context.Context, m jetstream.Msg, reason string) {
 	r.Stats.Rejected.Add(1)
-	out := nats.NewMsg(r.bus.Names.Rejected())
-	out.Header.Set(bus.HeaderReason, reason)
-	out.Header.Set(bus.HeaderSubject, m.Subject())
+	account := r.bus.Names.EventAccount(m.Subject(), event.ValidAccount)
+	out := r.bus.Names.RejectedMsg(m.Subject(), account, reason, m.Data())
 	msgID := m.Headers().Get(jetstream.MsgIDHeader)
 	if msgID != "" {
 		out.Header.Set(bus.HeaderEventID, msgID)
 	}
-	account := r.bus.Names.EventAccount(m.Subject(), event.ValidAccount)
-	if account != "" {
-		out.Header.Set(bus.HeaderAccount, account)
-	}
-	out.Data = m.Data()
 	pctx, cancel := context.WithTimeout(ctx, 10*time.Second)
 	defer cancel()
 	if _, err := r.bus.JS.PublishMsg(pctx, out); err != nil {
