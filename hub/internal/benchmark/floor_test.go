@@ -28,12 +28,13 @@ import (
 	"github.com/rs/zerolog"
 
 	"github.com/hookhub/hookhub/hub/internal/bus"
+	"github.com/hookhub/hookhub/hub/internal/delivery"
 )
 
 // BenchmarkFloor measures what the parts every delivery needs cost with no
 // hub logic, on this machine: the floor under `hookhub bench`'s
 // cpu_us_per_delivery and under the targets set against it (README, "What
-// bounds it"). Each case's peer (a publisher, a receiver, an API client)
+// bounds it", "The floor, measured"). Each case's peer (a publisher, a receiver, an API client)
 // runs in a process of its own, this test binary again (TestFloorPeer), so
 // that cpu-µs/event counts this process alone (getrusage), as the bench's
 // hub share leaves out its publisher and receivers.
@@ -43,13 +44,15 @@ import (
 //     per message or 100 in one. A reader on the router's consumer takes
 //     each message and acks it (cycle). As the case says, it also writes
 //     each event's archived copy (bus.ArchiveMsg, under the archive's
-//     de-duplication window), or its id alone under that window, and a
-//     500-byte attempt record per event or per message, which a reader follows as the delivery log's index does. It
+//     de-duplication window), or its id alone under that window, and an
+//     attempt record (delivery.Attempt, about 470 bytes) per event or per
+//     message, which a reader follows as the delivery log's index does. It
 //     writes them asynchronously and acks without waiting for their acks,
 //     which the hub may not do: a cheaper use than the hub's own.
 //   - https-post/...: this process POSTs 1 KiB over TLS (HTTP/1.1,
-//     keep-alive, 16 connections: serve's per-webhook default) to the
-//     peer's receiver: a delivery's request, sender's side.
+//     keep-alive, 16 connections, opened before the clock: serve's
+//     per-webhook default) to the peer's receiver: a delivery's request,
+//     sender's side.
 //   - api-request/...: the peer POSTs 1 KiB events (32 connections, as
 //     `hookhub bench --publish api`) to a plain net/http server here that
 //     reads them and answers 202: what one request costs a server before
@@ -115,13 +118,14 @@ type floorCase struct {
 
 // floorPeer is what TestFloorPeer is asked to be, in floorPeerEnv.
 type floorPeer struct {
-	Role  string // publish, receive or api-client
-	URL   string // the NATS server or the API to use
-	Cert  string // receive: where to write its certificate (PEM)
-	N     int    // messages or requests
-	Batch int    // events per message
-	Rate  int    // events/s (0: as fast as possible)
-	Idle  bool   // tick without publishing
+	Role    string // publish, receive or api-client
+	URL     string // the NATS server or the API to use
+	Subject string // publish: the events' subject
+	Cert    string // receive: where to write its certificate (PEM)
+	N       int    // messages or requests
+	Batch   int    // events per message
+	Rate    int    // events/s (0: as fast as possible)
+	Idle    bool   // tick without publishing
 }
 
 const floorPeerEnv = "HOOKHUB_FLOOR_PEER"
@@ -185,12 +189,6 @@ func TestFloorPeer(t *testing.T) {
 		}
 	}
 	event := strings.Repeat("x", 1024)
-	var tick <-chan time.Time
-	if p.Rate > 0 {
-		tk := time.NewTicker(time.Second * time.Duration(max(1, p.Batch)) / time.Duration(p.Rate))
-		defer tk.Stop()
-		tick = tk.C
-	}
 	switch p.Role {
 	case "publish":
 		nc, err := nats.Connect(p.URL)
@@ -206,6 +204,12 @@ func TestFloorPeer(t *testing.T) {
 		if p.Batch > 1 {
 			data = []byte("[" + strings.Repeat(event+",", p.Batch-1) + event + "]")
 		}
+		var tick <-chan time.Time
+		if p.Rate > 0 {
+			tk := time.NewTicker(time.Second * time.Duration(p.Batch) / time.Duration(p.Rate))
+			defer tk.Stop()
+			tick = tk.C
+		}
 		fmt.Println("ready")
 		waitGo()
 		for i := range p.N {
@@ -215,7 +219,7 @@ func TestFloorPeer(t *testing.T) {
 			if p.Idle {
 				continue
 			}
-			m := nats.NewMsg("hookhub.events.acme.contact.subscribed")
+			m := nats.NewMsg(p.Subject)
 			m.Header.Set(jetstream.MsgIDHeader, "acme:evt_"+strconv.Itoa(i))
 			m.Data = data
 			if _, err := js.PublishMsgAsync(m); err != nil {
@@ -247,26 +251,15 @@ func TestFloorPeer(t *testing.T) {
 		fmt.Println("ready")
 		waitGo()
 		body := []byte(`{"specversion":"1.0","id":"evt_1","source":"/bench","type":"contact.subscribed","data":"` + event + `"}`)
-		var wg sync.WaitGroup
-		slots := make(chan struct{}, 32)
-		for range p.N {
-			if tick != nil {
-				<-tick
+		paced(p.N, p.Rate, 32, func() {
+			resp, err := client.Post(p.URL, "application/cloudevents+json", bytes.NewReader(body))
+			if err != nil {
+				t.Error(err)
+				return
 			}
-			slots <- struct{}{}
-			wg.Add(1)
-			go func() {
-				defer func() { <-slots; wg.Done() }()
-				resp, err := client.Post(p.URL, "application/cloudevents+json", bytes.NewReader(body))
-				if err != nil {
-					t.Error(err)
-					return
-				}
-				_, _ = io.Copy(io.Discard, resp.Body)
-				resp.Body.Close()
-			}()
-		}
-		wg.Wait()
+			_, _ = io.Copy(io.Discard, resp.Body)
+			resp.Body.Close()
+		})
 	default:
 		t.Fatalf("no role %q", p.Role)
 	}
@@ -325,11 +318,18 @@ func jetStreamFloor(b *testing.B, c floorCase) {
 	}
 
 	event := []byte(strings.Repeat("x", 1024))
-	record := []byte(`{"job":"evt_0000000000000000:w1","webhook":"w1","account":"acme","event_id":"evt_0000000000000000",` +
-		`"event_type":"contact.subscribed","attempt":1,"outcome":"delivered","status":200,"latency_ms":1.234,` +
-		`"request_headers":{"Content-Type":["application/json"],"User-Agent":["hookhub"],"Webhook-Id":["evt_0000000000000000:w1"],` +
-		`"Webhook-Signature":["v1,K5oZfzN95Z9UVu1EsfQmfVNQhnkZ2pj9o9NDN/H/pI4="],"Webhook-Timestamp":["1790000000"]},` +
-		`"response":"ok","at":"2026-12-02T09:00:00.000000000Z"}`)
+	// An attempt record as the engine writes it (delivery.Attempt).
+	record, err := json.Marshal(delivery.Attempt{
+		Job: "evt_0000000000000000:w1", Webhook: "w1", Account: "acme", EventID: "evt_0000000000000000",
+		EventType: "contact.subscribed", Attempt: 1, Outcome: delivery.OutcomeDelivered, Status: 200, LatencyMS: 1.234,
+		Headers: map[string][]string{"Content-Type": {"application/json"}, "User-Agent": {"hookhub"},
+			"Webhook-Id": {"evt_0000000000000000:w1"}, "Webhook-Signature": {"v1,K5oZfzN95Z9UVu1EsfQmfVNQhnkZ2pj9o9NDN/H/pI4="},
+			"Webhook-Timestamp": {"1790000000"}},
+		Response: "ok", At: time.Date(2026, 12, 2, 9, 0, 0, 0, time.UTC),
+	})
+	if err != nil {
+		b.Fatal(err)
+	}
 	routed := make(chan struct{})
 	var took, redelivered atomic.Int64
 	// fail ends the wait at the first failed write: the records it was to
@@ -384,25 +384,24 @@ func jetStreamFloor(b *testing.B, c floorCase) {
 		defer cc.Stop()
 	}
 
-	_, goAhead, done := startPeer(b, floorPeer{Role: "publish", URL: hub.ClientURL(), N: msgs, Batch: c.batch, Rate: c.rate, Idle: c.idle})
-	b.ResetTimer()
-	cpu0, start := selfCPU(), time.Now()
-	goAhead()
-	done()
-	// In this order: PublishAsyncComplete is ready whenever no write is
-	// pending, which may happen before the router has made them all.
-	for _, wait := range []func() <-chan struct{}{
-		func() <-chan struct{} { return routed }, hub.JS.PublishAsyncComplete, func() <-chan struct{} { return indexed },
-	} {
-		select {
-		case <-wait():
-		case err := <-failed:
-			b.Fatal(err)
-		case <-ctx.Done():
-			b.Fatalf("not done in time: %d of %d messages routed", took.Load(), msgs)
+	_, goAhead, done := startPeer(b, floorPeer{Role: "publish", URL: hub.ClientURL(), Subject: n.Prefix + ".events.acme.contact.subscribed", N: msgs, Batch: c.batch, Rate: c.rate, Idle: c.idle})
+	measure(b, events, func() {
+		goAhead()
+		done()
+		// In this order: PublishAsyncComplete is ready whenever no write is
+		// pending, which may happen before the router has made them all.
+		for _, wait := range []func() <-chan struct{}{
+			func() <-chan struct{} { return routed }, hub.JS.PublishAsyncComplete, func() <-chan struct{} { return indexed },
+		} {
+			select {
+			case <-wait():
+			case err := <-failed:
+				b.Fatal(err)
+			case <-ctx.Done():
+				b.Fatalf("not done in time: %d of %d messages routed", took.Load(), msgs)
+			}
 		}
-	}
-	reportFloor(b, events, selfCPU()-cpu0, time.Since(start))
+	})
 	if r := redelivered.Load(); r > 0 {
 		b.Fatalf("%d messages were delivered to the router again: their work counted twice", r)
 	}
@@ -419,11 +418,7 @@ func httpFloor(b *testing.B, c floorCase) {
 		}))
 		defer srv.Close()
 		_, goAhead, done := startPeer(b, floorPeer{Role: "api-client", URL: srv.URL + "/v1/events", N: b.N, Rate: c.rate})
-		b.ResetTimer()
-		cpu0, start := selfCPU(), time.Now()
-		goAhead()
-		done()
-		reportFloor(b, b.N, selfCPU()-cpu0, time.Since(start))
+		measure(b, b.N, func() { goAhead(); done() })
 		return
 	}
 	certFile := filepath.Join(b.TempDir(), "receiver.pem")
@@ -438,14 +433,6 @@ func httpFloor(b *testing.B, c floorCase) {
 	client := &http.Client{Transport: &http.Transport{TLSClientConfig: &tls.Config{RootCAs: pool}, MaxIdleConnsPerHost: conns, MaxConnsPerHost: conns}}
 	defer client.CloseIdleConnections()
 	body := bytes.Repeat([]byte("x"), 1024)
-	var tick <-chan time.Time
-	if c.rate > 0 {
-		tk := time.NewTicker(time.Second / time.Duration(c.rate))
-		defer tk.Stop()
-		tick = tk.C
-	}
-	var next atomic.Int64
-	var wg sync.WaitGroup
 	var failed atomic.Value
 	post := func() {
 		resp, err := client.Post(url, "application/json", bytes.NewReader(body))
@@ -458,46 +445,54 @@ func httpFloor(b *testing.B, c floorCase) {
 	}
 	// Every connection's handshake before the clock, as a hub's pool to a
 	// busy receiver holds them.
-	var warm sync.WaitGroup
-	for range conns {
-		warm.Add(1)
-		go func() {
-			defer warm.Done()
-			for range 10 {
-				post()
-			}
-		}()
-	}
-	warm.Wait()
-	b.ResetTimer()
-	cpu0, start := selfCPU(), time.Now()
-	if tick != nil {
-		slots := make(chan struct{}, conns)
-		for range b.N {
-			<-tick
-			slots <- struct{}{}
-			wg.Add(1)
-			go func() { defer func() { <-slots; wg.Done() }(); post() }()
-		}
-	} else {
-		for range conns {
-			wg.Add(1)
-			go func() {
-				defer wg.Done()
-				for next.Add(1) <= int64(b.N) {
-					post()
-				}
-			}()
-		}
-	}
-	wg.Wait()
-	reportFloor(b, b.N, selfCPU()-cpu0, time.Since(start))
+	paced(10*conns, 0, conns, post)
+	measure(b, b.N, func() { paced(b.N, c.rate, conns, post) })
 	if err, _ := failed.Load().(error); err != nil {
 		b.Fatal(err)
 	}
 }
 
-func reportFloor(b *testing.B, events int, cpu, elapsed time.Duration) {
+// paced makes n calls of do, at most slots at once: rate a second, or as
+// fast as slots workers go when rate is 0. It returns when all have
+// returned.
+func paced(n, rate, slots int, do func()) {
+	var wg sync.WaitGroup
+	if rate == 0 {
+		var next atomic.Int64
+		for range slots {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				for next.Add(1) <= int64(n) {
+					do()
+				}
+			}()
+		}
+		wg.Wait()
+		return
+	}
+	tick := time.NewTicker(time.Second / time.Duration(rate))
+	defer tick.Stop()
+	free := make(chan struct{}, slots)
+	for range n {
+		<-tick.C
+		free <- struct{}{}
+		wg.Add(1)
+		go func() {
+			defer func() { <-free; wg.Done() }()
+			do()
+		}()
+	}
+	wg.Wait()
+}
+
+// measure runs work with the clock on, and reports this process's CPU per
+// event and the events a second.
+func measure(b *testing.B, events int, work func()) {
+	b.ResetTimer()
+	cpu0, start := selfCPU(), time.Now()
+	work()
+	cpu, elapsed := selfCPU()-cpu0, time.Since(start)
 	b.StopTimer()
 	b.ReportMetric(float64(cpu.Microseconds())/float64(events), "cpu-µs/event")
 	b.ReportMetric(float64(events)/elapsed.Seconds(), "events/s")
